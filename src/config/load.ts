@@ -1,0 +1,93 @@
+/**
+ * The only reader of process.env and of the config file. Everything else receives a SluiceConfig.
+ */
+import { readFileSync, existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { SluiceError } from "../core/errors.js";
+import { configSchema, type SluiceConfig } from "./schema.js";
+
+export interface LoadConfigOptions {
+  /** Environment variables to read. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Config file to read; `false` reads none. @default env.SLUICE_CONFIG or <home>/config.yaml if it exists */
+  file?: string | false;
+  /** Values that win over the file and the environment (e.g. CLI flags), in the schema's shape. */
+  overrides?: Record<string, unknown>;
+}
+
+const PREFIX = "SLUICE__";
+
+const camel = (s: string): string => s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+function normalizeKeys(value: unknown): unknown {
+  if (Array.isArray(value) || typeof value !== "object" || value === null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.includes("_") ? camel(k) : k, normalizeKeys(v)]));
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] =
+      v && typeof v === "object" && !Array.isArray(v) && b && typeof b === "object" && !Array.isArray(b)
+        ? deepMerge(b as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
+
+/** SLUICE__API__URL=x → { api: { url: "x" } }; SLUICE__HOME=x → { home: "x" }. */
+export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(PREFIX) || value === undefined) continue;
+    const parts = name.slice(PREFIX.length).split("__").map(camel);
+    let node = out;
+    for (const part of parts.slice(0, -1)) {
+      const next = node[part];
+      node = (next && typeof next === "object" ? next : (node[part] = {})) as Record<string, unknown>;
+    }
+    node[parts[parts.length - 1]!] = value;
+  }
+  return out;
+}
+
+export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SLUICE__HOME ?? join(env.HOME ?? homedir(), ".sluice");
+}
+
+/** Loads and validates the configuration: environment over config file over defaults. */
+export function loadConfig(options: LoadConfigOptions = {}): SluiceConfig {
+  const env = options.env ?? process.env;
+  const fromEnv = configFromEnv(env);
+  const home = (typeof fromEnv.home === "string" ? fromEnv.home : undefined) ?? defaultHome(env);
+  const file = options.file === false ? undefined : (options.file ?? env.SLUICE_CONFIG ?? join(home, "config.yaml"));
+  let fromFile: Record<string, unknown> = {};
+  if (file && existsSync(file)) {
+    try {
+      fromFile = (normalizeKeys(parseYaml(readFileSync(file, "utf8")) ?? {}) ?? {}) as Record<string, unknown>;
+    } catch (cause) {
+      throw new SluiceError("CONFIG_INVALID", `config file ${file} cannot be parsed: ${(cause as Error).message}`, { field: file, cause });
+    }
+  } else if (options.file) {
+    throw new SluiceError("CONFIG_INVALID", `config file ${file} does not exist`, { field: "SLUICE_CONFIG", value: file });
+  }
+  const merged = deepMerge(deepMerge(deepMerge({ home }, fromFile), fromEnv), normalizeKeys(options.overrides ?? {}) as Record<string, unknown>);
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const path = issue.path.map(String);
+    const envName = PREFIX + path.map((p) => p.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()).join("__");
+    throw new SluiceError(
+      "CONFIG_INVALID",
+      `configuration ${path.join(".")} (${envName}) is invalid: ${issue.message}. Fix the environment variable or the config file${file ? ` ${file}` : ""}.`,
+      { field: path.join("."), cause: parsed.error },
+    );
+  }
+  return parsed.data;
+}
+
+/** The home directory of a loaded config (always set by loadConfig). */
+export const homeOf = (config: SluiceConfig): string => config.home ?? defaultHome();
