@@ -29,4 +29,14 @@ export default tseslint.config(
       "import-x/resolver-next": [createTypeScriptImportResolver({ project: "./tsconfig.json", conditionNames: ["sluice-source", "import", "types", "default"] })],
     },
   },
+  {
+    // node:test's describe/it/before/after return promises the test runner itself awaits.
+    files: ["**/*.ts"],
+    rules: {
+      "@typescript-eslint/no-floating-promises": [
+        "error",
+        { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["describe", "it", "test", "suite", "before", "after", "beforeEach", "afterEach"] }] },
+      ],
+    },
+  },
 );

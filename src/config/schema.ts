@@ -101,6 +101,82 @@ export const configSchema = z.object({
       workStealing: bool.default(true),
       /** Redis URL of the distributed executor's broker. @default undefined */
       redisUrl: z.string().optional(),
+      /** Redis password, when it is not in the URL (keep it in a secret env var). Never logged. @default undefined */
+      redisPassword: z.string().optional(),
+      /** PEM file of the CA that signed the Redis server's certificate (rediss:// URLs). @default undefined (the system's CAs) */
+      redisTlsCaFile: z.string().optional(),
+      /** PEM client certificate for Redis servers that require one. @default undefined */
+      redisTlsCertFile: z.string().optional(),
+      /** PEM private key of redisTlsCertFile. @default undefined */
+      redisTlsKeyFile: z.string().optional(),
+      /** Allow a non-loopback redis:// URL without a password (an open, unencrypted broker). @default false */
+      allowInsecureRedis: bool.default(false),
+      /** Namespace shared by the distributed executor and its workers (`sluice worker --queue`). @default "sluice" */
+      queuePrefix: z.string().default("sluice"),
+      /** Task attempts one `sluice worker` process runs at once. @default 4 */
+      workerConcurrency: int(1).default(4),
+      /** Where large task results and inputs go: a directory, a file: URL or s3://bucket/prefix[?endpoint=&region=]. @default "<home>/results" */
+      resultStore: z.string().optional(),
+      /** Results and inputs larger than this (JSON bytes) travel through the result store, not Redis. @default 65536 */
+      resultThresholdBytes: int(0).default(64 * 1024),
+      /** Access key id of an s3:// result store. @default undefined */
+      resultStoreAccessKeyId: z.string().optional(),
+      /** Secret access key of an s3:// result store. Never logged. @default undefined */
+      resultStoreSecretAccessKey: z.string().optional(),
+      /** Session token of an s3:// result store (temporary credentials). @default undefined */
+      resultStoreSessionToken: z.string().optional(),
+    })
+    .prefault({}),
+  docker: z
+    .object({
+      /** Docker Engine address: a unix socket path, unix:///path, or tcp://host:port. @default undefined (the engine client's default: DOCKER_HOST, else /var/run/docker.sock) */
+      host: z.string().optional(),
+      /** Base image of Docker storage images that name neither baseImage nor dockerfile (Node >= 20.11 with /bin/sh). @default "node:20-slim" */
+      baseImage: z.string().min(1).default("node:20-slim"),
+    })
+    .prefault({}),
+  kubernetes: z
+    .object({
+      /** Kubeconfig file of the cluster Sluice launches Jobs in. @default undefined (the client's search: KUBECONFIG, ~/.kube/config, then the in-cluster service account) */
+      kubeconfig: z.string().min(1).optional(),
+      /** Context of the kubeconfig to use. @default undefined (its current-context) */
+      context: z.string().min(1).optional(),
+      /** Name of a Secret (in the run's namespace) holding the API key; launched pods get SLUICE__API__KEY from it instead of a plain value. @default undefined */
+      apiKeySecretName: z.string().min(1).optional(),
+      /** Key of the API key inside that Secret. @default "api-key" */
+      apiKeySecretKey: z.string().min(1).default("api-key"),
+    })
+    .prefault({}),
+  reporter: z
+    .object({
+      /** How often a deployed run tells the server it is alive (the zombie killer fails runs whose heartbeats stop). @default 30000 */
+      heartbeatIntervalMs: int(10).default(30_000),
+      /** How often a deployed run asks the server whether it was cancelled: a cancel is seen within this long. @default 5000 */
+      cancelCheckIntervalMs: int(10).default(5_000),
+      /** At exit, how long a deployed run keeps trying to send the states and logs the server has not taken yet. @default 60000 */
+      flushTimeoutMs: int(0).default(60_000),
+    })
+    .prefault({}),
+  agent: z
+    .object({
+      /** The agent's name on the server (one name, one agent: a restarted agent keeps its id). @default "<kind>-<hostname>" */
+      name: z.string().min(1).max(200).optional(),
+      /** The agent takes a run only if these include all of the run's labels. @default [] */
+      labels: list.default([]),
+      /** Take runs without labels. @default true when the agent has no labels, else false */
+      acceptUnlabelled: bool.optional(),
+      /** Pause before the next poll when the last one found work. @default 250 */
+      minPollIntervalMs: int(0).default(250),
+      /** Longest pause between polls when idle (the pause doubles from the minimum up to this). @default 10000 */
+      maxPollIntervalMs: int(10).default(10_000),
+      /** How often the agent tells the server it is alive. @default 30000 */
+      heartbeatIntervalMs: int(10).default(30_000),
+      /** Runs the agent deploys at the same time (a claimed run counts until its process or container exits). @default 10 */
+      maxConcurrentRuns: int(1).max(1000).default(10),
+      /** Docker agent: keep containers after they exit (for debugging). @default false */
+      keepContainers: bool.default(false),
+      /** Docker agent: network mode of run containers ("host" lets them reach a server on 127.0.0.1). @default "host" */
+      dockerNetwork: z.string().min(1).default("host"),
     })
     .prefault({}),
   cache: z

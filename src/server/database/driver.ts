@@ -1,0 +1,56 @@
+/**
+ * The seam between Sluice's repositories and a SQL database. Two implementations: SQLite
+ * (better-sqlite3) and PostgreSQL (pg). Repositories write portable SQL with `?` placeholders and ask the
+ * driver's `sql` helpers for the few fragments that differ between the two.
+ */
+
+export type Dialect = "sqlite" | "postgres";
+
+/** A value bound to a placeholder (booleans are stored as 0/1, undefined as NULL). */
+export type SqlParam = string | number | boolean | null | undefined | readonly (string | number | null)[];
+
+export interface SqlExecutor {
+  /** Every row of a query (also for INSERT/UPDATE ... RETURNING). */
+  all<T>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
+  /** The first row, or undefined. */
+  get<T>(sql: string, params?: readonly SqlParam[]): Promise<T | undefined>;
+  /** A statement without rows; answers how many rows it changed. */
+  run(sql: string, params?: readonly SqlParam[]): Promise<{ changes: number }>;
+}
+
+/** Dialect-specific SQL fragments. Each fragment holds exactly one `?` bound to the matching param(). */
+export interface DialectSql {
+  /** `column` is one of a list bound as a single parameter: bind `listParam(values)`. */
+  inList(column: string): string;
+  listParam(values: readonly string[]): SqlParam;
+  /** Every label of a JSON-array text column is in a list bound as one parameter: bind `labelsParam`. */
+  labelsWithin(column: string): string;
+  labelsParam(labels: readonly string[]): SqlParam;
+  /** The pair (keyColumn, indexColumn) is one of a list of pairs: bind the params of `pairParams(pairs)`. */
+  pairIn(keyColumn: string, indexColumn: string): string;
+  pairParams(pairs: readonly (readonly [string, number])[]): SqlParam[];
+  /** Appended to a SELECT whose rows a transaction takes: others skip them instead of waiting. */
+  skipLocked: string;
+}
+
+export interface SqlDriver extends SqlExecutor {
+  readonly dialect: Dialect;
+  readonly sql: DialectSql;
+  /**
+   * Runs `fn` in a write transaction: committed when it resolves, rolled back when it throws. On SQLite
+   * transactions are serialized (one writer at a time, BEGIN IMMEDIATE); on PostgreSQL they run
+   * concurrently at READ COMMITTED, so use version checks or `skipLocked` row locks.
+   */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  /** Runs a script of statements (migrations). */
+  exec(script: string): Promise<void>;
+  /** Serializes writers of one key inside a transaction (PostgreSQL advisory lock; SQLite: already serial). */
+  lockKey(tx: SqlExecutor, key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** True when a driver error is a unique-constraint violation (both databases). */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "23505" || code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY";
+}

@@ -1,0 +1,135 @@
+/**
+ * PostgreSQL through pg: a connection pool, named prepared statements (parsed once per connection),
+ * BIGINT columns read as numbers (every BIGINT here is a millisecond timestamp or a counter, far below
+ * 2^53), and an optional schema (`?schema=name` in the URL) so several servers or test files can share one
+ * database.
+ */
+import { createHash } from "node:crypto";
+import pg from "pg";
+import type { DialectSql, SqlDriver, SqlExecutor, SqlParam } from "./driver.js";
+
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+};
+
+const postgresSql: DialectSql = {
+  inList: (column) => `${column} = ANY(?::text[])`,
+  listParam: (values) => values,
+  labelsWithin: (column) => `(${column})::jsonb <@ (?)::jsonb`,
+  labelsParam: (labels) => JSON.stringify(labels),
+  pairIn: (key, index) => `(${key}, ${index}) IN (SELECT * FROM unnest(?::text[], ?::int[]))`,
+  pairParams: (pairs) => [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+  skipLocked: " FOR UPDATE SKIP LOCKED",
+};
+
+interface Prepared {
+  /** Undefined for statements PostgreSQL cannot prepare by name (DDL): sent unnamed. */
+  name: string | undefined;
+  text: string;
+}
+
+const PREPARABLE = /^\s*(SELECT|INSERT|UPDATE|DELETE|WITH)\b/i;
+
+const bind = (params: readonly SqlParam[]): unknown[] => params.map((p) => (p === undefined ? null : typeof p === "boolean" ? (p ? 1 : 0) : p));
+
+export interface PostgresDriverOptions {
+  /** Schema to use (created when missing); the search_path of every connection. @default "public" */
+  schema?: string;
+  /** Largest number of connections. @default 10 */
+  maxConnections?: number;
+}
+
+export class PostgresDriver implements SqlDriver {
+  readonly dialect = "postgres" as const;
+  readonly sql = postgresSql;
+  private readonly pool: pg.Pool;
+  private readonly prepared = new Map<string, Prepared>();
+  readonly schema: string | undefined;
+
+  constructor(connectionString: string, options: PostgresDriverOptions = {}) {
+    this.schema = options.schema;
+    this.pool = new pg.Pool({
+      connectionString,
+      max: options.maxConnections ?? 10,
+      types,
+      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+    });
+    // An idle client's error (e.g. the database restarted) must not crash the server; the pool replaces it.
+    this.pool.on("error", () => undefined);
+  }
+
+  /** `?` placeholders → `$1..$n`, named by a hash of the text so each connection parses it once. */
+  private prepare(sql: string): Prepared {
+    let p = this.prepared.get(sql);
+    if (!p) {
+      let n = 0;
+      const text = sql.replace(/\?/g, () => `$${++n}`);
+      p = { name: PREPARABLE.test(text) ? `s_${createHash("sha1").update(text).digest("hex").slice(0, 20)}` : undefined, text };
+      this.prepared.set(sql, p);
+    }
+    return p;
+  }
+
+  private executor(client: pg.Pool | pg.PoolClient): SqlExecutor {
+    const query = async <T>(sql: string, params: readonly SqlParam[] = []) => {
+      const { name, text } = this.prepare(sql);
+      return client.query<T & pg.QueryResultRow>(name === undefined ? { text, values: bind(params) } : { name, text, values: bind(params) });
+    };
+    return {
+      all: async <T>(sql: string, params?: readonly SqlParam[]) => (await query<T>(sql, params)).rows as T[],
+      get: async <T>(sql: string, params?: readonly SqlParam[]) => (await query<T>(sql, params)).rows[0] as T | undefined,
+      run: async (sql: string, params?: readonly SqlParam[]) => ({ changes: (await query(sql, params)).rowCount ?? 0 }),
+    };
+  }
+
+  all<T>(sql: string, params?: readonly SqlParam[]): Promise<T[]> {
+    return this.executor(this.pool).all<T>(sql, params);
+  }
+
+  get<T>(sql: string, params?: readonly SqlParam[]): Promise<T | undefined> {
+    return this.executor(this.pool).get<T>(sql, params);
+  }
+
+  run(sql: string, params?: readonly SqlParam[]): Promise<{ changes: number }> {
+    return this.executor(this.pool).run(sql, params);
+  }
+
+  async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken = false;
+    try {
+      await client.query("BEGIN");
+      const result = await fn(this.executor(client));
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      try {
+        await client.query("ROLLBACK");
+      } catch {
+        broken = true;
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async exec(script: string): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query(script);
+    } finally {
+      client.release();
+    }
+  }
+
+  async lockKey(tx: SqlExecutor, key: string): Promise<void> {
+    await tx.get("SELECT pg_advisory_xact_lock(hashtext(?)) AS locked", [key]);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * SQLite through better-sqlite3: WAL journal, prepared-statement cache, one connection per server.
+ * better-sqlite3 is synchronous, so a statement can never interleave with another; only a transaction
+ * that awaits between its statements needs care: while one is open, other calls wait for it (a
+ * promise-chain lock), so nothing foreign joins or is lost with its rollback.
+ */
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import BetterSqlite3 from "better-sqlite3";
+import type { DialectSql, SqlDriver, SqlExecutor, SqlParam } from "./driver.js";
+
+type Bindable = string | number | null;
+
+const bind = (params: readonly SqlParam[]): Bindable[] =>
+  params.map((p) => (p === undefined ? null : typeof p === "boolean" ? (p ? 1 : 0) : Array.isArray(p) ? JSON.stringify(p) : (p as Bindable)));
+
+const sqliteSql: DialectSql = {
+  inList: (column) => `${column} IN (SELECT value FROM json_each(?))`,
+  listParam: (values) => JSON.stringify(values),
+  labelsWithin: (column) => `NOT EXISTS (SELECT 1 FROM json_each(${column}) l WHERE l.value NOT IN (SELECT value FROM json_each(?)))`,
+  labelsParam: (labels) => JSON.stringify(labels),
+  pairIn: (key, index) => `(${key}, ${index}) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
+  pairParams: (pairs) => [JSON.stringify(pairs)],
+  skipLocked: "",
+};
+
+export class SqliteDriver implements SqlDriver {
+  readonly dialect = "sqlite" as const;
+  readonly sql = sqliteSql;
+  private readonly db: BetterSqlite3.Database;
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  private readonly direct: SqlExecutor;
+  private lock: Promise<unknown> = Promise.resolve();
+  private inTransaction = false;
+
+  /** @param file a file path, or ":memory:" */
+  constructor(file: string) {
+    if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
+    this.db = new BetterSqlite3(file);
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("foreign_keys = ON");
+    this.db.pragma("busy_timeout = 5000");
+    const prepare = (sql: string): BetterSqlite3.Statement => {
+      let statement = this.statements.get(sql);
+      if (!statement) {
+        statement = this.db.prepare(sql);
+        this.statements.set(sql, statement);
+      }
+      return statement;
+    };
+    this.direct = {
+      all: <T>(sql: string, params: readonly SqlParam[] = []) => Promise.resolve(prepare(sql).all(...bind(params)) as T[]),
+      get: <T>(sql: string, params: readonly SqlParam[] = []) => Promise.resolve(prepare(sql).get(...bind(params)) as T | undefined),
+      run: (sql: string, params: readonly SqlParam[] = []) => Promise.resolve({ changes: prepare(sql).run(...bind(params)).changes }),
+    };
+  }
+
+  /** Runs `fn` now when no transaction is open (it cannot interleave), else after the open one ends. */
+  private whenFree<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.inTransaction) {
+      try {
+        return fn();
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    }
+    const next = this.lock.then(fn, fn);
+    this.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  all<T>(sql: string, params?: readonly SqlParam[]): Promise<T[]> {
+    return this.whenFree(() => this.direct.all<T>(sql, params));
+  }
+
+  get<T>(sql: string, params?: readonly SqlParam[]): Promise<T | undefined> {
+    return this.whenFree(() => this.direct.get<T>(sql, params));
+  }
+
+  run(sql: string, params?: readonly SqlParam[]): Promise<{ changes: number }> {
+    return this.whenFree(() => this.direct.run(sql, params));
+  }
+
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    const body = async (): Promise<T> => {
+      this.inTransaction = true;
+      try {
+        await this.direct.run("BEGIN IMMEDIATE");
+        try {
+          const result = await fn(this.direct);
+          await this.direct.run("COMMIT");
+          return result;
+        } catch (error) {
+          if (this.db.inTransaction) await this.direct.run("ROLLBACK");
+          throw error;
+        }
+      } finally {
+        this.inTransaction = false;
+      }
+    };
+    // Transactions always queue: the lock chain orders them, and plain calls made while one is open.
+    const next = this.lock.then(body, body);
+    this.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  exec(script: string): Promise<void> {
+    return this.whenFree(() => {
+      this.db.exec(script);
+      return Promise.resolve();
+    });
+  }
+
+  lockKey(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async close(): Promise<void> {
+    await this.lock;
+    this.statements.clear();
+    this.db.close();
+  }
+}

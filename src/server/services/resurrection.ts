@@ -1,0 +1,72 @@
+/**
+ * Resurrection: a run stuck in Submitted (its process never started) or Running without progress and
+ * without a running task for `resurrectionAfterMs` is put back to Scheduled, so an agent deploys it
+ * again — at most `maxAttempts` times, then it is failed with the reason. A stuck run that was asked to
+ * cancel is cancelled instead.
+ */
+import { SluiceError } from "../../core/errors.js";
+import type { State } from "../../core/states.js";
+import type { FlowRunRow, SluiceDatabase } from "../database/index.js";
+import { iso } from "../database/rows.js";
+import { IntervalService, TICK_BATCH, showDuration, type ServiceLogger } from "./service.js";
+
+export interface ResurrectionOptions {
+  /** A run without progress for this long is stuck. */
+  afterMs: number;
+  /** Reschedules per run before it is failed. */
+  maxAttempts: number;
+  intervalMs: number;
+}
+
+export interface ResurrectionResult {
+  rescheduled: string[];
+  failed: string[];
+  cancelled: string[];
+}
+
+export class Resurrection extends IntervalService<ResurrectionResult> {
+  constructor(
+    private readonly db: SluiceDatabase,
+    private readonly options: ResurrectionOptions,
+    log: ServiceLogger,
+  ) {
+    super("resurrection", options.intervalMs, log);
+  }
+
+  async tick(now = Date.now()): Promise<ResurrectionResult> {
+    const result: ResurrectionResult = { rescheduled: [], failed: [], cancelled: [] };
+    for (const row of await this.db.maintenance.stuck(now - this.options.afterMs, TICK_BATCH)) {
+      const idle = `no progress for ${showDuration(now - row.progress_at)} in ${row.state}${row.agent_id ? ` (agent ${row.agent_id})` : ""}`;
+      const outcome = await this.decide(row, idle, now);
+      if (outcome) result[outcome].push(row.id);
+    }
+    return result;
+  }
+
+  private async decide(row: FlowRunRow, idle: string, now: number): Promise<keyof ResurrectionResult | undefined> {
+    let state: Omit<State, "timestamp">;
+    let outcome: keyof ResurrectionResult;
+    let patch = {};
+    if (row.cancel_requested_at !== null) {
+      state = { name: "Cancelled", message: `Cancelled: a cancel was requested and the run made ${idle}` };
+      outcome = "cancelled";
+    } else if (row.resurrections < this.options.maxAttempts) {
+      const attempt = row.resurrections + 1;
+      state = { name: "Scheduled", scheduledAt: iso(now), message: `Rescheduled by the resurrection service: ${idle} (reschedule ${attempt} of ${this.options.maxAttempts})` };
+      patch = { agent_id: null, resurrections: attempt, scheduled_start: now };
+      outcome = "rescheduled";
+    } else {
+      state = { name: "Failed", message: `Failed by the resurrection service: ${idle}, after ${row.resurrections} reschedules (the limit)` };
+      outcome = "failed";
+    }
+    try {
+      await this.db.flowRuns.setState(row.id, state, { expectedVersion: row.version, force: true, now, patch });
+    } catch (error) {
+      if (error instanceof SluiceError && error.code === "CONFLICT") return undefined; // it moved on meanwhile
+      throw error;
+    }
+    if (outcome !== "rescheduled") await this.db.taskRuns.endUnfinished(row.id, state.name === "Cancelled" ? "Cancelled" : "Failed", state.message!, now);
+    this.log.warn({ flowRunId: row.id, service: this.name }, state.message!);
+    return outcome;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Starts the Sluice server: opens and migrates the database, refuses an unsafe address, serves the API
+ * and runs the services (zombie killer, resurrection, cancellation, scheduler) every
+ * `server.serviceIntervalMs`. `sluice server start` calls this.
+ */
+import { isIP } from "node:net";
+import type { AddressInfo } from "node:net";
+import type { FastifyInstance } from "fastify";
+import pino, { type DestinationStream, type Logger } from "pino";
+import { SluiceError } from "../core/errors.js";
+import type { SluiceConfig } from "../config/index.js";
+import { buildApp } from "./app.js";
+import { databaseUrlOf, loadSecretBox } from "./bootstrap.js";
+import type { ServerContext } from "./context.js";
+import { openDatabase, redactUrl, type SluiceDatabase } from "./database/index.js";
+import { ParameterValidator } from "./domain/parameters.js";
+import { Cancellation } from "./services/cancellation.js";
+import { Resurrection } from "./services/resurrection.js";
+import { Scheduler } from "./services/scheduler.js";
+import { ZombieKiller } from "./services/zombie-killer.js";
+
+export interface StartServerOptions {
+  config: SluiceConfig;
+  /** Address to listen on (`--host`). @default config.server.host ("127.0.0.1") */
+  host?: string;
+  /** Port to listen on (`--port`; 0 picks a free one). @default config.server.port (4200) */
+  port?: number;
+  /** Run the background services on their interval (tests turn this off and call `tick`). @default true */
+  services?: boolean;
+  /** Where the server's JSON log lines go. @default stdout */
+  logStream?: DestinationStream;
+}
+
+export interface ServerServices {
+  zombieKiller: ZombieKiller;
+  resurrection: Resurrection;
+  cancellation: Cancellation;
+  scheduler: Scheduler;
+}
+
+export interface RunningServer {
+  /** Base URL of the API, e.g. "http://127.0.0.1:4200". */
+  url: string;
+  /** Stops the services, the HTTP server, then closes the database. */
+  close(): Promise<void>;
+  database: SluiceDatabase;
+  services: ServerServices;
+  app: FastifyInstance;
+  logger: Logger;
+}
+
+/** Request fields that must never reach a log line. */
+export const REDACTED_PATHS = ["req.headers.authorization", 'req.headers["x-api-key"]', "headers.authorization", 'headers["x-api-key"]', "apiKey", "key"];
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, "").toLowerCase();
+  if (h === "localhost" || h === "::1") return true;
+  if (isIP(h) === 4) return h.startsWith("127.");
+  return h.startsWith("::ffff:127.");
+}
+
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const { config } = options;
+  const host = options.host ?? config.server.host;
+  const port = options.port ?? config.server.port;
+  if (!isLoopback(host) && !config.server.auth)
+    throw new SluiceError(
+      "CONFIG_INVALID",
+      `refusing to listen on ${host} without authentication: anyone who can reach it could run code through this server. ` +
+        "Turn auth on (SLUICE__SERVER__AUTH=true, then create a key with `sluice auth create-key`) or listen on 127.0.0.1.",
+      { field: "server.host", value: host },
+    );
+  const logger = pino(
+    { name: "sluice-server", level: config.logging.level, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } },
+    options.logStream ?? pino.destination(1),
+  );
+  const databaseUrl = databaseUrlOf(config);
+  const secretBox = loadSecretBox(config);
+  const database = await openDatabase(databaseUrl);
+  const ctx: ServerContext = { db: database, secretBox, parameters: new ParameterValidator(), auth: config.server.auth, bodyLimit: config.server.bodyLimitBytes };
+  const app = buildApp(ctx, logger);
+  const s = config.server;
+  const services: ServerServices = {
+    zombieKiller: new ZombieKiller(database, { heartbeatTimeoutMs: s.heartbeatTimeoutMs, intervalMs: s.serviceIntervalMs }, logger),
+    resurrection: new Resurrection(database, { afterMs: s.resurrectionAfterMs, maxAttempts: s.resurrectionMaxAttempts, intervalMs: s.serviceIntervalMs }, logger),
+    cancellation: new Cancellation(database, { graceMs: s.cancellationGraceMs, intervalMs: s.serviceIntervalMs }, logger),
+    scheduler: new Scheduler(database, { lookaheadMs: s.schedulerLookaheadMs, intervalMs: s.serviceIntervalMs }, logger),
+  };
+  try {
+    await app.listen({ host, port });
+  } catch (cause) {
+    await app.close().catch(() => undefined);
+    await database.close();
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new SluiceError(
+      "SERVICE_UNAVAILABLE",
+      code === "EADDRINUSE"
+        ? `port ${port} on ${host} is already in use: stop the other process or choose another port (--port, SLUICE__SERVER__PORT)`
+        : `the server cannot listen on ${host}:${port}: ${(cause as Error).message}`,
+      { field: code === "EADDRINUSE" ? "server.port" : "server.host", value: code === "EADDRINUSE" ? port : host, cause },
+    );
+  }
+  if (options.services !== false) for (const service of Object.values(services)) service.start();
+  const address = app.server.address() as AddressInfo;
+  const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+  const url = `http://${shownHost}:${address.port}`;
+  logger.info({ url, database: redactUrl(databaseUrl), auth: config.server.auth }, "Sluice server listening");
+  if (config.server.auth && (await database.apiKeys.countActive()) === 0)
+    logger.warn("auth is on and no API key exists yet: create one with `sluice auth create-key --name admin` (it writes to this server's database directly)");
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await Promise.all(Object.values(services).map((service) => service.stop()));
+      await app.close();
+      await database.close();
+    })());
+  return { url, close, database, services, app, logger };
+}

@@ -1,0 +1,70 @@
+/** A server restart on the same database loses nothing, and clients ride it out with retries. */
+import { describe, it, after } from "node:test";
+import assert from "node:assert/strict";
+import type { DatabaseTarget, TestServer } from "../support.js";
+import { registerSampleFlow, startTestServer } from "../support.js";
+import { createClient } from "../../../src/client/index.js";
+
+export function restartTests(target: DatabaseTarget): void {
+  describe("restart", () => {
+    const open: TestServer[] = [];
+    after(async () => {
+      for (const s of open) await s.close();
+    });
+
+    it("keeps states, history, task runs, logs and secrets; the run goes on reporting", async () => {
+      const first = await startTestServer(target);
+      open.push(first);
+      const { client } = first;
+      const flow = await registerSampleFlow(client, "restart");
+      const run = await client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
+      await client.setFlowRunState(run.id, { name: "Running" });
+      await client.setTaskRunStates(run.id, [
+        { taskKey: "extract", state: { name: "Success", result: [1, 2] } },
+        { taskKey: "load", mapIndex: 0, state: { name: "Running" } },
+      ]);
+      await client.writeLogs([{ flowRunId: run.id, level: "info", message: "before the restart" }]);
+      await client.setSecret("TOKEN", "s3cret");
+      await first.close();
+
+      const second = await startTestServer(target, { databaseUrl: first.databaseUrl, home: first.home });
+      open.push(second);
+      const c = second.client;
+      const again = await c.getFlowRun(run.id);
+      assert.equal(again.state.name, "Running");
+      assert.deepEqual((await c.listFlowRunStates(run.id)).map((s) => s.name), ["Scheduled", "Running"]);
+      const tasks = (await c.listTaskRuns(run.id)).items;
+      assert.deepEqual(tasks.map((t) => [t.taskKey, t.mapIndex, t.state.name]), [["extract", -1, "Success"], ["load", 0, "Running"]]);
+      assert.deepEqual(tasks[0]!.state.result, [1, 2]);
+      const logs = await c.readLogs(run.id);
+      assert.deepEqual(logs.items.map((l) => l.message), ["before the restart"]);
+      assert.equal(await c.getSecret("TOKEN"), "s3cret", "the secret key in <home> survives too");
+      assert.equal((await c.registerFlow({ ...flowInput(flow.flow) })).created, false, "the flow is still registered");
+
+      await c.setTaskRunState(run.id, "load", 0, { name: "Success" });
+      await c.writeLogs([{ flowRunId: run.id, level: "info", message: "after the restart" }]);
+      const done = await c.setFlowRunState(run.id, { name: "Success" }, { expectedVersion: again.version });
+      assert.equal(done.state.name, "Success");
+      const more = await c.readLogs(run.id, { after: logs.nextCursor });
+      assert.deepEqual(more.items.map((l) => l.message), ["after the restart"]);
+    });
+
+    it("a client call made while the server is down succeeds once it is back on the same address", async () => {
+      const first = await startTestServer(target);
+      const port = Number(new URL(first.server.url).port);
+      const flow = await registerSampleFlow(first.client, "restart-retry");
+      await first.close();
+      const patient = createClient({ url: first.server.url, retry: { attempts: 30, baseDelayMs: 25, maxDelayMs: 100 } });
+      const pending = patient.getFlow(flow.flowId);
+      await new Promise((r) => setTimeout(r, 150));
+      const second = await startTestServer(target, { databaseUrl: first.databaseUrl, home: first.home, port });
+      open.push(second);
+      assert.equal((await pending).name, "restart-retry");
+    });
+  });
+}
+
+function flowInput(flow: { name: string; environment: Record<string, unknown> & { type: string }; storage: Record<string, unknown> & { type: string }; parameterSchema: Record<string, unknown>; parameterDefaults: Record<string, unknown>; taskGraph: { tasks: { key: string; name: string; upstream: string[]; mapped: boolean }[] } }) {
+  const { name, environment, storage, parameterSchema, parameterDefaults, taskGraph } = flow;
+  return { name, environment, storage, parameterSchema, parameterDefaults, taskGraph };
+}

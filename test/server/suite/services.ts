@@ -1,0 +1,116 @@
+/** The services, driven by tick(now): zombie killer, resurrection, cancellation. */
+import { it } from "node:test";
+import assert from "node:assert/strict";
+import type { TestServer } from "../support.js";
+import { registerSampleFlow, rejection } from "../support.js";
+import { ZombieKiller } from "../../../src/server/index.js";
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+export function serviceTests(get: () => TestServer): void {
+  it("the zombie killer fails Running runs whose heartbeats stopped, with the reason, and their task runs", async () => {
+    const { client, server } = get();
+    const flow = await registerSampleFlow(client, "zombies");
+    const silent = await client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
+    const alive = await client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
+    await client.setFlowRunState(silent.id, { name: "Running" });
+    await client.setTaskRunState(silent.id, "extract", -1, { name: "Running" });
+    await client.setFlowRunState(alive.id, { name: "Running" });
+    await new Promise((r) => setTimeout(r, 20));
+    await client.heartbeat(alive.id);
+    const lastBeat = Date.parse((await client.getFlowRun(alive.id)).heartbeatAt!);
+    const killer = new ZombieKiller(server.database, { heartbeatTimeoutMs: 5_000, intervalMs: 1_000 }, quiet);
+
+    assert.deepEqual((await killer.tick(lastBeat)).failed, [], "nothing is stale yet");
+    const { failed } = await killer.tick(lastBeat + 5_000 - 5);
+    assert.ok(failed.includes(silent.id));
+    assert.ok(!failed.includes(alive.id), "a run that heartbeats is left alone");
+    const dead = await client.getFlowRun(silent.id);
+    assert.equal(dead.state.name, "Failed");
+    assert.match(dead.state.message ?? "", /No heartbeat for .* zombie killer/);
+    const task = (await client.listTaskRuns(silent.id)).items[0]!;
+    assert.equal(task.state.name, "Failed");
+    assert.equal((await client.getFlowRun(alive.id)).state.name, "Running");
+    const late = await client.heartbeat(silent.id);
+    assert.equal(late.state, "Failed", "a late heartbeat learns the run was failed");
+  });
+
+  it("resurrection reschedules stuck Submitted/Running runs a bounded number of times, then fails them", async () => {
+    const { client, server } = get();
+    const { resurrection } = server.services;
+    const max = get().config.server.resurrectionMaxAttempts;
+    const after = get().config.server.resurrectionAfterMs;
+    const flow = await registerSampleFlow(client, "stuck");
+    const run = await client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
+    const busy = await client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
+    await client.setFlowRunState(busy.id, { name: "Running" });
+    await client.setTaskRunState(busy.id, "extract", -1, { name: "Running" });
+
+    for (let attempt = 1; attempt <= max; attempt++) {
+      await client.setFlowRunState(run.id, { name: "Submitted" });
+      if (attempt === 2) await client.setFlowRunState(run.id, { name: "Running" }); // also a Running run without running tasks
+      const result = await resurrection.tick(Date.now() + after + 1_000);
+      assert.ok(result.rescheduled.includes(run.id), `reschedule ${attempt}`);
+      assert.ok(!result.rescheduled.includes(busy.id), "a run with a running task is making progress");
+      const again = await client.getFlowRun(run.id);
+      assert.equal(again.state.name, "Scheduled");
+      assert.equal(again.resurrections, attempt);
+      assert.equal(again.agentId, null);
+      assert.match(again.state.message ?? "", new RegExp(`reschedule ${attempt} of ${max}`));
+    }
+    await client.setFlowRunState(run.id, { name: "Submitted" });
+    const final = await resurrection.tick(Date.now() + after + 1_000);
+    assert.ok(final.failed.includes(run.id));
+    const failed = await client.getFlowRun(run.id);
+    assert.equal(failed.state.name, "Failed");
+    assert.match(failed.state.message ?? "", /after \d+ reschedules/);
+    assert.deepEqual(
+      (await client.listFlowRunStates(run.id)).filter((s) => s.name === "Scheduled").length,
+      max + 1,
+      "the history keeps every reschedule",
+    );
+  });
+
+  it("cancels a Scheduled run at once and a Running one through its heartbeat", async () => {
+    const { client } = get();
+    const flow = await registerSampleFlow(client, "cancel");
+    const waiting = await client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
+    const cancelled = await client.cancelFlowRun(waiting.id);
+    assert.equal(cancelled.state.name, "Cancelled");
+    assert.equal((await client.cancelFlowRun(waiting.id)).state.name, "Cancelled", "cancelling twice is fine");
+
+    const running = await client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
+    await client.setFlowRunState(running.id, { name: "Running" });
+    assert.equal((await client.heartbeat(running.id)).cancelRequested, false);
+    const requested = await client.cancelFlowRun(running.id);
+    assert.equal(requested.state.name, "Running");
+    assert.equal(requested.cancelRequested, true);
+    const beat = await client.heartbeat(running.id);
+    assert.equal(beat.cancelRequested, true, "the runner learns of the cancel at its next heartbeat");
+    const ended = await client.setFlowRunState(running.id, { name: "Cancelled", message: "cancelled by request" });
+    assert.equal(ended.state.name, "Cancelled");
+    assert.ok((await client.listFlowRuns({ cancelRequested: true, flowId: flow.flowId })).items.some((r) => r.id === running.id));
+
+    const done = await client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
+    await client.setFlowRunState(done.id, { name: "Running" });
+    await client.setFlowRunState(done.id, { name: "Success" });
+    assert.equal((await rejection(client.cancelFlowRun(done.id))).status, 409);
+  });
+
+  it("the cancellation service ends a run that ignores its cancel request after the grace period", async () => {
+    const { client, server } = get();
+    const grace = get().config.server.cancellationGraceMs;
+    const flow = await registerSampleFlow(client, "cancel-stuck");
+    const run = await client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
+    await client.setFlowRunState(run.id, { name: "Running" });
+    await client.setTaskRunState(run.id, "extract", -1, { name: "Running" });
+    await client.cancelFlowRun(run.id);
+    assert.deepEqual((await server.services.cancellation.tick(Date.now())).cancelled, [], "within the grace period the runner may still stop");
+    const { cancelled } = await server.services.cancellation.tick(Date.now() + grace + 1_000);
+    assert.deepEqual(cancelled, [run.id]);
+    const after = await client.getFlowRun(run.id);
+    assert.equal(after.state.name, "Cancelled");
+    assert.match(after.state.message ?? "", /after the cancel request/);
+    assert.equal((await client.listTaskRuns(run.id)).items[0]!.state.name, "Cancelled");
+  });
+}
