@@ -43,7 +43,8 @@ export interface TaskRunRequest {
 /** How an attempt ended. The runner turns it into states (and retries). */
 export type TaskAttemptOutcome =
   | { kind: "success"; result: unknown }
-  | { kind: "failed"; error: SerializedError }
+  /** `noRetry`: the task ended itself with a fail signal (or its input is invalid): no retry, whatever `retries` says. */
+  | { kind: "failed"; error: SerializedError; noRetry?: boolean }
   /** The task threw a retry signal: a failed attempt that asks to be retried (after delayMs if given), even when no `retries` are left. */
   | { kind: "retry"; error: SerializedError; delayMs?: number }
   | { kind: "skipped"; message: string }

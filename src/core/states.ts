@@ -2,6 +2,7 @@
  * States of flow runs and task runs. A state is a plain, serializable record: it crosses process
  * boundaries (worker threads, Redis, the HTTP API, the database) as JSON.
  */
+import { isoNow } from "./clock.js";
 import type { SerializedError } from "./errors.js";
 
 /** Every state a flow run or task run can be in. */
@@ -62,7 +63,7 @@ export interface State<T = unknown> {
 }
 
 export function makeState<T = unknown>(name: StateName, fields: Omit<State<T>, "name" | "timestamp"> & { timestamp?: string } = {}): State<T> {
-  return { ...fields, name, timestamp: fields.timestamp ?? new Date().toISOString() };
+  return { ...fields, name, timestamp: fields.timestamp ?? isoNow() };
 }
 
 export const isFinished = (s: State | StateName): boolean => FINISHED_STATES.has(typeof s === "string" ? s : s.name);
