@@ -1,2 +1,2 @@
 export { configSchema, LOG_LEVELS, type SluiceConfig, type SluiceConfigInput } from "./schema.js";
-export { loadConfig, configFromEnv, defaultHome, homeOf, type LoadConfigOptions } from "./load.js";
+export { loadConfig, configFromEnv, defaultHome, homeOf, inheritedEnv, type LoadConfigOptions } from "./load.js";

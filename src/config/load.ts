@@ -91,3 +91,9 @@ export function loadConfig(options: LoadConfigOptions = {}): SluiceConfig {
 
 /** The home directory of a loaded config (always set by loadConfig). */
 export const homeOf = (config: SluiceConfig): string => config.home ?? defaultHome();
+
+/**
+ * A copy of this process's environment, for child processes that must inherit it (PATH, HOME, SLUICE__*),
+ * e.g. the local agent's flow-run processes. The config module stays the only reader of process.env.
+ */
+export const inheritedEnv = (): Record<string, string | undefined> => ({ ...process.env });

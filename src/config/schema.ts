@@ -145,6 +145,16 @@ export const configSchema = z.object({
       apiKeySecretName: z.string().min(1).optional(),
       /** Key of the API key inside that Secret. @default "api-key" */
       apiKeySecretKey: z.string().min(1).default("api-key"),
+      /** Kubernetes agent: the namespace it creates and manages Jobs in. @default "default" */
+      namespace: z.string().min(1).default("default"),
+      /** Kubernetes agent: service account of its Jobs' pods (it needs RBAC on jobs to launch stage B). @default undefined (the template's, else the namespace's default) */
+      serviceAccountName: z.string().min(1).optional(),
+      /** Kubernetes agent: image pull secrets of its Jobs' pods, by name. @default [] */
+      imagePullSecrets: list.default([]),
+      /** Kubernetes agent: a batch/v1 Job YAML its Jobs start from (resources, node selectors, ...). @default undefined (a built-in template) */
+      jobTemplate: z.string().min(1).optional(),
+      /** Kubernetes agent: delete Jobs once they finished (foreground propagation: their pods first). @default true */
+      deleteFinishedJobs: bool.default(true),
     })
     .prefault({}),
   reporter: z

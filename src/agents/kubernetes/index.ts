@@ -1,0 +1,18 @@
+/**
+ * The Kubernetes agent: stage A of each claimed run as a Job in its namespace, and management of the
+ * Jobs it and the environments created. The Kubernetes client loads on first use.
+ */
+import { inheritedRunSettings } from "../docker/docker-deployer.js";
+import type { DeployerFactory } from "../deployer.js";
+import { KubernetesDeployer } from "./kubernetes-deployer.js";
+import { compileKubernetesAgentOptions } from "./options.js";
+
+export { KubernetesDeployer, imageOfRun } from "./kubernetes-deployer.js";
+export { JobManager, type JobManagerOptions } from "./job-manager.js";
+export { buildAgentJob, defaultAgentTemplate, AGENT_LABEL, AGENT_JOB_PREFIX, type AgentJobOptions } from "./agent-job.js";
+export { compileKubernetesAgentOptions, DEFAULT_API_KEY_SECRET, type KubernetesAgentOptions, type KubernetesAgentExtras } from "./options.js";
+export { containerStateLines, jobFailure, jobOutcome, podFailure, FATAL_WAITING_REASONS, type RunFailure } from "./pod-status.js";
+
+/** The Kubernetes agent's deployer, configured from `config` (kubernetes.* keys; the CLI's flags override them). */
+export const createKubernetesDeployer: DeployerFactory = ({ config }) =>
+  new KubernetesDeployer(compileKubernetesAgentOptions(config, { env: inheritedRunSettings(config) }));

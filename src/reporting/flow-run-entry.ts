@@ -1,0 +1,187 @@
+/**
+ * The entry of a deployed flow run (spec §5), `sluice execute flow-run [--stage deploy|run]`:
+ *
+ * - stage "deploy" (stage A, what agents launch): read the run id from the run contract
+ *   (SLUICE__CONTEXT__FLOW_RUN_ID), fetch the run and its flow from the server, load the flow from its
+ *   storage, then `environment.setup(flow)` and `environment.execute(flow)`. A LocalEnvironment runs the
+ *   flow right here; other environments launch stage B (a Job, a cluster, a task) and this process ends.
+ * - stage "run" (stage B, the entry of what stage A launched): load the flow again the same way and call
+ *   `environment.run(flow)` in this process.
+ *
+ * Either way the RunReporter tells the server every state and log line, heartbeats, and stops the run
+ * when a cancel is requested. A missing run id or an unknown run ends the process non-zero with the
+ * reason; a flow that fails to load (or an environment that fails) fails the run with the reason too.
+ */
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import { createClient, type FlowRun, type SluiceClient, type TaskRun } from "../client/index.js";
+import type { SluiceConfig } from "../config/schema.js";
+import type { Environment, EnvironmentRunOptions } from "../core/environment.js";
+import { SluiceError } from "../core/errors.js";
+import type { ResumedTaskRun } from "../core/flow-options.js";
+import type { AnyFlow } from "../core/flow.js";
+import { createLogger } from "../core/logger.js";
+import { isFinished, makeState, type State, type StateName } from "../core/states.js";
+import { LocalEnvironment } from "../environments/local/local-environment.js";
+import { deserializeStorage } from "../storage/registry.js";
+import { resultRecorded } from "./api-state.js";
+import { RunReporter } from "./run-reporter.js";
+
+/** "deploy": stage A (setup + execute); "run": stage B (run the flow in this process). */
+export const FLOW_RUN_STAGES = ["deploy", "run"] as const;
+export type FlowRunStage = (typeof FLOW_RUN_STAGES)[number];
+
+export interface FlowRunEntryOptions {
+  /** The loaded configuration (the run contract's variables are in it). */
+  config: SluiceConfig;
+  /** Which stage this process is. @default "deploy" */
+  stage?: FlowRunStage;
+  /** Aborting it cancels the run (SIGTERM). @default undefined */
+  signal?: AbortSignal;
+  /** The API client. @default createClient({ url: config.api.url, apiKey: config.api.key }) */
+  client?: SluiceClient;
+  /** Where this process's own log lines go. @default stderr at config.logging.level */
+  logger?: Logger;
+}
+
+export interface FlowRunEntryResult {
+  /** 0 the run succeeded (or stage B was launched), 1 otherwise. */
+  exitCode: number;
+  flowRunId: string;
+  /** The run's final state as this process saw it; undefined when stage B was launched or nothing ran. */
+  state?: StateName;
+  /** One line for humans. */
+  message: string;
+}
+
+/** Every task run the server has for a flow run (all pages, in creation order). */
+export async function allTaskRuns(client: SluiceClient, flowRunId: string): Promise<TaskRun[]> {
+  const out: TaskRun[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.listTaskRuns(flowRunId, { limit: 10_000, ...(cursor === undefined ? {} : { cursor }) });
+    out.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return out;
+}
+
+/** Task runs of an earlier attempt that the runner can reuse (Success with its result recorded, or Skipped). */
+export function resumableTaskRuns(taskRuns: readonly TaskRun[]): ResumedTaskRun[] {
+  return taskRuns
+    .filter((t) => t.state.name === "Skipped" || (t.state.name === "Success" && resultRecorded(t.state)))
+    .map((t) => ({ taskKey: t.taskKey, mapIndex: t.mapIndex < 0 ? null : t.mapIndex, state: t.state as State, taskRunId: t.id }));
+}
+
+/** Loads the run's flow from the storage it was registered with. */
+export async function loadRegisteredFlow(client: SluiceClient, run: FlowRun): Promise<{ flow: AnyFlow; storageType: string }> {
+  const registered = await client.getFlow(run.flowId);
+  const storageType = registered.storage.type;
+  try {
+    const storage = await deserializeStorage(registered.storage);
+    return { flow: await storage.loadFlow(registered.name), storageType };
+  } catch (error) {
+    throw new SluiceError(
+      "FLOW_LOAD_FAILED",
+      `flow "${registered.name}" (version ${registered.version}) could not be loaded from its ${storageType}: ${error instanceof Error ? error.message : String(error)}`,
+      { flowRunId: run.id, field: "storage", cause: error },
+    );
+  }
+}
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** Runs the entry; resolves with the exit code. A missing run id or unknown run throws SluiceError (exit non-zero). */
+export async function executeFlowRun(options: FlowRunEntryOptions): Promise<FlowRunEntryResult> {
+  const { config } = options;
+  const stage = options.stage ?? "deploy";
+  const logger = options.logger ?? createLogger({ level: config.logging.level, bindings: { component: "flow-run", stage } });
+  const flowRunId = config.context.flowRunId;
+  if (flowRunId === undefined || flowRunId.trim() === "") {
+    throw new SluiceError(
+      "INVALID_INPUT",
+      "SLUICE__CONTEXT__FLOW_RUN_ID is not set: `sluice execute flow-run` runs a flow run the server created; agents set it (with the rest of the run contract) when they launch the run",
+      { field: "context.flowRunId" },
+    );
+  }
+  const client = options.client ?? createClient({ url: config.api.url, apiKey: config.api.key });
+  let run: FlowRun;
+  try {
+    run = await client.getFlowRun(flowRunId);
+  } catch (error) {
+    if (error instanceof SluiceError && error.code === "NOT_FOUND") {
+      throw new SluiceError("NOT_FOUND", `flow run ${flowRunId} does not exist on the server at ${config.api.url}; check SLUICE__CONTEXT__FLOW_RUN_ID and SLUICE__API__URL`, {
+        field: "context.flowRunId",
+        value: flowRunId,
+        flowRunId,
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  if (isFinished(run.state.name)) {
+    return { exitCode: run.state.name === "Success" ? 0 : 1, flowRunId, state: run.state.name, message: `flow run ${flowRunId} is already ${run.state.name}: nothing to do` };
+  }
+
+  const existing = await allTaskRuns(client, flowRunId);
+  const reporter = new RunReporter({ client, flowRunId, logging: config.logging, reporter: config.reporter, logger, knownTaskRuns: existing });
+  const ids = new Map(existing.map((t) => [`${t.taskKey}\u0000${t.mapIndex}`, t.id]));
+  try {
+    if (run.cancelRequested) {
+      reporter.setFlowRunState(makeState("Cancelled", { message: "Cancelled before it started: a cancel was requested" }));
+      return { exitCode: 1, flowRunId, state: "Cancelled", message: `flow run ${flowRunId} was cancelled before it started` };
+    }
+    reporter.start();
+    const where = `${hostname()} (pid ${process.pid})`;
+    let flow: AnyFlow;
+    try {
+      const loaded = await loadRegisteredFlow(client, run);
+      flow = loaded.flow;
+      reporter.log("info", `${stage === "deploy" ? "Stage A" : "Stage B"} of flow run ${flowRunId} on ${where}: loaded flow "${flow.name}" from its ${loaded.storageType}`, {
+        pid: process.pid,
+        host: hostname(),
+        stage,
+      });
+    } catch (error) {
+      reporter.fail(message(error), error);
+      return { exitCode: 1, flowRunId, state: "Failed", message: message(error) };
+    }
+
+    const environment: Environment = (flow.environment as Environment | undefined) ?? new LocalEnvironment();
+    const signal = options.signal ? AbortSignal.any([reporter.signal, options.signal]) : reporter.signal;
+    const runOptions: EnvironmentRunOptions = {
+      parameters: run.parameters,
+      flowRunId,
+      observers: [reporter.observer],
+      signal,
+      logger,
+      logLevel: config.logging.level,
+      executor: flow.executor ?? config.engine.executor,
+      taskRunIdFor: (taskKey, mapIndex) => ids.get(`${taskKey}\u0000${mapIndex ?? -1}`),
+      resume: resumableTaskRuns(existing),
+    };
+    try {
+      if (stage === "run") {
+        const result = await environment.run(flow, runOptions);
+        reporter.setFlowRunState(result.state); // no-op when the runner already reported its final state
+        return { exitCode: result.state.name === "Success" ? 0 : 1, flowRunId, state: result.state.name, message: `flow run ${flowRunId} ended ${result.state.name}` };
+      }
+      await environment.setup(flow, { config, flowId: run.flowId });
+      const outcome = await environment.execute(flow, { ...runOptions, config, flowId: run.flowId });
+      if (outcome.kind === "launched") {
+        reporter.log("info", `Launched stage B with ${environment.type}: ${outcome.description}`, { resources: outcome.resources });
+        return { exitCode: 0, flowRunId, message: `flow run ${flowRunId}: ${outcome.description}` };
+      }
+      const state = outcome.result.state;
+      reporter.setFlowRunState(state);
+      return { exitCode: state.name === "Success" ? 0 : 1, flowRunId, state: state.name, message: `flow run ${flowRunId} ended ${state.name}` };
+    } catch (error) {
+      const what = stage === "run" ? "running" : "setting up or executing";
+      const text = `${environment.type} failed ${what} flow "${flow.name}": ${message(error)}`;
+      reporter.fail(text, error); // ignored when the runner already reported a final state
+      return { exitCode: 1, flowRunId, state: "Failed", message: text };
+    }
+  } finally {
+    await reporter.close();
+  }
+}
