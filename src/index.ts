@@ -90,6 +90,12 @@ export {
   type KubernetesJobEnvironmentOptions,
   type DockerOnKubernetesEnvironmentOptions,
 } from "./environments/kubernetes/index.js";
+export {
+  KubernetesClusterEnvironment,
+  ClusterOnKubernetesEnvironment,
+  type KubernetesClusterEnvironmentOptions,
+  type ClusterOnKubernetesEnvironmentOptions,
+} from "./environments/cluster/index.js";
 export { createEnvironment, environmentKinds, registerEnvironmentKind, type EnvironmentKind } from "./environments/registry.js";
 export { runContractEnv, RUN_CONTRACT_VARIABLES, type RunContractInput, type RunContractVariable } from "./environments/run-contract.js";
 export { LocalStorage, type LocalStorageOptions } from "./storage/local/index.js";

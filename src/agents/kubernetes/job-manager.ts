@@ -104,6 +104,8 @@ export class JobManager {
   async turn(ctx: DeployContext): Promise<void> {
     const ns = this.options.namespace;
     const [jobs, pods] = await Promise.all([this.api.listJobs(ns, IDENTIFIER_LABEL), this.api.listPods(ns, FLOW_RUN_ID_LABEL)]);
+    const listed = new Set(jobs.map((j) => j.metadata?.uid ?? ""));
+    for (const uid of this.#settledJobs) if (!listed.has(uid)) this.#settledJobs.delete(uid);
     const jobsByRun = new Map<string, V1Job[]>();
     for (const job of jobs) {
       const id = runIdOf(job);

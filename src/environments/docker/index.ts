@@ -1,0 +1,1 @@
+export { DockerEnvironment, type DockerEnvironmentOptions } from "./docker-environment.js";

@@ -1,0 +1,176 @@
+/**
+ * A thin launcher over @kubernetes/client-node (loaded on first use, so importing Sluice never loads it):
+ * connect with a kubeconfig file and context, or the in-cluster service account, then create, read, list
+ * and delete the Jobs, pods and events of flow runs. Every API error becomes a KubernetesApiError that
+ * carries the Kubernetes Status message and reason. Creating a Job is idempotent per flow run: an
+ * "AlreadyExists" answer for a Job of the same run is success.
+ */
+import type { BatchV1Api, CoreV1Api, CoreV1Event, KubeConfig, V1Job, V1Pod } from "@kubernetes/client-node";
+import { SluiceError, showValue } from "../../core/errors.js";
+import { KubernetesApiError, kubernetesError } from "./api-error.js";
+import type { JobManifest } from "./manifest-types.js";
+import { FLOW_RUN_ID_LABEL } from "./names.js";
+
+export interface KubernetesConnectionOptions {
+  /**
+   * Path of a kubeconfig file.
+   * @default undefined: the client's default search (KUBECONFIG, ~/.kube/config, then the in-cluster service account)
+   */
+  kubeconfig?: string;
+  /** Context of the kubeconfig to use. @default the kubeconfig's current-context */
+  context?: string;
+}
+
+/** How a create ended: a new Job, or the Job this run already had (a repeated create). */
+export interface CreatedJob {
+  job: V1Job;
+  created: boolean;
+}
+
+export type PropagationPolicy = "Foreground" | "Background" | "Orphan";
+
+/** Loads the kubeconfig (a file, else the client's default search) and selects the context; errors name the config key to set. */
+export async function loadKubeConfig(options: KubernetesConnectionOptions): Promise<KubeConfig> {
+  const { KubeConfig } = await import("@kubernetes/client-node");
+  const kc = new KubeConfig();
+  try {
+    if (options.kubeconfig !== undefined) kc.loadFromFile(options.kubeconfig);
+    else kc.loadFromDefault();
+  } catch (cause) {
+    throw new SluiceError(
+      "CONFIG_INVALID",
+      `cannot load the Kubernetes configuration${options.kubeconfig ? ` from ${options.kubeconfig}` : ""}: ${(cause as Error).message}. Set kubernetes.kubeconfig (SLUICE__KUBERNETES__KUBECONFIG) to a valid kubeconfig file.`,
+      { field: "kubernetes.kubeconfig", value: options.kubeconfig, kind: "kubernetes", cause },
+    );
+  }
+  if (options.context !== undefined) {
+    const names = kc.getContexts().map((c) => c.name);
+    if (!names.includes(options.context)) {
+      throw new SluiceError(
+        "CONFIG_INVALID",
+        `Kubernetes context ${showValue(options.context)} is not in the kubeconfig; its contexts are ${names.map((n) => JSON.stringify(n)).join(", ") || "none"}`,
+        { field: "kubernetes.context", value: options.context, kind: "kubernetes" },
+      );
+    }
+    kc.setCurrentContext(options.context);
+  }
+  const cluster = kc.getCurrentCluster();
+  if (!cluster || (options.kubeconfig === undefined && cluster.name === "cluster" && cluster.server === "http://localhost:8080")) {
+    throw new SluiceError(
+      "CONFIG_INVALID",
+      "no Kubernetes configuration found: not running in a pod, no KUBECONFIG and no ~/.kube/config. Set kubernetes.kubeconfig (SLUICE__KUBERNETES__KUBECONFIG) to a kubeconfig file.",
+      { field: "kubernetes.kubeconfig", kind: "kubernetes" },
+    );
+  }
+  return kc;
+}
+
+export class KubernetesApi {
+  private constructor(
+    /** The API server's URL, for messages. */
+    readonly server: string,
+    private readonly batch: BatchV1Api,
+    private readonly core: CoreV1Api,
+  ) {}
+
+  /** Loads the configuration and makes the API clients (no request is made yet). */
+  static async connect(options: KubernetesConnectionOptions = {}): Promise<KubernetesApi> {
+    const kc = await loadKubeConfig(options);
+    const { BatchV1Api, CoreV1Api } = await import("@kubernetes/client-node");
+    return new KubernetesApi(kc.getCurrentCluster()?.server ?? "(unknown server)", kc.makeApiClient(BatchV1Api), kc.makeApiClient(CoreV1Api));
+  }
+
+  private async call<T>(action: string, request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      throw kubernetesError(action, error, this.server);
+    }
+  }
+
+  /**
+   * Creates `job` in `namespace`. When a Job of that name exists and carries the same flow-run id label,
+   * the create was already done: resolves to that Job with `created: false`. A Job of another run (or of
+   * none) under that name is a CONFLICT error saying so.
+   */
+  async createJob(namespace: string, job: JobManifest, flowRunId: string): Promise<CreatedJob> {
+    const name = job.metadata.name ?? `${job.metadata.generateName ?? ""}*`;
+    const action = `creating Job ${name} in namespace ${namespace}`;
+    try {
+      const created = await this.batch.createNamespacedJob({ namespace, body: job as unknown as V1Job });
+      return { job: created, created: true };
+    } catch (raw) {
+      const error = kubernetesError(action, raw, this.server);
+      if (error.reason !== "AlreadyExists" || job.metadata.name === undefined) throw error;
+      const existing = await this.readJob(namespace, job.metadata.name);
+      const owner = existing?.metadata?.labels?.[FLOW_RUN_ID_LABEL];
+      if (existing && owner === flowRunId) return { job: existing, created: false };
+      throw new KubernetesApiError(
+        "CONFLICT",
+        `${action} failed: a Job named ${job.metadata.name} already exists ${owner ? `for another flow run (${owner})` : "and was not created by Sluice"}. ` +
+          "Set uniqueJobName: true on the environment so every run gets its own Job name, or delete the old Job.",
+        { statusCode: error.statusCode, reason: error.reason, statusMessage: error.statusMessage, cause: raw },
+      );
+    }
+  }
+
+  /** The Job, or null when it does not exist. */
+  async readJob(namespace: string, name: string): Promise<V1Job | null> {
+    try {
+      return await this.call(`reading Job ${name} in namespace ${namespace}`, () => this.batch.readNamespacedJob({ name, namespace }));
+    } catch (error) {
+      if (error instanceof KubernetesApiError && error.statusCode === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Every Job matching `labelSelector`, paging through the list `pageSize` at a time. */
+  async listJobs(namespace: string, labelSelector: string, pageSize = 100): Promise<V1Job[]> {
+    const jobs: V1Job[] = [];
+    let next: string | undefined;
+    do {
+      const page = await this.call(`listing Jobs (${labelSelector}) in namespace ${namespace}`, () =>
+        this.batch.listNamespacedJob({ namespace, labelSelector, limit: pageSize, _continue: next }),
+      );
+      jobs.push(...page.items);
+      next = page.metadata?._continue || undefined;
+    } while (next);
+    return jobs;
+  }
+
+  /**
+   * Deletes a Job and, with Foreground propagation, its pods before it. Resolves to false when it was
+   * already gone.
+   */
+  async deleteJob(namespace: string, name: string, propagationPolicy: PropagationPolicy = "Foreground"): Promise<boolean> {
+    try {
+      await this.call(`deleting Job ${name} in namespace ${namespace}`, () => this.batch.deleteNamespacedJob({ name, namespace, propagationPolicy }));
+      return true;
+    } catch (error) {
+      if (error instanceof KubernetesApiError && error.statusCode === 404) return false;
+      throw error;
+    }
+  }
+
+  /** Every pod matching `labelSelector`. */
+  async listPods(namespace: string, labelSelector: string, pageSize = 100): Promise<V1Pod[]> {
+    const pods: V1Pod[] = [];
+    let next: string | undefined;
+    do {
+      const page = await this.call(`listing pods (${labelSelector}) in namespace ${namespace}`, () =>
+        this.core.listNamespacedPod({ namespace, labelSelector, limit: pageSize, _continue: next }),
+      );
+      pods.push(...page.items);
+      next = page.metadata?._continue || undefined;
+    } while (next);
+    return pods;
+  }
+
+  /** The events about one object (e.g. a pod), oldest first. */
+  async listEventsFor(namespace: string, kind: string, name: string): Promise<CoreV1Event[]> {
+    const fieldSelector = `involvedObject.kind=${kind},involvedObject.name=${name}`;
+    const list = await this.call(`listing events of ${kind} ${name} in namespace ${namespace}`, () => this.core.listNamespacedEvent({ namespace, fieldSelector }));
+    const time = (e: CoreV1Event): number => new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? 0).getTime();
+    return [...list.items].sort((a, b) => time(a) - time(b));
+  }
+}

@@ -1,0 +1,1 @@
+export { LocalEnvironment, type LocalEnvironmentOptions } from "./local-environment.js";

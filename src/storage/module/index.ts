@@ -1,0 +1,1 @@
+export { ModuleStorage, type ModuleStorageOptions } from "./module-storage.js";
