@@ -1,0 +1,318 @@
+/**
+ * The core workloads of issue 2. Each runs Sluice and a raw baseline (plain async calls in the same
+ * topology) in the same process, one after the other, and reports both:
+ *
+ * - W1 a chain of 1,000 no-op tasks (local executor)
+ * - W2 one source, 5,000 mapped no-op tasks, one reduce (local and concurrent executors)
+ * - W3 200 tasks sleeping 50 ms each at concurrency 8 (ideal 1.25 s)
+ * - W4 10,000 no-op tasks on the workers executor with 2 threads (baseline: piscina used directly)
+ * - W5 a whole `sluice run` process of a 3-task flow (cold start; baseline: `node -e` of 3 plain calls)
+ * - RSS peak resident memory of a 100,000-task mapped flow, in a child process
+ *
+ * Each time is the fastest of several runs after a warm-up (other processes on a shared machine only ever add
+ * time), with the median beside it in the notes; a flow's graph is built once, outside the timing.
+ * Run with `--rss-child sluice|baseline` (by the RSS workload), this file is the child.
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { z } from "zod";
+import { ConcurrentExecutor, createLogger, flow, LocalExecutor, task, type Executor } from "sluice";
+import { WorkersExecutor } from "../../src/executors/workers/index.js";
+import type { Measurement, Workload } from "../types.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** Run options that keep the runner's own log lines out of the timing and the output. */
+const quiet = { logger: createLogger({ level: "silent" }), logLevel: "silent" as const };
+
+// ---- flows (module scope, so worker threads can load them by name) --------------------------------
+
+const noop = task("noop", async (x: number) => x);
+const source = task("source", async (n: number) => Array.from({ length: n }, (_, i) => i));
+const inc = task("inc", async (x: number) => x + 1);
+const total = task("total", async (xs: number[]) => xs.reduce((a, b) => a + b, 0));
+const nap = task("nap", async (ms: number) => new Promise<number>((resolve) => setTimeout(() => resolve(ms), ms)));
+const naps = task("naps", async (n: number) => Array.from({ length: n }, () => 50));
+
+export const chain1000 = flow("bench-chain-1000", () => {
+  let ref = noop(0);
+  for (let i = 1; i < 1000; i++) ref = noop(ref);
+  return ref;
+});
+
+/** source → inc.map → total: n + 2 task runs. */
+export const mapReduce = flow("bench-map-reduce", { parameters: z.object({ n: z.number() }) }, (p) => total(inc.map(source(p.n))));
+
+export const sleepers = flow("bench-sleepers", () => nap.map(naps(200)));
+
+// ---- the baselines: the same topology as plain async calls -------------------------------------------
+
+const plainNoop = async (x: number): Promise<number> => x;
+const plainSource = async (n: number): Promise<number[]> => Array.from({ length: n }, (_, i) => i);
+const plainInc = async (x: number): Promise<number> => x + 1;
+const plainTotal = async (xs: number[]): Promise<number> => xs.reduce((a, b) => a + b, 0);
+
+async function plainChain(n: number): Promise<number> {
+  let x = 0;
+  for (let i = 0; i < n; i++) x = await plainNoop(x);
+  return x;
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight, keeping the results in order. */
+async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
+}
+
+async function plainMapReduce(n: number, limit: number): Promise<number> {
+  return plainTotal(await pool(await plainSource(n), limit, plainInc));
+}
+
+// ---- measuring --------------------------------------------------------------------------------------
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Wall times of repeated runs, in ms. */
+interface Timing {
+  min: number;
+  median: number;
+  runs: number;
+}
+
+/** Times `runs` calls after `warmups` untimed ones. */
+async function timeIt(fn: () => Promise<unknown>, runs: number, warmups = 1): Promise<Timing> {
+  for (let i = 0; i < warmups; i++) await fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  return { min: Math.min(...times), median: median(times), runs };
+}
+
+const medians = (s: Timing, b: Timing): string =>
+  `fastest of ${s.runs} runs; medians: Sluice ${s.median.toFixed(1)} ms, baseline ${b.median.toFixed(1)} ms`;
+
+async function runOk(run: () => Promise<{ state: { name: string; message?: string } }>): Promise<void> {
+  const result = await run();
+  if (result.state.name !== "Success") throw new Error(`benchmark flow ended ${result.state.name}: ${result.state.message ?? ""}`);
+}
+
+const BASELINE = "plain async calls, same topology, same process";
+
+/** A wall-time row and a per-task overhead row. */
+function timeRows(id: string, what: string, s: Timing, b: Timing, tasks: number, overheadTarget?: string, baselineName = BASELINE): Measurement[] {
+  return [
+    { metric: `${id} ${what}: wall time`, unit: "ms", value: s.min, baseline: b.min, baselineName, higherIsBetter: false, notes: medians(s, b) },
+    {
+      metric: `${id} ${what}: overhead per task`,
+      unit: "µs",
+      value: ((s.min - b.min) / tasks) * 1000,
+      baseline: null,
+      baselineName,
+      higherIsBetter: false,
+      ...(overheadTarget ? { target: overheadTarget } : {}),
+      notes: `(Sluice − baseline) / ${tasks.toLocaleString("en")} task runs; with medians: ${(((s.median - b.median) / tasks) * 1000).toFixed(1)} µs`,
+    },
+  ];
+}
+
+function execTime(file: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    execFile(file, args, { cwd: ROOT, env, timeout: 30_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${file} ${args.join(" ")} failed: ${error.message}\n${stdout}\n${stderr}`));
+      else resolve(performance.now() - t0);
+    });
+  });
+}
+
+function childJson(args: readonly string[]): Promise<Record<string, number>> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], { cwd: ROOT, timeout: 120_000 }, (error, stdout, stderr) => {
+      if (error) return reject(new Error(`child ${args.join(" ")} failed: ${error.message}\n${stderr}`));
+      try {
+        resolve(JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, number>);
+      } catch (e) {
+        reject(new Error(`child ${args.join(" ")} printed no JSON: ${String(e)}\n${stdout}\n${stderr}`));
+      }
+    });
+  });
+}
+
+// ---- workloads ----------------------------------------------------------------------------------------
+
+const W1: Workload = {
+  id: "W1",
+  title: "chain of 1,000 no-op tasks (local)",
+  async run() {
+    const local = new LocalExecutor();
+    const s = await timeIt(() => runOk(() => chain1000.run({ ...quiet, executor: local })), 15, 3);
+    const b = await timeIt(() => plainChain(1000), 15, 3);
+    return timeRows("W1", "chain 1,000 (local)", s, b, 1000, "≤ 20 µs");
+  },
+};
+
+const W2: Workload = {
+  id: "W2",
+  title: "source → 5,000 mapped no-op tasks → reduce (local, concurrent)",
+  async run() {
+    const out: Measurement[] = [];
+    const executors: [string, Executor, number][] = [
+      ["local", new LocalExecutor(), 1],
+      ["concurrent", new ConcurrentExecutor(), new ConcurrentExecutor().maxConcurrency],
+    ];
+    for (const [name, executor, limit] of executors) {
+      const s = await timeIt(() => runOk(() => mapReduce.run({ ...quiet, executor, parameters: { n: 5000 } })), 11, 2);
+      const b = await timeIt(() => plainMapReduce(5000, limit), 11, 2);
+      out.push(...timeRows("W2", `map 5,000 (${name})`, s, b, 5002, name === "local" ? "≤ 20 µs" : undefined, `${BASELINE}, at most ${limit} in flight`));
+    }
+    return out;
+  },
+};
+
+const W3: Workload = {
+  id: "W3",
+  title: "200 tasks sleeping 50 ms at concurrency 8",
+  async run() {
+    const executor = new ConcurrentExecutor({ maxConcurrency: 8 });
+    const s = await timeIt(() => runOk(() => sleepers.run({ ...quiet, executor })), 3, 0);
+    const b = await timeIt(() => pool(Array.from({ length: 200 }, () => 50), 8, (ms) => new Promise((r) => setTimeout(r, ms))), 3, 0);
+    return [
+      {
+        metric: "W3 200 × 50 ms sleeps, concurrency 8: wall time",
+        unit: "ms",
+        value: s.min,
+        baseline: b.min,
+        baselineName: `${BASELINE}, 8 in flight`,
+        higherIsBetter: false,
+        target: "≤ 1,312 ms (ideal 1,250 + 5%)",
+        notes: `${(((s.min - 1250) / 1250) * 100).toFixed(1)}% above the ideal 1,250 ms (baseline: ${(((b.min - 1250) / 1250) * 100).toFixed(1)}%); ${medians(s, b)}`,
+      },
+    ];
+  },
+};
+
+const W4: Workload = {
+  id: "W4",
+  title: "10,000 no-op tasks on the workers executor (2 threads)",
+  async run() {
+    const run = (keepAliveMs: number) => () => runOk(() => mapReduce.run({ ...quiet, executor: new WorkersExecutor({ threads: 2, keepAliveMs }), parameters: { n: 10_000 } }));
+    // Cold: every run starts its threads (each registers tsx and imports the flow module), as a `sluice run` process does.
+    const cold = await timeIt(run(0), 2, 1);
+    // Warm: runs reuse the pool the warm-up run left (keepAliveMs), as repeated runs in one process do.
+    const warm = await timeIt(run(2000), 2, 1);
+    const dir = await mkdtemp(join(tmpdir(), "sluice-bench-"));
+    try {
+      const file = join(dir, "noop-worker.mjs");
+      await writeFile(file, "export default (x) => x + 1;\n");
+      const { Piscina } = await import("piscina");
+      const calls = async (p: InstanceType<typeof Piscina>): Promise<void> => {
+        const xs = await plainSource(10_000);
+        await plainTotal(await Promise.all(xs.map((x) => p.run(x) as Promise<number>)));
+      };
+      const coldBase = await timeIt(
+        async () => {
+          const p = new Piscina({ filename: file, minThreads: 2, maxThreads: 2 });
+          await calls(p);
+          await p.destroy();
+        },
+        2,
+        1,
+      );
+      const shared = new Piscina({ filename: file, minThreads: 2, maxThreads: 2 });
+      const warmBase = await timeIt(() => calls(shared), 2, 1);
+      await shared.destroy();
+      return [
+        ...timeRows("W4", "map 10,000 (workers, 2 threads, cold pool)", cold, coldBase, 10_002, undefined, "piscina called directly, 2 threads, a new pool per run"),
+        ...timeRows("W4", "map 10,000 (workers, 2 threads, warm pool)", warm, warmBase, 10_002, undefined, "piscina called directly, 2 threads, one pool for all runs"),
+      ];
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+const W5: Workload = {
+  id: "W5",
+  title: "a whole `sluice run` process of a 3-task flow (cold start)",
+  async run() {
+    const bin = join(ROOT, "bin/sluice.js");
+    const built = existsSync(join(ROOT, "dist/cli/main.js"));
+    const env = { ...process.env };
+    delete env.SLUICE_DEV;
+    delete env.NODE_OPTIONS;
+    const script = "const f=async(x)=>x;(async()=>{const a=await f([1,2,3]);const b=await f(a.map(x=>x*10));await f(b.reduce((x,y)=>x+y,0))})()";
+    const b = await timeIt(() => execTime(process.execPath, ["-e", script], env), 5, 1);
+    const row = async (file: string, what: string, notes: string): Promise<Measurement> => {
+      const s = await timeIt(() => execTime(process.execPath, [bin, "run", join(ROOT, "bench/flows", file)], env), 5, 1);
+      return {
+        metric: `W5 \`sluice run\` of a 3-task flow (${what}): process wall time`,
+        unit: "ms",
+        value: s.min,
+        baseline: b.min,
+        baselineName: "`node -e` of the same 3 calls as plain async functions",
+        higherIsBetter: false,
+        target: "< 300 ms",
+        notes: `${built ? "built CLI (dist/)" : "NO dist/: the CLI ran from source through tsx (run `npm run build`)"}; ${notes}; ${medians(s, b)}`,
+      };
+    };
+    return [
+      await row("three-tasks.ts", ".ts flow", "the flow file is TypeScript, so tsx is registered; for context, a whole Prefect 1 process for a 3-task flow took 0.87 s on this machine (from the issue, not measured here)"),
+      await row("three-tasks.mjs", ".mjs flow", "the same flow as plain JavaScript: no tsx"),
+    ];
+  },
+};
+
+const RSS: Workload = {
+  id: "RSS",
+  title: "peak RSS of a 100,000-task mapped flow (child process)",
+  async run() {
+    const s = await childJson(["--rss-child", "sluice"]);
+    const b = await childJson(["--rss-child", "baseline"]);
+    return [
+      {
+        metric: "RSS 100,000 mapped tasks (local): peak RSS",
+        unit: "MB",
+        value: s.maxRssMB!,
+        baseline: b.maxRssMB!,
+        baselineName: "plain async calls over the same 100,000-element list, in a child process",
+        higherIsBetter: false,
+        target: "< 400 MB",
+        notes: `wall time ${s.ms!.toFixed(0)} ms (baseline ${b.ms!.toFixed(0)} ms)`,
+      },
+    ];
+  },
+};
+
+export default [W1, W2, W3, W4, W5, RSS] satisfies Workload[];
+
+// ---- child mode (RSS) -----------------------------------------------------------------------------------
+
+async function rssChild(kind: string): Promise<void> {
+  const t0 = performance.now();
+  if (kind === "sluice") await runOk(() => mapReduce.run({ ...quiet, executor: new LocalExecutor(), parameters: { n: 100_000 } }));
+  else await plainMapReduce(100_000, 1);
+  const ms = performance.now() - t0;
+  process.stdout.write(`${JSON.stringify({ maxRssMB: process.resourceUsage().maxRSS / 1024, ms })}\n`);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === "--rss-child") {
+  await rssChild(process.argv[3] ?? "sluice");
+}
