@@ -1,0 +1,72 @@
+/**
+ * The flow run's side of the `out` stream: one connection blocks on XREAD and hands each record, in
+ * order, to the session; what was read is trimmed. When Redis cannot be read for longer than
+ * `failAfterMs`, `onLost` is told (the session fails the attempts in flight rather than wait forever).
+ */
+import type { Redis } from "ioredis";
+import { parseOutEntry, type OutRecord } from "./protocol.js";
+
+/** Entries per XREAD. */
+const READ_COUNT = 1000;
+/** How long one XREAD blocks, in ms (also how long stop() may wait for the loop to notice). */
+const BLOCK_MS = 1000;
+
+export interface OutReaderOptions {
+  /** The blocking connection (used for nothing else). */
+  reader: Redis;
+  /** A connection for XTRIM. */
+  conn: Redis;
+  key: string;
+  onRecord: (record: OutRecord, worker: string | undefined) => void;
+  onLost: (error: unknown) => void;
+  failAfterMs: number;
+}
+
+export class OutReader {
+  readonly done: Promise<void>;
+  readonly #o: OutReaderOptions;
+  #stopping = false;
+
+  constructor(options: OutReaderOptions) {
+    this.#o = options;
+    this.done = this.#loop();
+  }
+
+  async #loop(): Promise<void> {
+    const o = this.#o;
+    let last = "0-0";
+    let failingSince: number | null = null;
+    while (!this.#stopping) {
+      let reply: [string, [string, string[]][]][] | null;
+      try {
+        reply = (await o.reader.xread("COUNT", READ_COUNT, "BLOCK", BLOCK_MS, "STREAMS", o.key, last)) as typeof reply;
+        failingSince = null;
+      } catch (error) {
+        if (this.#stopping) break;
+        failingSince ??= Date.now();
+        if (Date.now() - failingSince > o.failAfterMs) {
+          o.onLost(error);
+          failingSince = Date.now();
+        }
+        await new Promise((r) => setTimeout(r, 200));
+        continue;
+      }
+      if (!reply) continue;
+      for (const [, entries] of reply) {
+        for (const [id, flat] of entries) {
+          last = id;
+          const { worker, records } = parseOutEntry(flat);
+          for (const record of records) o.onRecord(record, worker);
+        }
+      }
+      o.conn.xtrim(o.key, "MINID", last).catch(() => undefined);
+    }
+  }
+
+  /** Ends the loop (disconnects the blocking connection) and waits for it. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#o.reader.disconnect();
+    await this.done;
+  }
+}
