@@ -80,13 +80,6 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const database = await openDatabase(databaseUrl);
   const ctx: ServerContext = { db: database, secretBox, parameters: new ParameterValidator(), auth: config.server.auth, bodyLimit: config.server.bodyLimitBytes };
   const app = buildApp(ctx, logger);
-  const s = config.server;
-  const services: ServerServices = {
-    zombieKiller: new ZombieKiller(database, { heartbeatTimeoutMs: s.heartbeatTimeoutMs, intervalMs: s.serviceIntervalMs }, logger),
-    resurrection: new Resurrection(database, { afterMs: s.resurrectionAfterMs, maxAttempts: s.resurrectionMaxAttempts, intervalMs: s.serviceIntervalMs }, logger),
-    cancellation: new Cancellation(database, { graceMs: s.cancellationGraceMs, intervalMs: s.serviceIntervalMs }, logger),
-    scheduler: new Scheduler(database, { lookaheadMs: s.schedulerLookaheadMs, intervalMs: s.serviceIntervalMs }, logger),
-  };
   try {
     await app.listen({ host, port });
   } catch (cause) {
@@ -101,6 +94,15 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       { field: code === "EADDRINUSE" ? "server.port" : "server.host", value: code === "EADDRINUSE" ? port : host, cause },
     );
   }
+  // Built once the server listens: runs' silence before this moment (the server was down) does not count.
+  const s = config.server;
+  const upSince = Date.now();
+  const services: ServerServices = {
+    zombieKiller: new ZombieKiller(database, { heartbeatTimeoutMs: s.heartbeatTimeoutMs, intervalMs: s.serviceIntervalMs, upSince }, logger),
+    resurrection: new Resurrection(database, { afterMs: s.resurrectionAfterMs, maxAttempts: s.resurrectionMaxAttempts, intervalMs: s.serviceIntervalMs, upSince }, logger),
+    cancellation: new Cancellation(database, { graceMs: s.cancellationGraceMs, intervalMs: s.serviceIntervalMs }, logger),
+    scheduler: new Scheduler(database, { lookaheadMs: s.schedulerLookaheadMs, intervalMs: s.serviceIntervalMs }, logger),
+  };
   if (options.services !== false) for (const service of Object.values(services)) service.start();
   const address = app.server.address() as AddressInfo;
   const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;

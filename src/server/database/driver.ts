@@ -18,6 +18,12 @@ export interface SqlExecutor {
   run(sql: string, params?: readonly SqlParam[]): Promise<{ changes: number }>;
 }
 
+/** SQL type of a column of a bound table (see `DialectSql.table`). */
+export type ColumnType = "text" | "int" | "bigint";
+
+/** One column of a bound table: its name in the table and its type. */
+export type TableColumn = readonly [name: string, type: ColumnType];
+
 /** Dialect-specific SQL fragments. Each fragment holds exactly one `?` bound to the matching param(). */
 export interface DialectSql {
   /** `column` is one of a list bound as a single parameter: bind `listParam(values)`. */
@@ -29,8 +35,22 @@ export interface DialectSql {
   /** The pair (keyColumn, indexColumn) is one of a list of pairs: bind the params of `pairParams(pairs)`. */
   pairIn(keyColumn: string, indexColumn: string): string;
   pairParams(pairs: readonly (readonly [string, number])[]): SqlParam[];
+  /**
+   * A derived table of many rows bound as parameters, so one statement handles a whole batch
+   * (`INSERT ... SELECT ... FROM ${table(columns)} r ORDER BY r.ord`, `UPDATE t SET ... FROM ${table(columns)} r
+   * WHERE ...`). Use it with an alias; it has the given columns plus `ord`, the row's position (ascending in
+   * the order given). Bind `tableParams(columns, rows)`; each row holds one value per column.
+   */
+  table(columns: readonly TableColumn[]): string;
+  tableParams(columns: readonly TableColumn[], rows: readonly (readonly (string | number | null)[])[]): SqlParam[];
   /** Appended to a SELECT whose rows a transaction takes: others skip them instead of waiting. */
   skipLocked: string;
+  /**
+   * Appended to a SELECT whose rows a transaction is about to change (not their keys): other writers of
+   * them wait until it ends, foreign-key checks do not (PostgreSQL `FOR NO KEY UPDATE`, the lock such an
+   * UPDATE takes; SQLite: already one writer at a time).
+   */
+  lockRows: string;
 }
 
 export interface SqlDriver extends SqlExecutor {
@@ -39,7 +59,9 @@ export interface SqlDriver extends SqlExecutor {
   /**
    * Runs `fn` in a write transaction: committed when it resolves, rolled back when it throws. On SQLite
    * transactions are serialized (one writer at a time, BEGIN IMMEDIATE); on PostgreSQL they run
-   * concurrently at READ COMMITTED, so use version checks or `skipLocked` row locks.
+   * concurrently at READ COMMITTED, so use version checks or row locks (`skipLocked`, `lockRows`). A
+   * transaction PostgreSQL aborts as a deadlock victim is run again from the start (a few times), so `fn`
+   * must act only through `tx`.
    */
   transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** Runs a script of statements (migrations). */

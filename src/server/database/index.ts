@@ -3,5 +3,5 @@ export { openDatabase, parseDatabaseUrl, redactUrl, SluiceDatabase, type Databas
 export { LATEST_MIGRATION } from "./migrations.js";
 export type { Dialect, SqlDriver, SqlExecutor } from "./driver.js";
 export type { FlowRunRow } from "./flow-run-rows.js";
-export type { TaskRunUpdate } from "./task-runs-repository.js";
+export type { TaskRunUpdate } from "./task-run-rows.js";
 export type { ScheduleDefinition, ScheduleRow } from "./schedules-repository.js";

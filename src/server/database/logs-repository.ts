@@ -1,17 +1,26 @@
 /**
- * Run logs: a batch is inserted in one transaction (PostgreSQL: one multi-row statement; SQLite: one
- * prepared statement repeated, which is as fast there). Readers follow with a cursor (the row's seq). On
- * PostgreSQL, writers of one flow run are serialized by an advisory lock, so a run's seqs become
- * visible in order and a follower never skips a line committed late with a lower seq.
+ * Run logs: a batch is one INSERT of all its lines (a bound table, see `DialectSql.table`), in the order
+ * given. Readers follow with a cursor (the row's seq). On PostgreSQL, writers of one flow run are
+ * serialized by an advisory lock, so a run's seqs become visible in order and a follower never skips a
+ * line committed late with a lower seq.
  */
 import { SluiceError } from "../../core/errors.js";
 import type { ApiLogLevel, LogRecordOut } from "../api/logs.js";
-import type { SqlDriver, SqlParam } from "./driver.js";
+import type { SqlDriver, SqlParam, TableColumn } from "./driver.js";
 import { iso, notFound, parseJsonOrNull, toMs } from "./rows.js";
 
 /** pino's numeric levels: the stored form, so "at least warn" is one comparison. */
 export const LEVEL_NUMBERS: Record<ApiLogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 };
 const LEVEL_NAMES = new Map(Object.entries(LEVEL_NUMBERS).map(([name, n]) => [n, name as ApiLogLevel]));
+
+const LOG_ROWS: readonly TableColumn[] = [
+  ["flow_run_id", "text"],
+  ["task_run_id", "text"],
+  ["level", "int"],
+  ["message", "text"],
+  ["timestamp", "bigint"],
+  ["fields", "text"],
+];
 
 export interface LogWrite {
   flowRunId: string;
@@ -46,34 +55,21 @@ export class LogsRepository {
       const id = logs[unknown]!.flowRunId;
       throw new SluiceError("NOT_FOUND", `flow run ${JSON.stringify(id)} of logs[${unknown}] does not exist`, { field: `logs.${unknown}.flowRunId`, value: id });
     }
-    const columns = {
-      flowRunIds: logs.map((l) => l.flowRunId),
-      taskRunIds: logs.map((l) => l.taskRunId ?? null),
-      levels: logs.map((l) => LEVEL_NUMBERS[l.level]),
-      messages: logs.map((l) => l.message),
-      timestamps: logs.map((l) => (l.timestamp === undefined ? now : toMs(l.timestamp))),
-      fields: logs.map((l) => (l.fields === undefined ? null : JSON.stringify(l.fields))),
-    };
+    const rows = logs.map((l) => [
+      l.flowRunId,
+      l.taskRunId ?? null,
+      LEVEL_NUMBERS[l.level],
+      l.message,
+      l.timestamp === undefined ? now : toMs(l.timestamp),
+      l.fields === undefined ? null : JSON.stringify(l.fields),
+    ]);
     await this.db.transaction(async (tx) => {
-      if (this.db.dialect === "postgres") {
-        for (const id of runIds) await this.db.lockKey(tx, `logs:${id}`);
-        await tx.run(
-          `INSERT INTO logs (flow_run_id, task_run_id, level, message, timestamp, fields)
-           SELECT * FROM unnest(?::text[], ?::text[], ?::int[], ?::text[], ?::bigint[], ?::text[])`,
-          [columns.flowRunIds, columns.taskRunIds, columns.levels, columns.messages, columns.timestamps, columns.fields],
-        );
-        return;
-      }
-      for (let i = 0; i < logs.length; i++) {
-        await tx.run("INSERT INTO logs (flow_run_id, task_run_id, level, message, timestamp, fields) VALUES (?, ?, ?, ?, ?, ?)", [
-          columns.flowRunIds[i],
-          columns.taskRunIds[i],
-          columns.levels[i],
-          columns.messages[i],
-          columns.timestamps[i],
-          columns.fields[i],
-        ]);
-      }
+      for (const id of runIds) await this.db.lockKey(tx, `logs:${id}`);
+      await tx.run(
+        `INSERT INTO logs (flow_run_id, task_run_id, level, message, timestamp, fields)
+         SELECT flow_run_id, task_run_id, level, message, timestamp, fields FROM ${this.db.sql.table(LOG_ROWS)} r ORDER BY r.ord`,
+        this.db.sql.tableParams(LOG_ROWS, rows),
+      );
     });
     return logs.length;
   }

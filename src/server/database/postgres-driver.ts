@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import pg from "pg";
-import type { DialectSql, SqlDriver, SqlExecutor, SqlParam } from "./driver.js";
+import type { DialectSql, SqlDriver, SqlExecutor, SqlParam, TableColumn } from "./driver.js";
 
 const INT8_OID = 20;
 const types = {
@@ -21,8 +21,18 @@ const postgresSql: DialectSql = {
   labelsParam: (labels) => JSON.stringify(labels),
   pairIn: (key, index) => `(${key}, ${index}) IN (SELECT * FROM unnest(?::text[], ?::int[]))`,
   pairParams: (pairs) => [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+  // One array parameter per column, unnested side by side (column-major: the batch's size does not change
+  // the statement's text, so it stays one prepared statement).
+  table: (columns: readonly TableColumn[]) =>
+    `(SELECT * FROM unnest(${columns.map(([, type]) => `?::${type}[]`).join(", ")}) WITH ORDINALITY AS u(${columns.map(([name]) => name).join(", ")}, ord))`,
+  tableParams: (columns, rows) => columns.map((_, i) => rows.map((row) => row[i] ?? null)),
   skipLocked: " FOR UPDATE SKIP LOCKED",
+  lockRows: " FOR NO KEY UPDATE",
 };
+
+/** deadlock_detected, serialization_failure: the transaction was aborted and may simply run again. */
+const RETRYABLE = new Set(["40P01", "40001"]);
+const TRANSACTION_ATTEMPTS = 4;
 
 interface Prepared {
   /** Undefined for statements PostgreSQL cannot prepare by name (DDL): sent unnamed. */
@@ -97,6 +107,19 @@ export class PostgresDriver implements SqlDriver {
   }
 
   async transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.transactionOnce(fn);
+      } catch (error) {
+        const code = (error as { code?: unknown } | null)?.code;
+        if (typeof code !== "string" || !RETRYABLE.has(code) || attempt >= TRANSACTION_ATTEMPTS) throw error;
+        // The other transaction of the deadlock goes on; start again a little later, not in step with it.
+        await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20 * attempt));
+      }
+    }
+  }
+
+  private async transactionOnce<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     let broken = false;
     try {

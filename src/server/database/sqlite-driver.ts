@@ -1,5 +1,7 @@
 /**
- * SQLite through better-sqlite3: WAL journal, prepared-statement cache, one connection per server.
+ * SQLite through better-sqlite3: WAL journal (synchronous=NORMAL: commits do not fsync), checkpoints in a
+ * worker thread (sqlite-checkpointer.ts: their fsyncs never stall the event loop), prepared-statement
+ * cache, one connection per server.
  * better-sqlite3 is synchronous, so a statement can never interleave with another; only a transaction
  * that awaits between its statements needs care: while one is open, other calls wait for it (a
  * promise-chain lock), so nothing foreign joins or is lost with its rollback.
@@ -7,7 +9,8 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import type { DialectSql, SqlDriver, SqlExecutor, SqlParam } from "./driver.js";
+import type { DialectSql, SqlDriver, SqlExecutor, SqlParam, TableColumn } from "./driver.js";
+import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 
 type Bindable = string | number | null;
 
@@ -21,8 +24,24 @@ const sqliteSql: DialectSql = {
   labelsParam: (labels) => JSON.stringify(labels),
   pairIn: (key, index) => `(${key}, ${index}) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
   pairParams: (pairs) => [JSON.stringify(pairs)],
+  // One JSON array of rows (each an array of values), read back with json_each.
+  table: (columns: readonly TableColumn[]) => `(SELECT ${columns.map(([name], i) => `value ->> ${i} AS ${name}`).join(", ")}, key AS ord FROM json_each(?))`,
+  tableParams: (_columns, rows) => [JSON.stringify(rows)],
   skipLocked: "",
+  lockRows: "",
 };
+
+export interface SqliteDriverOptions {
+  /**
+   * Checkpoint the WAL from a worker thread, at most this long after a write; 0 leaves checkpoints to
+   * SQLite (inside the commit that takes the WAL past 1000 pages, on the event loop).
+   * @default 500
+   */
+  checkpointIntervalMs?: number;
+}
+
+/** SQLite's own automatic checkpoint threshold (pages), restored should the checkpoint worker fail. */
+const AUTO_CHECKPOINT_PAGES = 1000;
 
 export class SqliteDriver implements SqlDriver {
   readonly dialect = "sqlite" as const;
@@ -32,21 +51,33 @@ export class SqliteDriver implements SqlDriver {
   private readonly direct: SqlExecutor;
   private lock: Promise<unknown> = Promise.resolve();
   private inTransaction = false;
+  /** Undefined for in-memory databases (no WAL) and when checkpoints are left to SQLite. */
+  readonly checkpointer: SqliteCheckpointer | undefined;
 
   /** @param file a file path, or ":memory:" */
-  constructor(file: string) {
+  constructor(file: string, options: SqliteDriverOptions = {}) {
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
     this.db = new BetterSqlite3(file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("foreign_keys = ON");
     this.db.pragma("busy_timeout = 5000");
+    // After a checkpoint lets the WAL start over, a WAL file grown by a burst is cut back to this size.
+    this.db.pragma("journal_size_limit = 67108864");
+    const intervalMs = options.checkpointIntervalMs ?? 500;
+    if (file !== ":memory:" && intervalMs > 0) {
+      this.db.pragma("wal_autocheckpoint = 0");
+      this.checkpointer = new SqliteCheckpointer(file, intervalMs, () => {
+        if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${AUTO_CHECKPOINT_PAGES}`);
+      });
+    }
     const prepare = (sql: string): BetterSqlite3.Statement => {
       let statement = this.statements.get(sql);
       if (!statement) {
         statement = this.db.prepare(sql);
         this.statements.set(sql, statement);
       }
+      if (!statement.readonly) this.checkpointer?.written();
       return statement;
     };
     this.direct = {
@@ -108,6 +139,7 @@ export class SqliteDriver implements SqlDriver {
   exec(script: string): Promise<void> {
     return this.whenFree(() => {
       this.db.exec(script);
+      this.checkpointer?.written();
       return Promise.resolve();
     });
   }
@@ -118,7 +150,8 @@ export class SqliteDriver implements SqlDriver {
 
   async close(): Promise<void> {
     await this.lock;
+    await this.checkpointer?.close();
     this.statements.clear();
-    this.db.close();
+    this.db.close(); // the last connection: checkpoints what is left and removes the WAL
   }
 }

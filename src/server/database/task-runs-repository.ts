@@ -1,63 +1,67 @@
 /**
  * Task runs: upserts keyed by (flow run, task key, map index), applied many at once in one transaction,
- * each with the transition rules and an optional version check.
+ * each with the transition rules and an optional version check. A batch costs the same few statements
+ * whatever its size: lock the flow run, read the batch's rows, decide every update in memory
+ * (task-run-plan.ts), then one INSERT for the new task runs, one UPDATE for the changed ones (each checked
+ * against the version read) and one INSERT for their history.
  */
-import { randomUUID } from "node:crypto";
 import { SluiceError } from "../../core/errors.js";
-import { isFinished, makeState, type State, type StateName } from "../../core/states.js";
+import type { State, StateName } from "../../core/states.js";
 import type { TaskRun, TaskRunResult } from "../api/task-runs.js";
-import { decideTaskRunTransition } from "../domain/transitions.js";
-import type { SqlDriver, SqlExecutor, SqlParam } from "./driver.js";
-import { cursorSeq, iso, isoOrNull, notFound, pageFrom, stateOf, toMs } from "./rows.js";
+import type { SqlDriver, SqlExecutor, SqlParam, TableColumn } from "./driver.js";
+import { cursorSeq, notFound, pageFrom, stateOf, toMs } from "./rows.js";
+import { planTaskRunUpdates, type TaskRunPlan } from "./task-run-plan.js";
+import { taskRunFromRow, type TaskRunRow, type TaskRunUpdate } from "./task-run-rows.js";
 
-export interface TaskRunRow {
-  seq: number;
-  id: string;
-  flow_run_id: string;
-  task_key: string;
-  task_name: string;
-  map_index: number;
-  state: StateName;
-  state_json: string;
-  version: number;
-  attempts: number;
-  created_at: number;
-  updated_at: number;
-  started_at: number | null;
-  ended_at: number | null;
-}
-
-export interface TaskRunUpdate {
-  taskKey: string;
-  mapIndex: number;
-  taskName?: string | undefined;
-  state?: (Omit<State, "timestamp"> & { timestamp?: string | undefined }) | undefined;
-  expectedVersion?: number | undefined;
-}
-
-export function taskRunFromRow(row: TaskRunRow): TaskRun {
-  return {
-    id: row.id,
-    flowRunId: row.flow_run_id,
-    taskKey: row.task_key,
-    taskName: row.task_name,
-    mapIndex: Number(row.map_index),
-    state: stateOf(row.state_json) as TaskRun["state"],
-    version: Number(row.version),
-    attempts: Number(row.attempts),
-    createdAt: iso(row.created_at),
-    updatedAt: iso(row.updated_at),
-    startedAt: isoOrNull(row.started_at),
-    endedAt: isoOrNull(row.ended_at),
-  };
-}
-
-const keyOf = (taskKey: string, mapIndex: number): string => `${mapIndex}\u0000${taskKey}`;
-
-type Outcome = { ok: true; row: TaskRunRow } | { ok: false; code: "CONFLICT"; message: string };
+const NEW_ROWS: readonly TableColumn[] = [
+  ["id", "text"],
+  ["flow_run_id", "text"],
+  ["task_key", "text"],
+  ["task_name", "text"],
+  ["map_index", "int"],
+  ["state", "text"],
+  ["state_json", "text"],
+  ["version", "int"],
+  ["attempts", "int"],
+  ["created_at", "bigint"],
+  ["updated_at", "bigint"],
+  ["started_at", "bigint"],
+  ["ended_at", "bigint"],
+];
+// `ref` and `expected`, not `id` and `version`: the target's own columns stay unambiguous.
+const CHANGED_ROWS: readonly TableColumn[] = [
+  ["ref", "text"],
+  ["expected", "int"],
+  ["task_name", "text"],
+  ["state", "text"],
+  ["state_json", "text"],
+  ["version", "int"],
+  ["attempts", "int"],
+  ["updated_at", "bigint"],
+  ["started_at", "bigint"],
+  ["ended_at", "bigint"],
+];
+const HISTORY_ROWS: readonly TableColumn[] = [
+  ["task_run_id", "text"],
+  ["name", "text"],
+  ["at", "bigint"],
+  ["state_json", "text"],
+];
 
 export class TaskRunsRepository {
-  constructor(private readonly db: SqlDriver) {}
+  private readonly statements: { insert: string; update: string; history: string };
+
+  constructor(private readonly db: SqlDriver) {
+    const columns = NEW_ROWS.map(([name]) => name).join(", ");
+    this.statements = {
+      // WHERE true: SQLite needs it between INSERT ... SELECT and an upsert clause.
+      insert: `INSERT INTO task_runs (${columns}) SELECT ${columns} FROM ${db.sql.table(NEW_ROWS)} r WHERE true ORDER BY r.ord ON CONFLICT DO NOTHING RETURNING id`,
+      update: `UPDATE task_runs SET task_name = r.task_name, state = r.state, state_json = r.state_json, version = r.version, attempts = r.attempts,
+                 updated_at = r.updated_at, started_at = r.started_at, ended_at = r.ended_at
+               FROM ${db.sql.table(CHANGED_ROWS)} r WHERE task_runs.id = r.ref AND task_runs.version = r.expected RETURNING task_runs.id`,
+      history: `INSERT INTO task_run_states (task_run_id, name, timestamp, state_json) SELECT task_run_id, name, at, state_json FROM ${db.sql.table(HISTORY_ROWS)} r ORDER BY r.ord`,
+    };
+  }
 
   /**
    * Applies updates in order, in one transaction; each answers its own outcome (a refused one does not
@@ -65,98 +69,66 @@ export class TaskRunsRepository {
    */
   async apply(flowRunId: string, updates: readonly TaskRunUpdate[], now = Date.now()): Promise<{ results: TaskRunResult[]; rows: (TaskRunRow | undefined)[] }> {
     return this.db.transaction(async (tx) => {
-      const run = await tx.get<{ id: string }>("SELECT id FROM flow_runs WHERE id = ?", [flowRunId]);
+      // Locking the flow run serializes the task-run writes of one run (they all end by updating its
+      // progress anyway): concurrent batches wait for each other instead of racing or deadlocking.
+      const run = await tx.get<{ id: string }>(`SELECT id FROM flow_runs WHERE id = ?${this.db.sql.lockRows}`, [flowRunId]);
       if (!run) throw notFound("flow run", flowRunId);
       const pairs = updates.map((u) => [u.taskKey, u.mapIndex] as const);
       const existing = await tx.all<TaskRunRow>(`SELECT * FROM task_runs WHERE flow_run_id = ? AND ${this.db.sql.pairIn("task_key", "map_index")}`, [
         flowRunId,
         ...this.db.sql.pairParams(pairs),
       ]);
-      const byKey = new Map(existing.map((r) => [keyOf(r.task_key, Number(r.map_index)), r]));
+      const plan = planTaskRunUpdates(flowRunId, existing, updates, now);
+      const lost = await this.write(tx, plan);
       const results: TaskRunResult[] = [];
       const rows: (TaskRunRow | undefined)[] = [];
-      for (const update of updates) {
-        const key = keyOf(update.taskKey, update.mapIndex);
-        const outcome = await this.applyOne(tx, flowRunId, byKey.get(key), update, now);
-        if (outcome.ok) {
-          byKey.set(key, outcome.row);
+      plan.outcomes.forEach((outcome, index) => {
+        const { taskKey, mapIndex } = updates[index]!;
+        const race = outcome.ok ? lost.get(outcome.key) : undefined;
+        if (outcome.ok && (race === undefined || index < race.from)) {
           rows.push(outcome.row);
-          results.push({ taskKey: update.taskKey, mapIndex: update.mapIndex, ok: true, id: outcome.row.id, state: outcome.row.state, version: Number(outcome.row.version) });
+          results.push({ taskKey, mapIndex, ok: true, id: outcome.row.id, state: outcome.row.state, version: Number(outcome.row.version) });
         } else {
           rows.push(undefined);
-          results.push({ taskKey: update.taskKey, mapIndex: update.mapIndex, ok: false, error: { code: outcome.code, message: outcome.message } });
+          const message = outcome.ok ? `task run ${taskKey}[${mapIndex}] ${race!.message}` : outcome.message;
+          results.push({ taskKey, mapIndex, ok: false, error: { code: "CONFLICT", message } });
         }
-      }
+      });
       await tx.run("UPDATE flow_runs SET progress_at = ? WHERE id = ?", [now, flowRunId]);
       return { results, rows };
     });
   }
 
-  private async applyOne(tx: SqlExecutor, flowRunId: string, row: TaskRunRow | undefined, update: TaskRunUpdate, now: number): Promise<Outcome> {
-    const label = `task run ${update.taskKey}[${update.mapIndex}]`;
-    const timestamp = update.state?.timestamp === undefined ? iso(now) : new Date(update.state.timestamp).toISOString();
-    if (!row) {
-      if (update.expectedVersion !== undefined && update.expectedVersion !== 0)
-        return { ok: false, code: "CONFLICT", message: `${label} does not exist yet, so it is not at version ${update.expectedVersion}` };
-      const state: State = update.state ? { ...update.state, timestamp } : makeState("Pending", { timestamp });
-      const created: TaskRunRow = {
-        seq: 0,
-        id: randomUUID(),
-        flow_run_id: flowRunId,
-        task_key: update.taskKey,
-        task_name: update.taskName ?? update.taskKey,
-        map_index: update.mapIndex,
-        state: state.name,
-        state_json: JSON.stringify(state),
-        version: 1,
-        attempts: state.attempt ?? (state.name === "Running" ? 1 : 0),
-        created_at: now,
-        updated_at: now,
-        started_at: state.name === "Running" ? now : null,
-        ended_at: isFinished(state.name) ? now : null,
-      };
-      const inserted = await tx.all<{ id: string }>(
-        `INSERT INTO task_runs (id, flow_run_id, task_key, task_name, map_index, state, state_json, version, attempts, created_at, updated_at, started_at, ended_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
-        [created.id, flowRunId, created.task_key, created.task_name, created.map_index, created.state, created.state_json, 1, created.attempts, now, now, created.started_at, created.ended_at],
-      );
-      if (inserted.length === 0) return { ok: false, code: "CONFLICT", message: `${label} was created concurrently by another request: send the update again` };
-      await this.history(tx, created.id, state);
-      return { ok: true, row: created };
+  /**
+   * Writes a plan: new rows (a key created meanwhile by another request is skipped), changed rows (only
+   * where the version is still the one read), then the history of the keys written. Answers the keys
+   * whose write lost such a race, with the batch index from which their updates did not happen.
+   */
+  private async write(tx: SqlExecutor, plan: TaskRunPlan): Promise<Map<string, { from: number; message: string }>> {
+    const { sql } = this.db;
+    const writes = [...plan.writes];
+    const inserts = writes.filter(([, w]) => w.kind === "insert");
+    const changes = writes.filter(([, w]) => w.kind === "update");
+    const done = new Set<string>();
+    if (inserts.length > 0) {
+      const values = inserts.map(([, { row: r }]) => [r.id, r.flow_run_id, r.task_key, r.task_name, r.map_index, r.state, r.state_json, r.version, r.attempts, r.created_at, r.updated_at, r.started_at, r.ended_at]);
+      for (const { id } of await tx.all<{ id: string }>(this.statements.insert, sql.tableParams(NEW_ROWS, values))) done.add(id);
     }
-    if (!update.state) return { ok: true, row };
-    const current = stateOf(row.state_json);
-    if (current.name === update.state.name && current.timestamp === timestamp && update.state.timestamp !== undefined) return { ok: true, row };
-    if (update.expectedVersion !== undefined && update.expectedVersion !== Number(row.version))
-      return { ok: false, code: "CONFLICT", message: `${label} is at version ${row.version} (${row.state}), not the expected ${update.expectedVersion}` };
-    const decision = decideTaskRunTransition(row.state, update.state.name);
-    if (decision.kind === "noop") return { ok: true, row };
-    if (decision.kind === "reject") return { ok: false, code: "CONFLICT", message: `${label}: ${decision.reason}` };
-    const state: State = { ...update.state, timestamp };
-    const enteringRun = state.name === "Running" && row.state !== "Running";
-    const next: TaskRunRow = {
-      ...row,
-      task_name: row.task_name === row.task_key && update.taskName ? update.taskName : row.task_name,
-      state: state.name,
-      state_json: JSON.stringify(state),
-      version: Number(row.version) + 1,
-      attempts: Math.max(Number(row.attempts), state.attempt ?? (enteringRun ? Number(row.attempts) + 1 : 0)),
-      updated_at: now,
-      started_at: row.started_at ?? (state.name === "Running" ? now : null),
-      ended_at: isFinished(state.name) ? now : null,
-    };
-    const { changes } = await tx.run(
-      `UPDATE task_runs SET task_name = ?, state = ?, state_json = ?, version = ?, attempts = ?, updated_at = ?, started_at = ?, ended_at = ?
-       WHERE id = ? AND version = ?`,
-      [next.task_name, next.state, next.state_json, next.version, next.attempts, now, next.started_at, next.ended_at, row.id, row.version],
-    );
-    if (changes === 0) return { ok: false, code: "CONFLICT", message: `${label} changed concurrently: read it again and send the update anew` };
-    await this.history(tx, row.id, state);
-    return { ok: true, row: next };
-  }
-
-  private async history(tx: SqlExecutor, taskRunId: string, state: State): Promise<void> {
-    await tx.run("INSERT INTO task_run_states (task_run_id, name, timestamp, state_json) VALUES (?, ?, ?, ?)", [taskRunId, state.name, toMs(state.timestamp), JSON.stringify(state)]);
+    if (changes.length > 0) {
+      const values = changes.map(([, { row: r, readVersion }]) => [r.id, readVersion, r.task_name, r.state, r.state_json, r.version, r.attempts, r.updated_at, r.started_at, r.ended_at]);
+      for (const { id } of await tx.all<{ id: string }>(this.statements.update, sql.tableParams(CHANGED_ROWS, values))) done.add(id);
+    }
+    const lost = new Map<string, { from: number; message: string }>();
+    for (const [key, write] of writes) {
+      if (done.has(write.row.id)) continue;
+      const message =
+        write.kind === "insert" ? "was created concurrently by another request: send the update again" : "changed concurrently: read it again and send the update anew";
+      lost.set(key, { from: write.firstUpdate, message });
+    }
+    const history = plan.history.filter((h) => !lost.has(h.key));
+    if (history.length > 0)
+      await tx.run(this.statements.history, sql.tableParams(HISTORY_ROWS, history.map((h) => [h.taskRunId, h.state.name, toMs(h.state.timestamp), JSON.stringify(h.state)])));
+    return lost;
   }
 
   /** One update; a refusal is a CONFLICT error. */

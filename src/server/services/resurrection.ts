@@ -3,12 +3,15 @@
  * without a running task for `resurrectionAfterMs` is put back to Scheduled, so an agent deploys it
  * again — at most `maxAttempts` times, then it is failed with the reason. A stuck run that was asked to
  * cancel is cancelled instead.
+ *
+ * Start-up grace, as for the zombie killer: no progress could be reported while no server ran, so the idle
+ * time is counted from max(last progress, the moment this server came up).
  */
 import { SluiceError } from "../../core/errors.js";
 import type { State } from "../../core/states.js";
 import type { FlowRunRow, SluiceDatabase } from "../database/index.js";
 import { iso } from "../database/rows.js";
-import { IntervalService, TICK_BATCH, showDuration, type ServiceLogger } from "./service.js";
+import { IntervalService, TICK_BATCH, showDuration, staleCutoff, type ServiceLogger } from "./service.js";
 
 export interface ResurrectionOptions {
   /** A run without progress for this long is stuck. */
@@ -16,6 +19,11 @@ export interface ResurrectionOptions {
   /** Reschedules per run before it is failed. */
   maxAttempts: number;
   intervalMs: number;
+  /**
+   * When this server came up (ms since the epoch): time without progress before it does not count.
+   * @default the time the service is constructed
+   */
+  upSince?: number;
 }
 
 export interface ResurrectionResult {
@@ -25,18 +33,23 @@ export interface ResurrectionResult {
 }
 
 export class Resurrection extends IntervalService<ResurrectionResult> {
+  private readonly upSince: number;
+
   constructor(
     private readonly db: SluiceDatabase,
     private readonly options: ResurrectionOptions,
     log: ServiceLogger,
   ) {
     super("resurrection", options.intervalMs, log);
+    this.upSince = options.upSince ?? Date.now();
   }
 
   async tick(now = Date.now()): Promise<ResurrectionResult> {
     const result: ResurrectionResult = { rescheduled: [], failed: [], cancelled: [] };
-    for (const row of await this.db.maintenance.stuck(now - this.options.afterMs, TICK_BATCH)) {
-      const idle = `no progress for ${showDuration(now - row.progress_at)} in ${row.state}${row.agent_id ? ` (agent ${row.agent_id})` : ""}`;
+    const cutoff = staleCutoff(now, this.options.afterMs, this.upSince);
+    if (cutoff === undefined) return result;
+    for (const row of await this.db.maintenance.stuck(cutoff, TICK_BATCH)) {
+      const idle = `no progress for ${showDuration(now - Math.max(row.progress_at, this.upSince))} in ${row.state}${row.agent_id ? ` (agent ${row.agent_id})` : ""}`;
       const outcome = await this.decide(row, idle, now);
       if (outcome) result[outcome].push(row.id);
     }

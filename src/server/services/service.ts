@@ -52,5 +52,15 @@ export abstract class IntervalService<R> {
 /** How many runs one tick handles at most (the next tick takes the rest). */
 export const TICK_BATCH = 500;
 
+/**
+ * The cutoff of a staleness rule ("no sign of life for `thresholdMs`") as of `now`, or undefined during the
+ * start-up grace. While no server ran, no runner could report, so silence is counted from
+ * max(last sign of life, `upSince`): until this server has been up for `thresholdMs`, nothing is stale.
+ * After that, max(last, upSince) < now - threshold is simply last < now - threshold.
+ */
+export function staleCutoff(now: number, thresholdMs: number, upSince: number): number | undefined {
+  return now - upSince < thresholdMs ? undefined : now - thresholdMs;
+}
+
 /** A duration for messages: "95 s", "12 min". */
 export const showDuration = (ms: number): string => (ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`);

@@ -9,9 +9,10 @@ import { flowRunTests } from "./flow-runs.js";
 import { claimTests } from "./claims.js";
 import { taskRunAndLogTests } from "./task-runs-logs.js";
 import { scheduleTests } from "./schedules.js";
-import { serviceTests } from "./services.js";
+import { cancellationGraceTests, serviceTests } from "./services.js";
 import { authTests, secretTests } from "./secrets-auth.js";
 import { restartTests } from "./restart.js";
+import { taskRunBatchTests } from "./task-run-batches.js";
 
 /** A describe block with its own server, closed after the block. */
 function withServer(name: string, target: DatabaseTarget, env: Record<string, string>, body: (get: () => TestServer) => void): void {
@@ -38,7 +39,9 @@ export function apiSuite(target: DatabaseTarget): void {
   withServer("task runs and logs", target, {}, taskRunAndLogTests);
   withServer("schedules", target, {}, scheduleTests);
   withServer("services", target, {}, serviceTests);
+  withServer("cancellation grace", target, { SLUICE__SERVER__CANCELLATION_GRACE_MS: "5000" }, cancellationGraceTests);
   withServer("secrets", target, {}, secretTests);
+  taskRunBatchTests(target);
   authTests(target);
   restartTests(target);
 }

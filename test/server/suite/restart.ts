@@ -49,6 +49,29 @@ export function restartTests(target: DatabaseTarget): void {
       assert.deepEqual(more.items.map((l) => l.message), ["after the restart"]);
     });
 
+    it("a restarted server gives running flow runs a heartbeat timeout of uptime before failing them", async () => {
+      const timeout = 400;
+      const env = { SLUICE__SERVER__HEARTBEAT_TIMEOUT_MS: String(timeout) };
+      const first = await startTestServer(target, { env });
+      open.push(first);
+      const flow = await registerSampleFlow(first.client, "restart-zombie");
+      const run = await first.client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
+      await first.client.setFlowRunState(run.id, { name: "Running" });
+      await first.client.heartbeat(run.id);
+      await first.close();
+      await new Promise((r) => setTimeout(r, timeout + 200)); // the outage outlasts the heartbeat timeout
+
+      const second = await startTestServer(target, { databaseUrl: first.databaseUrl, home: first.home, env });
+      open.push(second);
+      const { zombieKiller } = second.server.services;
+      assert.deepEqual((await zombieKiller.tick(Date.now())).failed, [], "the silence was the server's, not the run's");
+      assert.equal((await second.client.getFlowRun(run.id)).state.name, "Running");
+      await second.client.heartbeat(run.id); // the runner reconnects
+      assert.deepEqual((await zombieKiller.tick(Date.now() + timeout - 50)).failed, []);
+      const { failed } = await zombieKiller.tick(Date.now() + 10 * timeout);
+      assert.deepEqual(failed, [run.id], "a run that then goes silent is failed as usual");
+    });
+
     it("a client call made while the server is down succeeds once it is back on the same address", async () => {
       const first = await startTestServer(target);
       const port = Number(new URL(first.server.url).port);

@@ -59,6 +59,43 @@ export function scheduleTests(get: () => TestServer): void {
     assert.equal(Date.parse((await client.getSchedule(schedule.id)).lastSlot!), starts[starts.length - 1]! + 3 * MINUTE);
   });
 
+  it("does not back-fill slots missed while no server ran beyond one service interval", async () => {
+    const { client, server } = get();
+    const flow = await registerSampleFlow(client, "sched-outage");
+    const schedule = await client.createSchedule({ flowId: flow.flowId, intervalMs: MINUTE, parameters: { count: 1 } });
+    const interval = MINUTE;
+    const first = new Scheduler(server.database, { lookaheadMs: 2 * MINUTE, intervalMs: interval }, quiet);
+    const now = Date.now();
+    await first.tick(now);
+    const before = (await client.listFlowRuns({ scheduleId: schedule.id, limit: 1000 })).items.length;
+    assert.equal(before, 2, "the slots of the next two minutes");
+    // The server is down for a day; a new one (a new scheduler) starts.
+    const restart = now + 24 * 60 * MINUTE;
+    const second = new Scheduler(server.database, { lookaheadMs: 2 * MINUTE, intervalMs: interval }, quiet);
+    await second.tick(restart);
+    const starts = (await client.listFlowRuns({ scheduleId: schedule.id, limit: 1000 })).items.map((r) => Date.parse(r.scheduledStart)).filter((start) => start > now + 2 * MINUTE);
+    assert.equal(starts.length, 3, "not a day of runs: the slot of the last interval and the two of the lookahead");
+    assert.ok(starts.every((start) => start > restart - interval && start <= restart + 2 * MINUTE), "only slots after restart - interval");
+    assert.equal(starts.filter((start) => start <= restart).length, 1, "exactly one missed slot (within the last interval) is made up");
+  });
+
+  it("creates every slot that fell between two of its ticks, even with no lookahead and a late tick", async () => {
+    const { client, server } = get();
+    const flow = await registerSampleFlow(client, "sched-late-tick");
+    const anchor = new Date(Math.floor(Date.now() / 5_000) * 5_000).toISOString();
+    const schedule = await client.createSchedule({ flowId: flow.flowId, intervalMs: 5_000, anchor, parameters: { count: 1 } });
+    const scheduler = new Scheduler(server.database, { lookaheadMs: 0, intervalMs: 10_000 }, quiet);
+    const t0 = Date.parse(schedule.createdAt) + 1;
+    await scheduler.tick(t0);
+    // The next tick comes 35 s later instead of 10 s (a busy machine, a long previous tick).
+    await scheduler.tick(t0 + 35_000);
+    const starts = (await client.listFlowRuns({ scheduleId: schedule.id, limit: 1000 })).items.map((r) => Date.parse(r.scheduledStart)).sort((a, b) => a - b);
+    const expected: number[] = [];
+    for (let slot = Date.parse(anchor); slot <= t0 + 35_000; slot += 5_000) if (slot > Date.parse(schedule.createdAt)) expected.push(slot);
+    assert.equal(expected.length, 7);
+    assert.deepEqual(starts, expected, "one run for each 5 s slot between the two ticks");
+  });
+
   it("creates cron slots in the schedule's time zone", async () => {
     const { client, server } = get();
     const flow = await registerSampleFlow(client, "sched-cron");

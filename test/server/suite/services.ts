@@ -3,7 +3,7 @@ import { it } from "node:test";
 import assert from "node:assert/strict";
 import type { TestServer } from "../support.js";
 import { registerSampleFlow, rejection } from "../support.js";
-import { ZombieKiller } from "../../../src/server/index.js";
+import { Resurrection, ZombieKiller } from "../../../src/server/index.js";
 
 const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -19,7 +19,7 @@ export function serviceTests(get: () => TestServer): void {
     await new Promise((r) => setTimeout(r, 20));
     await client.heartbeat(alive.id);
     const lastBeat = Date.parse((await client.getFlowRun(alive.id)).heartbeatAt!);
-    const killer = new ZombieKiller(server.database, { heartbeatTimeoutMs: 5_000, intervalMs: 1_000 }, quiet);
+    const killer = new ZombieKiller(server.database, { heartbeatTimeoutMs: 5_000, intervalMs: 1_000, upSince: lastBeat - 60_000 }, quiet);
 
     assert.deepEqual((await killer.tick(lastBeat)).failed, [], "nothing is stale yet");
     const { failed } = await killer.tick(lastBeat + 5_000 - 5);
@@ -33,6 +33,49 @@ export function serviceTests(get: () => TestServer): void {
     assert.equal((await client.getFlowRun(alive.id)).state.name, "Running");
     const late = await client.heartbeat(silent.id);
     assert.equal(late.state, "Failed", "a late heartbeat learns the run was failed");
+  });
+
+  it("after an outage the zombie killer counts silence from the restart: nothing fails before heartbeatTimeoutMs of uptime", async () => {
+    const { client, server } = get();
+    const flow = await registerSampleFlow(client, "zombies-outage");
+    const alive = await client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
+    const dead = await client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
+    await client.setFlowRunState(alive.id, { name: "Running" });
+    await client.setFlowRunState(dead.id, { name: "Running" });
+    await client.setTaskRunState(dead.id, "extract", -1, { name: "Running" });
+    await client.heartbeat(dead.id);
+    const lastBeat = Math.max(Date.parse((await client.getFlowRun(alive.id)).heartbeatAt!), Date.parse((await client.getFlowRun(dead.id)).heartbeatAt!));
+    const timeout = 5_000;
+    // The server was down for 10 minutes after the last heartbeats, far longer than the timeout.
+    const upSince = lastBeat + 10 * 60_000;
+    const killer = new ZombieKiller(server.database, { heartbeatTimeoutMs: timeout, intervalMs: 1_000, upSince }, quiet);
+    assert.deepEqual((await killer.tick(upSince)).failed, [], "right after the restart nothing is a zombie");
+    assert.deepEqual((await killer.tick(upSince + timeout - 1)).failed, [], "the runners get a whole timeout of uptime to heartbeat again");
+    await server.database.flowRuns.heartbeat(alive.id, upSince + 2_000); // this runner rode out the outage
+    const { failed } = await killer.tick(upSince + timeout);
+    assert.ok(failed.includes(dead.id), "a run still silent a full timeout after the restart is a zombie");
+    assert.ok(!failed.includes(alive.id));
+    const run = await client.getFlowRun(dead.id);
+    assert.equal(run.state.name, "Failed");
+    assert.match(run.state.message ?? "", /No heartbeat for 5 s \(last at .*; this server is up since .*\)/);
+    assert.equal((await client.listTaskRuns(dead.id)).items[0]!.state.name, "Failed");
+    assert.equal((await client.getFlowRun(alive.id)).state.name, "Running");
+  });
+
+  it("after an outage resurrection counts idle time from the restart too", async () => {
+    const { client, server } = get();
+    const flow = await registerSampleFlow(client, "stuck-outage");
+    const run = await client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
+    await client.setFlowRunState(run.id, { name: "Submitted" });
+    const progressAt = Date.parse((await client.getFlowRun(run.id)).updatedAt);
+    const afterMs = 60_000;
+    const upSince = progressAt + 60 * 60_000; // an hour-long outage: the agent could not report Running
+    const resurrection = new Resurrection(server.database, { afterMs, maxAttempts: 3, intervalMs: 1_000, upSince }, quiet);
+    assert.deepEqual((await resurrection.tick(upSince + afterMs - 1)).rescheduled, [], "nothing is rescheduled within afterMs of uptime");
+    assert.equal((await client.getFlowRun(run.id)).state.name, "Submitted");
+    const later = await resurrection.tick(upSince + afterMs);
+    assert.ok(later.rescheduled.includes(run.id), "still no progress a full afterMs after the restart: stuck");
+    assert.match((await client.getFlowRun(run.id)).state.message ?? "", /no progress for 60 s in Submitted/);
   });
 
   it("resurrection reschedules stuck Submitted/Running runs a bounded number of times, then fails them", async () => {
@@ -111,6 +154,66 @@ export function serviceTests(get: () => TestServer): void {
     const after = await client.getFlowRun(run.id);
     assert.equal(after.state.name, "Cancelled");
     assert.match(after.state.message ?? "", /after the cancel request/);
+    assert.equal((await client.listTaskRuns(run.id)).items[0]!.state.name, "Cancelled");
+  });
+}
+
+export function cancellationGraceTests(get: () => TestServer): void {
+  it("the cancellation service waits the whole grace period, ends Submitted and Running runs, and spares runs that ended in time", async () => {
+    const { client, server } = get();
+    const { cancellation } = server.services;
+    const grace = get().config.server.cancellationGraceMs;
+    const flow = await registerSampleFlow(client, "cancel-grace");
+    const start = async (state: "Submitted" | "Running") => {
+      const run = await client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
+      await client.setFlowRunState(run.id, { name: "Submitted" });
+      if (state === "Running") await client.setFlowRunState(run.id, { name: "Running" });
+      return run.id;
+    };
+    const ignoring = await start("Running");
+    await client.setTaskRunStates(ignoring, [
+      { taskKey: "extract", state: { name: "Success", result: 1 } },
+      { taskKey: "load", mapIndex: 0, state: { name: "Running" } },
+    ]);
+    const neverStarted = await start("Submitted");
+    const honouring = await start("Running");
+    const finishing = await start("Running");
+    const ours = [ignoring, neverStarted, honouring, finishing];
+    for (const id of ours) assert.equal((await client.cancelFlowRun(id)).cancelRequested, true);
+    await client.setFlowRunState(honouring, { name: "Cancelled", message: "stopped by its runner" });
+    await client.setFlowRunState(finishing, { name: "Success" }); // it finished before it saw the request
+    const requestedAt = await Promise.all(ours.map(async (id) => (await server.database.flowRuns.row(id))!.cancel_requested_at!));
+    const mine = (ids: string[]) => ids.filter((id) => ours.includes(id));
+
+    assert.deepEqual(mine((await cancellation.tick(Math.min(...requestedAt) + grace)).cancelled), [], "not before the grace period is over");
+    assert.equal((await client.getFlowRun(ignoring)).state.name, "Running");
+    const { cancelled } = await cancellation.tick(Math.max(...requestedAt) + grace + 1);
+    assert.deepEqual(mine(cancelled).sort(), [ignoring, neverStarted].sort(), "runs that ended in time are left alone");
+
+    const ended = await client.getFlowRun(ignoring);
+    assert.equal(ended.state.name, "Cancelled");
+    assert.match(ended.state.message ?? "", /still Running .* after the cancel request \(grace /);
+    assert.match((await client.getFlowRun(neverStarted)).state.message ?? "", /still Submitted/);
+    const tasks = (await client.listTaskRuns(ignoring)).items.map((t) => [t.taskKey, t.state.name]);
+    assert.deepEqual(tasks, [["extract", "Success"], ["load", "Cancelled"]], "finished task runs keep their state");
+    assert.equal((await client.getFlowRun(honouring)).state.message, "stopped by its runner");
+    assert.equal((await client.getFlowRun(finishing)).state.name, "Success");
+    assert.deepEqual(mine((await cancellation.tick(Math.max(...requestedAt) + 2 * grace)).cancelled), [], "each run is ended once");
+  });
+
+  it("resurrection cancels, rather than reschedules, a stuck run that was asked to cancel", async () => {
+    const { client, server } = get();
+    const flow = await registerSampleFlow(client, "cancel-stuck-resurrection");
+    const run = await client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
+    await client.setFlowRunState(run.id, { name: "Submitted" });
+    await client.setTaskRunState(run.id, "extract", -1, { name: "Pending" });
+    await client.cancelFlowRun(run.id);
+    const result = await server.services.resurrection.tick(Date.now() + get().config.server.resurrectionAfterMs + 1_000);
+    assert.ok(result.cancelled.includes(run.id));
+    assert.ok(!result.rescheduled.includes(run.id));
+    const after = await client.getFlowRun(run.id);
+    assert.equal(after.state.name, "Cancelled");
+    assert.match(after.state.message ?? "", /a cancel was requested and the run made no progress/);
     assert.equal((await client.listTaskRuns(run.id)).items[0]!.state.name, "Cancelled");
   });
 }
