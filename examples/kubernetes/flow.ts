@@ -6,7 +6,8 @@
  *   sluice build examples/kubernetes/flow.ts        # builds and pushes 127.0.0.1:5000/k8s-job-flow:0.1.0
  *   sluice agent start kubernetes --namespace default
  *
- * The job spec travels inside the image (DockerStorage `files`), never to the server.
+ * The job spec travels inside the image, never to the server: DockerStorage copies the files the flow's
+ * environment reads (`environment.imageFiles`) into the image at the same path.
  */
 import { DockerStorage, KubernetesJobEnvironment, flow, task } from "sluice";
 
@@ -22,7 +23,7 @@ const environment = new KubernetesJobEnvironment({ jobSpecFile: new URL("./job_s
 
 export const k8sJobFlow = flow("Kubernetes Job Environment w/ Resource Requests & Limits", {
   environment,
-  storage: new DockerStorage({ registryUrl: "127.0.0.1:5000", imageName: "k8s-job-flow", imageTag: "0.1.0", files: environment.imageFiles }),
+  storage: new DockerStorage({ registryUrl: "127.0.0.1:5000", imageName: "k8s-job-flow", imageTag: "0.1.0" }),
 });
 
 // set task dependencies using the imperative API

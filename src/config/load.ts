@@ -2,9 +2,10 @@
  * The only reader of process.env and of the config file. Everything else receives a SluiceConfig.
  */
 import { readFileSync, existsSync } from "node:fs";
+import { createRequire } from "node:module";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { parse as parseYaml } from "yaml";
+import type * as Yaml from "yaml";
 import { SluiceError } from "../core/errors.js";
 import { configSchema, type SluiceConfig } from "./schema.js";
 
@@ -18,6 +19,15 @@ export interface LoadConfigOptions {
 }
 
 const PREFIX = "SLUICE__";
+
+/**
+ * Parses YAML text. The yaml package (~50 modules, tens of ms to load) is required only when a config file
+ * exists, so a process without one (every `sluice run` by default) never loads it.
+ */
+function parseYaml(text: string): unknown {
+  const yaml = createRequire(import.meta.url)("yaml") as typeof Yaml;
+  return yaml.parse(text);
+}
 
 const camel = (s: string): string => s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 

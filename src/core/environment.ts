@@ -197,6 +197,18 @@ export abstract class Environment {
     return true;
   }
 
+  /**
+   * Files on this machine that the environment reads when it is constructed (e.g. a job spec), as
+   * absolute paths. The flow's module is imported again wherever its storage ships it (inside its Docker
+   * image), so the environment is constructed there too: DockerStorage copies each of these files into the
+   * image at the same absolute path, and a relative path or `new URL("./x", import.meta.url)` the module
+   * computes there is mapped back to it. Kinds that read files override this.
+   * @default [] (nothing to ship)
+   */
+  get imageFiles(): readonly string[] {
+    return [];
+  }
+
   /** Provisions what must exist before execution. Default: nothing. */
   async setup(_flow: EnvironmentFlow, _options: ExecuteOptions = {}): Promise<void> {}
 

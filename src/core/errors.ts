@@ -14,6 +14,7 @@ export type ErrorCode =
   | "TASK_FAILED"
   | "TASK_TIMED_OUT"
   | "CANCELLED"
+  | "TERMINATED" // the run's process was stopped from outside (SIGTERM, SIGHUP): eviction, deletion, docker stop
   | "STORAGE_ERROR"
   | "BUILD_FAILED"
   | "DEPLOY_FAILED"

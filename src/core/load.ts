@@ -3,9 +3,12 @@
  * (`sluice run`, `sluice flows`), by the workers executor inside each worker thread, and by the
  * distributed executor's workers, so a flow loads the same way wherever it runs.
  *
- * TypeScript modules (.ts, .mts, .cts, .tsx) are imported through tsx, registered once per thread on
- * first need (unless the process already runs under tsx). Every failure is a FLOW_LOAD_FAILED error that
- * names the module, the flow asked for, and the flows that exist.
+ * TypeScript modules (.ts, .mts, .tsx) are compiled by esbuild into a cache of ES modules that keep the
+ * original file's imports, import.meta.url and stack-trace locations (see typescript-cache.ts), and
+ * imported from there, without a loader hook; when that cannot be done faithfully (and for .cts, or when
+ * the process already runs under tsx), they are imported through tsx, registered once per thread on first
+ * need. Every failure is a FLOW_LOAD_FAILED error that names the module, the flow asked for, and the flows
+ * that exist.
  */
 import { existsSync, statSync } from "node:fs";
 import { extname, isAbsolute, resolve } from "node:path";
@@ -14,6 +17,7 @@ import { isMainThread } from "node:worker_threads";
 import { SluiceError } from "./errors.js";
 import type { FlowLocator } from "./executor.js";
 import { isFlow, type AnyFlow } from "./flow.js";
+import { compileTypeScript } from "./typescript-cache.js";
 
 export type { AnyFlow };
 
@@ -98,12 +102,30 @@ export function ensureTypeScript(): Promise<void> {
   return tsxRegistration;
 }
 
-/** Imports a flow module (TypeScript through tsx). Errors are FLOW_LOAD_FAILED naming the module and the cause. */
+/**
+ * The URL to import for a TypeScript file: its cached compilation when there is one (compiled now if
+ * needed), else the file itself with tsx registered. Source maps are enabled first, so stack traces of
+ * the compiled module (and the flow's module locator, read from the call stack) name the original file.
+ */
+async function typeScriptUrl(path: string): Promise<string> {
+  if (!isTsxPreloaded()) {
+    const compiled = await compileTypeScript(path);
+    if (compiled) {
+      if (compiled.needsTsx) await ensureTypeScript();
+      process.setSourceMapsEnabled(true);
+      return compiled.url;
+    }
+  }
+  await ensureTypeScript();
+  return pathToFileURL(path).href;
+}
+
+/** Imports a flow module (TypeScript compiled, or through tsx). Errors are FLOW_LOAD_FAILED naming the module and the cause. */
 export async function importModule(module: string, cwd: string = process.cwd()): Promise<Record<string, unknown>> {
   const resolved = resolveModule(module, cwd);
-  if (resolved.kind === "file" && TS_EXTENSIONS.has(extname(resolved.path))) await ensureTypeScript();
   try {
-    return (await import(resolved.kind === "file" ? resolved.url : resolved.specifier)) as Record<string, unknown>;
+    const url = resolved.kind === "package" ? resolved.specifier : TS_EXTENSIONS.has(extname(resolved.path)) ? await typeScriptUrl(resolved.path) : resolved.url;
+    return (await import(url)) as Record<string, unknown>;
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause);
     throw new SluiceError("FLOW_LOAD_FAILED", `flow module ${nameOf(resolved)} failed to load: ${message}`, { field: "module", value: module, cause });

@@ -12,6 +12,8 @@ export interface StorableFlow {
   readonly name: string;
   /** The defining module (file: URL or path), recorded by flow(). */
   readonly module?: string | null;
+  /** The flow's environment: storages that ship the code elsewhere ship the files it lists too (Environment.imageFiles). */
+  readonly environment?: { readonly imageFiles?: readonly string[] } | null;
 }
 
 /** A step of a build or push the user may want to see (e.g. a layer being pushed). */

@@ -2,7 +2,9 @@
  * The entry that runs one flow in a launched process without a server (`sluice execute flow`): load the
  * flow from its module, run it with its environment's `run()` (hooks and executor; LocalEnvironment when
  * it has none), and with `events` print the run's events and result as marked JSON lines on stdout for
- * the host that launched it (DockerEnvironment). SIGTERM and SIGINT cancel the run.
+ * the host that launched it (DockerEnvironment). SIGINT cancels the run (it ends Cancelled: what
+ * DockerEnvironment sends to cancel); SIGTERM and SIGHUP (a `docker stop`, a pod deleted) stop it too but
+ * end it Failed naming the signal (see termination.ts).
  */
 import { randomUUID } from "node:crypto";
 import type { SluiceConfig } from "../config/schema.js";
@@ -15,6 +17,7 @@ import { createLogger } from "../core/logger.js";
 import { makeState } from "../core/states.js";
 import { eventLine, resultLine } from "./docker/event-lines.js";
 import { LocalEnvironment } from "./local/local-environment.js";
+import { terminatedResult, terminationObserver, terminationReason, trapRunSignals } from "./termination.js";
 
 export interface FlowEntryOptions {
   /** The flow's module (a path in the image, or a package). */
@@ -55,30 +58,28 @@ function parseParameters(text: string | undefined): Record<string, unknown> {
 /** Runs the entry; resolves with the exit code (0 Success, 1 otherwise). Bad input throws SluiceError. */
 export async function runFlowEntry(options: FlowEntryOptions, config: SluiceConfig, write: (text: string) => void = (t) => void process.stdout.write(t)): Promise<number> {
   const flowRunId = config.context.flowRunId ?? randomUUID();
-  const observers: RunObserver[] = options.events ? [(event) => write(`${eventLine(event)}\n`)] : [];
+  const signals = trapRunSignals({ flowRunId });
+  const terminated = (): SluiceError | undefined => (signals.termination.aborted ? terminationReason(signals.termination) : undefined);
+  const observers: RunObserver[] = options.events ? [terminationObserver((event) => write(`${eventLine(event)}\n`), terminated)] : [];
   let flowName = options.flow ?? "(unknown)";
-  const controller = new AbortController();
-  const cancel = (signal: NodeJS.Signals) => (): void => controller.abort(new SluiceError("CANCELLED", `the flow run was cancelled by ${signal}`));
-  const onTerm = cancel("SIGTERM");
-  const onInt = cancel("SIGINT");
-  process.on("SIGTERM", onTerm);
-  process.on("SIGINT", onInt);
   try {
     const parameters = parseParameters(options.parameters);
     const flows = await loadFlows(options.module);
     const flow = pickFlow(flows, options.flow, options.module);
     flowName = flow.name;
     const environment = hasRun(flow.environment) ? flow.environment : new LocalEnvironment();
-    const result = await environment.run(flow, {
+    const ran = await environment.run(flow, {
       parameters,
       flowRunId,
       observers,
-      signal: controller.signal,
+      signal: AbortSignal.any([signals.cancel, signals.termination]),
       logLevel: config.logging.level,
       executor: options.executor ?? flow.executor ?? config.engine.executor,
       // With --events the logs travel as events; stderr stays for what is not a run's log.
       ...(options.events ? { logger: createLogger({ level: "silent" }) } : {}),
     });
+    const stopped = terminated();
+    const result = stopped ? terminatedResult(ran, stopped) : ran;
     if (options.events) write(`${resultLine(result)}\n`);
     return result.state.name === "Success" ? 0 : 1;
   } catch (error) {
@@ -88,7 +89,6 @@ export async function runFlowEntry(options: FlowEntryOptions, config: SluiceConf
     }
     throw error;
   } finally {
-    process.removeListener("SIGTERM", onTerm);
-    process.removeListener("SIGINT", onInt);
+    signals.release();
   }
 }

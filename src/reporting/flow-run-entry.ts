@@ -11,6 +11,11 @@
  * Either way the RunReporter tells the server every state and log line, heartbeats, and stops the run
  * when a cancel is requested. A missing run id or an unknown run ends the process non-zero with the
  * reason; a flow that fails to load (or an environment that fails) fails the run with the reason too.
+ *
+ * Cancelled or terminated (see environments/termination.ts): `signal` (SIGINT) and a cancel requested
+ * through the server end the run Cancelled; `termination` (SIGTERM, SIGHUP: an eviction, a deletion,
+ * docker stop) stops it the same way but ends it Failed naming the signal, unless the server holds a
+ * cancel request for it (then the stop is that cancel's doing, and the run ends Cancelled).
  */
 import { hostname } from "node:os";
 import type { Logger } from "pino";
@@ -23,6 +28,7 @@ import type { AnyFlow } from "../core/flow.js";
 import { createLogger } from "../core/logger.js";
 import { isFinished, makeState, type State, type StateName } from "../core/states.js";
 import { LocalEnvironment } from "../environments/local/local-environment.js";
+import { terminatedState, terminationObserver, terminationReason } from "../environments/termination.js";
 import { deserializeStorage } from "../storage/registry.js";
 import { resultRecorded } from "./api-state.js";
 import { RunReporter } from "./run-reporter.js";
@@ -36,8 +42,17 @@ export interface FlowRunEntryOptions {
   config: SluiceConfig;
   /** Which stage this process is. @default "deploy" */
   stage?: FlowRunStage;
-  /** Aborting it cancels the run (SIGTERM). @default undefined */
+  /** Aborting it cancels the run: it ends Cancelled (the CLI aborts it on SIGINT). @default undefined */
   signal?: AbortSignal;
+  /**
+   * Aborting it stops the run because its process is being stopped from outside (the CLI aborts it on
+   * SIGTERM and SIGHUP, with a TERMINATED error naming the signal as reason). The run ends Failed with that
+   * message, after its states and logs are flushed, unless the server holds a cancel request for the run.
+   * @default undefined
+   */
+  termination?: AbortSignal;
+  /** How long to wait for the server's answer on a cancel request when terminated. @default 1000 */
+  terminationCheckMs?: number;
   /** The API client. @default createClient({ url: config.api.url, apiKey: config.api.key }) */
   client?: SluiceClient;
   /** Where this process's own log lines go. @default stderr at config.logging.level */
@@ -91,6 +106,55 @@ export async function loadRegisteredFlow(client: SluiceClient, run: FlowRun): Pr
 
 const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/** Whether the server holds a cancel request for the run; false when it does not answer within `timeoutMs`. */
+async function cancelRequested(client: SluiceClient, flowRunId: string, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+  try {
+    return await Promise.race([client.getFlowRun(flowRunId).then((run) => run.cancelRequested, () => false), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * What stops the run besides the reporter: a cancel (`signal`), or a termination, which ends the run
+ * Failed unless the server holds a cancel request (checked first, briefly).
+ */
+function stopControl(options: FlowRunEntryOptions, client: SluiceClient, reporter: RunReporter, flowRunId: string) {
+  const stop = new AbortController();
+  let terminated: SluiceError | undefined;
+  let settled: Promise<void> = Promise.resolve();
+  const onCancel = (): void => stop.abort(options.signal?.reason);
+  const onTerminate = (): void => {
+    const reason = terminationReason(options.termination!);
+    settled = cancelRequested(client, flowRunId, options.terminationCheckMs ?? 1000).then((cancelled) => {
+      if (stop.signal.aborted || reporter.signal.aborted) return; // already stopping for a cancel
+      if (cancelled) {
+        stop.abort(new SluiceError("CANCELLED", `a cancel was requested through the API; the process was then stopped (${reason.message})`, { flowRunId }));
+        return;
+      }
+      terminated = reason;
+      reporter.log("error", `The flow run's process was ${reason.message}; stopping the run, which ends Failed`);
+      stop.abort(reason);
+    });
+  };
+  if (options.signal?.aborted) onCancel();
+  else options.signal?.addEventListener("abort", onCancel, { once: true });
+  if (options.termination?.aborted) onTerminate();
+  else options.termination?.addEventListener("abort", onTerminate, { once: true });
+  return {
+    signal: AbortSignal.any([reporter.signal, stop.signal]),
+    terminated: (): SluiceError | undefined => terminated,
+    /** Resolves once a termination was judged (so the final state says what happened). */
+    settled: (): Promise<void> => settled,
+    release: (): void => {
+      options.signal?.removeEventListener("abort", onCancel);
+      options.termination?.removeEventListener("abort", onTerminate);
+    },
+  };
+}
+
 /** Runs the entry; resolves with the exit code. A missing run id or unknown run throws SluiceError (exit non-zero). */
 export async function executeFlowRun(options: FlowRunEntryOptions): Promise<FlowRunEntryResult> {
   const { config } = options;
@@ -126,6 +190,12 @@ export async function executeFlowRun(options: FlowRunEntryOptions): Promise<Flow
   const existing = await allTaskRuns(client, flowRunId);
   const reporter = new RunReporter({ client, flowRunId, logging: config.logging, reporter: config.reporter, logger, knownTaskRuns: existing });
   const ids = new Map(existing.map((t) => [`${t.taskKey}\u0000${t.mapIndex}`, t.id]));
+  const stop = stopControl(options, client, reporter, flowRunId);
+  /** A state as it must end: Failed rather than Cancelled once the process was terminated. */
+  const final = (state: State): State => {
+    const terminated = stop.terminated();
+    return terminated ? terminatedState(state, terminated) : state;
+  };
   try {
     if (run.cancelRequested) {
       reporter.setFlowRunState(makeState("Cancelled", { message: "Cancelled before it started: a cancel was requested" }));
@@ -148,12 +218,11 @@ export async function executeFlowRun(options: FlowRunEntryOptions): Promise<Flow
     }
 
     const environment: Environment = (flow.environment as Environment | undefined) ?? new LocalEnvironment();
-    const signal = options.signal ? AbortSignal.any([reporter.signal, options.signal]) : reporter.signal;
     const runOptions: EnvironmentRunOptions = {
       parameters: run.parameters,
       flowRunId,
-      observers: [reporter.observer],
-      signal,
+      observers: [terminationObserver(reporter.observer, stop.terminated)],
+      signal: stop.signal,
       logger,
       logLevel: config.logging.level,
       executor: flow.executor ?? config.engine.executor,
@@ -163,8 +232,10 @@ export async function executeFlowRun(options: FlowRunEntryOptions): Promise<Flow
     try {
       if (stage === "run") {
         const result = await environment.run(flow, runOptions);
-        reporter.setFlowRunState(result.state); // no-op when the runner already reported its final state
-        return { exitCode: result.state.name === "Success" ? 0 : 1, flowRunId, state: result.state.name, message: `flow run ${flowRunId} ended ${result.state.name}` };
+        await stop.settled();
+        const state = final(result.state);
+        reporter.setFlowRunState(state); // no-op when the runner already reported its final state
+        return { exitCode: state.name === "Success" ? 0 : 1, flowRunId, state: state.name, message: `flow run ${flowRunId} ended ${state.name}${stop.terminated() ? `: ${state.message}` : ""}` };
       }
       await environment.setup(flow, { config, flowId: run.flowId });
       const outcome = await environment.execute(flow, { ...runOptions, config, flowId: run.flowId });
@@ -172,16 +243,22 @@ export async function executeFlowRun(options: FlowRunEntryOptions): Promise<Flow
         reporter.log("info", `Launched stage B with ${environment.type}: ${outcome.description}`, { resources: outcome.resources });
         return { exitCode: 0, flowRunId, message: `flow run ${flowRunId}: ${outcome.description}` };
       }
-      const state = outcome.result.state;
+      await stop.settled();
+      const state = final(outcome.result.state);
       reporter.setFlowRunState(state);
-      return { exitCode: state.name === "Success" ? 0 : 1, flowRunId, state: state.name, message: `flow run ${flowRunId} ended ${state.name}` };
+      return { exitCode: state.name === "Success" ? 0 : 1, flowRunId, state: state.name, message: `flow run ${flowRunId} ended ${state.name}${stop.terminated() ? `: ${state.message}` : ""}` };
     } catch (error) {
+      await stop.settled();
       const what = stage === "run" ? "running" : "setting up or executing";
-      const text = `${environment.type} failed ${what} flow "${flow.name}": ${message(error)}`;
+      const terminated = stop.terminated();
+      const text = terminated
+        ? `${terminated.message} (${environment.type} was ${what} flow "${flow.name}": ${message(error)})`
+        : `${environment.type} failed ${what} flow "${flow.name}": ${message(error)}`;
       reporter.fail(text, error); // ignored when the runner already reported a final state
       return { exitCode: 1, flowRunId, state: "Failed", message: text };
     }
   } finally {
+    stop.release();
     await reporter.close();
   }
 }

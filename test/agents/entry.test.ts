@@ -1,6 +1,7 @@
 /**
  * `sluice execute flow-run` (spec §5) as a process: its failures without a run to report to, stage B
- * (`--stage run`), and SIGTERM (the run ends Cancelled, everything flushed).
+ * (`--stage run`), and its signals: SIGINT cancels (Cancelled), SIGTERM/SIGHUP stop it from outside
+ * (Failed naming the signal, unless the server holds a cancel request), everything flushed either way.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -73,16 +74,53 @@ describe("sluice execute flow-run", { timeout: 180_000 }, () => {
     assert.equal((await allTaskRuns(server.client, run.id)).length, 0);
   });
 
-  it("SIGTERM cancels the run: it ends Cancelled on the server and the process exits 1", async () => {
+  /** Starts the entry on a slow run and waits until its task runs. */
+  const startSlow = async (extra: Record<string, string> = {}) => {
     const flowId = await registerFixture(server.client, "agent-slow");
     const run = await server.client.createFlowRun({ flowId, parameters: { ms: 60_000 } });
-    const proc = startSluice(["execute", "flow-run"], env({ SLUICE__CONTEXT__FLOW_RUN_ID: run.id }));
+    const proc = startSluice(["execute", "flow-run"], env({ SLUICE__CONTEXT__FLOW_RUN_ID: run.id, ...extra }));
     await waitForRun(server.client, run.id, ["Running"], 60_000);
     await waitFor("the task to run", async () => ((await allTaskRuns(server.client, run.id)).some((t) => t.state.name === "Running") ? true : undefined));
-    const result = await proc.stop("SIGTERM");
+    return { run, proc };
+  };
+
+  for (const signal of ["SIGTERM", "SIGHUP"] as const) {
+    it(`${signal} (a pod evicted or deleted, docker stop) ends the run Failed naming the signal, after flushing its states and logs; exit 1`, async () => {
+      const { run, proc } = await startSlow();
+      const result = await proc.stop(signal);
+      assert.equal(result.code, 1, result.stderr.slice(-2000));
+      const message = new RegExp(`^terminated by ${signal}: the container/pod was stopped from outside \\(eviction, deletion, node drain, docker stop\\)$`);
+      const failed = await server.client.getFlowRun(run.id);
+      assert.equal(failed.state.name, "Failed");
+      assert.match(failed.state.message ?? "", message);
+      assert.equal(failed.state.error?.code, "TERMINATED");
+      const [task] = await allTaskRuns(server.client, run.id);
+      assert.equal(task!.state.name, "Failed");
+      assert.match(task!.state.message ?? "", message);
+      const logs = (await server.client.readLogs(run.id)).items.map((l) => l.message);
+      assert.ok(logs.includes("sleeping 60000 ms"), "the task's log line was flushed");
+      assert.ok(logs.some((m) => m.startsWith(`The flow run's process was terminated by ${signal}`)), logs.join("\n"));
+      assert.match(result.stderr, new RegExp(`ended Failed: terminated by ${signal}`));
+    });
+  }
+
+  it("SIGINT cancels the run: it ends Cancelled on the server and the process exits 1", async () => {
+    const { run, proc } = await startSlow();
+    const result = await proc.stop("SIGINT");
     assert.equal(result.code, 1, result.stderr.slice(-2000));
     const cancelled = await server.client.getFlowRun(run.id);
     assert.equal(cancelled.state.name, "Cancelled");
+    assert.equal((await allTaskRuns(server.client, run.id))[0]!.state.name, "Cancelled");
+  });
+
+  it("SIGTERM after a cancel was requested through the server is that cancel's: the run ends Cancelled", async () => {
+    // The reporter checks for cancels rarely here, so it is the entry's own check on SIGTERM that sees it.
+    const { run, proc } = await startSlow({ SLUICE__REPORTER__CANCEL_CHECK_INTERVAL_MS: "600000", SLUICE__REPORTER__HEARTBEAT_INTERVAL_MS: "600000" });
+    await server.client.cancelFlowRun(run.id);
+    const result = await proc.stop("SIGTERM");
+    assert.equal(result.code, 1, result.stderr.slice(-2000));
+    const cancelled = await server.client.getFlowRun(run.id);
+    assert.equal(cancelled.state.name, "Cancelled", cancelled.state.message);
     assert.equal((await allTaskRuns(server.client, run.id))[0]!.state.name, "Cancelled");
   });
 });

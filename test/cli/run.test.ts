@@ -73,6 +73,15 @@ describe("sluice run (end to end)", TIMEOUT, () => {
     assert.equal((JSON.parse(json.stdout) as RunReport).state, "Failed");
   });
 
+  it("a failed task's stack trace points at the TypeScript file and line of the flow", async () => {
+    const r = await runCli(["run", NUMBERS, "--flow", "failing", "--json"]);
+    assert.equal(r.code, 1, r.stderr);
+    const boom = (JSON.parse(r.stdout) as RunReport).taskRuns.find((t) => t.taskKey === "boom");
+    assert.ok(boom?.error?.stack, r.stdout);
+    assert.ok(boom.error.stack.includes(`${NUMBERS}:22:9`), boom.error.stack);
+    assert.doesNotMatch(boom.error.stack, /sluice-ts-cache/);
+  });
+
   it("runs the same flow on the workers executor", async () => {
     const r = await runCli(["run", NUMBERS, "--flow", "sum-of-squares", "--param", "n=5", "--executor", "workers", "--json"]);
     assert.equal(r.code, 0, r.stderr);

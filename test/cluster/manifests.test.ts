@@ -154,6 +154,14 @@ describe("worker pods", () => {
     const minimal = compilePodSpec({ file: "w.yaml", text: "apiVersion: v1\nkind: Pod\n" });
     assert.deepEqual(minimal.spec.containers, [{ name: "worker" }]);
   });
+
+  it("worker pod specs with a field Kubernetes does not know are refused, with the closest known name", () => {
+    assert.throws(
+      () => compilePodSpec({ file: "w.yaml", text: "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: w\n      resurces:\n        limits: { memory: 1Gi }\n" }),
+      (e: SluiceError) => e.field === "workerSpecFile:spec.containers[0].resurces" && /w\.yaml:6: spec\.containers\[0\]\.resurces is not a field Kubernetes knows here: .*did you mean "resources"\?/.test(e.message),
+    );
+    assert.throws(() => compilePodSpec({ file: "w.yaml", text: "apiVersion: v1\nkind: Pod\nspec:\n  tolerations: [{ key: gpu, operater: Exists }]\n" }), /spec\.tolerations\[0\]\.operater .*did you mean "operator"\?/);
+  });
 });
 
 describe("ephemeral broker", () => {

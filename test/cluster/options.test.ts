@@ -1,6 +1,7 @@
 /** KubernetesClusterEnvironment and ClusterOnKubernetesEnvironment: options, serialization, the scheduler Job (no cluster needed). */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { configSchema } from "../../src/config/schema.js";
 import { deserializeEnvironment } from "../../src/core/environment.js";
 import { SluiceError } from "../../src/core/errors.js";
@@ -64,9 +65,11 @@ describe("KubernetesClusterEnvironment options", () => {
     assert.equal(new KubernetesClusterEnvironment({ broker: { url: "rediss://redis.example:6380", tls: { caFile: "/in/the/image/ca.pem" } } }).minWorkers, 1);
   });
 
-  it("puts the custom specs in the image's files", () => {
+  it("declares the custom specs as the files its image needs, at the paths they were read from", () => {
     const env = new KubernetesClusterEnvironment({ schedulerSpecFile: SCHEDULER_SPEC, workerSpecFile: WORKER_SPEC });
-    assert.deepEqual(Object.values(env.imageFiles).sort(), ["/opt/sluice/environment-files/job-specs/scheduler_job.yaml", "/opt/sluice/environment-files/pod-specs/worker_pod.yaml"]);
+    assert.deepEqual(env.imageFiles, [fileURLToPath(SCHEDULER_SPEC), fileURLToPath(WORKER_SPEC)]);
+    assert.deepEqual(new KubernetesClusterEnvironment({ workerSpecFile: WORKER_SPEC }).imageFiles, [fileURLToPath(WORKER_SPEC)]);
+    assert.deepEqual(new KubernetesClusterEnvironment().imageFiles, []);
   });
 
   it("builds the default scheduler Job: distributed executor, work stealing and pull secrets on the default spec", () => {

@@ -110,16 +110,35 @@ await serviceSuite(["docker", "registry"], "DockerEnvironment (real engine)", ()
     assert.deepEqual(await containersOf(flowRunId), []);
   });
 
-  it("cancels a run: the container is stopped, the run ends Cancelled, the container is removed", { timeout: 120_000 }, async () => {
+  it("cancels a run: the container gets SIGINT and ends the run Cancelled itself, the container is removed", { timeout: 120_000 }, async () => {
     const flowRunId = randomUUID();
     const controller = new AbortController();
-    const outcome = await new DockerEnvironment({ stopTimeoutMs: 5_000 }).execute(flows["docker-sleepy"]!, {
+    const outcome = await new DockerEnvironment({ stopTimeoutMs: 30_000 }).execute(flows["docker-sleepy"]!, {
       flowRunId,
       config,
       signal: controller.signal,
       observers: [onLog("sleeping", () => controller.abort())],
     });
-    assert.equal(outcome.kind === "finished" && outcome.result.state.name, "Cancelled");
+    assert.equal(outcome.kind, "finished");
+    if (outcome.kind !== "finished") return;
+    assert.equal(outcome.result.state.name, "Cancelled");
+    // The run's own final state (its result line), not the host's "container was stopped" after a SIGKILL.
+    assert.equal(outcome.result.state.message, "Flow run was cancelled");
+    assert.equal(outcome.result.taskRun("nap")?.state.name, "Cancelled");
+    assert.deepEqual(await containersOf(flowRunId), []);
+  });
+
+  it("a container stopped from outside (docker stop: SIGTERM) ends its run Failed, naming the signal", { timeout: 120_000 }, async () => {
+    const flowRunId = randomUUID();
+    const stopped = onLog("sleeping", () => {
+      void containersOf(flowRunId).then((list) => Promise.all(list.map((c) => docker.getContainer(c.Id).stop({ t: 30 }))));
+    });
+    const outcome = await new DockerEnvironment().execute(flows["docker-sleepy"]!, { flowRunId, config, observers: [stopped] });
+    assert.equal(outcome.kind, "finished");
+    if (outcome.kind !== "finished") return;
+    assert.equal(outcome.result.state.name, "Failed");
+    assert.match(outcome.result.state.message ?? "", /^terminated by SIGTERM: the container\/pod was stopped from outside/);
+    assert.equal(outcome.result.taskRun("nap")?.state.name, "Failed");
     assert.deepEqual(await containersOf(flowRunId), []);
   });
 

@@ -103,7 +103,10 @@ describe("container outcomes", () => {
     assert.equal(endState(exit({ exitCode: 137, signal: "SIGKILL" }), undefined).name, "Failed");
     assert.match(endState(exit({ exitCode: 137, oomKilled: true }), undefined).message ?? "", /OOMKilled/);
     assert.match(endState(exit({ exitCode: 2, stderrTail: ["error: flow module x failed to load"] }), undefined).message ?? "", /exited with code 2 .*failed to load/);
-    assert.equal(endState(exit({ exitCode: 143, signal: "SIGTERM", cancelled: true }), undefined).name, "Cancelled");
+    // A cancel sends SIGINT, then SIGKILL after the grace time: a container killed after a cancel ended Cancelled.
+    assert.equal(endState(exit({ exitCode: 137, signal: "SIGKILL", cancelled: true }), undefined).name, "Cancelled");
+    // Stopped from outside (docker stop) without a result line: Failed, naming the signal.
+    assert.match(endState(exit({ exitCode: 143, signal: "SIGTERM" }), undefined).message ?? "", /was killed by SIGTERM \(exit code 143\)/);
     const reported = makeState("Failed", { message: "flow module failed to load" });
     assert.equal(endState(exit({ exitCode: 2 }), reported), reported, "the run's own Failed state wins when no signal killed it");
   });

@@ -9,9 +9,15 @@ import { runFlowEntry } from "../../src/environments/flow-entry.js";
 const fixture = fileURLToPath(new URL("./fixtures/local-flow.ts", import.meta.url));
 const config = configSchema.parse({ context: { flowRunId: "entry-run-1" }, logging: { level: "info" } });
 
-async function entry(options: Parameters<typeof runFlowEntry>[0]): Promise<{ code: number; events: RunEvent[]; result?: WireResult; text: string[] }> {
+async function entry(
+  options: Parameters<typeof runFlowEntry>[0],
+  onOutput?: (text: string) => void,
+): Promise<{ code: number; events: RunEvent[]; result?: WireResult; text: string[] }> {
   let out = "";
-  const code = await runFlowEntry(options, config, (t) => void (out += t));
+  const code = await runFlowEntry(options, config, (t) => {
+    out += t;
+    onOutput?.(t);
+  });
   const events: RunEvent[] = [];
   const text: string[] = [];
   let result: WireResult | undefined;
@@ -49,6 +55,44 @@ describe("sluice execute flow (the container entry)", () => {
     const parsed = parseOutputLine(out.trim());
     assert.equal(parsed.kind === "event" && parsed.event.type === "flow-run-state" && parsed.event.state.name, "Failed");
     assert.match(out, /no flow named \\"no-such-flow\\"/);
+  });
+
+  describe("signals", () => {
+    const slow = fileURLToPath(new URL("./fixtures/slow-flow.ts", import.meta.url));
+    /** Runs the slow flow and sends `signal` to this process (its handlers) once the task runs. */
+    const stopWith = (signal: NodeJS.Signals) => {
+      let sent = false;
+      return entry({ module: slow, events: true }, (text) => {
+        if (!sent && text.includes("napping")) {
+          sent = true;
+          setImmediate(() => process.emit(signal));
+        }
+      });
+    };
+    const flowStates = (events: RunEvent[]): string[] => events.flatMap((e) => (e.type === "flow-run-state" ? [e.state.name] : []));
+
+    it("SIGINT cancels the run: it ends Cancelled (what DockerEnvironment sends to cancel)", { timeout: 30_000 }, async () => {
+      const { code, events, result } = await stopWith("SIGINT");
+      assert.equal(code, 1);
+      assert.equal(result?.state.name, "Cancelled");
+      assert.equal(result?.taskRuns[0]?.state.name, "Cancelled");
+      assert.deepEqual(flowStates(events), ["Running", "Cancelled"]);
+    });
+
+    for (const signal of ["SIGTERM", "SIGHUP"] as const) {
+      it(`${signal} stops the run from outside: it ends Failed naming the signal, in the events and the result`, { timeout: 30_000 }, async () => {
+        const { code, events, result } = await stopWith(signal);
+        assert.equal(code, 1);
+        const message = new RegExp(`^terminated by ${signal}: the container/pod was stopped from outside \\(eviction, deletion, node drain, docker stop\\)$`);
+        assert.equal(result?.state.name, "Failed");
+        assert.match(result?.state.message ?? "", message);
+        assert.equal(result?.state.error?.code, "TERMINATED");
+        assert.equal(result?.taskRuns[0]?.state.name, "Failed");
+        assert.match(result?.taskRuns[0]?.state.message ?? "", message);
+        assert.deepEqual(flowStates(events), ["Running", "Failed"]);
+        assert.ok(!events.some((e) => (e.type === "flow-run-state" || e.type === "task-run-state") && e.state.name === "Cancelled"), "no Cancelled state is reported");
+      });
+    }
   });
 
   it("exits 1 when the run fails, with the result line saying why", async () => {

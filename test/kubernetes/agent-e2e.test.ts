@@ -3,6 +3,8 @@
  * KubernetesJobEnvironment. A run goes Scheduled → stage A Job (created by the agent) → stage B Job
  * (created by the environment) → Success, reported by stage B; each failure Kubernetes can inflict ends
  * the run Failed with its reason and leaves no Job behind; concurrent runs of one flow do not collide.
+ * Pods keep their grace period: a pod stopped from outside sends its process SIGTERM, and the run ends
+ * Failed naming the signal (never Cancelled), the agent adding the Kubernetes reason as an ERROR line.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -89,6 +91,25 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
       60_000,
     );
   const errorLogs = async (flowRunId: string): Promise<string[]> => (await server.client.readLogs(flowRunId, { level: "error" })).items.map((l) => l.message);
+  const TERMINATED = /^terminated by SIGTERM: the container\/pod was stopped from outside \(eviction, deletion, node drain, docker stop\)$/;
+  /**
+   * A run stopped from outside while its pod has a grace period: the run's process receives SIGTERM and
+   * ends the run Failed naming the signal (never Cancelled), and the agent writes the Kubernetes reason as
+   * an ERROR line; or, when the agent saw the reason first, the run's state message carries it.
+   */
+  const failedWithReason = async (flowRunId: string, reason: RegExp): Promise<{ run: FlowRun; terminated: boolean }> => {
+    const run = await waitForRun(server.client, flowRunId, undefined, 30_000);
+    assert.equal(run.state.name, "Failed", run.state.message);
+    const message = run.state.message ?? "";
+    if (!TERMINATED.test(message)) {
+      assert.match(message, reason);
+      return { run, terminated: false };
+    }
+    assert.equal(run.state.error?.code, "TERMINATED");
+    const line = await waitFor(`an ERROR line with ${reason}`, async () => (await errorLogs(flowRunId)).find((m) => reason.test(m)), 30_000);
+    assert.match(line, /; the run had already ended Failed$/);
+    return { run, terminated: true };
+  };
 
   it("runs the seeds' flow: stage A Job from the agent, stage B Job from the spec, Success reported by stage B", async () => {
     const run = await start("Kubernetes Job Environment w/ Resource Requests & Limits");
@@ -162,37 +183,42 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
     await noJobLeft(run.id);
   });
 
-  it("an evicted pod fails the run with Evicted", async () => {
+  it("an evicted pod (with its grace period): the run ends Failed, its process naming SIGTERM, and the agent adds Evicted", async () => {
     const run = await start("k8s-slow");
     const pod = await stageBPod(run.id);
+    await waitForRun(server.client, run.id, ["Running"], 30_000);
     await kube.evict(pod.metadata.name!, { message: "The node was low on resource: memory." });
-    const failed = await waitForRun(server.client, run.id, undefined, 30_000);
-    assert.equal(failed.state.name, "Failed");
-    assert.match(failed.state.message!, /pod .* was evicted: The node was low on resource: memory\..*\(reason: Evicted\)/);
+    const { terminated } = await failedWithReason(run.id, /pod .* was evicted: The node was low on resource: memory\..*\(reason: Evicted\)/);
+    // The pod stays Running until its process exited: the process always reports first.
+    assert.ok(terminated, "the run's process ended the run on SIGTERM");
+    const [task] = await allTaskRuns(server.client, run.id);
+    assert.notEqual(task!.state.name, "Cancelled");
+    assert.ok((await errorLogs(run.id)).some((m) => m.startsWith("The flow run's process was terminated by SIGTERM")));
     await noJobLeft(run.id);
   });
 
-  it("a pod deleted from under a run fails it", async () => {
+  it("a pod deleted from under a run (with its grace period) fails it with the reason", async () => {
     const run = await start("k8s-slow");
     const pod = await stageBPod(run.id);
-    kube.api.delete("pods", "default", pod.metadata.name!, { gracePeriodSeconds: 0 });
-    const failed = await waitForRun(server.client, run.id, undefined, 30_000);
-    assert.equal(failed.state.name, "Failed");
-    assert.match(failed.state.message!, /pod .* was deleted while it was running|BackoffLimitExceeded/);
+    await waitForRun(server.client, run.id, ["Running"], 30_000);
+    kube.api.delete("pods", "default", pod.metadata.name!); // the pod's grace period: SIGTERM first
+    // The agent sees the deletion (PodDeleted) or, once the pod is gone, its Job failed by it.
+    await failedWithReason(run.id, /pod .* was deleted while it was running.*\(reason: PodDeleted\)|BackoffLimitExceeded/);
     await noJobLeft(run.id);
   });
 
   it("a run whose Job vanished is failed, not left hanging", async () => {
     const run = await start("k8s-slow");
     const pod = await stageBPod(run.id);
+    await waitForRun(server.client, run.id, ["Running"], 30_000);
     const job = pod.metadata.ownerReferences!.find((r) => r.kind === "Job")!.name;
-    kube.api.delete("jobs", "default", job, { propagationPolicy: "Background", gracePeriodSeconds: 0 });
-    const failed = await waitForRun(server.client, run.id, undefined, 30_000);
-    assert.equal(failed.state.name, "Failed");
+    kube.api.delete("jobs", "default", job, { propagationPolicy: "Background" }); // its pod goes with its grace period
     // What the agent saw depends on timing: the Job deleted, its pod deleted, or (when it never listed the
     // Job before it went) a run left without any Job.
-    assert.match(failed.state.message!, new RegExp(`Kubernetes Job ${job} was deleted before it finished|pod .* was deleted while it was running|Jobs \\(.*\\) are gone and the run did not finish`));
-    assert.match(failed.state.message!, /\(reason: (JobDeleted|PodDeleted)\)$/);
+    await failedWithReason(
+      run.id,
+      new RegExp(`(Kubernetes Job ${job} was deleted before it finished|pod .* was deleted while it was running|Jobs \\(.*\\) are gone and the run did not finish).*\\(reason: (JobDeleted|PodDeleted)\\)`),
+    );
     await noJobLeft(run.id);
   });
 
@@ -208,9 +234,9 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
 
   it("a Job that runs past its deadline fails the run with DeadlineExceeded", async () => {
     const run = await start("k8s-deadline");
-    const failed = await waitForRun(server.client, run.id, undefined, 90_000);
-    assert.equal(failed.state.name, "Failed");
-    assert.match(failed.state.message!, /Kubernetes Job deadline-job-[a-z0-9]{8} failed \(DeadlineExceeded\)/);
+    await waitForRun(server.client, run.id, ["Running"], 60_000);
+    // At the deadline the pod is stopped with its grace period: the process may end the run first (SIGTERM).
+    await failedWithReason(run.id, /Kubernetes Job deadline-job-[a-z0-9]{8} failed \(DeadlineExceeded\)/);
     await noJobLeft(run.id);
   });
 

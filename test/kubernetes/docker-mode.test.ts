@@ -1,13 +1,15 @@
 /**
  * The Kubernetes environments and agent with real images: the stand-in runs pods as Docker containers
- * (host network) of images built by DockerStorage (the seeds' example, its job spec shipped in the image)
- * and by DockerOnKubernetesEnvironment.build().
+ * (host network) of images built by DockerStorage (the seeds' example as written: its job spec goes into
+ * the image at the path it was read from, because its environment declares it) and by
+ * DockerOnKubernetesEnvironment.build().
  */
 import { after, before, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Agent } from "../../src/agents/agent.js";
 import { createKubernetesDeployer } from "../../src/agents/kubernetes/index.js";
 import { registrationOf } from "../../src/cli/commands/register.js";
@@ -43,8 +45,11 @@ await serviceSuite(["docker", "registry"], "Kubernetes environments and agent in
   const built: string[] = [];
   before(async () => {
     kube = await startKubeStandin({ runner: "docker" });
-    // The seeds' example, built and pushed as written (its base image replaced by the local one).
-    const storage = k8sJobFlow.storage as Storage & { image?: string };
+    // The seeds' example, built and pushed as written (its base image replaced by the local one). Its storage
+    // names no files: the job spec goes into the image because the flow's environment declares it.
+    const storage = k8sJobFlow.storage as Storage & { image?: string; options?: { files: Record<string, string> } };
+    assert.deepEqual(storage.options?.files, {});
+    assert.deepEqual((k8sJobFlow.environment as KubernetesJobEnvironment).imageFiles, [fileURLToPath(new URL("../../examples/kubernetes/job_spec.yaml", import.meta.url))]);
     storage.addFlow(k8sJobFlow);
     await storage.build({ config: buildConfig });
     assert.equal(storage.image, EXAMPLE_IMAGE);

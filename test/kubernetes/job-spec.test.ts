@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { SluiceError } from "../../src/core/errors.js";
-import { compileJobSpec, loadJobSpec, imagePathOfJobSpec } from "../../src/environments/kubernetes/job-spec.js";
+import { compileJobSpec, loadJobSpec } from "../../src/environments/kubernetes/job-spec.js";
 
 const compile = (text: string, uniqueJobName = false) => compileJobSpec({ file: "job_spec.yaml", text }, { uniqueJobName });
 
@@ -119,6 +119,61 @@ spec:
     rejects("apiVersion: batch/v1\nkind: Job\nmetadata: 3\n", { field: "metadata", message: /must be a mapping/ });
   });
 
+  it("refuses fields Kubernetes does not know, naming the file, the line and the path, and suggesting the closest field", () => {
+    const typo = `apiVersion: batch/v1
+kind: Job
+spec:
+  template:
+    spec:
+      containers:
+        - name: flow-container
+          evn:
+            - name: MY_ENV
+              value: foo
+`;
+    const error = rejects(typo, {
+      field: "spec.template.spec.containers[0].evn",
+      message: /job_spec\.yaml:8: spec\.template\.spec\.containers\[0\]\.evn is not a field Kubernetes knows here: .*drop it.*; did you mean "env"\?$/,
+    });
+    assert.equal(error.value, undefined);
+    // Every level is checked against its own schema: the Job, its metadata, the pod spec, a probe, a volume.
+    rejects("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n  lables: { a: b }\n", { field: "metadata.lables", message: /job_spec\.yaml:5: .*did you mean "labels"\?/ });
+    rejects("apiVersion: batch/v1\nkind: Job\nspec:\n  backofLimit: 2\n", { field: "spec.backofLimit", message: /:4: .*did you mean "backoffLimit"\?/ });
+    rejects("apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      restartpolicy: Never\n", { field: "spec.template.spec.restartpolicy", message: /did you mean "restartPolicy"\?/ });
+    rejects("apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      volumes:\n        - name: d\n          emptyDir: { sizeLimt: 1Gi }\n", {
+      field: "spec.template.spec.volumes[0].emptyDir.sizeLimt",
+      message: /did you mean "sizeLimit"\?/,
+    });
+    // Nothing close: the message lists the fields known there.
+    rejects("apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      containers:\n        - name: c\n          gpus: 2\n", {
+      field: "spec.template.spec.containers[0].gpus",
+      message: /the fields known here are args, command, env, envFrom, image, .*workingDir$/,
+    });
+    // Several: the first is named, the others counted.
+    rejects("apiVersion: batch/v1\nkind: Job\nspce: {}\nmetadta: {}\n", { field: "spce", message: /did you mean "spec"\? \(and 1 more unknown field: metadta\)/ });
+  });
+
+  it("accepts any key in maps (labels, annotations, limits, nodeSelector) and free-form fields", () => {
+    const spec = compile(`apiVersion: batch/v1
+kind: Job
+metadata:
+  labels: { anything: goes, "example.com/team": data }
+  annotations: { "x/y": z }
+spec:
+  template:
+    spec:
+      nodeSelector: { "kubernetes.io/arch": amd64 }
+      containers:
+        - name: c
+          resources:
+            limits: { cpu: "1", "nvidia.com/gpu": "1" }
+          livenessProbe:
+            httpGet: { path: /healthz, port: 8080 }
+`);
+    assert.deepEqual(spec.spec.template.spec.containers[0]!.resources, { limits: { cpu: "1", "nvidia.com/gpu": "1" } });
+    assert.equal(spec.metadata.labels["example.com/team"], "data");
+  });
+
   it("checks the Job name, leaving room for the unique suffix", () => {
     rejects("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: My_Job\n", { field: "metadata.name", message: /not a valid Job name: use lowercase/ });
     const long = "a".repeat(60);
@@ -175,9 +230,5 @@ describe("loadJobSpec", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
-
-  it("keeps job specs in images by file name", () => {
-    assert.equal(imagePathOfJobSpec("/home/me/project/job_spec.yaml"), "/opt/sluice/environment-files/job-specs/job_spec.yaml");
   });
 });

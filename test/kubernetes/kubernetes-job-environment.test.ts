@@ -213,11 +213,11 @@ describe("KubernetesJobEnvironment options and serialization", () => {
     assert.equal(job.spec.template.spec.containers[0]!.image, IMAGE);
   });
 
-  it("exposes a copy of the spec and the files its image needs", () => {
+  it("exposes a copy of the spec and declares the spec as the file its image needs, at the path it was read from", () => {
     const env = new KubernetesJobEnvironment({ jobSpecFile: SPEC });
     env.jobSpec.metadata.name = "changed";
     assert.equal(env.jobSpec.metadata.name, "my-sluice-job");
-    assert.deepEqual(Object.values(env.imageFiles), ["/opt/sluice/environment-files/job-specs/job_spec.yaml"]);
-    assert.ok(Object.keys(env.imageFiles)[0]!.endsWith("/test/kubernetes/fixtures/job_spec.yaml"));
+    assert.deepEqual(env.imageFiles, [fileURLToPath(SPEC)]);
+    assert.deepEqual(new DockerOnKubernetesEnvironment({ metadata: { image: "x:1" } }).imageFiles, [], "an environment that reads no file declares none");
   });
 });

@@ -14,6 +14,7 @@
  * finished); the deployment's `done` resolves then.
  */
 import type { V1Job, V1Pod } from "@kubernetes/client-node";
+import type { FlowRun } from "../../client/index.js";
 import type { DeployContext } from "../deployer.js";
 import { isFinished, type StateName } from "../../core/states.js";
 import type { KubernetesApi } from "../../environments/kubernetes/kubernetes-api.js";
@@ -50,8 +51,11 @@ export interface JobManagerOptions {
   deleteFinishedJobs: boolean;
 }
 
-/** Failures that stop a run from outside (its process may see only a SIGTERM). */
-const EXTERNAL_REASONS = new Set(["Evicted", "PodDeleted", "JobDeleted"]);
+/**
+ * Failures that stop a run from outside: its process sees a SIGTERM (within the pod's grace period) and
+ * may end the run Failed ("terminated by SIGTERM") before this agent sees the reason.
+ */
+const EXTERNAL_REASONS = new Set(["Evicted", "PodDeleted", "JobDeleted", "DeadlineExceeded"]);
 
 const runIdOf = (o: V1Job | V1Pod): string | undefined => o.metadata?.labels?.[FLOW_RUN_ID_LABEL];
 const text = (error: unknown): string => (error instanceof Error ? error.message : String(error));
@@ -190,12 +194,16 @@ export class JobManager {
   }
 
   /** The run's state on the server; undefined when it cannot be read. */
-  async #state(ctx: DeployContext, flowRunId: string): Promise<StateName | undefined> {
+  async #current(ctx: DeployContext, flowRunId: string): Promise<FlowRun["state"] | undefined> {
     try {
-      return (await ctx.client.getFlowRun(flowRunId)).state.name;
+      return (await ctx.client.getFlowRun(flowRunId)).state;
     } catch {
       return undefined;
     }
+  }
+
+  async #state(ctx: DeployContext, flowRunId: string): Promise<StateName | undefined> {
+    return (await this.#current(ctx, flowRunId))?.name;
   }
 
   async #finished(ctx: DeployContext, flowRunId: string): Promise<boolean> {
@@ -223,12 +231,15 @@ export class JobManager {
   async #fail(ctx: DeployContext, flowRunId: string, run: TrackedRun, pods: V1Pod[], failures: RunFailure[]): Promise<void> {
     run.settled = true;
     const unique = [...new Map(failures.map((f) => [f.message, f])).values()];
-    const state = await this.#state(ctx, flowRunId);
+    const current = await this.#current(ctx, flowRunId);
+    const state = current?.name;
     if (state !== undefined && isFinished(state)) {
-      // The run ended first (e.g. its process reported Cancelled on the SIGTERM of an eviction): say why.
-      const external = unique.filter((f) => EXTERNAL_REASONS.has(f.reason));
-      if (state !== "Success" && external.length > 0) {
-        await ctx.logRun(flowRunId, "error", `Kubernetes: ${external.map((f) => f.message).join("; ")} (reason: ${external[0]!.reason}); the run had already ended ${state}`);
+      // The run ended first (e.g. its process ended it Failed on the SIGTERM of an eviction): say why. After
+      // such a termination every reason tells what stopped it; otherwise only the reasons that stop a run from outside.
+      const terminated = current?.error?.code === "TERMINATED";
+      const said = terminated ? unique : unique.filter((f) => EXTERNAL_REASONS.has(f.reason));
+      if (state !== "Success" && said.length > 0) {
+        await ctx.logRun(flowRunId, "error", `Kubernetes: ${said.map((f) => f.message).join("; ")} (reason: ${said[0]!.reason}); the run had already ended ${state}`);
       }
       return;
     }

@@ -7,12 +7,8 @@
  * the server by themselves. Exit codes: 0 stopped by a signal, 1 it could not start, 2 bad input.
  */
 import type { Command } from "commander";
-import { Agent } from "../../agents/agent.js";
-import { agentKind, agentKinds } from "../../agents/registry.js";
-import { createLogger } from "../../core/logger.js";
-import { apiClient, collect } from "../api.js";
-import { loadConfig } from "../../config/index.js";
-import { EXIT, printJson } from "../output.js";
+import { agentKinds } from "../../agents/registry.js";
+import { collect } from "../options.js";
 
 interface StartOptions {
   label: string[];
@@ -67,24 +63,7 @@ export function register(program: Command): void {
     .option("--no-delete-finished-jobs", "kubernetes: keep Jobs after they finished")
     .option("--json", "print { agentId, name, kind, labels } as JSON once registered")
     .action(async (kind: string, options: StartOptions) => {
-      const entry = agentKind(kind);
-      const config = loadConfig({ overrides: agentOverrides(options) });
-      const logger = createLogger({ level: config.logging.level, bindings: { component: "agent" } });
-      const deployer = await (await entry.load())({ config, logger });
-      const running = new Agent({ deployer, client: apiClient(config), config, logger });
-      const identity = await running.start();
-      if (options.json) printJson({ agentId: identity.id, name: identity.name, kind: identity.kind, labels: identity.labels, server: config.api.url });
-      else process.stdout.write(`Agent ${identity.name} (${identity.kind}, labels: ${identity.labels.join(", ") || "none"}) polls ${config.api.url}; stop it with Ctrl-C\n`);
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.removeListener("SIGINT", stop);
-          process.removeListener("SIGTERM", stop);
-          resolve();
-        };
-        process.on("SIGINT", stop);
-        process.on("SIGTERM", stop);
-      });
-      await running.stop({ stopRuns: false });
-      process.exitCode = EXIT.ok;
+      const { startAgent } = await import("../actions/agent.js");
+      process.exitCode = await startAgent(kind, agentOverrides(options), options.json === true);
     });
 }

@@ -5,8 +5,7 @@
  * Exit code: 0 the run succeeded, 1 it failed, 2 bad input (module, flow, parameters).
  */
 import type { Command } from "commander";
-import { loadConfig } from "../../config/index.js";
-import { runFlowEntry, type FlowEntryOptions } from "../../environments/flow-entry.js";
+import type { FlowEntryOptions } from "../../environments/flow-entry.js";
 
 export function registerExecuteFlow(execute: Command): void {
   execute
@@ -18,6 +17,7 @@ export function registerExecuteFlow(execute: Command): void {
     .option("--executor <kind>", "executor kind, when the flow's environment names none")
     .option("--events", "print run events and the result as JSON lines on stdout")
     .action(async (options: FlowEntryOptions) => {
-      process.exitCode = await runFlowEntry(options, loadConfig());
+      const { executeFlow } = await import("../actions/execute.js");
+      process.exitCode = await executeFlow(options);
     });
 }

@@ -3,8 +3,6 @@
  * Docker storage builds, so a flow that cannot load fails the build with its error.
  */
 import type { Command } from "commander";
-import { runHealthCheck } from "../../storage/docker/healthcheck.js";
-import { EXIT } from "../output.js";
 
 export function registerHealthCheck(execute: Command): void {
   execute
@@ -12,7 +10,7 @@ export function registerHealthCheck(execute: Command): void {
     .description("Load every flow listed in a flow image's manifest; exit 1 with the load error when one fails")
     .requiredOption("--manifest <file>", "the image's flow manifest (JSON)")
     .action(async (options: { manifest: string }) => {
-      const ok = await runHealthCheck(options.manifest, (line) => process.stdout.write(`${line}\n`));
-      process.exitCode = ok ? EXIT.ok : EXIT.failed;
+      const { executeHealthCheck } = await import("../actions/execute.js");
+      process.exitCode = await executeHealthCheck(options.manifest);
     });
 }

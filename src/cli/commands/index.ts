@@ -1,4 +1,9 @@
-/** Every CLI command, one module each. Add a command: write commands/<name>.ts exporting register(), add it here. */
+/**
+ * Every CLI command, one module each. Add a command: write commands/<name>.ts exporting register(), add it
+ * here. A command module only defines and parses its options; its action imports the implementation
+ * (src/cli/actions/<name>.ts, or the module doing the work) when it runs, so starting the CLI loads no
+ * command's code and `sluice run` loads only its own.
+ */
 import type { Command } from "commander";
 import { register as build } from "./build.js";
 import { register as agent } from "./agent.js";

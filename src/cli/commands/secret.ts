@@ -2,14 +2,12 @@
  * `sluice secret set <name> [value] [--from-file f] [--json-value] | ls | rm <name>`: secrets on the
  * server (encrypted at rest; lists never show values). A value is a string unless --json-value parses it
  * as JSON (e.g. registry credentials as an object). Exit codes: 0 done, 1 the server refused or failed,
- * 2 bad input.
+ * 2 bad input. The calls of the server are in actions/secret.ts, imported when a subcommand runs.
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { SluiceError, showValue } from "../../core/errors.js";
-import { connect, printLines, table, when } from "../api.js";
-import { EXIT, printJson } from "../output.js";
 
 interface SetOptions {
   fromFile?: string;
@@ -52,11 +50,8 @@ export function register(program: Command): void {
     .option("--json", "print the secret's name and dates as JSON")
     .action(async (name: string, value: string | undefined, options: SetOptions) => {
       const stored = await secretValue(value, options);
-      const { client } = connect();
-      const info = await client.setSecret(name, stored);
-      if (options.json) printJson(info);
-      else process.stdout.write(`Secret ${info.name} set\n`);
-      process.exitCode = EXIT.ok;
+      const { setSecret } = await import("../actions/secret.js");
+      process.exitCode = await setSecret(name, stored, options.json === true);
     });
 
   secret
@@ -64,18 +59,8 @@ export function register(program: Command): void {
     .description("List secrets (names and dates, never values)")
     .option("--json", "print the list as JSON")
     .action(async (options: { json?: boolean }) => {
-      const { client } = connect();
-      const items = [];
-      let cursor: string | undefined;
-      do {
-        const page = await client.listSecrets({ limit: 1000, ...(cursor === undefined ? {} : { cursor }) });
-        items.push(...page.items);
-        cursor = page.nextCursor;
-      } while (cursor !== undefined);
-      if (options.json) printJson({ items });
-      else if (items.length === 0) process.stdout.write("no secrets\n");
-      else printLines(table(["NAME", "CREATED", "UPDATED"], items.map((s) => [s.name, when(s.createdAt), when(s.updatedAt)])));
-      process.exitCode = EXIT.ok;
+      const { listSecrets } = await import("../actions/secret.js");
+      process.exitCode = await listSecrets(options.json === true);
     });
 
   secret
@@ -84,10 +69,7 @@ export function register(program: Command): void {
     .argument("<name>", "the secret's name")
     .option("--json", "print { name, deleted: true } as JSON")
     .action(async (name: string, options: { json?: boolean }) => {
-      const { client } = connect();
-      await client.deleteSecret(name);
-      if (options.json) printJson({ name, deleted: true });
-      else process.stdout.write(`Secret ${name} deleted\n`);
-      process.exitCode = EXIT.ok;
+      const { deleteSecret } = await import("../actions/secret.js");
+      process.exitCode = await deleteSecret(name, options.json === true);
     });
 }

@@ -19,13 +19,13 @@ import type { FlowRunResult } from "../../core/flow-options.js";
 import type { RedisSpec } from "../../executors/distributed/redis-connection.js";
 import { parseOptions } from "../../storage/parse-options.js";
 import { DEFAULT_SLUICE_COMMAND } from "../kubernetes/entry.js";
-import { imagePathOfJobSpec, loadJobSpec } from "../kubernetes/job-spec.js";
+import { loadJobSpec } from "../kubernetes/job-spec.js";
 import type { JobManifest } from "../kubernetes/manifest-types.js";
 import type { EphemeralBrokerSettings } from "./broker.js";
 import { checkBroker, clusterExecute, clusterJob, noExecutor, type ClusterLaunchSettings } from "./cluster-launch.js";
 import { runOnCluster, type ClusterRunOptions, type ClusterRunSettings, type ClusterRuntime } from "./cluster-run.js";
 import { kubernetesClusterEnvironmentSchema } from "./options.js";
-import { imagePathOfPodSpec, loadPodSpec, type PodManifest } from "./pod-spec.js";
+import { loadPodSpec, type PodManifest } from "./pod-spec.js";
 import { ensureRegistrySecret } from "./registry-secret-setup.js";
 import { DEFAULT_DOCKER_SECRET, registrySecretName } from "./registry-secret.js";
 
@@ -145,12 +145,9 @@ export class KubernetesClusterEnvironment extends Environment {
     };
   }
 
-  /** The files the flow's image must hold for this environment to load there (the custom specs): path here → path in the image. */
-  get imageFiles(): Record<string, string> {
-    const files: Record<string, string> = {};
-    if (this.schedulerSpecPath) files[this.schedulerSpecPath] = imagePathOfJobSpec(this.schedulerSpecPath);
-    if (this.workerSpecPath) files[this.workerSpecPath] = imagePathOfPodSpec(this.workerSpecPath);
-    return files;
+  /** The custom specs: DockerStorage copies them into the flow's image at these same paths, where the module reads them again. */
+  override get imageFiles(): readonly string[] {
+    return [this.schedulerSpecPath, this.workerSpecPath].filter((path): path is string => path !== undefined);
   }
 
   protected override serializedFields(): Record<string, SerializedScalar> {

@@ -1,16 +1,19 @@
 /**
  * Loading a user's worker pod spec YAML (`workerSpecFile`), at construction, on the machine that
  * registers the flow. The file must hold one `v1` Pod; the sections Sluice writes to (metadata, labels,
- * spec, containers) are created when missing. The pod part is checked against the Kubernetes schema (the
- * same check as job specs: a Pod is a Job's pod template). Errors name the file, the line and the field.
+ * spec, containers) are created when missing. Fields the Kubernetes schema does not know are refused with
+ * the closest known name, then the pod part is checked against the schema (the same check as job specs: a
+ * Pod is a Job's pod template). Errors name the file, the line and the field.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LineCounter, parseAllDocuments, type Document } from "yaml";
+import { LineCounter, isMap, isScalar, parseAllDocuments, type Document } from "yaml";
 import { SluiceError, showValue } from "../../core/errors.js";
+import { pathInImage } from "../../storage/docker/image-paths.js";
 import type { Container, ObjectMeta, PodSpec } from "../kubernetes/manifest-types.js";
 import { checkJobSchema, fieldPath } from "../kubernetes/schema-check.js";
+import { describeUnknownField, findUnknownFields } from "../kubernetes/unknown-fields.js";
 
 /** A v1 Pod whose sections Sluice writes to exist. */
 export interface PodManifest {
@@ -24,16 +27,15 @@ export interface PodManifest {
 /** Name of the first container when the worker spec lists none. */
 export const DEFAULT_WORKER_CONTAINER = "worker";
 
-/** Where images keep the worker pod specs their flows' environments read. */
-export const IMAGE_POD_SPECS_DIR = "/opt/sluice/environment-files/pod-specs";
-
-export const imagePathOfPodSpec = (path: string): string => `${IMAGE_POD_SPECS_DIR}/${basename(path)}`;
-
 type Path = (string | number)[];
 const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function problemAt(owner: string, field: string, file: string, doc: Document | undefined, lines: LineCounter) {
   const where = (path: Path): string => {
+    // The key's own line when the path ends with a key that is written (a misspelt field), else the value's or a parent's.
+    const parent = doc?.getIn(path.slice(0, -1), true);
+    const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1]) : undefined;
+    if (isScalar(pair?.key) && pair.key.range) return `${file}:${lines.linePos(pair.key.range[0]).line}`;
     for (let n = path.length; n >= 0 && doc; n--) {
       const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
       if (node && typeof node === "object" && Array.isArray(node.range)) return `${file}:${lines.linePos(node.range[0]).line}`;
@@ -75,6 +77,8 @@ export function compilePodSpec(source: { file: string; text: string }, owner = "
   spec.containers.forEach((c: unknown, i: number) => {
     if (!isMapping(c)) fail(["spec", "containers", i], c, "must be a mapping (a container)");
   });
+  const unknown = findUnknownFields(root, "Pod")[0];
+  if (unknown) fail(unknown.path, undefined, describeUnknownField(unknown));
   // A Pod is a Job's pod template: check it with the Job schema, then map the paths back.
   const asJob = { apiVersion: "batch/v1", kind: "Job", metadata: {}, spec: { template: { metadata, spec } } };
   const first = checkJobSchema(asJob)[0];
@@ -87,7 +91,7 @@ export function compilePodSpec(source: { file: string; text: string }, owner = "
   return root as unknown as PodManifest;
 }
 
-/** Reads and validates the worker spec at `file` (a path or file: URL); inside the flow's image, its copy there is read. */
+/** Reads and validates the worker spec at `file` (a path or file: URL); inside the flow's image, the path is mapped back to the building machine's (pathInImage). */
 export function loadPodSpec(file: unknown, owner = "KubernetesClusterEnvironment", field = "workerSpecFile"): { spec: PodManifest; path: string } {
   const invalid = (message: string, cause?: unknown): SluiceError =>
     new SluiceError("INVALID_OPTION", `${owner}: ${field} ${message}`, { field, value: file instanceof URL ? file.href : file, kind: "kubernetes-cluster", cause });
@@ -95,8 +99,7 @@ export function loadPodSpec(file: unknown, owner = "KubernetesClusterEnvironment
   if (file instanceof URL && file.protocol === "file:") given = fileURLToPath(file);
   else if (typeof file === "string" && file.trim() !== "") given = file;
   else throw invalid(`is ${showValue(file instanceof URL ? file.href : file)}; give the path of a Pod spec YAML file (or a file: URL), e.g. "worker_pod.yaml"`);
-  let path = resolve(given);
-  if (!existsSync(path) && existsSync(imagePathOfPodSpec(path))) path = imagePathOfPodSpec(path);
+  const path = pathInImage(resolve(given));
   let text: string;
   try {
     text = readFileSync(path, "utf8");

@@ -1,7 +1,9 @@
 /**
  * Runs one flow run in a container and follows it: create (labels tie it to the run), attach, start,
  * stream its output (run events → observers, other lines → the run's logs), wait for its exit, and
- * always remove it. A cancelled run stops the container (SIGTERM, then SIGKILL after the grace time).
+ * always remove it. A cancelled run stops the container with SIGINT, the signal Sluice's entry takes as a
+ * cancel (SIGTERM would mean "stopped from outside" and end the run Failed), then SIGKILL after the grace
+ * time.
  */
 import { PassThrough } from "node:stream";
 import { constants } from "node:os";
@@ -21,7 +23,7 @@ export interface ContainerRunSpec {
   env: string[];
   labels: Record<string, string>;
   networkMode: string | undefined;
-  /** Grace time between SIGTERM and SIGKILL when the run is cancelled. */
+  /** Grace time between SIGINT and SIGKILL when the run is cancelled. */
   stopTimeoutMs: number;
   flowRunId: string;
   signal: AbortSignal | undefined;
@@ -110,11 +112,13 @@ export async function runContainer(spec: ContainerRunSpec): Promise<ContainerExi
     throw new SluiceError("ENVIRONMENT_ERROR", `creating a container from ${spec.image} failed: ${engineMessage(error)}`, { kind: "docker", flowRunId: spec.flowRunId, cause: error });
   }
   let cancelled = false;
+  let killer: NodeJS.Timeout | undefined;
   let result: WireResult | undefined;
   const stderrTail: string[] = [];
   const onAbort = (): void => {
     cancelled = true;
-    container.stop({ t: Math.ceil(spec.stopTimeoutMs / 1000) }).catch(() => undefined);
+    container.kill({ signal: "SIGINT" }).catch(() => undefined);
+    killer = setTimeout(() => void container.kill({ signal: "SIGKILL" }).catch(() => undefined), spec.stopTimeoutMs);
   };
   try {
     const attached = await container.attach({ stream: true, stdout: true, stderr: true });
@@ -150,6 +154,7 @@ export async function runContainer(spec: ContainerRunSpec): Promise<ContainerExi
     const exitCode = waited.StatusCode ?? state.ExitCode ?? 1;
     return { containerId: container.id, exitCode, signal: signalOfExitCode(exitCode), oomKilled: state.OOMKilled === true, cancelled, result, stderrTail };
   } finally {
+    clearTimeout(killer);
     spec.signal?.removeEventListener("abort", onAbort);
     await container.remove({ force: true }).catch(() => undefined);
   }

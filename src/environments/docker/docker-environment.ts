@@ -34,7 +34,7 @@ export interface DockerEnvironmentOptions extends EnvironmentOptions {
   networkMode?: string;
   /** When to pull the image: "missing", "always" or "never". @default "missing" */
   pull?: "missing" | "always" | "never";
-  /** After a cancel, how long the container gets to stop before it is killed, in ms. @default 10000 */
+  /** After a cancel (SIGINT to the container), how long the container gets to stop before it is killed, in ms. @default 10000 */
   stopTimeoutMs?: number;
 }
 

@@ -13,6 +13,7 @@ export { KubernetesApi, type KubernetesConnectionOptions, type CreatedJob, type 
 export { KubernetesApiError, type KubernetesStatus } from "./api-error.js";
 export { buildFlowRunJob, type FlowRunJobOptions } from "./flow-run-job.js";
 export { buildDockerJob, type DockerJobOptions } from "./docker-job.js";
-export { compileJobSpec, loadJobSpec, imagePathOfJobSpec, IMAGE_JOB_SPECS_DIR } from "./job-spec.js";
+export { compileJobSpec, loadJobSpec } from "./job-spec.js";
+export { findUnknownFields, type UnknownField } from "./unknown-fields.js";
 export { FLOW_RUN_ID_LABEL, IDENTIFIER_LABEL, CREATED_BY_LABEL } from "./names.js";
 export type { JobManifest, Container, EnvVar, PodSpec } from "./manifest-types.js";

@@ -2,17 +2,22 @@
  * Loading a user's Job spec YAML (KubernetesJobEnvironment's `jobSpecFile`), at construction, on the
  * machine that registers the flow (spec §3). The file must hold one `batch/v1` Job; the sections Sluice
  * writes to (metadata, labels, spec.template, template labels, template spec, containers) are created when
- * missing, and a missing restartPolicy becomes "Never" (a Job accepts only Never or OnFailure). Every
- * problem is an error naming the file, the line, the field and what to do; nothing reaches a cluster.
+ * missing, and a missing restartPolicy becomes "Never" (a Job accepts only Never or OnFailure). Fields
+ * the Kubernetes schema does not know (a misspelt `evn`) are refused, with the closest known name, as an
+ * API server with fieldValidation=Strict would; then the schema is checked (types, required fields,
+ * enums). Every problem is an error naming the file, the line, the field and what to do; nothing reaches
+ * a cluster.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { basename, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LineCounter, parseAllDocuments, type Document } from "yaml";
+import { LineCounter, isMap, isScalar, parseAllDocuments, type Document } from "yaml";
 import { SluiceError, showValue } from "../../core/errors.js";
+import { pathInImage } from "../../storage/docker/image-paths.js";
 import type { JobManifest } from "./manifest-types.js";
 import { MAX_JOB_NAME, UNIQUE_SUFFIX_LENGTH, jobNameProblem } from "./names.js";
 import { checkJobSchema, fieldPath } from "./schema-check.js";
+import { describeUnknownField, findUnknownFields } from "./unknown-fields.js";
 
 /** Name of the first container when the spec lists none. */
 export const DEFAULT_FLOW_CONTAINER = "flow-container";
@@ -55,10 +60,21 @@ class SpecProblems {
     return this.file;
   }
 
-  fail(path: Path, value: unknown, problem: string, extra = ""): never {
+  /** `file:line` of the key that ends `path` (where a misspelt field name is written). */
+  whereKey(path: Path): string {
+    const parent = this.doc?.getIn(path.slice(0, -1), true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1]);
+      const range = isScalar(pair?.key) ? pair.key.range : undefined;
+      if (range) return `${this.file}:${this.lines.linePos(range[0]).line}`;
+    }
+    return this.where(path);
+  }
+
+  fail(path: Path, value: unknown, problem: string, extra = "", at = this.where(path)): never {
     const field = fieldPath(path);
     const shown = value === undefined ? "" : ` is ${showValue(value)}:`;
-    throw new SluiceError("INVALID_OPTION", `${this.owner}: job spec ${this.where(path)}: ${field}${shown} ${problem}${extra}`, {
+    throw new SluiceError("INVALID_OPTION", `${this.owner}: job spec ${at}: ${field}${shown} ${problem}${extra}`, {
       field,
       value,
       kind: "kubernetes-job",
@@ -140,6 +156,13 @@ export function compileJobSpec(source: JobSpecSource, options: CompileJobSpecOpt
     problems.fail(["spec", "template", "spec", "restartPolicy"], podSpec.restartPolicy, 'a Job\'s pods must have restartPolicy "Never" or "OnFailure"');
   }
 
+  const unknown = findUnknownFields(root, "Job");
+  const misspelt = unknown[0];
+  if (misspelt) {
+    const more = unknown.length > 1 ? ` (and ${unknown.length - 1} more unknown field${unknown.length > 2 ? "s" : ""}: ${unknown.slice(1, 4).map((u) => u.field).join(", ")})` : "";
+    problems.fail(misspelt.path, undefined, describeUnknownField(misspelt), more, problems.whereKey(misspelt.path));
+  }
+
   const found = checkJobSchema(root);
   const first = found[0];
   if (first) {
@@ -149,14 +172,6 @@ export function compileJobSpec(source: JobSpecSource, options: CompileJobSpecOpt
     problems.fail(first.path, value, first.problem, more);
   }
   return root as unknown as JobManifest;
-}
-
-/** Where images keep the job specs their flows' environments read (DockerStorage `files` copies them there). */
-export const IMAGE_JOB_SPECS_DIR = "/opt/sluice/environment-files/job-specs";
-
-/** The path in an image where the job spec read from `path` on the building machine is kept: by file name. */
-export function imagePathOfJobSpec(path: string): string {
-  return `${IMAGE_JOB_SPECS_DIR}/${basename(path)}`;
 }
 
 export interface LoadedJobSpec {
@@ -177,8 +192,9 @@ function invalidFile(file: unknown, options: CompileJobSpecOptions, message: str
 }
 
 /**
- * Reads and validates the job spec at `file`: a path (relative to `cwd`) or a file: URL. Where the file
- * does not exist but an image copy does (a flow module imported again inside its image), the copy is read.
+ * Reads and validates the job spec at `file`: a path (relative to `cwd`) or a file: URL. Inside a flow
+ * image (the flow's module imported again there), the path the module computes is mapped back to the
+ * building machine's, where DockerStorage put the spec (`environment.imageFiles`; see pathInImage).
  */
 export function loadJobSpec(file: unknown, options: CompileJobSpecOptions & { cwd?: string } = {}): LoadedJobSpec {
   let given: string;
@@ -190,8 +206,8 @@ export function loadJobSpec(file: unknown, options: CompileJobSpecOptions & { cw
   } else {
     throw invalidFile(file, options, `is ${showValue(file)}; give the path of a Job spec YAML file, e.g. jobSpecFile: "job_spec.yaml"`);
   }
-  let path = resolve(options.cwd ?? process.cwd(), given);
-  if (!existsSync(path) && existsSync(imagePathOfJobSpec(path))) path = imagePathOfJobSpec(path);
+  const cwd = options.cwd ?? process.cwd();
+  const path = pathInImage(resolve(cwd, given), { cwd });
   let text: string;
   try {
     text = readFileSync(path, "utf8");

@@ -10,7 +10,8 @@
  *
  * ```ts
  * const environment = new KubernetesJobEnvironment({ jobSpecFile: new URL("./job_spec.yaml", import.meta.url) });
- * export const k8sFlow = flow("k8s-job-flow", { environment, storage: new DockerStorage({ files: environment.imageFiles }) });
+ * export const k8sFlow = flow("k8s-job-flow", { environment, storage: new DockerStorage({ registryUrl: "127.0.0.1:5000" }) });
+ * // the image holds job_spec.yaml at the path it was read from here (imageFiles), so the module loads there too
  * ```
  */
 import { z } from "zod";
@@ -18,7 +19,7 @@ import { Environment, type EnvironmentFlow, type EnvironmentOptions, type Execut
 import { parseOptions } from "../../storage/parse-options.js";
 import { DEFAULT_SLUICE_COMMAND, flowEntry } from "./entry.js";
 import { buildFlowRunJob } from "./flow-run-job.js";
-import { imagePathOfJobSpec, loadJobSpec } from "./job-spec.js";
+import { loadJobSpec } from "./job-spec.js";
 import { createRunJob, launchContext, withRunLog } from "./launch.js";
 import type { JobManifest } from "./manifest-types.js";
 import { randomSuffix } from "./names.js";
@@ -72,12 +73,9 @@ export class KubernetesJobEnvironment extends Environment {
     return structuredClone(this.#spec);
   }
 
-  /**
-   * The files the flow's image must hold for this environment to load there (the job spec): absolute
-   * path here → path in the image. Give them to DockerStorage's `files`.
-   */
-  get imageFiles(): Record<string, string> {
-    return { [this.jobSpecPath]: imagePathOfJobSpec(this.jobSpecPath) };
+  /** The job spec: DockerStorage copies it into the flow's image at this same path, where the module reads it again. */
+  override get imageFiles(): readonly string[] {
+    return [this.jobSpecPath];
   }
 
   protected override serializedFields(): Record<string, SerializedScalar> {

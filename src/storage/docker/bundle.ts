@@ -4,7 +4,7 @@
  * packages in the image). esbuild is loaded on first use.
  */
 import { createHash } from "node:crypto";
-import { basename, extname } from "node:path";
+import { basename, extname, resolve } from "node:path";
 import { SluiceError } from "../../core/errors.js";
 import { slugify } from "./naming.js";
 
@@ -18,11 +18,15 @@ export function bundleFileName(modulePath: string): string {
 /** `require` for CommonJS code inside the ESM bundle (esbuild leaves `require` calls of external packages). */
 const REQUIRE_SHIM = 'import { createRequire as __sluiceCreateRequire } from "node:module"; const require = __sluiceCreateRequire(import.meta.url);';
 
-/** Writes the bundle of `modulePath` to `outFile`. Errors name the module and carry esbuild's messages. */
-export async function bundleModule(modulePath: string, outFile: string): Promise<void> {
+/**
+ * Writes the bundle of `modulePath` to `outFile` and resolves to the absolute paths of the source modules
+ * it holds (the module first, then what it imports by relative path). Errors name the module and carry
+ * esbuild's messages.
+ */
+export async function bundleModule(modulePath: string, outFile: string): Promise<string[]> {
   const esbuild = await import("esbuild");
   try {
-    await esbuild.build({
+    const built = await esbuild.build({
       entryPoints: [modulePath],
       outfile: outFile,
       bundle: true,
@@ -33,7 +37,11 @@ export async function bundleModule(modulePath: string, outFile: string): Promise
       banner: { js: REQUIRE_SHIM },
       logLevel: "silent",
       legalComments: "none",
+      metafile: true,
     });
+    // Inputs are named relative to esbuild's working directory (this process's).
+    const inputs = Object.keys(built.metafile.inputs).map((input) => resolve(input));
+    return [modulePath, ...inputs.filter((input) => input !== modulePath)];
   } catch (error) {
     const failure = error as { errors?: { text: string; location?: { file: string; line: number; column: number } | null }[] };
     const messages = (failure.errors ?? []).map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ${e.text}` : e.text));

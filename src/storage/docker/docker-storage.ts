@@ -4,6 +4,9 @@
  * `dockerfile`), with the flow modules bundled, their npm `dependencies`, the `files` and the `env`;
  * a health check in the image loads every flow and fails the build with the load error; the image is
  * pushed when a registry is set. Inside the image, `loadFlow(name)` imports the flow from its bundle.
+ * The files each flow's environment reads at construction (`environment.imageFiles`, e.g. a job spec)
+ * are copied in at the same absolute path, and the image records where its modules came from, so the
+ * module finds them there as it did here (see image-paths.ts).
  *
  * ```ts
  * const storage = new DockerStorage({ registryUrl: "127.0.0.1:5000", dependencies: ["lodash@4"] });
@@ -28,6 +31,7 @@ import { ensureBaseImage } from "./base-image.js";
 import { bundleFileName } from "./bundle.js";
 import { IMAGE_FLOWS_DIR } from "./dockerfile.js";
 import { BuildError, DockerEngine } from "./engine.js";
+import { imageCopies } from "./environment-files.js";
 import { writeFlowContext } from "./flow-context.js";
 import { healthCheckFailures, type FlowManifest } from "./healthcheck.js";
 import { defaultImageName, fullImageName, timestampTag } from "./naming.js";
@@ -213,6 +217,16 @@ export class DockerStorage implements Storage {
       });
     }
     checkDockerStorageSources(this.options);
+    const flows = [...this.#flows.values()].flatMap((stored) => (stored.flow ? [stored.flow] : []));
+    const copies = imageCopies(this.options.files, flows);
+    for (const { source } of copies) {
+      if (!existsSync(source)) {
+        throw new SluiceError("STORAGE_ERROR", `DockerStorage: ${source}, which a flow's environment reads, does not exist any more; the image cannot hold it`, {
+          field: "environment.imageFiles",
+          value: source,
+        });
+      }
+    }
     const config = options.config ?? configSchema.parse({});
     const output = options.output;
     const engine = await DockerEngine.connect(config.docker.host);
@@ -241,7 +255,8 @@ export class DockerStorage implements Storage {
         modules,
         manifest,
         dependencies: this.options.dependencies,
-        files: this.options.files,
+        files: copies,
+        workingDirectory: process.cwd(),
         env: this.options.env,
         healthCheck: !this.options.ignoreHealthchecks,
         ...(output ? { output } : {}),

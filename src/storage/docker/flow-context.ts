@@ -1,16 +1,19 @@
 /**
  * Writes the build context of a flow image into a directory: the flow bundles and their manifest, the
  * flows' npm dependencies (installed here, on the building machine, since builds may have no network),
- * the user's files, and the Dockerfile.
+ * the user's files and the files the flows' environments need, where the modules came from (origins.json),
+ * and the Dockerfile.
  */
 import { spawn } from "node:child_process";
 import { cp, mkdir, writeFile } from "node:fs/promises";
-import { isAbsolute, join } from "node:path";
+import { basename, isAbsolute, join } from "node:path";
 import { SluiceError } from "../../core/errors.js";
 import type { BuildOutput } from "../../core/storage.js";
 import { bundleModule } from "./bundle.js";
-import { flowDockerfile } from "./dockerfile.js";
+import { IMAGE_FLOWS_DIR, flowDockerfile } from "./dockerfile.js";
+import type { ImageCopy } from "./environment-files.js";
 import type { FlowManifest } from "./healthcheck.js";
+import { IMAGE_ORIGINS, type ImageOrigins } from "./image-paths.js";
 
 export interface FlowContextInput {
   /** An empty directory to write the context into. */
@@ -22,8 +25,10 @@ export interface FlowContextInput {
   manifest: FlowManifest;
   /** npm install specs. */
   dependencies: readonly string[];
-  /** Absolute source path on this machine → absolute path in the image. */
-  files: Readonly<Record<string, string>>;
+  /** Files and directories to copy: absolute source path on this machine → absolute path in the image. */
+  files: readonly ImageCopy[];
+  /** The build's working directory on this machine (recorded with the modules' origins, for paths the modules compute in the image). */
+  workingDirectory: string;
   env: Readonly<Record<string, string>>;
   healthCheck: boolean;
   output?: BuildOutput;
@@ -56,10 +61,11 @@ export function installDependencies(dir: string, specs: readonly string[], outpu
 export async function writeFlowContext(input: FlowContextInput): Promise<void> {
   const flowsDir = join(input.dir, "flows");
   await mkdir(flowsDir, { recursive: true });
+  const origins: ImageOrigins = { workingDirectory: input.workingDirectory, modules: {} };
   for (const [source, bundle] of input.modules) {
     if (isAbsolute(source)) {
       input.output?.line(`Bundling ${source} → flows/${bundle}`);
-      await bundleModule(source, join(flowsDir, bundle));
+      origins.modules[`${IMAGE_FLOWS_DIR}/${bundle}`] = await bundleModule(source, join(flowsDir, bundle));
     } else {
       // A package (from dependencies): re-export it from flows/, where its node_modules resolve.
       const specifier = JSON.stringify(source);
@@ -67,6 +73,7 @@ export async function writeFlowContext(input: FlowContextInput): Promise<void> {
     }
   }
   await writeFile(join(flowsDir, "manifest.json"), `${JSON.stringify(input.manifest, null, 2)}\n`);
+  await writeFile(join(flowsDir, basename(IMAGE_ORIGINS)), `${JSON.stringify(origins, null, 2)}\n`);
 
   if (input.dependencies.length > 0) {
     const depsDir = join(input.dir, "deps");
@@ -77,7 +84,7 @@ export async function writeFlowContext(input: FlowContextInput): Promise<void> {
 
   const files: { contextPath: string; destination: string }[] = [];
   let index = 0;
-  for (const [source, destination] of Object.entries(input.files)) {
+  for (const { source, destination } of input.files) {
     const contextPath = `files/${index++}`;
     await cp(source, join(input.dir, contextPath), { recursive: true, dereference: true });
     files.push({ contextPath, destination });
