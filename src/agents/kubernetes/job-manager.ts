@@ -178,12 +178,16 @@ export class JobManager {
     if (failures.length > 0 && !run.settled) await this.#fail(ctx, flowRunId, run, pods, failures);
     await this.#cleanUp(ctx, flowRunId, run, present, failures.length > 0);
 
-    if (run.jobs.size === 0 && run.expectsJobs && !run.settled && !(await this.#finished(ctx, flowRunId))) {
-      // Every Job of the run is gone (deleted from outside, maybe before this agent saw the last one) and
-      // the run did not finish: nothing will finish it.
-      await this.#fail(ctx, flowRunId, run, pods, [
-        { reason: "JobDeleted", message: `the run's Kubernetes Jobs (${[...run.seenJobs].join(", ")}) are gone and the run did not finish: a Job or its pod was deleted before it finished` },
-      ]);
+    if (run.jobs.size === 0 && run.expectsJobs && !run.settled) {
+      // Every Job of the run is gone (deleted from outside, maybe before this agent saw the last one). If
+      // the run did not finish, nothing will finish it: fail it. If its process already ended it on the
+      // SIGTERM of that deletion (TERMINATED), say on the run what Kubernetes did.
+      const current = await this.#current(ctx, flowRunId);
+      if (current === undefined || !isFinished(current.name) || current.error?.code === "TERMINATED") {
+        await this.#fail(ctx, flowRunId, run, pods, [
+          { reason: "JobDeleted", message: `the run's Kubernetes Jobs (${[...run.seenJobs].join(", ")}) are gone and the run did not finish: a Job or its pod was deleted before it finished` },
+        ]);
+      }
     }
     const open = [...run.jobs.values()].filter((j) => !j.finished && !j.deleting);
     if (run.jobs.size === 0 || (!this.options.deleteFinishedJobs && open.length === 0 && (run.settled || (await this.#finished(ctx, flowRunId))))) {

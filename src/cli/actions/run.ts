@@ -17,6 +17,8 @@ import { loadFlows, pickFlow, resolveModule } from "../../core/load.js";
 import { createLogger } from "../../core/logger.js";
 import { validateParameters } from "../../core/parameters.js";
 import { resolveExecutor } from "../../core/resolve-executor.js";
+// Installs the executor kinds (local, concurrent, workers, distributed) even when the flow module does not import "sluice".
+import "../../executors/registry.js";
 import type { RunCommandOptions } from "../commands/run.js";
 import { RUN_EXTENSIONS, type RunLauncher, type RunPlan } from "../commands/run-extensions.js";
 import { LiveDisplay } from "../display/live.js";
