@@ -8,7 +8,8 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LineCounter, isMap, isScalar, parseAllDocuments, type Document } from "yaml";
+import type { Document, LineCounter } from "yaml";
+import { yaml } from "../kubernetes/yaml-lazy.js";
 import { SluiceError, showValue } from "../../core/errors.js";
 import { pathInImage } from "../../storage/docker/image-paths.js";
 import type { Container, ObjectMeta, PodSpec } from "../kubernetes/manifest-types.js";
@@ -34,8 +35,8 @@ function problemAt(owner: string, field: string, file: string, doc: Document | u
   const where = (path: Path): string => {
     // The key's own line when the path ends with a key that is written (a misspelt field), else the value's or a parent's.
     const parent = doc?.getIn(path.slice(0, -1), true);
-    const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1]) : undefined;
-    if (isScalar(pair?.key) && pair.key.range) return `${file}:${lines.linePos(pair.key.range[0]).line}`;
+    const pair = yaml().isMap(parent) ? parent.items.find((p) => yaml().isScalar(p.key) && p.key.value === path[path.length - 1]) : undefined;
+    if (yaml().isScalar(pair?.key) && pair.key.range) return `${file}:${lines.linePos(pair.key.range[0]).line}`;
     for (let n = path.length; n >= 0 && doc; n--) {
       const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
       if (node && typeof node === "object" && Array.isArray(node.range)) return `${file}:${lines.linePos(node.range[0]).line}`;
@@ -50,8 +51,8 @@ function problemAt(owner: string, field: string, file: string, doc: Document | u
 
 /** Parses and validates a worker pod spec's text. `owner` and `field` name the environment and option in errors. */
 export function compilePodSpec(source: { file: string; text: string }, owner = "KubernetesClusterEnvironment", field = "workerSpecFile"): PodManifest {
-  const lines = new LineCounter();
-  const docs = parseAllDocuments(source.text, { lineCounter: lines, prettyErrors: true });
+  const lines = new (yaml().LineCounter)();
+  const docs = yaml().parseAllDocuments(source.text, { lineCounter: lines, prettyErrors: true });
   const docList = Array.isArray(docs) ? docs.filter((d) => d.contents !== null) : [];
   const doc = docList[0];
   const fail = problemAt(owner, field, source.file, doc, lines);

@@ -11,7 +11,8 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LineCounter, isMap, isScalar, parseAllDocuments, type Document } from "yaml";
+import type { Document, LineCounter } from "yaml";
+import { yaml } from "./yaml-lazy.js";
 import { SluiceError, showValue } from "../../core/errors.js";
 import { pathInImage } from "../../storage/docker/image-paths.js";
 import type { JobManifest } from "./manifest-types.js";
@@ -63,9 +64,9 @@ class SpecProblems {
   /** `file:line` of the key that ends `path` (where a misspelt field name is written). */
   whereKey(path: Path): string {
     const parent = this.doc?.getIn(path.slice(0, -1), true);
-    if (isMap(parent)) {
-      const pair = parent.items.find((p) => isScalar(p.key) && p.key.value === path[path.length - 1]);
-      const range = isScalar(pair?.key) ? pair.key.range : undefined;
+    if (yaml().isMap(parent)) {
+      const pair = parent.items.find((p) => yaml().isScalar(p.key) && p.key.value === path[path.length - 1]);
+      const range = yaml().isScalar(pair?.key) ? pair.key.range : undefined;
       if (range) return `${this.file}:${this.lines.linePos(range[0]).line}`;
     }
     return this.where(path);
@@ -98,8 +99,8 @@ function section(holder: Record<string, unknown>, key: string, path: Path, probl
 
 /** Parses and validates a job spec's text; the result is a fresh object the caller owns. */
 export function compileJobSpec(source: JobSpecSource, options: CompileJobSpecOptions = {}): JobManifest {
-  const lines = new LineCounter();
-  const docs = parseAllDocuments(source.text, { lineCounter: lines, prettyErrors: true });
+  const lines = new (yaml().LineCounter)();
+  const docs = yaml().parseAllDocuments(source.text, { lineCounter: lines, prettyErrors: true });
   const owner = options.owner ?? "KubernetesJobEnvironment";
   const none = new SpecProblems(owner, source.file, undefined, lines);
   if (!Array.isArray(docs)) return none.fail([], undefined, "is not YAML");
