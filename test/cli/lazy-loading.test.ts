@@ -6,7 +6,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -58,6 +58,8 @@ describe("lazy loading", { timeout: 240_000 }, () => {
 
   it("sluice run of a .ts flow compiled on first use loads no heavy SDK and no other command's code", async () => {
     // A fresh copy under a new path: the compile cache misses, so this run compiles it.
+    // .sluice-test/ is git-ignored: a fresh clone does not have it.
+    mkdirSync(join(ROOT, ".sluice-test"), { recursive: true });
     const flowFile = join(ROOT, ".sluice-test", `lazy-${process.pid}-${Date.now()}.ts`);
     writeFileSync(flowFile, readFileSync(LOCAL_FLOW, "utf8"));
     const modules = join(dir, "modules.txt");
