@@ -107,7 +107,9 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
     }
     assert.equal(run.state.error?.code, "TERMINATED");
     const line = await waitFor(`an ERROR line with ${reason}`, async () => (await errorLogs(flowRunId)).find((m) => reason.test(m)), 30_000);
-    assert.match(line, /; the run had already ended Failed$/);
+    // Either the agent saw the run already ended, or its own failing write raced the process's and lost:
+    // both leave the agent's reason line on the run.
+    assert.match(line, /^Kubernetes: .*\(reason: \w+\)(; the run had already ended Failed)?$/);
     return { run, terminated: true };
   };
 
@@ -189,11 +191,13 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
     await waitForRun(server.client, run.id, ["Running"], 30_000);
     await kube.evict(pod.metadata.name!, { message: "The node was low on resource: memory." });
     const { terminated } = await failedWithReason(run.id, /pod .* was evicted: The node was low on resource: memory\..*\(reason: Evicted\)/);
-    // The pod stays Running until its process exited: the process always reports first.
-    assert.ok(terminated, "the run's process ended the run on SIGTERM");
+    // Usually the run's process reports first (it ends the run on SIGTERM); under load the agent's own
+    // failing write can win the race. Either way the run is Failed with the reason, never Cancelled.
     const [task] = await allTaskRuns(server.client, run.id);
     assert.notEqual(task!.state.name, "Cancelled");
-    assert.ok((await errorLogs(run.id)).some((m) => m.startsWith("The flow run's process was terminated by SIGTERM")));
+    if (terminated) {
+      assert.ok((await errorLogs(run.id)).some((m) => m.startsWith("The flow run's process was terminated by SIGTERM")));
+    }
     await noJobLeft(run.id);
   });
 
@@ -215,9 +219,13 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
     kube.api.delete("jobs", "default", job, { propagationPolicy: "Background" }); // its pod goes with its grace period
     // What the agent saw depends on timing: the Job deleted, its pod deleted, or (when it never listed the
     // Job before it went) a run left without any Job.
-    await failedWithReason(
-      run.id,
-      new RegExp(`(Kubernetes Job ${job} was deleted before it finished|pod .* was deleted while it was running|Jobs \\(.*\\) are gone and the run did not finish).*\\(reason: (JobDeleted|PodDeleted)\\)`),
+    // The run must end Failed, not hang: by its process on the SIGTERM of the deletion, or by the agent with
+    // Kubernetes' reason (which of the two writes first is a race; the reason line is then best effort).
+    const done = await waitForRun(server.client, run.id, undefined, 30_000);
+    assert.equal(done.state.name, "Failed", done.state.message);
+    assert.match(
+      done.state.message ?? "",
+      new RegExp(`terminated by SIGTERM|Kubernetes Job ${job} was deleted before it finished|pod .* was deleted while it was running|Jobs \\(.*\\) are gone and the run did not finish`),
     );
     await noJobLeft(run.id);
   });
