@@ -122,7 +122,7 @@ async function bareDockerRun(docker: Docker, image: string): Promise<number> {
 
 async function dockerLatency(): Promise<Measurement[]> {
   const docker = new Docker({ socketPath: services.dockerSocket });
-  const config = configSchema.parse({ docker: { host: services.dockerSocket } });
+  const config = configSchema().parse({ docker: { host: services.dockerSocket } });
   return withFlow(async (flow) => {
     await buildFlows([flow], { config, push: false });
     const image = (flow.storage as DockerStorage).image!;

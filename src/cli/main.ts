@@ -4,13 +4,14 @@
  */
 import { Command, CommanderError } from "commander";
 import { SluiceError } from "../core/errors.js";
+import { SLUICE_VERSION } from "../core/version.js";
 import { EXIT } from "./output.js";
 import { COMMANDS } from "./commands/index.js";
 
 export function buildProgram(): Command {
   const program = new Command("sluice")
     .description("Typed workflows for TypeScript: run flows locally, deploy them anywhere.")
-    .version(process.env.npm_package_version ?? "0.1.0")
+    .version(SLUICE_VERSION)
     .showHelpAfterError()
     .exitOverride();
   for (const register of COMMANDS) register(program);

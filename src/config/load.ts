@@ -7,6 +7,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type * as Yaml from "yaml";
 import { SluiceError } from "../core/errors.js";
+import { defaultConfig } from "./defaults.js";
 import { configSchema, type SluiceConfig } from "./schema.js";
 
 export interface LoadConfigOptions {
@@ -85,7 +86,10 @@ export function loadConfig(options: LoadConfigOptions = {}): SluiceConfig {
     throw new SluiceError("CONFIG_INVALID", `config file ${file} does not exist`, { field: "SLUICE_CONFIG", value: file });
   }
   const merged = deepMerge(deepMerge(deepMerge({ home }, fromFile), fromEnv), normalizeKeys(options.overrides ?? {}) as Record<string, unknown>);
-  const parsed = configSchema.safeParse(merged);
+  // Nothing set but the home directory (a string): the schema would only fill in its defaults, so skip it
+  // (and zod, ~100 ms of every `sluice run`).
+  if (Object.keys(merged).length === 1 && typeof merged.home === "string") return { ...defaultConfig(), home: merged.home };
+  const parsed = configSchema().safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.map(String);

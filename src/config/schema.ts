@@ -4,198 +4,204 @@
  * SLUICE__SECTION__KEY (e.g. SLUICE__API__URL, SLUICE__LOGGING__LEVEL). Keys are camelCase here; the
  * environment's SNAKE_CASE and the file's snake_case or camelCase are mapped onto them.
  */
-import { z } from "zod";
-
-const bool = z.union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"])]).transform((v) =>
-  typeof v === "boolean" ? v : v === "true" || v === "1" || v === "yes",
-);
-const int = (min: number) => z.coerce.number().int().min(min);
-const list = z.union([z.array(z.string()), z.string()]).transform((v) =>
-  (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter((s) => s.length > 0),
-);
+import type { z } from "zod";
+import { lazy } from "../core/zod.js";
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
-export const configSchema = z.object({
-  /** Sluice's home directory (database, cache, built contexts). @default "~/.sluice" */
-  home: z.string().optional(),
-  api: z
-    .object({
-      /** URL of the Sluice server. @default "http://127.0.0.1:4200" */
-      url: z.string().url().default("http://127.0.0.1:4200"),
-      /** API key sent as a bearer token. Never logged. @default undefined */
-      key: z.string().optional(),
-      /** Read secrets from local config instead of the server. Deployed runs get false. @default true */
-      useLocalSecrets: bool.default(true),
-    })
-    .prefault({}),
-  server: z
-    .object({
-      /** Address the server listens on. @default "127.0.0.1" */
-      host: z.string().default("127.0.0.1"),
-      /** Port the server listens on. @default 4200 */
-      port: int(0).max(65535).default(4200),
-      /** "sqlite:<path>" or "postgres://..."; default: SQLite at <home>/sluice.db. @default undefined */
-      databaseUrl: z.string().optional(),
-      /** Require API keys on every route but /health. @default false */
-      auth: bool.default(false),
-      /** Key (any string, hashed to 32 bytes) that encrypts secrets at rest; default: generated in <home>. @default undefined */
-      encryptionKey: z.string().optional(),
-      /** A running run whose last heartbeat is older than this is failed by the zombie killer. @default 120000 */
-      heartbeatTimeoutMs: int(1).default(120_000),
-      /** How often the zombie killer, resurrection and scheduler services look. @default 10000 */
-      serviceIntervalMs: int(10).default(10_000),
-      /** Submitted/Running runs without progress for this long are rescheduled. @default 600000 */
-      resurrectionAfterMs: int(1).default(600_000),
-      /** How many times a stuck run is rescheduled before it is failed. @default 3 */
-      resurrectionMaxAttempts: int(0).default(3),
-      /** A run asked to cancel that has not finished after this long is marked Cancelled by the server. @default 60000 */
-      cancellationGraceMs: int(1).default(60_000),
-      /** The scheduler creates the runs of schedule slots up to this far ahead of now. @default 300000 */
-      schedulerLookaheadMs: int(0).default(300_000),
-      /** Largest accepted request body, in bytes (larger bodies get HTTP 413). @default 10485760 */
-      bodyLimitBytes: int(1024).default(10 * 1024 * 1024),
-    })
-    .prefault({}),
-  context: z
-    .object({
-      /** Id of the flow run this process executes (set for deployed runs). @default undefined */
-      flowRunId: z.string().optional(),
-      /** Id of the registered flow (set for deployed runs). @default undefined */
-      flowId: z.string().optional(),
-      /** Kubernetes namespace of the run. @default "default" */
-      namespace: z.string().default("default"),
-      /** Image the run was deployed with. @default undefined */
-      image: z.string().optional(),
-      /** Path of the flow's module inside the image or on disk. @default undefined */
-      flowFilePath: z.string().optional(),
-    })
-    .prefault({}),
-  engine: z
-    .object({
-      /** Flow runner implementation. @default "default" */
-      flowRunner: z.string().default("default"),
-      /** Task runner implementation. @default "default" */
-      taskRunner: z.string().default("default"),
-      /** Default executor kind when a flow names none ("local", "concurrent", "workers", "distributed"). @default "local" */
-      executor: z.string().default("local"),
-    })
-    .prefault({}),
-  logging: z
-    .object({
-      /** Minimum level of log lines. @default "info" */
-      level: z.enum(LOG_LEVELS).default("info"),
-      /** Send run logs to the server (deployed runs). @default true */
-      sendToApi: bool.default(true),
-      /** Other logger names whose records join the run's logs. @default [] */
-      extraLoggers: list.default([]),
-      /** Logs are sent to the server in batches of at most this many records. @default 100 */
-      batchSize: int(1).default(100),
-      /** ...or after this long. @default 1000 */
-      batchIntervalMs: int(10).default(1000),
-    })
-    .prefault({}),
-  executor: z
-    .object({
-      /** Distributed executor: let idle workers take any queued task. @default true */
-      workStealing: bool.default(true),
-      /** Redis URL of the distributed executor's broker. @default undefined */
-      redisUrl: z.string().optional(),
-      /** Redis password, when it is not in the URL (keep it in a secret env var). Never logged. @default undefined */
-      redisPassword: z.string().optional(),
-      /** PEM file of the CA that signed the Redis server's certificate (rediss:// URLs). @default undefined (the system's CAs) */
-      redisTlsCaFile: z.string().optional(),
-      /** PEM client certificate for Redis servers that require one. @default undefined */
-      redisTlsCertFile: z.string().optional(),
-      /** PEM private key of redisTlsCertFile. @default undefined */
-      redisTlsKeyFile: z.string().optional(),
-      /** Allow a non-loopback redis:// URL without a password (an open, unencrypted broker). @default false */
-      allowInsecureRedis: bool.default(false),
-      /** Namespace shared by the distributed executor and its workers (`sluice worker --queue`). @default "sluice" */
-      queuePrefix: z.string().default("sluice"),
-      /** Task attempts one `sluice worker` process runs at once. @default 4 */
-      workerConcurrency: int(1).default(4),
-      /** Where large task results and inputs go: a directory, a file: URL or s3://bucket/prefix[?endpoint=&region=]. @default "<home>/results" */
-      resultStore: z.string().optional(),
-      /** Results and inputs larger than this (JSON bytes) travel through the result store, not Redis. @default 65536 */
-      resultThresholdBytes: int(0).default(64 * 1024),
-      /** Access key id of an s3:// result store. @default undefined */
-      resultStoreAccessKeyId: z.string().optional(),
-      /** Secret access key of an s3:// result store. Never logged. @default undefined */
-      resultStoreSecretAccessKey: z.string().optional(),
-      /** Session token of an s3:// result store (temporary credentials). @default undefined */
-      resultStoreSessionToken: z.string().optional(),
-    })
-    .prefault({}),
-  docker: z
-    .object({
-      /** Docker Engine address: a unix socket path, unix:///path, or tcp://host:port. @default undefined (the engine client's default: DOCKER_HOST, else /var/run/docker.sock) */
-      host: z.string().optional(),
-      /** Base image of Docker storage images that name neither baseImage nor dockerfile (Node >= 20.11 with /bin/sh). @default "node:20-slim" */
-      baseImage: z.string().min(1).default("node:20-slim"),
-    })
-    .prefault({}),
-  kubernetes: z
-    .object({
-      /** Kubeconfig file of the cluster Sluice launches Jobs in. @default undefined (the client's search: KUBECONFIG, ~/.kube/config, then the in-cluster service account) */
-      kubeconfig: z.string().min(1).optional(),
-      /** Context of the kubeconfig to use. @default undefined (its current-context) */
-      context: z.string().min(1).optional(),
-      /** Name of a Secret (in the run's namespace) holding the API key; launched pods get SLUICE__API__KEY from it instead of a plain value. @default undefined */
-      apiKeySecretName: z.string().min(1).optional(),
-      /** Key of the API key inside that Secret. @default "api-key" */
-      apiKeySecretKey: z.string().min(1).default("api-key"),
-      /** Kubernetes agent: the namespace it creates and manages Jobs in. @default "default" */
-      namespace: z.string().min(1).default("default"),
-      /** Kubernetes agent: service account of its Jobs' pods (it needs RBAC on jobs to launch stage B). @default undefined (the template's, else the namespace's default) */
-      serviceAccountName: z.string().min(1).optional(),
-      /** Kubernetes agent: image pull secrets of its Jobs' pods, by name. @default [] */
-      imagePullSecrets: list.default([]),
-      /** Kubernetes agent: a batch/v1 Job YAML its Jobs start from (resources, node selectors, ...). @default undefined (a built-in template) */
-      jobTemplate: z.string().min(1).optional(),
-      /** Kubernetes agent: delete Jobs once they finished (foreground propagation: their pods first). @default true */
-      deleteFinishedJobs: bool.default(true),
-    })
-    .prefault({}),
-  reporter: z
-    .object({
-      /** How often a deployed run tells the server it is alive (the zombie killer fails runs whose heartbeats stop). @default 30000 */
-      heartbeatIntervalMs: int(10).default(30_000),
-      /** How often a deployed run asks the server whether it was cancelled: a cancel is seen within this long. @default 5000 */
-      cancelCheckIntervalMs: int(10).default(5_000),
-      /** At exit, how long a deployed run keeps trying to send the states and logs the server has not taken yet. @default 60000 */
-      flushTimeoutMs: int(0).default(60_000),
-    })
-    .prefault({}),
-  agent: z
-    .object({
-      /** The agent's name on the server (one name, one agent: a restarted agent keeps its id). @default "<kind>-<hostname>" */
-      name: z.string().min(1).max(200).optional(),
-      /** The agent takes a run only if these include all of the run's labels. @default [] */
-      labels: list.default([]),
-      /** Take runs without labels. @default true when the agent has no labels, else false */
-      acceptUnlabelled: bool.optional(),
-      /** Pause before the next poll when the last one found work. @default 250 */
-      minPollIntervalMs: int(0).default(250),
-      /** Longest pause between polls when idle (the pause doubles from the minimum up to this). @default 10000 */
-      maxPollIntervalMs: int(10).default(10_000),
-      /** How often the agent tells the server it is alive. @default 30000 */
-      heartbeatIntervalMs: int(10).default(30_000),
-      /** Runs the agent deploys at the same time (a claimed run counts until its process or container exits). @default 10 */
-      maxConcurrentRuns: int(1).max(1000).default(10),
-      /** Docker agent: keep containers after they exit (for debugging). @default false */
-      keepContainers: bool.default(false),
-      /** Docker agent: network mode of run containers ("host" lets them reach a server on 127.0.0.1). @default "host" */
-      dockerNetwork: z.string().min(1).default("host"),
-    })
-    .prefault({}),
-  cache: z
-    .object({
-      /** Where task results cached across processes live: "memory" or a directory path. @default "<home>/cache" */
-      dir: z.string().optional(),
-    })
-    .prefault({}),
+/**
+ * The schema, built on first use (loading zod costs ~100 ms: loadConfig() does not call this when there is
+ * nothing to parse, see defaults.ts).
+ */
+export const configSchema = lazy((z) => {
+  const bool = z.union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"])]).transform((v) =>
+    typeof v === "boolean" ? v : v === "true" || v === "1" || v === "yes",
+  );
+  const int = (min: number) => z.coerce.number().int().min(min);
+  const list = z.union([z.array(z.string()), z.string()]).transform((v) =>
+    (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter((s) => s.length > 0),
+  );
+  return z.object({
+    /** Sluice's home directory (database, cache, built contexts). @default "~/.sluice" */
+    home: z.string().optional(),
+    api: z
+      .object({
+        /** URL of the Sluice server. @default "http://127.0.0.1:4200" */
+        url: z.string().url().default("http://127.0.0.1:4200"),
+        /** API key sent as a bearer token. Never logged. @default undefined */
+        key: z.string().optional(),
+        /** Read secrets from local config instead of the server. Deployed runs get false. @default true */
+        useLocalSecrets: bool.default(true),
+      })
+      .prefault({}),
+    server: z
+      .object({
+        /** Address the server listens on. @default "127.0.0.1" */
+        host: z.string().default("127.0.0.1"),
+        /** Port the server listens on. @default 4200 */
+        port: int(0).max(65535).default(4200),
+        /** "sqlite:<path>" or "postgres://..."; default: SQLite at <home>/sluice.db. @default undefined */
+        databaseUrl: z.string().optional(),
+        /** Require API keys on every route but /health. @default false */
+        auth: bool.default(false),
+        /** Key (any string, hashed to 32 bytes) that encrypts secrets at rest; default: generated in <home>. @default undefined */
+        encryptionKey: z.string().optional(),
+        /** A running run whose last heartbeat is older than this is failed by the zombie killer. @default 120000 */
+        heartbeatTimeoutMs: int(1).default(120_000),
+        /** How often the zombie killer, resurrection and scheduler services look. @default 10000 */
+        serviceIntervalMs: int(10).default(10_000),
+        /** Submitted/Running runs without progress for this long are rescheduled. @default 600000 */
+        resurrectionAfterMs: int(1).default(600_000),
+        /** How many times a stuck run is rescheduled before it is failed. @default 3 */
+        resurrectionMaxAttempts: int(0).default(3),
+        /** A run asked to cancel that has not finished after this long is marked Cancelled by the server. @default 60000 */
+        cancellationGraceMs: int(1).default(60_000),
+        /** The scheduler creates the runs of schedule slots up to this far ahead of now. @default 300000 */
+        schedulerLookaheadMs: int(0).default(300_000),
+        /** Largest accepted request body, in bytes (larger bodies get HTTP 413). @default 10485760 */
+        bodyLimitBytes: int(1024).default(10 * 1024 * 1024),
+      })
+      .prefault({}),
+    context: z
+      .object({
+        /** Id of the flow run this process executes (set for deployed runs). @default undefined */
+        flowRunId: z.string().optional(),
+        /** Id of the registered flow (set for deployed runs). @default undefined */
+        flowId: z.string().optional(),
+        /** Kubernetes namespace of the run. @default "default" */
+        namespace: z.string().default("default"),
+        /** Image the run was deployed with. @default undefined */
+        image: z.string().optional(),
+        /** Path of the flow's module inside the image or on disk. @default undefined */
+        flowFilePath: z.string().optional(),
+      })
+      .prefault({}),
+    engine: z
+      .object({
+        /** Flow runner implementation. @default "default" */
+        flowRunner: z.string().default("default"),
+        /** Task runner implementation. @default "default" */
+        taskRunner: z.string().default("default"),
+        /** Default executor kind when a flow names none ("local", "concurrent", "workers", "distributed"). @default "local" */
+        executor: z.string().default("local"),
+      })
+      .prefault({}),
+    logging: z
+      .object({
+        /** Minimum level of log lines. @default "info" */
+        level: z.enum(LOG_LEVELS).default("info"),
+        /** Send run logs to the server (deployed runs). @default true */
+        sendToApi: bool.default(true),
+        /** Other logger names whose records join the run's logs. @default [] */
+        extraLoggers: list.default([]),
+        /** Logs are sent to the server in batches of at most this many records. @default 100 */
+        batchSize: int(1).default(100),
+        /** ...or after this long. @default 1000 */
+        batchIntervalMs: int(10).default(1000),
+      })
+      .prefault({}),
+    executor: z
+      .object({
+        /** Distributed executor: let idle workers take any queued task. @default true */
+        workStealing: bool.default(true),
+        /** Redis URL of the distributed executor's broker. @default undefined */
+        redisUrl: z.string().optional(),
+        /** Redis password, when it is not in the URL (keep it in a secret env var). Never logged. @default undefined */
+        redisPassword: z.string().optional(),
+        /** PEM file of the CA that signed the Redis server's certificate (rediss:// URLs). @default undefined (the system's CAs) */
+        redisTlsCaFile: z.string().optional(),
+        /** PEM client certificate for Redis servers that require one. @default undefined */
+        redisTlsCertFile: z.string().optional(),
+        /** PEM private key of redisTlsCertFile. @default undefined */
+        redisTlsKeyFile: z.string().optional(),
+        /** Allow a non-loopback redis:// URL without a password (an open, unencrypted broker). @default false */
+        allowInsecureRedis: bool.default(false),
+        /** Namespace shared by the distributed executor and its workers (`sluice worker --queue`). @default "sluice" */
+        queuePrefix: z.string().default("sluice"),
+        /** Task attempts one `sluice worker` process runs at once. @default 4 */
+        workerConcurrency: int(1).default(4),
+        /** Where large task results and inputs go: a directory, a file: URL or s3://bucket/prefix[?endpoint=&region=]. @default "<home>/results" */
+        resultStore: z.string().optional(),
+        /** Results and inputs larger than this (JSON bytes) travel through the result store, not Redis. @default 65536 */
+        resultThresholdBytes: int(0).default(64 * 1024),
+        /** Access key id of an s3:// result store. @default undefined */
+        resultStoreAccessKeyId: z.string().optional(),
+        /** Secret access key of an s3:// result store. Never logged. @default undefined */
+        resultStoreSecretAccessKey: z.string().optional(),
+        /** Session token of an s3:// result store (temporary credentials). @default undefined */
+        resultStoreSessionToken: z.string().optional(),
+      })
+      .prefault({}),
+    docker: z
+      .object({
+        /** Docker Engine address: a unix socket path, unix:///path, or tcp://host:port. @default undefined (the engine client's default: DOCKER_HOST, else /var/run/docker.sock) */
+        host: z.string().optional(),
+        /** Base image of Docker storage images that name neither baseImage nor dockerfile (Node >= 20.19 with /bin/sh). @default "node:20-slim" */
+        baseImage: z.string().min(1).default("node:20-slim"),
+      })
+      .prefault({}),
+    kubernetes: z
+      .object({
+        /** Kubeconfig file of the cluster Sluice launches Jobs in. @default undefined (the client's search: KUBECONFIG, ~/.kube/config, then the in-cluster service account) */
+        kubeconfig: z.string().min(1).optional(),
+        /** Context of the kubeconfig to use. @default undefined (its current-context) */
+        context: z.string().min(1).optional(),
+        /** Name of a Secret (in the run's namespace) holding the API key; launched pods get SLUICE__API__KEY from it instead of a plain value. @default undefined */
+        apiKeySecretName: z.string().min(1).optional(),
+        /** Key of the API key inside that Secret. @default "api-key" */
+        apiKeySecretKey: z.string().min(1).default("api-key"),
+        /** Kubernetes agent: the namespace it creates and manages Jobs in. @default "default" */
+        namespace: z.string().min(1).default("default"),
+        /** Kubernetes agent: service account of its Jobs' pods (it needs RBAC on jobs to launch stage B). @default undefined (the template's, else the namespace's default) */
+        serviceAccountName: z.string().min(1).optional(),
+        /** Kubernetes agent: image pull secrets of its Jobs' pods, by name. @default [] */
+        imagePullSecrets: list.default([]),
+        /** Kubernetes agent: a batch/v1 Job YAML its Jobs start from (resources, node selectors, ...). @default undefined (a built-in template) */
+        jobTemplate: z.string().min(1).optional(),
+        /** Kubernetes agent: delete Jobs once they finished (foreground propagation: their pods first). @default true */
+        deleteFinishedJobs: bool.default(true),
+      })
+      .prefault({}),
+    reporter: z
+      .object({
+        /** How often a deployed run tells the server it is alive (the zombie killer fails runs whose heartbeats stop). @default 30000 */
+        heartbeatIntervalMs: int(10).default(30_000),
+        /** How often a deployed run asks the server whether it was cancelled: a cancel is seen within this long. @default 5000 */
+        cancelCheckIntervalMs: int(10).default(5_000),
+        /** At exit, how long a deployed run keeps trying to send the states and logs the server has not taken yet. @default 60000 */
+        flushTimeoutMs: int(0).default(60_000),
+      })
+      .prefault({}),
+    agent: z
+      .object({
+        /** The agent's name on the server (one name, one agent: a restarted agent keeps its id). @default "<kind>-<hostname>" */
+        name: z.string().min(1).max(200).optional(),
+        /** The agent takes a run only if these include all of the run's labels. @default [] */
+        labels: list.default([]),
+        /** Take runs without labels. @default true when the agent has no labels, else false */
+        acceptUnlabelled: bool.optional(),
+        /** Pause before the next poll when the last one found work. @default 250 */
+        minPollIntervalMs: int(0).default(250),
+        /** Longest pause between polls when idle (the pause doubles from the minimum up to this). @default 10000 */
+        maxPollIntervalMs: int(10).default(10_000),
+        /** How often the agent tells the server it is alive. @default 30000 */
+        heartbeatIntervalMs: int(10).default(30_000),
+        /** Runs the agent deploys at the same time (a claimed run counts until its process or container exits). @default 10 */
+        maxConcurrentRuns: int(1).max(1000).default(10),
+        /** Docker agent: keep containers after they exit (for debugging). @default false */
+        keepContainers: bool.default(false),
+        /** Docker agent: network mode of run containers ("host" lets them reach a server on 127.0.0.1). @default "host" */
+        dockerNetwork: z.string().min(1).default("host"),
+      })
+      .prefault({}),
+    cache: z
+      .object({
+        /** Where task results cached across processes live: "memory" or a directory path. @default "<home>/cache" */
+        dir: z.string().optional(),
+      })
+      .prefault({}),
+  });
 });
 
-export type SluiceConfig = z.infer<typeof configSchema>;
-export type SluiceConfigInput = z.input<typeof configSchema>;
+export type SluiceConfig = z.infer<ReturnType<typeof configSchema>>;
+export type SluiceConfigInput = z.input<ReturnType<typeof configSchema>>;

@@ -123,6 +123,14 @@ export class Flow<P = Record<string, unknown>, PIn = P, R = void> implements Run
     return this.#graph.parameters;
   }
 
+  /**
+   * Validates parameters for a run of this flow and returns them parsed (defaults applied); unknown and
+   * invalid ones are one INVALID_PARAMETER error naming every field at fault.
+   */
+  validateParameters(raw: unknown): Record<string, unknown> {
+    return validateParameters(this.name, this.#graph.declaredParameters, raw);
+  }
+
   /** JSON schema of the parameters a run accepts. */
   parametersJsonSchema(): JsonObject {
     return parametersJsonSchema(this.#graph.parameters);
@@ -217,7 +225,7 @@ export class Flow<P = Record<string, unknown>, PIn = P, R = void> implements Run
   async run(...args: RunArgs<PIn>): Promise<FlowRunResult<R>> {
     const options: FlowRunOptions<PIn> = args[0] ?? {};
     const plan = this.#compiled();
-    const parameters = validateParameters(this.name, this.#graph.parameters, options.parameters);
+    const parameters = this.validateParameters(options.parameters);
     const cancelGraceMs = options.cancelGraceMs ?? 2000;
     if (typeof cancelGraceMs !== "number" || !(cancelGraceMs >= 0)) {
       throw new SluiceError("INVALID_OPTION", `run option cancelGraceMs is ${showValue(cancelGraceMs)}; use a number of ms ≥ 0`, { field: "cancelGraceMs" });

@@ -4,12 +4,13 @@
  * setUpstream, bind). Keys are `name`, then `name-2`, `name-3`, ... in definition order, so every process
  * that imports the same module rebuilds the same graph and finds a node by key.
  */
-import { z } from "zod";
+import type { z } from "zod";
 import type { GraphBuilder } from "./build-context.js";
 import { SluiceError, showValue } from "./errors.js";
 import { checkTemplate, fieldsTemplate, isPlainObject, NO_INPUT, refsOf, templateOf, type InputTemplate } from "./graph-input.js";
 import { isRef, isUnmapped, makeRef, type Ref } from "./ref.js";
 import { isTask, type AnyTask } from "./task.js";
+import { zod } from "./zod.js";
 
 /** One node of the graph: a call of a task. */
 export interface TaskNode {
@@ -37,7 +38,8 @@ export class FlowGraph implements GraphBuilder {
   readonly nodes: TaskNode[] = [];
   readonly #byKey = new Map<string, TaskNode>();
   readonly #callsPerName = new Map<string, number>();
-  #parameters: ParametersSchema;
+  /** The declared parameters; undefined while there are none, so a flow without parameters needs no zod. */
+  #parameters: ParametersSchema | undefined;
   /** Bumped by every change, so compiled plans can be cached. */
   version = 0;
 
@@ -45,11 +47,21 @@ export class FlowGraph implements GraphBuilder {
     readonly flowName: string,
     parameters: ParametersSchema | undefined,
   ) {
-    this.#parameters = parameters ?? z.object({});
+    this.#parameters = parameters;
   }
 
+  /** The parameter schema (an empty zod object, made on first use, when none was declared). */
   get parameters(): ParametersSchema {
+    return (this.#parameters ??= zod().object({}));
+  }
+
+  /** The declared parameter schema, or undefined when the flow has none (no zod needed). */
+  get declaredParameters(): ParametersSchema | undefined {
     return this.#parameters;
+  }
+
+  #hasParameter(name: string): boolean {
+    return name in (this.#parameters?.shape ?? {});
   }
 
   node(key: string): TaskNode | undefined {
@@ -64,10 +76,10 @@ export class FlowGraph implements GraphBuilder {
         value: name,
       });
     }
-    if (name in this.#parameters.shape) {
+    if (this.#hasParameter(name)) {
       throw new SluiceError("GRAPH_INVALID", `flow "${this.flowName}" already has a parameter "${name}"`, { field: name });
     }
-    this.#parameters = this.#parameters.extend({ [name]: schema });
+    this.#parameters = this.parameters.extend({ [name]: schema });
     this.version++;
     return makeRef<T>("parameter", name, false, this.flowName);
   }
@@ -75,7 +87,7 @@ export class FlowGraph implements GraphBuilder {
   /** One ref per parameter, for the flow body. */
   parameterRefs(): Record<string, Ref> {
     const refs: Record<string, Ref> = {};
-    for (const name of Object.keys(this.#parameters.shape)) refs[name] = makeRef("parameter", name, false, this.flowName);
+    for (const name of Object.keys(this.#parameters?.shape ?? {})) refs[name] = makeRef("parameter", name, false, this.flowName);
     return Object.freeze(refs);
   }
 
@@ -110,7 +122,7 @@ export class FlowGraph implements GraphBuilder {
           field: ref.key,
         });
       }
-      if (ref.source === "parameter" ? !(ref.key in this.#parameters.shape) : !this.#byKey.has(ref.key)) {
+      if (ref.source === "parameter" ? !this.#hasParameter(ref.key) : !this.#byKey.has(ref.key)) {
         throw new SluiceError("GRAPH_INVALID", `${where}: ${String(ref)} is not in flow "${this.flowName}"`, { field: ref.key });
       }
     }

@@ -4,11 +4,13 @@
  */
 import { dirname, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { FROM_SOURCE, sluicePath } from "./package-root.js";
 
-const CORE_DIR = dirname(fileURLToPath(import.meta.url));
+/** Sluice's core: src/core from source; all of dist/ when built (the bundle mixes core into shared chunks). */
+const CORE_DIR = FROM_SOURCE ? dirname(fileURLToPath(import.meta.url)) : sluicePath("dist");
 const FRAME = /at (?:.*? \()?(.+?):\d+:\d+\)?$/;
 
-/** The file: URL of the first caller outside src/core (or dist/core), or null when the stack shows none. */
+/** The file: URL of the first caller outside src/core (or dist/), or null when the stack shows none. */
 export function callerModule(): string | null {
   const stack = new Error().stack ?? "";
   for (const line of stack.split("\n").slice(1)) {

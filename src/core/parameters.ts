@@ -2,13 +2,16 @@
  * Flow parameters: declared with a zod object schema (defaults included), validated before anything
  * runs. Unknown and invalid parameters are one INVALID_PARAMETER error naming every field at fault.
  */
-import { z } from "zod";
 import { SluiceError, showValue } from "./errors.js";
 import type { JsonObject } from "./executor.js";
 import type { ParametersSchema } from "./graph.js";
+import { zod } from "./zod.js";
 
-/** Validates raw parameters against the flow's schema and returns the parsed values (defaults applied). */
-export function validateParameters(flowName: string, schema: ParametersSchema, raw: unknown): Record<string, unknown> {
+/**
+ * Validates raw parameters against the flow's schema and returns the parsed values (defaults applied).
+ * No schema (a flow without parameters): only unknown names are checked, and zod is not needed.
+ */
+export function validateParameters(flowName: string, schema: ParametersSchema | undefined, raw: unknown): Record<string, unknown> {
   const given = raw ?? {};
   if (typeof given !== "object" || Array.isArray(given)) {
     throw new SluiceError("INVALID_PARAMETER", `flow "${flowName}": parameters are ${showValue(raw)}; pass an object { name: value }`, {
@@ -16,7 +19,7 @@ export function validateParameters(flowName: string, schema: ParametersSchema, r
       value: raw,
     });
   }
-  const known = Object.keys(schema.shape);
+  const known = Object.keys(schema?.shape ?? {});
   const problems: string[] = [];
   const fields: string[] = [];
   for (const name of Object.keys(given)) {
@@ -25,7 +28,8 @@ export function validateParameters(flowName: string, schema: ParametersSchema, r
       fields.push(name);
     }
   }
-  const parsed = schema.safeParse(given);
+  // An empty object schema would strip every field: the result is {}.
+  const parsed = schema ? schema.safeParse(given) : { success: true as const, data: {} };
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const field = issue.path.map(String).join(".") || "parameters";
@@ -45,5 +49,5 @@ export function validateParameters(flowName: string, schema: ParametersSchema, r
 
 /** The JSON schema of the parameters a run accepts (input side: defaulted fields are optional). */
 export function parametersJsonSchema(schema: ParametersSchema): JsonObject {
-  return z.toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonObject;
+  return zod().toJSONSchema(schema, { io: "input", unrepresentable: "any" }) as JsonObject;
 }

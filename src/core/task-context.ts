@@ -5,6 +5,7 @@
  */
 import { isoNow } from "./clock.js";
 import type { LogLevel, LogRecord } from "./events.js";
+import type { TaskRunRequest } from "./executor.js";
 
 /** A task's logger. Records go to the flow run's observers and to the run's pino logger (stderr). */
 export interface TaskLogger {
@@ -33,17 +34,8 @@ export interface TaskContext {
   readonly logger: TaskLogger;
 }
 
-/** The fields of a context that come from the run request. */
-export interface TaskContextFields {
-  flowName: string;
-  flowRunId: string;
-  taskRunId: string;
-  taskKey: string;
-  taskName: string;
-  mapIndex: number | null;
-  attempt: number;
-  parameters: Readonly<Record<string, unknown>>;
-}
+/** The fields of a context that come from the run request: all of them but the signal and the logger. */
+export type TaskContextFields = Pick<TaskRunRequest, Exclude<keyof TaskContext, "signal" | "logger">>;
 
 class BoundTaskLogger implements TaskLogger {
   constructor(
@@ -85,38 +77,17 @@ class BoundTaskLogger implements TaskLogger {
   }
 }
 
-class TaskContextImpl implements TaskContext {
-  #logger: TaskLogger | undefined;
-  readonly flowName: string;
-  readonly flowRunId: string;
-  readonly taskRunId: string;
-  readonly taskKey: string;
-  readonly taskName: string;
-  readonly mapIndex: number | null;
-  readonly attempt: number;
-  readonly parameters: Readonly<Record<string, unknown>>;
-
-  constructor(
-    fields: TaskContextFields,
-    readonly signal: AbortSignal,
-    private readonly onLog: (record: LogRecord) => void,
-  ) {
-    this.flowName = fields.flowName;
-    this.flowRunId = fields.flowRunId;
-    this.taskRunId = fields.taskRunId;
-    this.taskKey = fields.taskKey;
-    this.taskName = fields.taskName;
-    this.mapIndex = fields.mapIndex;
-    this.attempt = fields.attempt;
-    this.parameters = fields.parameters;
-  }
-
-  get logger(): TaskLogger {
-    return (this.#logger ??= new BoundTaskLogger(this, this.onLog));
-  }
-}
-
-/** Builds the context of one attempt (the logger is created lazily). */
-export function createTaskContext(fields: TaskContextFields, signal: AbortSignal, onLog: (record: LogRecord) => void): TaskContext {
-  return new TaskContextImpl(fields, signal, onLog);
+/** Builds the context of one attempt (the logger is created on first use). */
+export function createTaskContext(request: TaskContextFields, signal: AbortSignal, onLog: (record: LogRecord) => void): TaskContext {
+  // Copied one by one: the context holds these fields only, not the request's input or timeout.
+  const { flowName, flowRunId, taskRunId, taskKey, taskName, mapIndex, attempt, parameters } = request;
+  const fields: TaskContextFields = { flowName, flowRunId, taskRunId, taskKey, taskName, mapIndex, attempt, parameters };
+  let logger: TaskLogger | undefined;
+  return {
+    ...fields,
+    signal,
+    get logger(): TaskLogger {
+      return (logger ??= new BoundTaskLogger(fields, onLog));
+    },
+  };
 }

@@ -20,9 +20,10 @@
 import { createHash, randomBytes } from "node:crypto";
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, extname, join, resolve, sep } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { dirname, extname, join, sep } from "node:path";
+import { pathToFileURL } from "node:url";
 import type * as Esbuild from "esbuild";
+import { sluicePath } from "./package-root.js";
 import { SLUICE_VERSION } from "./version.js";
 
 /** Bump when the compiled form changes, so old cache entries are not reused. */
@@ -85,8 +86,7 @@ function cacheDirectory(): string | undefined {
 }
 
 /** Sluice's own code (src/ or dist/ of this installation): always imported as it is, so there is one copy of it. */
-const SLUICE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const OWN_CODE = [join(SLUICE_ROOT, "src") + sep, join(SLUICE_ROOT, "dist") + sep];
+const OWN_CODE = [sluicePath("src") + sep, sluicePath("dist") + sep];
 
 /** Files never compiled here: packages, and Sluice's own code. */
 const notCompiled = (path: string): boolean => path.split(sep).includes("node_modules") || OWN_CODE.some((dir) => path.startsWith(dir));

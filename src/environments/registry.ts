@@ -1,27 +1,31 @@
 /**
  * Environment kinds: a kind string → the options that can come as JSON (config file, CLI flags, API)
  * as one zod schema, and a lazy loader of the class, so naming a kind never loads another kind's SDK
- * (`sluice run` of a local flow never loads dockerode). To add a kind, add ONE entry to `kinds`:
+ * (`sluice run` of a local flow never loads dockerode). The schemas are built on first use, so naming a
+ * kind does not load zod either. To add a kind, add ONE entry to `kinds`:
  *
- *   "kubernetes-job": { type: "KubernetesJobEnvironment", needsImage: true, options: commonOptions.extend({...}),
- *                       load: async () => (await import("./kubernetes/index.js")).KubernetesJobEnvironment },
+ *   "kubernetes-job": builtIn("KubernetesJobEnvironment", true, kubernetesJobEnvironmentSchema,
+ *                             async () => (await import("./kubernetes/index.js")).KubernetesJobEnvironment),
  */
-import { z } from "zod";
+import type { z } from "zod";
 import type { Environment, EnvironmentOptions } from "../core/environment.js";
 import { SluiceError, showValue } from "../core/errors.js";
 import type { Executor, JsonObject } from "../core/executor.js";
 import { resolveExecutor } from "../core/resolve-executor.js";
+import { lazy } from "../core/zod.js";
 import { parseOptions } from "../storage/parse-options.js";
 import { dockerEnvironmentSchema } from "./docker/options.js";
 import { clusterOnKubernetesEnvironmentSchema, kubernetesClusterEnvironmentSchema } from "./cluster/options.js";
 import { dockerOnKubernetesEnvironmentSchema, kubernetesJobEnvironmentSchema } from "./kubernetes/options.js";
 
 /** The common options in their JSON form: the executor is a kind string. */
-export const commonOptions = z.strictObject({
-  labels: z.array(z.string().min(1, "labels are non-empty strings")).optional(),
-  metadata: z.record(z.string(), z.json()).optional(),
-  executor: z.string().min(1, "give an executor kind such as \"local\" or \"concurrent\"").optional(),
-});
+export const commonOptions = lazy((z) =>
+  z.strictObject({
+    labels: z.array(z.string().min(1, "labels are non-empty strings")).optional(),
+    metadata: z.record(z.string(), z.json()).optional(),
+    executor: z.string().min(1, "give an executor kind such as \"local\" or \"concurrent\"").optional(),
+  }),
+);
 
 /** An environment class as the registry loads it. */
 export type EnvironmentClass = new (options: EnvironmentOptions & Record<string, unknown>) => Environment;
@@ -37,43 +41,26 @@ export interface EnvironmentKind {
   load: () => Promise<EnvironmentClass>;
 }
 
+/** A built-in kind: its options are the common ones plus the kind's own (`own`), the schema built on first read of `options`. */
+function builtIn(type: string, needsImage: boolean, own: (() => z.ZodObject) | undefined, load: () => Promise<unknown>): EnvironmentKind {
+  const options = lazy(() => (own ? commonOptions().extend(own().shape) : commonOptions()));
+  return {
+    type,
+    needsImage,
+    get options() {
+      return options();
+    },
+    load: load as () => Promise<EnvironmentClass>,
+  };
+}
+
 const kinds: Record<string, EnvironmentKind> = {
-  local: {
-    type: "LocalEnvironment",
-    needsImage: false,
-    options: commonOptions,
-    load: async () => (await import("./local/index.js")).LocalEnvironment as unknown as EnvironmentClass,
-  },
-  docker: {
-    type: "DockerEnvironment",
-    needsImage: true,
-    options: commonOptions.extend(dockerEnvironmentSchema.shape),
-    load: async () => (await import("./docker/index.js")).DockerEnvironment as unknown as EnvironmentClass,
-  },
-  "kubernetes-job": {
-    type: "KubernetesJobEnvironment",
-    needsImage: true,
-    options: commonOptions.extend(kubernetesJobEnvironmentSchema.shape),
-    load: async () => (await import("./kubernetes/index.js")).KubernetesJobEnvironment as unknown as EnvironmentClass,
-  },
-  "docker-on-kubernetes": {
-    type: "DockerOnKubernetesEnvironment",
-    needsImage: false,
-    options: commonOptions.extend(dockerOnKubernetesEnvironmentSchema.shape),
-    load: async () => (await import("./kubernetes/index.js")).DockerOnKubernetesEnvironment as unknown as EnvironmentClass,
-  },
-  "kubernetes-cluster": {
-    type: "KubernetesClusterEnvironment",
-    needsImage: true,
-    options: commonOptions.extend(kubernetesClusterEnvironmentSchema.shape),
-    load: async () => (await import("./cluster/index.js")).KubernetesClusterEnvironment as unknown as EnvironmentClass,
-  },
-  "cluster-on-kubernetes": {
-    type: "ClusterOnKubernetesEnvironment",
-    needsImage: false,
-    options: commonOptions.extend(clusterOnKubernetesEnvironmentSchema.shape),
-    load: async () => (await import("./cluster/index.js")).ClusterOnKubernetesEnvironment as unknown as EnvironmentClass,
-  },
+  local: builtIn("LocalEnvironment", false, undefined, async () => (await import("./local/index.js")).LocalEnvironment),
+  docker: builtIn("DockerEnvironment", true, dockerEnvironmentSchema, async () => (await import("./docker/index.js")).DockerEnvironment),
+  "kubernetes-job": builtIn("KubernetesJobEnvironment", true, kubernetesJobEnvironmentSchema, async () => (await import("./kubernetes/index.js")).KubernetesJobEnvironment),
+  "docker-on-kubernetes": builtIn("DockerOnKubernetesEnvironment", false, dockerOnKubernetesEnvironmentSchema, async () => (await import("./kubernetes/index.js")).DockerOnKubernetesEnvironment),
+  "kubernetes-cluster": builtIn("KubernetesClusterEnvironment", true, kubernetesClusterEnvironmentSchema, async () => (await import("./cluster/index.js")).KubernetesClusterEnvironment),
+  "cluster-on-kubernetes": builtIn("ClusterOnKubernetesEnvironment", false, clusterOnKubernetesEnvironmentSchema, async () => (await import("./cluster/index.js")).ClusterOnKubernetesEnvironment),
 };
 
 /** Registers a kind at run time (built-in kinds are listed in `kinds` above). */

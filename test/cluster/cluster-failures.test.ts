@@ -29,7 +29,7 @@ await serviceSuite(["redis"], "worker-cluster failures on the Kubernetes stand-i
 
   before(async () => {
     kube = await startKubeStandin({ runner: "process", knownImages: [IMAGE, DEFAULT_BROKER_IMAGE] });
-    config = configSchema.parse({ kubernetes: { kubeconfig: kube.kubeconfigPath }, logging: { level: "warn" } });
+    config = configSchema().parse({ kubernetes: { kubeconfig: kube.kubeconfigPath }, logging: { level: "warn" } });
     outDir = mkdtempSync(join(tmpdir(), "sluice-cluster-fail-"));
   });
   after(async () => {

@@ -24,7 +24,7 @@ await serviceSuite(["redis"], "worker-cluster logs and an existing broker", () =
 
   before(async () => {
     kube = await startKubeStandin({ runner: "process", knownImages: [IMAGE, DEFAULT_BROKER_IMAGE] });
-    config = configSchema.parse({ kubernetes: { kubeconfig: kube.kubeconfigPath }, logging: { level: "warn" } });
+    config = configSchema().parse({ kubernetes: { kubeconfig: kube.kubeconfigPath }, logging: { level: "warn" } });
     outDir = mkdtempSync(join(tmpdir(), "sluice-cluster-logs-"));
   });
   after(async () => {

@@ -45,7 +45,7 @@ await serviceSuite(["redis"], "ClusterOnKubernetesEnvironment on the Kubernetes 
     assert.equal(kube.received.length, 0, "setup does nothing");
     const flowRunId = `run-p${await port()}-${randomBytes(3).toString("hex")}`;
     const ofRun = (o: KubeObject): boolean => o.metadata.labels?.["sluice.io/flow-run-id"] === flowRunId;
-    const config = configSchema.parse({ context: { namespace: "team-a" }, kubernetes: { kubeconfig: kube.kubeconfigPath } });
+    const config = configSchema().parse({ context: { namespace: "team-a" }, kubernetes: { kubeconfig: kube.kubeconfigPath } });
     const result = await environment.execute(twenty19Flow, { flowRunId, config, parameters: { outDir, n: 8, ms: 3000, tailMs: 100 }, logLevel: "silent" });
     assert.equal(result.kind === "launched" && result.description, `created Job sluice-cluster-job-${flowRunId} in namespace default`);
     const create = kube.received.find((r) => r.verb === "create" && r.resource === "jobs")!;
@@ -78,7 +78,7 @@ await serviceSuite(["redis"], "ClusterOnKubernetesEnvironment on the Kubernetes 
     const environment = new ClusterOnKubernetesEnvironment();
     const before = kube.received.length;
     await assert.rejects(
-      environment.execute(twenty19Flow, { flowRunId: "no-image", config: configSchema.parse({ kubernetes: { kubeconfig: kube.kubeconfigPath } }), logLevel: "silent" }),
+      environment.execute(twenty19Flow, { flowRunId: "no-image", config: configSchema().parse({ kubernetes: { kubeconfig: kube.kubeconfigPath } }), logLevel: "silent" }),
       (e: SluiceError) => e.field === "metadata.image",
     );
     assert.equal(kube.received.length, before);

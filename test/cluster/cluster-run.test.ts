@@ -41,7 +41,7 @@ await serviceSuite(["redis"], "KubernetesClusterEnvironment on the Kubernetes st
 
   before(async () => {
     kube = await startKubeStandin({ runner: "process", knownImages: [IMAGE, DEFAULT_BROKER_IMAGE] });
-    config = configSchema.parse({ api: { url: "http://127.0.0.1:9" }, kubernetes: { kubeconfig: kube.kubeconfigPath }, logging: { level: "info" } });
+    config = configSchema().parse({ api: { url: "http://127.0.0.1:9" }, kubernetes: { kubeconfig: kube.kubeconfigPath }, logging: { level: "info" } });
   });
   after(async () => {
     await kube?.close();

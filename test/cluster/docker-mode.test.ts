@@ -26,7 +26,7 @@ await serviceSuite(["docker", "registry", "redis"], "ClusterOnKubernetesEnvironm
   });
 
   it("build() returns a DockerEnvironment naming the image; the scheduler Job runs the flow on worker containers from it", { timeout: 900_000 }, async () => {
-    const docker = await environment.build(dockerClusterFlow, true, { config: configSchema.parse({ docker: { baseImage: services.nodeImage } }) });
+    const docker = await environment.build(dockerClusterFlow, true, { config: configSchema().parse({ docker: { baseImage: services.nodeImage } }) });
     assert.ok(docker instanceof DockerEnvironment);
     image = docker.image;
     assert.match(image!, new RegExp(`^${services.registry}/sluice-test-cluster-on-k8s:`));
@@ -34,7 +34,7 @@ await serviceSuite(["docker", "registry", "redis"], "ClusterOnKubernetesEnvironm
 
     const flowRunId = `cok-docker-${process.pid}`;
     const ofRun = (o: KubeObject): boolean => o.metadata.labels?.["sluice.io/flow-run-id"] === flowRunId;
-    const config = configSchema.parse({ context: { namespace: "elsewhere" }, kubernetes: { kubeconfig: kube.kubeconfigPath } });
+    const config = configSchema().parse({ context: { namespace: "elsewhere" }, kubernetes: { kubeconfig: kube.kubeconfigPath } });
     await environment.execute(dockerClusterFlow, { flowRunId, config, logLevel: "silent" });
     const job = await kube.waitFor(() => {
       const j = kube.jobs("default").find(ofRun);

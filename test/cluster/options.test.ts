@@ -12,7 +12,7 @@ import { customSpecFlow, IMAGE, scalingFlow } from "./fixtures/cluster-flow.js";
 
 const SCHEDULER_SPEC = new URL("./fixtures/scheduler_job.yaml", import.meta.url);
 const WORKER_SPEC = new URL("./fixtures/worker_pod.yaml", import.meta.url);
-const config = configSchema.parse({ api: { url: "http://127.0.0.1:9", key: "k" }, context: { namespace: "team-a" } });
+const config = configSchema().parse({ api: { url: "http://127.0.0.1:9", key: "k" }, context: { namespace: "team-a" } });
 
 describe("KubernetesClusterEnvironment options", () => {
   it("has the seeds' defaults", () => {

@@ -28,9 +28,9 @@ describe("KubernetesClusterEnvironment.setup (privateRegistry)", { timeout: 60_0
 
   before(async () => {
     home = mkdtempSync(join(tmpdir(), "sluice-cluster-setup-"));
-    server = await startServer({ config: configSchema.parse({ home, server: { databaseUrl: "sqlite::memory:" } }), port: 0, services: false, logStream: discard });
+    server = await startServer({ config: configSchema().parse({ home, server: { databaseUrl: "sqlite::memory:" } }), port: 0, services: false, logStream: discard });
     kube = await startKubeStandin({ runner: "process", namespaces: ["team-a"] });
-    config = configSchema.parse({ api: { url: server.url }, context: { namespace: "team-a" }, kubernetes: { kubeconfig: kube.kubeconfigPath } });
+    config = configSchema().parse({ api: { url: server.url }, context: { namespace: "team-a" }, kubernetes: { kubeconfig: kube.kubeconfigPath } });
   });
   after(async () => {
     await kube?.close();

@@ -22,7 +22,7 @@ describe("WorkerScaler on the Kubernetes stand-in", { timeout: 120_000 }, () => 
 
   before(async () => {
     kube = await startKubeStandin({ runner: "process" });
-    api = await ClusterApi.connect(configSchema.parse({ kubernetes: { kubeconfig: kube.kubeconfigPath } }).kubernetes);
+    api = await ClusterApi.connect(configSchema().parse({ kubernetes: { kubeconfig: kube.kubeconfigPath } }).kubernetes);
   });
   after(async () => {
     for (const cleanup of cleanups) await cleanup().catch(() => undefined);

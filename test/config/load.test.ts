@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadConfig, configFromEnv } from "../../src/config/index.js";
+import { configSchema, DEFAULT_CONFIG, defaultConfig, loadConfig, configFromEnv } from "../../src/config/index.js";
 import { SluiceError } from "../../src/core/errors.js";
 
 describe("config", () => {
@@ -38,6 +38,29 @@ describe("config", () => {
       () => loadConfig({ env: { SLUICE__LOGGING__LEVEL: "loud" }, file: false }),
       (e: unknown) => e instanceof SluiceError && e.code === "CONFIG_INVALID" && e.field === "logging.level" && /SLUICE__LOGGING__LEVEL/.test(e.message),
     );
+  });
+
+  it("writes out the schema's defaults in DEFAULT_CONFIG (the fast path of loadConfig returns them without the schema)", () => {
+    assert.deepEqual(configSchema().parse({}), DEFAULT_CONFIG);
+    const copy = defaultConfig();
+    assert.deepEqual(copy, DEFAULT_CONFIG);
+    copy.logging.extraLoggers.push("changed");
+    assert.deepEqual(DEFAULT_CONFIG.logging.extraLoggers, [], "defaultConfig() is a copy");
+  });
+
+  it("without a file or SLUICE__ variable, returns the defaults with the home directory, as the schema would", () => {
+    const dir = mkdtempSync(join(tmpdir(), "sluice-config-"));
+    const fast = loadConfig({ env: { HOME: dir, OTHER: "x" } });
+    assert.deepEqual(fast, configSchema().parse({ home: join(dir, ".sluice") }));
+    assert.deepEqual(loadConfig({ env: { SLUICE__HOME: dir }, file: false }), configSchema().parse({ home: dir }));
+    assert.deepEqual(loadConfig({ env: {}, file: false, overrides: { home: dir } }), configSchema().parse({ home: dir }));
+    fast.logging.extraLoggers.push("changed");
+    assert.deepEqual(loadConfig({ env: { HOME: dir } }).logging.extraLoggers, [], "each call returns its own copy");
+    // Anything besides the home directory goes through the schema.
+    writeFileSync(join(dir, "config.yaml"), "logging:\n  level: warn\n");
+    assert.equal(loadConfig({ env: { SLUICE__HOME: dir } }).logging.level, "warn");
+    assert.equal(loadConfig({ env: { HOME: dir }, file: false, overrides: { server: { port: "5000" } } }).server.port, 5000);
+    assert.throws(() => loadConfig({ env: { SLUICE__HOME: "" }, file: false, overrides: { home: 5 } }), (e: unknown) => e instanceof SluiceError && e.field === "home");
   });
 
   it("fails clearly on a config file that does not exist when one is named", () => {

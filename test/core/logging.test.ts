@@ -33,6 +33,23 @@ describe("logging", () => {
     assert.match(String(line.time), /^\d{4}-\d\d-\d\dT/);
   });
 
+  it("a silent logger stays silent through children, and logs once its level is raised", () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: "silent", bindings: { component: "quiet" }, destination: { write: (l: string) => void lines.push(l) } });
+    assert.equal(logger.level, "silent");
+    assert.equal(logger.isLevelEnabled("fatal"), false);
+    const child = logger.child({ run: "r1" });
+    child.error("hidden");
+    logger.fatal("hidden too");
+    assert.deepEqual(lines, []);
+    logger.level = "info";
+    logger.info({ n: 1 }, "now shown");
+    logger.debug("still below the level");
+    assert.equal(lines.length, 1);
+    const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+    assert.deepEqual([line.msg, line.component, line.n], ["now shown", "quiet", 1]);
+  });
+
   it("writes task log lines with the run context, at or above the run's level", async () => {
     const { lines, logger } = capture("info");
     const result = await f.run({ logger });

@@ -62,4 +62,28 @@ describe("flow parameters", () => {
     // @ts-expect-error "name" is required, so run() needs options with parameters
     await rejectsWith(() => f.run(), "INVALID_PARAMETER", /missing parameter "name"/);
   });
+
+  it("a flow without parameters: none needed, unknown ones named, the same schema as an empty zod object", async () => {
+    const none = flow("no-params", {}, () => echo(1));
+    const empty = flow("empty-params", { parameters: z.object({}) }, () => echo(1));
+    assert.equal((await none.run(quiet)).value, 1);
+    assert.deepEqual(none.validateParameters(undefined), {});
+    assert.deepEqual(none.validateParameters({}), empty.validateParameters({}));
+    for (const parameters of [{ colour: "red" }, [1], "x"]) {
+      const errors = [none, empty].map((fl) => {
+        try {
+          fl.validateParameters(parameters);
+          return undefined;
+        } catch (error) {
+          return { message: (error as Error).message.replace(fl.name, "<flow>"), field: (error as { field?: string }).field };
+        }
+      });
+      assert.ok(errors[0], `${JSON.stringify(parameters)} is rejected`);
+      assert.deepEqual(errors[0], errors[1]);
+    }
+    await rejectsWith(() => none.run({ ...quiet, parameters: { colour: "red" } as never }), "INVALID_PARAMETER", /unknown parameter "colour" \(known: none\)/);
+    assert.deepEqual(Object.keys(none.parameters.shape), []);
+    assert.deepEqual(none.parametersJsonSchema(), empty.parametersJsonSchema());
+    assert.deepEqual(none.describe().parameters, { $schema: "https://json-schema.org/draft/2020-12/schema", type: "object", properties: {} });
+  });
 });

@@ -16,7 +16,7 @@ import { removeDir, scratchDir } from "../storage/support.js";
 import { writeDockerFixture } from "./docker-fixture.js";
 
 const docker = new Docker({ socketPath: services.dockerSocket });
-const config = configSchema.parse({ docker: { host: services.dockerSocket } });
+const config = configSchema().parse({ docker: { host: services.dockerSocket } });
 const imageName = "sluice-test-docker-env";
 const imageTag = `t-${randomUUID().slice(0, 8)}`;
 const image = `${services.registry}/${imageName}:${imageTag}`;

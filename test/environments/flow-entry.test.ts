@@ -7,7 +7,7 @@ import { parseOutputLine, type WireResult } from "../../src/environments/docker/
 import { runFlowEntry } from "../../src/environments/flow-entry.js";
 
 const fixture = fileURLToPath(new URL("./fixtures/local-flow.ts", import.meta.url));
-const config = configSchema.parse({ context: { flowRunId: "entry-run-1" }, logging: { level: "info" } });
+const config = configSchema().parse({ context: { flowRunId: "entry-run-1" }, logging: { level: "info" } });
 
 async function entry(
   options: Parameters<typeof runFlowEntry>[0],

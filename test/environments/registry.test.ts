@@ -2,29 +2,16 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { spawnNode, type NodeResult } from "../support/spawn-node.js";
 import { ConcurrentExecutor, DockerEnvironment, LocalEnvironment, SluiceError, createEnvironment, environmentKinds } from "sluice";
 import { kindOfType } from "../../src/environments/registry.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const fixture = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
-function runSluice(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_DEV: "1" };
-    delete env.NODE_OPTIONS;
-    delete env.NODE_TEST_CONTEXT;
-    const child = spawn(process.execPath, ["--conditions=sluice-source", "--import", fixture("block-heavy.mjs"), "bin/sluice.js", ...args], { cwd: root, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** `sluice` from source, with the blocking preload that fails on any heavy SDK import. */
+const runSluice = (args: string[], timeoutMs = 60_000): Promise<NodeResult> =>
+  spawnNode(["--conditions=sluice-source", "--import", fixture("block-heavy.mjs"), "bin/sluice.js", ...args], { SLUICE_DEV: "1" }, timeoutMs);
 
 describe("environment registry", () => {
   it("lists the kinds and maps serialized types back to kinds", () => {

@@ -4,7 +4,7 @@ import { configSchema } from "../../src/config/schema.js";
 import { SluiceError } from "../../src/core/errors.js";
 import { envList, runContractEnv, RUN_CONTRACT_VARIABLES } from "../../src/environments/run-contract.js";
 
-const config = configSchema.parse({
+const config = configSchema().parse({
   api: { url: "http://sluice.example:4200", key: "k-123" },
   context: { namespace: "team-a", flowId: "flow-9" },
   engine: { executor: "concurrent" },
@@ -43,7 +43,7 @@ describe("run contract", () => {
   });
 
   it("explicit inputs win over the config; unknown optional values are left out, not empty", () => {
-    const bare = configSchema.parse({});
+    const bare = configSchema().parse({});
     const env = runContractEnv({ config: bare, flowRunId: "r", apiUrl: "http://other:1", namespace: "ns", executor: "workers" });
     assert.equal(env.SLUICE__API__URL, "http://other:1");
     assert.equal(env.SLUICE__CONTEXT__NAMESPACE, "ns");

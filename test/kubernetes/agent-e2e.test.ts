@@ -4,7 +4,9 @@
  * (created by the environment) → Success, reported by stage B; each failure Kubernetes can inflict ends
  * the run Failed with its reason and leaves no Job behind; concurrent runs of one flow do not collide.
  * Pods keep their grace period: a pod stopped from outside sends its process SIGTERM, and the run ends
- * Failed naming the signal (never Cancelled), the agent adding the Kubernetes reason as an ERROR line.
+ * Failed naming the signal (never Cancelled), the agent adding the Kubernetes reason as an ERROR line. The
+ * agent leaves the process that grace period (plus a margin) to report, so this is the only outcome; a
+ * process that cannot report (hung, then SIGKILLed) gets its run failed by the agent with the reason.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -27,7 +29,7 @@ import { allTaskRuns } from "../../src/reporting/flow-run-entry.js";
 import { testConfig, waitFor, waitForRun } from "../agents/support.js";
 import { sqliteTarget, startTestServer, type TestServer } from "../server/support.js";
 import { startKubeStandin, type KubeObject, type KubeStandin } from "../support/kube/index.js";
-import { KNOWN_IMAGE } from "./fixtures/agent-flows.js";
+import { HANG_MARKER, KNOWN_IMAGE } from "./fixtures/agent-flows.js";
 import { SLUICE_FROM_SOURCE } from "./fixtures/k8s-flow.js";
 
 const MODULES = [fileURLToPath(new URL("./fixtures/k8s-flow.ts", import.meta.url)), fileURLToPath(new URL("./fixtures/agent-flows.ts", import.meta.url))];
@@ -94,23 +96,24 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
   const TERMINATED = /^terminated by SIGTERM: the container\/pod was stopped from outside \(eviction, deletion, node drain, docker stop\)$/;
   /**
    * A run stopped from outside while its pod has a grace period: the run's process receives SIGTERM and
-   * ends the run Failed naming the signal (never Cancelled), and the agent writes the Kubernetes reason as
-   * an ERROR line; or, when the agent saw the reason first, the run's state message carries it.
+   * ends the run Failed naming the signal (never Cancelled, never the agent's message: the agent waits for
+   * that report), and the agent writes the Kubernetes reason as one ERROR line. Answers that line.
    */
-  const failedWithReason = async (flowRunId: string, reason: RegExp): Promise<{ run: FlowRun; terminated: boolean }> => {
+  const terminatedWithReason = async (flowRunId: string, reason: RegExp): Promise<string> => {
     const run = await waitForRun(server.client, flowRunId, undefined, 30_000);
     assert.equal(run.state.name, "Failed", run.state.message);
-    const message = run.state.message ?? "";
-    if (!TERMINATED.test(message)) {
-      assert.match(message, reason);
-      return { run, terminated: false };
-    }
+    assert.match(run.state.message ?? "", TERMINATED);
     assert.equal(run.state.error?.code, "TERMINATED");
-    const line = await waitFor(`an ERROR line with ${reason}`, async () => (await errorLogs(flowRunId)).find((m) => reason.test(m)), 30_000);
-    // Either the agent saw the run already ended, or its own failing write raced the process's and lost:
-    // both leave the agent's reason line on the run.
-    assert.match(line, /^Kubernetes: .*\(reason: \w+\)(; the run had already ended Failed)?$/);
-    return { run, terminated: true };
+    const line = await waitFor("the agent's ERROR line", async () => (await errorLogs(flowRunId)).find((m) => m.startsWith("Kubernetes: ")), 30_000);
+    assert.match(line, reason);
+    assert.match(line, /; the run had already ended Failed$/);
+    await noJobLeft(flowRunId);
+    const lines = (await errorLogs(flowRunId)).filter((m) => m.startsWith("Kubernetes: "));
+    assert.deepEqual(lines, [line], "one line from the agent");
+    const [task] = await allTaskRuns(server.client, flowRunId);
+    assert.notEqual(task!.state.name, "Cancelled", "a task run stopped from outside is never Cancelled");
+    assert.ok((await errorLogs(flowRunId)).some((m) => m.startsWith("The flow run's process was terminated by SIGTERM")));
+    return line;
   };
 
   it("runs the seeds' flow: stage A Job from the agent, stage B Job from the spec, Success reported by stage B", async () => {
@@ -190,43 +193,46 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
     const pod = await stageBPod(run.id);
     await waitForRun(server.client, run.id, ["Running"], 30_000);
     await kube.evict(pod.metadata.name!, { message: "The node was low on resource: memory." });
-    const { terminated } = await failedWithReason(run.id, /pod .* was evicted: The node was low on resource: memory\..*\(reason: Evicted\)/);
-    // Usually the run's process reports first (it ends the run on SIGTERM); under load the agent's own
-    // failing write can win the race. Either way the run is Failed with the reason, never Cancelled.
-    const [task] = await allTaskRuns(server.client, run.id);
-    assert.notEqual(task!.state.name, "Cancelled");
-    if (terminated) {
-      assert.ok((await errorLogs(run.id)).some((m) => m.startsWith("The flow run's process was terminated by SIGTERM")));
-    }
-    await noJobLeft(run.id);
+    await terminatedWithReason(run.id, new RegExp(`^Kubernetes: pod ${pod.metadata.name} was evicted: The node was low on resource: memory\\.(; .*)? \\(reason: Evicted\\)`));
   });
 
-  it("a pod deleted from under a run (with its grace period) fails it with the reason", async () => {
+  it("a pod deleted from under a run (with its grace period): its process ends the run, the agent adds PodDeleted", async () => {
     const run = await start("k8s-slow");
     const pod = await stageBPod(run.id);
     await waitForRun(server.client, run.id, ["Running"], 30_000);
     kube.api.delete("pods", "default", pod.metadata.name!); // the pod's grace period: SIGTERM first
-    // The agent sees the deletion (PodDeleted) or, once the pod is gone, its Job failed by it.
-    await failedWithReason(run.id, /pod .* was deleted while it was running.*\(reason: PodDeleted\)|BackoffLimitExceeded/);
-    await noJobLeft(run.id);
+    // The deletion fails the pod's Job too (backoffLimit 0): a consequence, named after the cause.
+    await terminatedWithReason(run.id, new RegExp(`^Kubernetes: pod ${pod.metadata.name} was deleted while it was running(; .*)? \\(reason: PodDeleted\\)`));
   });
 
-  it("a run whose Job vanished is failed, not left hanging", async () => {
+  it("a run whose Job vanished: its process ends the run, the agent adds JobDeleted", async () => {
     const run = await start("k8s-slow");
     const pod = await stageBPod(run.id);
     await waitForRun(server.client, run.id, ["Running"], 30_000);
     const job = pod.metadata.ownerReferences!.find((r) => r.kind === "Job")!.name;
     kube.api.delete("jobs", "default", job, { propagationPolicy: "Background" }); // its pod goes with its grace period
-    // What the agent saw depends on timing: the Job deleted, its pod deleted, or (when it never listed the
-    // Job before it went) a run left without any Job.
-    // The run must end Failed, not hang: by its process on the SIGTERM of the deletion, or by the agent with
-    // Kubernetes' reason (which of the two writes first is a race; the reason line is then best effort).
-    const done = await waitForRun(server.client, run.id, undefined, 30_000);
-    assert.equal(done.state.name, "Failed", done.state.message);
-    assert.match(
-      done.state.message ?? "",
-      new RegExp(`terminated by SIGTERM|Kubernetes Job ${job} was deleted before it finished|pod .* was deleted while it was running|Jobs \\(.*\\) are gone and the run did not finish`),
-    );
+    // The agent saw the Job deleted, or (when it never listed the Job before it went) the run left without any Job.
+    await terminatedWithReason(run.id, new RegExp(`^Kubernetes: (Kubernetes Job ${job} was deleted before it finished|the run's Kubernetes Jobs \\(.*\\) are gone and the run did not finish: .*)(; .*)? \\(reason: JobDeleted\\)`));
+  });
+
+  it("a hung process (SIGKILLed after its grace period, it never reports): the agent fails the run with PodDeleted after the grace", async () => {
+    const run = await start("k8s-hang");
+    const pod = await stageBPod(run.id);
+    const name = pod.metadata.name!;
+    await waitForRun(server.client, run.id, ["Running"], 30_000);
+    await kube.waitFor(() => kube.logs(name).includes(HANG_MARKER), 30_000);
+    const deletedAt = Date.now();
+    kube.api.delete("pods", "default", name); // SIGTERM, which the hung process cannot act on; SIGKILL 2 s later
+    const failed = await waitForRun(server.client, run.id, undefined, 30_000);
+    const waited = Date.now() - deletedAt;
+    assert.equal(failed.state.name, "Failed", failed.state.message);
+    assert.match(failed.state.message!, new RegExp(`^Kubernetes: pod ${name} was deleted while it was running(; .*)? \\(reason: PodDeleted\\)$`));
+    assert.equal(failed.state.error?.code ?? null, null, "failed by the agent, not by the run's process");
+    // The job spec's terminationGracePeriodSeconds (2 s) plus the agent's default margin (5 s).
+    assert.ok(waited >= 7_000, `the agent waited the pod's grace and its margin before failing the run, not ${waited} ms`);
+    const errors = await errorLogs(run.id);
+    assert.ok(errors.some((m) => m.startsWith(`Pod ${name}, container flow-container `)), errors.join("\n"));
+    assert.ok(!errors.some((m) => m.startsWith("The flow run's process was terminated")), "the process never reported");
     await noJobLeft(run.id);
   });
 
@@ -240,12 +246,11 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
     await noJobLeft(run.id);
   });
 
-  it("a Job that runs past its deadline fails the run with DeadlineExceeded", async () => {
+  it("a Job that runs past its deadline: its process ends the run, the agent adds DeadlineExceeded", async () => {
     const run = await start("k8s-deadline");
     await waitForRun(server.client, run.id, ["Running"], 60_000);
-    // At the deadline the pod is stopped with its grace period: the process may end the run first (SIGTERM).
-    await failedWithReason(run.id, /Kubernetes Job deadline-job-[a-z0-9]{8} failed \(DeadlineExceeded\)/);
-    await noJobLeft(run.id);
+    // At the deadline the Job's controller stops its pod with its grace period: the process ends the run (SIGTERM).
+    await terminatedWithReason(run.id, /^Kubernetes: Kubernetes Job deadline-job-[a-z0-9]{8} failed \(DeadlineExceeded\): Job was active longer than specified deadline(; .*)? \(reason: DeadlineExceeded\)/);
   });
 
   it("leaves no Job behind and no run in flight", async () => {

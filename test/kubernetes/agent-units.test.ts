@@ -4,7 +4,7 @@ import type { V1Job, V1Pod } from "@kubernetes/client-node";
 import { agentOverrides } from "../../src/cli/commands/agent.js";
 import { configSchema } from "../../src/config/schema.js";
 import type { SluiceError } from "../../src/core/errors.js";
-import { AGENT_LABEL, buildAgentJob, compileKubernetesAgentOptions, containerStateLines, jobFailure, podFailure } from "../../src/agents/kubernetes/index.js";
+import { AGENT_LABEL, buildAgentJob, compileKubernetesAgentOptions, containerStateLines, DEFAULT_TERMINATION_REPORT, jobFailure, podFailure } from "../../src/agents/kubernetes/index.js";
 import { compileJobSpec } from "../../src/environments/kubernetes/job-spec.js";
 import { CREATED_BY_LABEL, FLOW_RUN_ID_LABEL, IDENTIFIER_LABEL } from "../../src/environments/kubernetes/names.js";
 
@@ -79,22 +79,35 @@ spec:
 describe("the Kubernetes agent's options", () => {
   it("come from kubernetes.* config keys, which the CLI flags override", () => {
     const overrides = agentOverrides({ label: [], namespace: "flows", serviceAccount: "runner", imagePullSecrets: "a,b", deleteFinishedJobs: false });
-    const config = configSchema.parse({ ...overrides, api: { key: "k" } });
+    const config = configSchema().parse({ ...overrides, api: { key: "k" } });
     const o = compileKubernetesAgentOptions(config);
     assert.equal(o.namespace, "flows");
     assert.equal(o.serviceAccountName, "runner");
     assert.deepEqual(o.imagePullSecrets, ["a", "b"]);
     assert.equal(o.deleteFinishedJobs, false);
     assert.deepEqual(o.apiKeySecret, { name: "sluice-api-key", key: "api-key" }, "an agent with a key references the default Secret");
-    assert.equal(compileKubernetesAgentOptions(configSchema.parse({})).apiKeySecret, undefined, "no key, no reference");
-    assert.equal(compileKubernetesAgentOptions(configSchema.parse({})).deleteFinishedJobs, true);
+    assert.equal(compileKubernetesAgentOptions(configSchema().parse({})).apiKeySecret, undefined, "no key, no reference");
+    assert.equal(compileKubernetesAgentOptions(configSchema().parse({})).deleteFinishedJobs, true);
     assert.deepEqual(agentOverrides({ label: [] }), { agent: {} });
   });
 
+  it("wait for a run stopped from outside to report: defaults, overrides in ms, and a bad value named", () => {
+    const config = configSchema().parse({});
+    assert.deepEqual(compileKubernetesAgentOptions(config).terminationReport, { marginMs: 5_000, defaultGracePeriodMs: 30_000, maxWaitMs: 300_000 });
+    assert.deepEqual(DEFAULT_TERMINATION_REPORT, { marginMs: 5_000, defaultGracePeriodMs: 30_000, maxWaitMs: 300_000 });
+    assert.deepEqual(compileKubernetesAgentOptions(config, { terminationReport: { marginMs: 0, maxWaitMs: 60_000 } }).terminationReport, { marginMs: 0, defaultGracePeriodMs: 30_000, maxWaitMs: 60_000 });
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, "5s" as unknown as number]) {
+      assert.throws(
+        () => compileKubernetesAgentOptions(config, { terminationReport: { marginMs: bad } }),
+        (e: SluiceError) => e.code === "INVALID_OPTION" && e.field === "terminationReport.marginMs" && /terminationReport\.marginMs .* is not a duration/.test(e.message),
+      );
+    }
+  });
+
   it("reject a bad namespace or template, naming the flag", () => {
-    assert.throws(() => compileKubernetesAgentOptions(configSchema.parse({ kubernetes: { namespace: "Bad_NS" } })), (e: SluiceError) => e.field === "kubernetes.namespace" && /--namespace "Bad_NS"/.test(e.message));
-    assert.throws(() => compileKubernetesAgentOptions(configSchema.parse({ kubernetes: { jobTemplate: "/nonexistent.yaml" } })), (e: SluiceError) => e.field === "--job-template" && /Kubernetes agent: --job-template/.test(e.message));
-    assert.throws(() => compileKubernetesAgentOptions(configSchema.parse({ kubernetes: { imagePullSecrets: "ok,Not_OK" } })), (e: SluiceError) => e.field === "--image-pull-secrets");
+    assert.throws(() => compileKubernetesAgentOptions(configSchema().parse({ kubernetes: { namespace: "Bad_NS" } })), (e: SluiceError) => e.field === "kubernetes.namespace" && /--namespace "Bad_NS"/.test(e.message));
+    assert.throws(() => compileKubernetesAgentOptions(configSchema().parse({ kubernetes: { jobTemplate: "/nonexistent.yaml" } })), (e: SluiceError) => e.field === "--job-template" && /Kubernetes agent: --job-template/.test(e.message));
+    assert.throws(() => compileKubernetesAgentOptions(configSchema().parse({ kubernetes: { imagePullSecrets: "ok,Not_OK" } })), (e: SluiceError) => e.field === "--image-pull-secrets");
   });
 });
 
@@ -102,7 +115,7 @@ describe("reading pods and Jobs", () => {
   const pod = (status: Record<string, unknown>): V1Pod => ({ metadata: { name: "p1" }, status }) as V1Pod;
   const waiting = (reason: string, message: string) => pod({ phase: "Pending", containerStatuses: [{ name: "c", image: "img", restartCount: 0, ready: false, state: { waiting: { reason, message } } }] });
 
-  it("image pull errors, unconfigurable containers, OOM kills and evictions fail the run with the reason", () => {
+  it("image pull errors, unconfigurable containers, OOM kills, evictions and pod deadlines fail the run with the reason", () => {
     assert.deepEqual(podFailure(waiting("ImagePullBackOff", 'Back-off pulling image "img"')), {
       reason: "ImagePullBackOff",
       message: 'container c of pod p1 cannot start: ImagePullBackOff: Back-off pulling image "img"',
@@ -115,6 +128,10 @@ describe("reading pods and Jobs", () => {
     const restarted = pod({ phase: "Running", containerStatuses: [{ name: "c", image: "img", restartCount: 1, ready: true, state: { running: {} }, lastState: { terminated: { exitCode: 137, reason: "OOMKilled" } } }] });
     assert.equal(podFailure(restarted)!.reason, "OOMKilled");
     assert.deepEqual(podFailure(pod({ phase: "Failed", reason: "Evicted", message: "The node was low on resource: memory." })), { reason: "Evicted", message: "pod p1 was evicted: The node was low on resource: memory." });
+    assert.deepEqual(podFailure(pod({ phase: "Failed", reason: "DeadlineExceeded", message: "Pod was active on the node longer than the specified deadline" })), {
+      reason: "DeadlineExceeded",
+      message: "pod p1 was stopped at its activeDeadlineSeconds: Pod was active on the node longer than the specified deadline",
+    });
     assert.equal(podFailure(pod({ phase: "Running", containerStatuses: [{ name: "c", image: "img", restartCount: 0, ready: true, state: { running: {} } }] })), undefined);
   });
 

@@ -27,7 +27,7 @@ import { startKubeStandin, type KubeObject, type KubeStandin } from "../support/
 import { k8sJobFlow } from "../../examples/kubernetes/flow.js";
 import { plainFlow } from "./fixtures/plain-flow.js";
 
-const buildConfig = configSchema.parse({ docker: { baseImage: services.nodeImage } });
+const buildConfig = configSchema().parse({ docker: { baseImage: services.nodeImage } });
 const EXAMPLE_IMAGE = "127.0.0.1:5000/k8s-job-flow:0.1.0";
 
 async function finished(kube: KubeStandin, flowRunId: string, timeoutMs: number, createdBy?: string): Promise<{ job: KubeObject; logs: string }> {
@@ -65,7 +65,7 @@ await serviceSuite(["docker", "registry"], "Kubernetes environments and agent in
   it("the seeds' example: KubernetesJobEnvironment.execute() runs the flow in a Job of the image, its job spec read inside the image", { timeout: 300_000 }, async () => {
     const environment = k8sJobFlow.environment as KubernetesJobEnvironment;
     const flowRunId = `seeds-docker-${process.pid}`;
-    const result = await environment.execute(k8sJobFlow, { flowRunId, config: configSchema.parse({ kubernetes: { kubeconfig: kube.kubeconfigPath } }), logLevel: "silent" });
+    const result = await environment.execute(k8sJobFlow, { flowRunId, config: configSchema().parse({ kubernetes: { kubeconfig: kube.kubeconfigPath } }), logLevel: "silent" });
     assert.equal(result.kind, "launched");
     const { job, logs } = await finished(kube, flowRunId, 120_000);
     assert.equal(job.status.succeeded, 1, logs);
@@ -118,7 +118,7 @@ await serviceSuite(["docker", "registry"], "Kubernetes environments and agent in
     assert.equal(environment.image, docker.image);
     built.push(docker.image!);
     const flowRunId = `dok-docker-${process.pid}`;
-    await environment.execute(plainFlow, { flowRunId, config: configSchema.parse({ kubernetes: { kubeconfig: kube.kubeconfigPath } }), logLevel: "silent" });
+    await environment.execute(plainFlow, { flowRunId, config: configSchema().parse({ kubernetes: { kubeconfig: kube.kubeconfigPath } }), logLevel: "silent" });
     const { job, logs } = await finished(kube, flowRunId, 120_000);
     assert.equal(job.status.succeeded, 1, logs);
     assert.match(logs, /PLAIN-FLOW-OUTPUT Example!/);

@@ -62,7 +62,7 @@ describe("DockerOnKubernetesEnvironment (stand-in, process mode)", { timeout: 12
     assert.equal(kube.received.length, 0, "setup does nothing");
     const flowRunId = `dok-${process.pid}`;
     // The run's namespace is team-a, but this 2019 form always uses default.
-    const config = configSchema.parse({ context: { namespace: "team-a" }, kubernetes: { kubeconfig: kube.kubeconfigPath } });
+    const config = configSchema().parse({ context: { namespace: "team-a" }, kubernetes: { kubeconfig: kube.kubeconfigPath } });
     const result = await environment.execute(k8sFlow, { flowRunId, config, logLevel: "silent" });
     assert.equal(result.kind, "launched");
     const creates = kube.received.filter((r) => r.verb === "create" && r.resource === "jobs");
@@ -93,7 +93,7 @@ describe("DockerOnKubernetesEnvironment (stand-in, process mode)", { timeout: 12
     const environment = new DockerOnKubernetesEnvironment();
     const before = kube.received.length;
     await assert.rejects(
-      environment.execute(k8sFlow, { flowRunId: "no-image", config: configSchema.parse({ kubernetes: { kubeconfig: kube.kubeconfigPath } }), logLevel: "silent" }),
+      environment.execute(k8sFlow, { flowRunId: "no-image", config: configSchema().parse({ kubernetes: { kubeconfig: kube.kubeconfigPath } }), logLevel: "silent" }),
       (e: SluiceError) => e.field === "metadata.image",
     );
     assert.equal(kube.received.length, before);

@@ -20,7 +20,7 @@ const SPEC = new URL("./fixtures/job_spec.yaml", import.meta.url);
 
 let kube: KubeStandin;
 const configFor = (over: Record<string, unknown> = {}): SluiceConfig =>
-  configSchema.parse({ api: { url: "http://127.0.0.1:9", key: "plain-api-key" }, kubernetes: { kubeconfig: kube.kubeconfigPath }, ...over });
+  configSchema().parse({ api: { url: "http://127.0.0.1:9", key: "plain-api-key" }, kubernetes: { kubeconfig: kube.kubeconfigPath }, ...over });
 let runs = 0;
 const runId = (): string => `run-${process.pid}-${++runs}`;
 
@@ -205,7 +205,7 @@ describe("KubernetesJobEnvironment options and serialization", () => {
 
   it("buildJob() shows the Job execute() would create, without calling Kubernetes", () => {
     const env = new KubernetesJobEnvironment({ jobSpecFile: SPEC, metadata: { image: IMAGE } });
-    const { job, namespace, flowRunId } = env.buildJob(k8sFlow, { flowRunId: "run-dry", config: configSchema.parse({ context: { namespace: "team-b" } }) });
+    const { job, namespace, flowRunId } = env.buildJob(k8sFlow, { flowRunId: "run-dry", config: configSchema().parse({ context: { namespace: "team-b" } }) });
     assert.equal(namespace, "team-b");
     assert.equal(flowRunId, "run-dry");
     assert.equal(job.metadata.name, "my-sluice-job");

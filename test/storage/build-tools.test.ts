@@ -63,7 +63,7 @@ describe("engine helpers", () => {
   it("fails a build with the engine's address when the engine does not answer", async () => {
     const storage = new DockerStorage({ baseImage: "x:1" });
     storage.addFlow(flow("no-engine", {}, () => task("t", async () => 1)()));
-    const config = configSchema.parse({ docker: { host: "unix:///tmp/sluice-no-such-docker.sock" } });
+    const config = configSchema().parse({ docker: { host: "unix:///tmp/sluice-no-such-docker.sock" } });
     await assert.rejects(
       storage.build({ config }),
       (e: unknown) => e instanceof SluiceError && e.code === "SERVICE_UNAVAILABLE" && /Docker engine at unix:\/\/\/tmp\/sluice-no-such-docker\.sock is not reachable/.test(e.message),

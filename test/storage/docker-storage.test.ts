@@ -4,7 +4,6 @@
  * and `sluice build` / `sluice run --environment docker` from the command line.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { after, before, it } from "node:test";
 import Docker from "dockerode";
@@ -12,11 +11,12 @@ import { DockerStorage, SluiceError, type AnyFlow, type BuildOutput } from "slui
 import { configSchema } from "../../src/config/schema.js";
 import { loadFlows } from "../../src/core/load.js";
 import { serviceSuite, services } from "../support/services.js";
+import { spawnNode, type NodeResult } from "../support/spawn-node.js";
 import { writeDockerFixture } from "../environments/docker-fixture.js";
 import { removeDir, repoRoot, scratchDir, writeFiles } from "./support.js";
 
 const docker = new Docker({ socketPath: services.dockerSocket });
-const config = configSchema.parse({ docker: { host: services.dockerSocket } });
+const config = configSchema().parse({ docker: { host: services.dockerSocket } });
 const tag = `t-${randomUUID().slice(0, 8)}`;
 const images: string[] = [];
 let dir = "";
@@ -45,23 +45,9 @@ async function build(flow: AnyFlow, push = false, output: BuildOutput = lines())
   }
 }
 
-function sluice(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_DEV: "1", SLUICE__DOCKER__HOST: services.dockerSocket };
-    delete env.NODE_OPTIONS;
-    delete env.NODE_TEST_CONTEXT;
-    const child = spawn(process.execPath, ["--conditions=sluice-source", "bin/sluice.js", ...args], { cwd: repoRoot, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+/** `sluice` from source, talking to the test's Docker engine. */
+const sluice = (args: string[], timeoutMs: number): Promise<NodeResult> =>
+  spawnNode(["--conditions=sluice-source", "bin/sluice.js", ...args], { SLUICE_DEV: "1", SLUICE__DOCKER__HOST: services.dockerSocket }, timeoutMs);
 
 const base = JSON.stringify(services.nodeImage);
 

@@ -46,6 +46,22 @@ describe("LocalStorage", () => {
     const gone = await deserializeStorage({ type: "LocalStorage", version: SLUICE_VERSION, flows: { x: "/no/such/module.ts" }, host: hostname() });
     await assert.rejects(gone.build(), (e: unknown) => e instanceof SluiceError && /does not exist/.test(e.message));
   });
+
+  it("reads validateHostname, and names the field of invalid options", () => {
+    assert.equal(new LocalStorage().validateHostname, true);
+    assert.equal(new LocalStorage({}).validateHostname, true);
+    assert.equal(new LocalStorage({ validateHostname: false }).validateHostname, false);
+    assert.equal(new LocalStorage({ validateHostname: undefined }).validateHostname, true);
+    const invalid = (options: unknown, pattern: RegExp, field: string): void =>
+      assert.throws(
+        () => new LocalStorage(options as never),
+        (e: unknown) => e instanceof SluiceError && e.code === "INVALID_OPTION" && e.field === field && pattern.test(e.message),
+        String(options),
+      );
+    invalid({ validateHostname: "no" }, /^LocalStorage: option validateHostname is "no": .*boolean/, "validateHostname");
+    invalid({ validateHost: false }, /unknown option "validateHost"/, "options");
+    invalid([], /LocalStorage: option options/, "options");
+  });
 });
 
 describe("ModuleStorage", () => {

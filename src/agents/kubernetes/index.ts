@@ -10,7 +10,14 @@ import { compileKubernetesAgentOptions } from "./options.js";
 export { KubernetesDeployer, imageOfRun } from "./kubernetes-deployer.js";
 export { JobManager, type JobManagerOptions } from "./job-manager.js";
 export { buildAgentJob, defaultAgentTemplate, AGENT_LABEL, AGENT_JOB_PREFIX, type AgentJobOptions } from "./agent-job.js";
-export { compileKubernetesAgentOptions, DEFAULT_API_KEY_SECRET, type KubernetesAgentOptions, type KubernetesAgentExtras } from "./options.js";
+export {
+  compileKubernetesAgentOptions,
+  DEFAULT_API_KEY_SECRET,
+  DEFAULT_TERMINATION_REPORT,
+  type KubernetesAgentOptions,
+  type KubernetesAgentExtras,
+  type TerminationReportOptions,
+} from "./options.js";
 export { containerStateLines, jobFailure, jobOutcome, podFailure, FATAL_WAITING_REASONS, type RunFailure } from "./pod-status.js";
 
 /** The Kubernetes agent's deployer, configured from `config` (kubernetes.* keys; the CLI's flags override them). */

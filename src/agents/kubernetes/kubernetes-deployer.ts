@@ -48,7 +48,11 @@ export class KubernetesDeployer implements Deployer {
     this.#api ??= KubernetesApi.connect(this.options.connection);
     this.#api.catch(() => (this.#api = undefined));
     const api = await this.#api;
-    this.#manager ??= new JobManager(api, { namespace: this.options.namespace, deleteFinishedJobs: this.options.deleteFinishedJobs });
+    this.#manager ??= new JobManager(api, {
+      namespace: this.options.namespace,
+      deleteFinishedJobs: this.options.deleteFinishedJobs,
+      terminationReport: this.options.terminationReport,
+    });
     return { api, manager: this.#manager };
   }
 

@@ -1,7 +1,8 @@
 /**
  * Reading the Kubernetes agent's Jobs and pods (spec §6): what fails a run (image pull errors, OOM kills,
- * evictions, a container that cannot be configured, a Job that failed by its backoff limit or deadline),
- * and each container's state as a line for the run's log. Pure functions over the objects the API returns.
+ * evictions, a pod or Job past its deadline, a container that cannot be configured, a Job that failed by
+ * its backoff limit), and each container's state as a line for the run's log. Pure functions over the
+ * objects the API returns.
  */
 import type { V1ContainerStatus, V1Job, V1Pod } from "@kubernetes/client-node";
 
@@ -44,6 +45,10 @@ export function podFailure(pod: V1Pod): RunFailure | undefined {
   if (pod.status?.reason === "Evicted") {
     const why = trimmed(pod.status.message);
     return { reason: "Evicted", message: `pod ${name} was evicted${why ? `: ${why}` : ""}` };
+  }
+  if (pod.status?.reason === "DeadlineExceeded") {
+    const why = trimmed(pod.status.message);
+    return { reason: "DeadlineExceeded", message: `pod ${name} was stopped at its activeDeadlineSeconds${why ? `: ${why}` : ""}` };
   }
   for (const status of statusesOf(pod)) {
     const waiting = status.state?.waiting;

@@ -11,10 +11,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, open, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { ClaimedFlowRun } from "../../client/index.js";
 import { defaultHome, inheritedEnv } from "../../config/index.js";
 import { SluiceError } from "../../core/errors.js";
+import { sluicePath } from "../../core/package-root.js";
 import { isFinished } from "../../core/states.js";
 import { RUN_CONTRACT_VARIABLES } from "../../environments/run-contract.js";
 import type { DeployContext, Deployer, Deployment } from "../deployer.js";
@@ -35,8 +35,8 @@ export interface LocalDeployerOptions {
   stopGraceMs?: number;
 }
 
-/** bin/sluice.js of this package: the same depth from src/agents/local and dist/agents/local. */
-export const SLUICE_BIN = fileURLToPath(new URL("../../../bin/sluice.js", import.meta.url));
+/** bin/sluice.js of this package. */
+export const SLUICE_BIN = sluicePath("bin", "sluice.js");
 
 /** The node flags a child must share with this process to resolve "sluice" the same way (export conditions). */
 export function conditionFlags(execArgv: readonly string[]): string[] {

@@ -8,6 +8,7 @@ import { loadConfig } from "../../config/index.js";
 import { createLogger } from "../../core/logger.js";
 import { apiClient } from "../api.js";
 import { EXIT, printJson } from "../output.js";
+import { untilStopSignal } from "../stop-signal.js";
 
 /** Starts the agent with the flags as config overrides; resolves with the exit code once a signal stopped it. */
 export async function startAgent(kind: string, overrides: Record<string, unknown>, json: boolean): Promise<number> {
@@ -19,15 +20,7 @@ export async function startAgent(kind: string, overrides: Record<string, unknown
   const identity = await running.start();
   if (json) printJson({ agentId: identity.id, name: identity.name, kind: identity.kind, labels: identity.labels, server: config.api.url });
   else process.stdout.write(`Agent ${identity.name} (${identity.kind}, labels: ${identity.labels.join(", ") || "none"}) polls ${config.api.url}; stop it with Ctrl-C\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.removeListener("SIGINT", stop);
-      process.removeListener("SIGTERM", stop);
-      resolve();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
+  await untilStopSignal();
   await running.stop({ stopRuns: false });
   return EXIT.ok;
 }

@@ -4,27 +4,14 @@
  */
 import { loadConfig } from "../../config/index.js";
 import { SluiceError } from "../../core/errors.js";
-import { loadFlows, resolveModule } from "../../core/load.js";
-import { buildFlows, storageImage } from "../../environments/deployment.js";
-import { createBuildOutput } from "../../storage/build-output.js";
+import { storageImage } from "../../environments/deployment.js";
+import { buildWithProgress, loadChosenFlows } from "../build-step.js";
 import type { BuildCommandOptions } from "../commands/build.js";
-import { EXIT, isInteractive, printJson } from "../output.js";
+import { EXIT, printJson } from "../output.js";
 
 export async function buildCommand(file: string, options: BuildCommandOptions): Promise<number> {
   const config = loadConfig();
-  const resolved = resolveModule(file);
-  const module = resolved.kind === "file" ? resolved.path : resolved.specifier;
-  let flows = await loadFlows(file);
-  if (options.flow.length > 0) {
-    const unknown = options.flow.filter((name) => !flows.some((f) => f.name === name));
-    if (unknown.length > 0) {
-      throw new SluiceError("INVALID_INPUT", `--flow ${unknown.join(", ")}: no such flow in ${module} (its flows: ${flows.map((f) => f.name).join(", ")})`, {
-        field: "--flow",
-        value: unknown,
-      });
-    }
-    flows = flows.filter((f) => options.flow.includes(f.name));
-  }
+  const { module, flows } = await loadChosenFlows(file, options.flow);
   if (!flows.some((f) => f.storage !== undefined)) {
     throw new SluiceError(
       "INVALID_INPUT",
@@ -32,13 +19,7 @@ export async function buildCommand(file: string, options: BuildCommandOptions): 
       { field: "storage" },
     );
   }
-  const output = createBuildOutput({ stream: process.stderr, interactive: isInteractive(process.stderr) });
-  let groups;
-  try {
-    groups = await buildFlows(flows, { config, push: options.push, output });
-  } finally {
-    output.done();
-  }
+  const groups = await buildWithProgress(flows, { config, push: options.push });
   const built = groups.map(({ storage, flows: members }) => ({
     type: storage.type,
     image: storageImage(storage) ?? null,

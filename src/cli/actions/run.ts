@@ -15,7 +15,6 @@ import type { Executor } from "../../core/executor.js";
 import type { FlowRunOptions, FlowRunResult } from "../../core/flow-options.js";
 import { loadFlows, pickFlow, resolveModule } from "../../core/load.js";
 import { createLogger } from "../../core/logger.js";
-import { validateParameters } from "../../core/parameters.js";
 import { resolveExecutor } from "../../core/resolve-executor.js";
 // Installs the executor kinds (local, concurrent, workers, distributed) even when the flow module does not import "sluice".
 import "../../executors/registry.js";
@@ -120,7 +119,7 @@ export async function runCommand(file: string, options: RunCommandOptions): Prom
   const module = resolved.kind === "file" ? resolved.path : resolved.specifier;
   const flow = pickFlow(await loadFlows(file), options.flow, module);
   flow.validate();
-  const parameters = validateParameters(flow.name, flow.parameters, await collectParameters(options));
+  const parameters = flow.validateParameters(await collectParameters(options));
   const executor = await chooseExecutor(options.executor, flow.executor, config);
   let launcher: RunLauncher | undefined;
   for (const extension of RUN_EXTENSIONS) {

@@ -6,6 +6,7 @@
 import pino from "pino";
 import { loadConfig } from "../../config/index.js";
 import { EXIT, printJson } from "../output.js";
+import { untilStopSignal } from "../stop-signal.js";
 
 export interface ServerStartOptions {
   host?: string;
@@ -33,15 +34,7 @@ export async function startServerCommand(options: ServerStartOptions): Promise<n
   const database = redactUrl(databaseUrlOf(config));
   if (options.json) printJson({ url: running.url, database, auth: config.server.auth });
   else process.stdout.write(`Sluice server listening on ${running.url} (database ${database}${config.server.auth ? ", auth on" : ""}); stop it with Ctrl-C\n`);
-  await new Promise<void>((resolve) => {
-    const stop = (): void => {
-      process.removeListener("SIGINT", stop);
-      process.removeListener("SIGTERM", stop);
-      resolve();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
+  await untilStopSignal();
   await running.close();
   return EXIT.ok;
 }

@@ -1,14 +1,15 @@
 /**
  * `execute(flow)` of the worker-cluster environments: the scheduler Job of the run, created in the run's
- * namespace (the 2019 form: `default`). Plus the checks both classes make at construction.
+ * namespace (the 2019 form: `default`). Plus what both classes do with their options at construction.
  */
-import { configSchema } from "../../config/schema.js";
+import { defaultConfig } from "../../config/defaults.js";
 import type { EnvironmentFlow, ExecuteOptions, ExecuteResult } from "../../core/environment.js";
 import { SluiceError, showValue } from "../../core/errors.js";
 import { compileRedis, type RedisSpec } from "../../executors/distributed/redis-connection.js";
-import { flowEntry } from "../kubernetes/entry.js";
+import { DEFAULT_SLUICE_COMMAND, flowEntry } from "../kubernetes/entry.js";
 import { createRunJob, launchContext, withRunLog, type LaunchContext } from "../kubernetes/launch.js";
 import type { JobManifest } from "../kubernetes/manifest-types.js";
+import type { ClusterRuntime } from "./cluster-run.js";
 import { buildSchedulerJob } from "./scheduler-job.js";
 
 /** What `execute()` needs of the environment. */
@@ -42,7 +43,7 @@ export function noExecutor(owner: string, options: Record<string, unknown>): voi
 }
 
 /** Checks the broker option where the flow is registered (TLS files are read later, in the scheduler). */
-export function checkBroker(owner: string, broker: RedisSpec, allowInsecure: boolean): void {
+function checkBroker(owner: string, broker: RedisSpec, allowInsecure: boolean): void {
   let probe: RedisSpec = broker;
   if (typeof broker === "object" && broker.tls) {
     const { caFile: _ca, certFile: _cert, keyFile: _key, ...rest } = broker.tls;
@@ -56,9 +57,27 @@ export function checkBroker(owner: string, broker: RedisSpec, allowInsecure: boo
   }
 }
 
+/** The validated ClusterRuntimeOptions: defaults filled in, except the broker and the command. */
+export type ValidatedClusterRuntime = Omit<ClusterRuntime, "broker" | "sluiceCommand"> & { broker?: RedisSpec; sluiceCommand?: readonly string[] };
+
+/** Checks the broker of validated options, then compiles the options the scheduler's `run()` needs. */
+export function clusterRuntime(owner: string, o: ValidatedClusterRuntime): ClusterRuntime {
+  if (o.broker !== undefined) checkBroker(owner, o.broker, o.allowInsecureBroker);
+  return {
+    broker: o.broker,
+    allowInsecureBroker: o.allowInsecureBroker,
+    ephemeralBroker: o.ephemeralBroker,
+    scaleIntervalMs: o.scaleIntervalMs,
+    scaleDownDelayMs: o.scaleDownDelayMs,
+    workerStartTimeoutMs: o.workerStartTimeoutMs,
+    maxWorkerFailures: o.maxWorkerFailures,
+    sluiceCommand: o.sluiceCommand ?? DEFAULT_SLUICE_COMMAND,
+  };
+}
+
 /** The scheduler Job of the run and where it goes (no API call). */
 export function clusterJob(settings: ClusterLaunchSettings, flow: EnvironmentFlow, options: ExecuteOptions): { job: JobManifest; namespace: string; flowRunId: string; context: LaunchContext } {
-  const config = options.config ?? configSchema.parse({});
+  const config = options.config ?? defaultConfig();
   const distributed = { ...config, engine: { ...config.engine, executor: "distributed" } };
   const context = launchContext(settings.ownerName, flow, { ...options, config: distributed }, {
     image: settings.image,

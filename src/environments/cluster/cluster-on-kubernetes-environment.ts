@@ -20,58 +20,31 @@ import type { z } from "zod";
 import { Environment, type EnvironmentFlow, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult, type SerializedScalar } from "../../core/environment.js";
 import type { FlowRunResult } from "../../core/flow-options.js";
 import type { StorableFlow } from "../../core/storage.js";
-import type { RedisSpec } from "../../executors/distributed/redis-connection.js";
 import { parseOptions } from "../../storage/parse-options.js";
 import type { DockerEnvironment } from "../docker/docker-environment.js";
-import { DockerOnKubernetesEnvironment, DOCKER_ON_KUBERNETES_NAMESPACE, type DockerOnKubernetesBuildOptions } from "../kubernetes/docker-on-kubernetes-environment.js";
-import { DEFAULT_SLUICE_COMMAND } from "../kubernetes/entry.js";
-import type { EphemeralBrokerSettings } from "./broker.js";
-import { checkBroker, clusterExecute, noExecutor, type ClusterLaunchSettings } from "./cluster-launch.js";
-import { runOnCluster, type ClusterRunOptions, type ClusterRuntime } from "./cluster-run.js";
+import {
+  DockerOnKubernetesEnvironment,
+  DOCKER_ON_KUBERNETES_NAMESPACE,
+  imageBuildOptions,
+  type DockerImageBuildOptions,
+  type DockerOnKubernetesBuildOptions,
+} from "../kubernetes/docker-on-kubernetes-environment.js";
+import { clusterExecute, clusterRuntime, noExecutor, type ClusterLaunchSettings } from "./cluster-launch.js";
+import type { ClusterRunOptions, ClusterRuntime, ClusterRuntimeOptions } from "./cluster-run.js";
 import { clusterOnKubernetesEnvironmentSchema } from "./options.js";
 
 const OWNER = "ClusterOnKubernetesEnvironment";
 
-export interface ClusterOnKubernetesEnvironmentOptions extends Omit<EnvironmentOptions, "executor"> {
-  /** Image to build FROM (Node >= 20.11 with /bin/sh). @default config docker.baseImage ("node:20-slim") */
-  baseImage?: string;
-  /** Registry to push the image to, as host[:port][/path]. No registry: the image is not pushed. @default undefined */
-  registryUrl?: string;
-  /** npm packages the flow imports, as `npm install` specs (the seeds' python_dependencies). @default [] */
-  dependencies?: string[];
-  /** Name of the image. @default the slug of the flow's name */
-  imageName?: string;
-  /** Tag of the image. @default a slug of the UTC time of the build */
-  imageTag?: string;
-  /** Environment variables set in the image. @default {} */
-  env?: Record<string, string>;
-  /** Files to copy into the image: absolute path on this machine → absolute path in the image. @default {} */
-  files?: Record<string, string>;
+export interface ClusterOnKubernetesEnvironmentOptions extends Omit<EnvironmentOptions, "executor">, DockerImageBuildOptions, ClusterRuntimeOptions {
   /** Most worker pods at once (the cluster starts with one). @default 1 */
   maxWorkers?: number;
-  /** The broker: a Redis URL or { url, password, tls }. @default undefined (an ephemeral Redis per run) */
-  broker?: RedisSpec;
-  /** Accept a broker not on the scheduler's machine with neither password nor TLS. @default false */
-  allowInsecureBroker?: boolean;
-  /** The ephemeral broker: { image = "redis:7-alpine", port = 6379, address = "service" | "pod-ip", startTimeoutMs = 120000 }. @default {} */
-  ephemeralBroker?: Partial<EphemeralBrokerSettings>;
-  /** Time between two scaling decisions, in ms. @default 2000 */
-  scaleIntervalMs?: number;
-  /** How long fewer workers must be wanted before idle ones are removed, in ms. @default 10000 */
-  scaleDownDelayMs?: number;
-  /** How long tasks may wait with no live worker before the run fails, in ms. @default 300000 */
-  workerStartTimeoutMs?: number;
-  /** Worker pods that may end (crash, eviction, OOM) before the run fails. @default 3 */
-  maxWorkerFailures?: number;
-  /** How containers start Sluice's CLI. @default ["sluice"] */
-  sluiceCommand?: string[];
 }
 
 export class ClusterOnKubernetesEnvironment extends Environment {
   static readonly serializedType = "ClusterOnKubernetesEnvironment";
 
   readonly maxWorkers: number;
-  readonly options: z.output<typeof clusterOnKubernetesEnvironmentSchema>;
+  readonly options: z.output<ReturnType<typeof clusterOnKubernetesEnvironmentSchema>>;
   readonly #builder: DockerOnKubernetesEnvironment;
   readonly #runtime: ClusterRuntime;
 
@@ -79,32 +52,11 @@ export class ClusterOnKubernetesEnvironment extends Environment {
     const { labels, onStart, onExit, metadata, ...own } = options;
     noExecutor(OWNER, own);
     super({ labels, onStart, onExit, metadata });
-    const o = parseOptions(clusterOnKubernetesEnvironmentSchema, own, OWNER);
+    const o = parseOptions(clusterOnKubernetesEnvironmentSchema(), own, OWNER);
     this.options = o;
     this.maxWorkers = o.maxWorkers;
-    if (o.broker !== undefined) checkBroker(OWNER, o.broker, o.allowInsecureBroker);
-    const { baseImage, registryUrl, dependencies, imageName, imageTag, env, files } = o;
-    this.#builder = new DockerOnKubernetesEnvironment({
-      ...(baseImage !== undefined ? { baseImage } : {}),
-      ...(registryUrl !== undefined ? { registryUrl } : {}),
-      ...(imageName !== undefined ? { imageName } : {}),
-      ...(imageTag !== undefined ? { imageTag } : {}),
-      dependencies,
-      env,
-      files,
-      labels: [...this.labels],
-      metadata: this.metadata,
-    });
-    this.#runtime = {
-      broker: o.broker,
-      allowInsecureBroker: o.allowInsecureBroker,
-      ephemeralBroker: o.ephemeralBroker,
-      scaleIntervalMs: o.scaleIntervalMs,
-      scaleDownDelayMs: o.scaleDownDelayMs,
-      workerStartTimeoutMs: o.workerStartTimeoutMs,
-      maxWorkerFailures: o.maxWorkerFailures,
-      sluiceCommand: o.sluiceCommand ?? DEFAULT_SLUICE_COMMAND,
-    };
+    this.#runtime = clusterRuntime(OWNER, o);
+    this.#builder = new DockerOnKubernetesEnvironment({ ...imageBuildOptions(o), labels: [...this.labels], metadata: this.metadata });
   }
 
   /** The image built by the last `build()`, if any. */
@@ -144,6 +96,7 @@ export class ClusterOnKubernetesEnvironment extends Environment {
   /** Runs the flow on a temporary cluster of 1 to `maxWorkers` workers (in the scheduler Job). */
   override async run(flow: EnvironmentFlow, options: ClusterRunOptions = {}): Promise<FlowRunResult> {
     const { config: _config, ...runOptions } = options;
+    const { runOnCluster } = await import("./cluster-run.js");
     return runOnCluster(
       {
         ...this.#runtime,

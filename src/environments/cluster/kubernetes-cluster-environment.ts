@@ -13,26 +13,22 @@
  * `serialize()` carries minWorkers, maxWorkers and workStealing only: never the specs, their paths, the
  * broker (its URL may hold a password) or secrets.
  */
-import { z } from "zod";
 import { Environment, type EnvironmentFlow, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult, type SerializedScalar } from "../../core/environment.js";
 import type { FlowRunResult } from "../../core/flow-options.js";
-import type { RedisSpec } from "../../executors/distributed/redis-connection.js";
+import { lazy } from "../../core/zod.js";
 import { parseOptions } from "../../storage/parse-options.js";
-import { DEFAULT_SLUICE_COMMAND } from "../kubernetes/entry.js";
 import { loadJobSpec } from "../kubernetes/job-spec.js";
 import type { JobManifest } from "../kubernetes/manifest-types.js";
-import type { EphemeralBrokerSettings } from "./broker.js";
-import { checkBroker, clusterExecute, clusterJob, noExecutor, type ClusterLaunchSettings } from "./cluster-launch.js";
-import { runOnCluster, type ClusterRunOptions, type ClusterRunSettings, type ClusterRuntime } from "./cluster-run.js";
+import { clusterExecute, clusterJob, clusterRuntime, noExecutor, type ClusterLaunchSettings } from "./cluster-launch.js";
+import type { ClusterRunOptions, ClusterRunSettings, ClusterRuntime, ClusterRuntimeOptions } from "./cluster-run.js";
 import { kubernetesClusterEnvironmentSchema } from "./options.js";
 import { loadPodSpec, type PodManifest } from "./pod-spec.js";
-import { ensureRegistrySecret } from "./registry-secret-setup.js";
 import { DEFAULT_DOCKER_SECRET, registrySecretName } from "./registry-secret.js";
 
 const OWNER = "KubernetesClusterEnvironment";
 let warnedDeprecated = false;
 
-export interface KubernetesClusterEnvironmentOptions extends Omit<EnvironmentOptions, "executor"> {
+export interface KubernetesClusterEnvironmentOptions extends Omit<EnvironmentOptions, "executor">, ClusterRuntimeOptions {
   /** Fewest worker pods while the flow runs (0: none until tasks wait). @default 1 */
   minWorkers?: number;
   /** Most worker pods at once. @default 2 */
@@ -54,36 +50,20 @@ export interface KubernetesClusterEnvironmentOptions extends Omit<EnvironmentOpt
   imagePullSecret?: string;
   /** Add the Kubernetes errors the cluster recovers from (failed pod creations, API errors) to the run's logs. @default false */
   logK8sErrors?: boolean;
-  /**
-   * The broker: a Redis URL (rediss://:password@host:6380) or { url, password, tls }. Not given: an
-   * ephemeral Redis is started for each run (pod + Service, password per run) and removed after.
-   * @default undefined (ephemeral)
-   */
-  broker?: RedisSpec;
-  /** Accept a broker that is not on the scheduler's machine and has neither password nor TLS. @default false */
-  allowInsecureBroker?: boolean;
-  /** The ephemeral broker: { image = "redis:7-alpine", port = 6379, address = "service" | "pod-ip", startTimeoutMs = 120000 }. @default {} */
-  ephemeralBroker?: Partial<EphemeralBrokerSettings>;
-  /** Time between two scaling decisions, in ms. @default 2000 */
-  scaleIntervalMs?: number;
-  /** How long fewer workers must be wanted before idle ones are removed, in ms. @default 10000 */
-  scaleDownDelayMs?: number;
-  /** How long tasks may wait with no live worker before the run fails, in ms. @default 300000 */
-  workerStartTimeoutMs?: number;
-  /** Worker pods that may end (crash, eviction, OOM) before the run fails. @default 3 */
-  maxWorkerFailures?: number;
-  /** How containers start Sluice's CLI (scheduler: `execute flow ...`; workers: `worker ...` appended). @default ["sluice"] */
-  sluiceCommand?: string[];
   /** @deprecated use imagePullSecret. Create the pull Secret `<namespace>-docker` from the server secret `dockerSecret` in setup. @default false */
   privateRegistry?: boolean;
   /** @deprecated use imagePullSecret. The server secret holding registry credentials. @default "DOCKER_REGISTRY_CREDENTIALS" */
   dockerSecret?: string;
 }
 
-const fileOption = z.union([z.string().min(1), z.instanceof(URL)]).optional();
-const optionsSchema = kubernetesClusterEnvironmentSchema.extend({ schedulerSpecFile: fileOption, workerSpecFile: fileOption }).refine((o) => o.minWorkers <= o.maxWorkers, {
-  path: ["minWorkers"],
-  error: "minWorkers must not exceed maxWorkers",
+const optionsSchema = lazy((z) => {
+  const fileOption = z.union([z.string().min(1), z.instanceof(URL)]).optional();
+  return kubernetesClusterEnvironmentSchema()
+    .extend({ schedulerSpecFile: fileOption, workerSpecFile: fileOption })
+    .refine((o) => o.minWorkers <= o.maxWorkers, {
+      path: ["minWorkers"],
+      error: "minWorkers must not exceed maxWorkers",
+    });
 });
 
 export class KubernetesClusterEnvironment extends Environment {
@@ -109,7 +89,7 @@ export class KubernetesClusterEnvironment extends Environment {
     const { labels, onStart, onExit, metadata, ...own } = options;
     noExecutor(OWNER, own);
     super({ labels, onStart, onExit, metadata });
-    const o = parseOptions(optionsSchema, own, OWNER);
+    const o = parseOptions(optionsSchema(), own, OWNER);
     this.minWorkers = o.minWorkers;
     this.maxWorkers = o.maxWorkers;
     this.workStealing = o.workStealing;
@@ -122,7 +102,7 @@ export class KubernetesClusterEnvironment extends Environment {
       process.emitWarning(`${OWNER}: privateRegistry and dockerSecret are deprecated; create a pull Secret and give its name as imagePullSecret`, "DeprecationWarning");
     }
     this.imagePullSecrets = o.imagePullSecret ? o.imagePullSecret.split(",") : [];
-    if (o.broker !== undefined) checkBroker(OWNER, o.broker, o.allowInsecureBroker);
+    this.#runtime = clusterRuntime(OWNER, o);
     if (o.schedulerSpecFile !== undefined) {
       const loaded = loadJobSpec(o.schedulerSpecFile, { owner: OWNER, option: "schedulerSpecFile" });
       this.#schedulerSpec = loaded.spec;
@@ -133,16 +113,6 @@ export class KubernetesClusterEnvironment extends Environment {
       this.#workerSpec = loaded.spec;
       this.workerSpecPath = loaded.path;
     }
-    this.#runtime = {
-      broker: o.broker,
-      allowInsecureBroker: o.allowInsecureBroker,
-      ephemeralBroker: o.ephemeralBroker,
-      scaleIntervalMs: o.scaleIntervalMs,
-      scaleDownDelayMs: o.scaleDownDelayMs,
-      workerStartTimeoutMs: o.workerStartTimeoutMs,
-      maxWorkerFailures: o.maxWorkerFailures,
-      sluiceCommand: o.sluiceCommand ?? DEFAULT_SLUICE_COMMAND,
-    };
   }
 
   /** The custom specs: DockerStorage copies them into the flow's image at these same paths, where the module reads them again. */
@@ -173,6 +143,7 @@ export class KubernetesClusterEnvironment extends Environment {
   /** With `privateRegistry`, creates the pull Secret `<namespace>-docker` from the server secret when it is missing. */
   override async setup(_flow: EnvironmentFlow, options: ExecuteOptions = {}): Promise<void> {
     if (!this.privateRegistry) return;
+    const { ensureRegistrySecret } = await import("./registry-secret-setup.js");
     await ensureRegistrySecret(OWNER, this.dockerSecret, options);
   }
 
@@ -202,6 +173,8 @@ export class KubernetesClusterEnvironment extends Environment {
       schedulerLogs: this.schedulerLogs,
       logK8sErrors: this.logK8sErrors,
     };
+    // The scheduler (cluster API, scaler, broker launch) loads when a run starts, not when Sluice is imported.
+    const { runOnCluster } = await import("./cluster-run.js");
     return runOnCluster(settings, flow, options, (executor, flowRunId) => super.run(flow, { ...runOptions, flowRunId, executor }));
   }
 }

@@ -3,7 +3,7 @@
  * secret and creates the pull Secret `<namespace>-docker` in the run's namespace, unless it exists. The
  * credentials are never logged; what happened is logged on the run.
  */
-import { configSchema } from "../../config/schema.js";
+import { defaultConfig } from "../../config/defaults.js";
 import type { ExecuteOptions } from "../../core/environment.js";
 import { SluiceError } from "../../core/errors.js";
 import { KubernetesApiError } from "../kubernetes/api-error.js";
@@ -14,7 +14,7 @@ import { registryCredentials, registrySecret, registrySecretName } from "./regis
 /** Creates the pull Secret from the server secret `dockerSecret` when it is missing; resolves to whether it was created. */
 export async function ensureRegistrySecret(owner: string, dockerSecret: string, options: ExecuteOptions): Promise<boolean> {
   return withRunLog(owner, options, async () => {
-    const config = options.config ?? configSchema.parse({});
+    const config = options.config ?? defaultConfig();
     const namespace = config.context.namespace;
     const name = registrySecretName(namespace);
     const flowRunId = options.flowRunId ?? config.context.flowRunId ?? "(setup)";

@@ -12,7 +12,7 @@
  * ```
  */
 import { randomUUID } from "node:crypto";
-import { configSchema } from "../../config/schema.js";
+import { defaultConfig } from "../../config/defaults.js";
 import { Environment, type EnvironmentFlow, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult } from "../../core/environment.js";
 import { SluiceError, serializeError } from "../../core/errors.js";
 import type { RunEvent } from "../../core/events.js";
@@ -21,7 +21,7 @@ import { makeState, type State } from "../../core/states.js";
 import { parseOptions } from "../../storage/parse-options.js";
 import { storageImage } from "../deployment.js";
 import { envList, runContractEnv } from "../run-contract.js";
-import { levelOfOutput, runContainer, type ContainerExit } from "./container-run.js";
+import type { ContainerExit } from "./container-run.js";
 import { dockerEnvironmentSchema } from "./options.js";
 import { RemoteRunTracker, remoteResult } from "./remote-result.js";
 
@@ -49,7 +49,7 @@ export class DockerEnvironment extends Environment {
   constructor(options: DockerEnvironmentOptions = {}) {
     const { labels, onStart, onExit, metadata, executor, ...own } = options;
     super({ labels, onStart, onExit, metadata, executor } as EnvironmentOptions);
-    const o = parseOptions(dockerEnvironmentSchema, own, "DockerEnvironment");
+    const o = parseOptions(dockerEnvironmentSchema(), own, "DockerEnvironment");
     this.image = o.image;
     this.env = o.env;
     this.networkMode = o.networkMode;
@@ -92,7 +92,7 @@ export class DockerEnvironment extends Environment {
    * agent, `sluice run --image`) calls this directly.
    */
   async launch(flow: EnvironmentFlow, target: { image: string; module: string }, options: ExecuteOptions = {}): Promise<ExecuteResult> {
-    const config = options.config ?? configSchema.parse({});
+    const config = options.config ?? defaultConfig();
     const { image, module } = target;
     const flowRunId = options.flowRunId ?? randomUUID();
     const parameters = (options.parameters ?? {}) as Record<string, unknown>;
@@ -117,6 +117,8 @@ export class DockerEnvironment extends Environment {
       tracker.apply(event);
       notify(event);
     };
+    // The engine client and the container streaming load when a run starts, not when Sluice is imported.
+    const { levelOfOutput, runContainer } = await import("./container-run.js");
     const exit = await runContainer({
       engineHost: config.docker.host,
       image,

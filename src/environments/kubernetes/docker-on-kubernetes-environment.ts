@@ -16,7 +16,8 @@
  * ```
  */
 import type { z } from "zod";
-import { configSchema, type SluiceConfig } from "../../config/schema.js";
+import { defaultConfig } from "../../config/defaults.js";
+import type { SluiceConfig } from "../../config/schema.js";
 import { Environment, type EnvironmentFlow, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult } from "../../core/environment.js";
 import type { BuildOutput, StorableFlow } from "../../core/storage.js";
 import { parseOptions } from "../../storage/parse-options.js";
@@ -29,8 +30,9 @@ import { dockerOnKubernetesEnvironmentSchema } from "./options.js";
 /** The namespace DockerOnKubernetesEnvironment's Jobs are created in. */
 export const DOCKER_ON_KUBERNETES_NAMESPACE = "default";
 
-export interface DockerOnKubernetesEnvironmentOptions extends EnvironmentOptions {
-  /** Image to build FROM (Node >= 20.11 with /bin/sh). @default config docker.baseImage ("node:20-slim") */
+/** The options of the flow's image, shared with ClusterOnKubernetesEnvironment (which builds as this class does). */
+export interface DockerImageBuildOptions {
+  /** Image to build FROM (Node >= 20.19 with /bin/sh). @default config docker.baseImage ("node:20-slim") */
   baseImage?: string;
   /** Registry to push the image to, as host[:port][/path]. No registry: the image is not pushed. @default undefined */
   registryUrl?: string;
@@ -44,6 +46,9 @@ export interface DockerOnKubernetesEnvironmentOptions extends EnvironmentOptions
   env?: Record<string, string>;
   /** Files to copy into the image: absolute path on this machine → absolute path in the image. @default {} */
   files?: Record<string, string>;
+}
+
+export interface DockerOnKubernetesEnvironmentOptions extends EnvironmentOptions, DockerImageBuildOptions {
   /** How the Job's container starts Sluice's CLI. @default ["sluice"] */
   sluiceCommand?: string[];
 }
@@ -58,17 +63,30 @@ export interface DockerOnKubernetesBuildOptions {
 
 type BuildFlow = EnvironmentFlow & StorableFlow;
 
+/** The image options among validated ones, leaving out those not given (DockerStorage then uses its defaults). */
+export function imageBuildOptions(o: Omit<z.output<ReturnType<typeof dockerOnKubernetesEnvironmentSchema>>, "sluiceCommand">): DockerImageBuildOptions {
+  return {
+    ...(o.baseImage !== undefined ? { baseImage: o.baseImage } : {}),
+    ...(o.registryUrl !== undefined ? { registryUrl: o.registryUrl } : {}),
+    ...(o.imageName !== undefined ? { imageName: o.imageName } : {}),
+    ...(o.imageTag !== undefined ? { imageTag: o.imageTag } : {}),
+    dependencies: o.dependencies,
+    env: o.env,
+    files: o.files,
+  };
+}
+
 export class DockerOnKubernetesEnvironment extends Environment {
   static readonly serializedType = "DockerOnKubernetesEnvironment";
 
-  readonly options: z.output<typeof dockerOnKubernetesEnvironmentSchema>;
+  readonly options: z.output<ReturnType<typeof dockerOnKubernetesEnvironmentSchema>>;
   /** The image and the flow's module in it, after `build()`. */
   #built: { image: string; module: string; flowName: string } | undefined;
 
   constructor(options: DockerOnKubernetesEnvironmentOptions = {}) {
     const { labels, onStart, onExit, metadata, executor, ...own } = options;
     super({ labels, onStart, onExit, metadata, executor });
-    this.options = parseOptions(dockerOnKubernetesEnvironmentSchema, own, "DockerOnKubernetesEnvironment");
+    this.options = parseOptions(dockerOnKubernetesEnvironmentSchema(), own, "DockerOnKubernetesEnvironment");
   }
 
   /** The image built by the last `build()`, if any. */
@@ -87,18 +105,9 @@ export class DockerOnKubernetesEnvironment extends Environment {
    */
   async build(flow: BuildFlow, push = true, options: DockerOnKubernetesBuildOptions = {}): Promise<DockerEnvironment> {
     const [{ DockerStorage }, { DockerEnvironment }] = await Promise.all([import("../../storage/docker/docker-storage.js"), import("../docker/docker-environment.js")]);
-    const o = this.options;
-    const storage = new DockerStorage({
-      ...(o.baseImage !== undefined ? { baseImage: o.baseImage } : {}),
-      ...(o.registryUrl !== undefined ? { registryUrl: o.registryUrl } : {}),
-      ...(o.imageName !== undefined ? { imageName: o.imageName } : {}),
-      ...(o.imageTag !== undefined ? { imageTag: o.imageTag } : {}),
-      dependencies: o.dependencies,
-      env: o.env,
-      files: o.files,
-    });
+    const storage = new DockerStorage(imageBuildOptions(this.options));
     storage.addFlow(flow);
-    await storage.build({ push, config: options.config ?? configSchema.parse({}), ...(options.output ? { output: options.output } : {}) });
+    await storage.build({ push, config: options.config ?? defaultConfig(), ...(options.output ? { output: options.output } : {}) });
     const image = storage.image!;
     this.#built = { image, module: storage.locate(flow.name).module, flowName: flow.name };
     return new DockerEnvironment({ image, labels: [...this.labels], metadata: { ...this.metadata, image }, ...(this.executor ? { executor: this.executor } : {}) });

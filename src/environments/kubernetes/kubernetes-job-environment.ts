@@ -14,8 +14,8 @@
  * // the image holds job_spec.yaml at the path it was read from here (imageFiles), so the module loads there too
  * ```
  */
-import { z } from "zod";
 import { Environment, type EnvironmentFlow, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult, type SerializedScalar } from "../../core/environment.js";
+import { lazy } from "../../core/zod.js";
 import { parseOptions } from "../../storage/parse-options.js";
 import { DEFAULT_SLUICE_COMMAND, flowEntry } from "./entry.js";
 import { buildFlowRunJob } from "./flow-run-job.js";
@@ -42,9 +42,11 @@ export interface KubernetesJobEnvironmentOptions extends EnvironmentOptions {
 }
 
 /** The JSON options, with a file: URL accepted as jobSpecFile. */
-const optionsSchema = kubernetesJobEnvironmentSchema.extend({
-  jobSpecFile: z.union([z.string().min(1), z.instanceof(URL)], { error: 'give the path of a Job spec YAML file, e.g. "job_spec.yaml"' }),
-});
+const optionsSchema = lazy((z) =>
+  kubernetesJobEnvironmentSchema().extend({
+    jobSpecFile: z.union([z.string().min(1), z.instanceof(URL)], { error: 'give the path of a Job spec YAML file, e.g. "job_spec.yaml"' }),
+  }),
+);
 
 export class KubernetesJobEnvironment extends Environment {
   static readonly serializedType = "KubernetesJobEnvironment";
@@ -60,7 +62,7 @@ export class KubernetesJobEnvironment extends Environment {
   constructor(options: KubernetesJobEnvironmentOptions) {
     const { labels, onStart, onExit, metadata, executor, ...own } = options ?? ({} as KubernetesJobEnvironmentOptions);
     super({ labels, onStart, onExit, metadata, executor });
-    const o = parseOptions(optionsSchema, own, "KubernetesJobEnvironment");
+    const o = parseOptions(optionsSchema(), own, "KubernetesJobEnvironment");
     this.uniqueJobName = o.uniqueJobName;
     this.sluiceCommand = o.sluiceCommand ?? DEFAULT_SLUICE_COMMAND;
     const loaded = loadJobSpec(o.jobSpecFile, { uniqueJobName: this.uniqueJobName });

@@ -5,14 +5,14 @@
  * reason, then thrown, so the caller fails the run with it).
  */
 import { randomUUID } from "node:crypto";
-import { configSchema, type SluiceConfig } from "../../config/schema.js";
+import { defaultConfig } from "../../config/defaults.js";
+import type { SluiceConfig } from "../../config/schema.js";
 import type { EnvironmentFlow, ExecuteOptions, ExecuteResult } from "../../core/environment.js";
 import { SluiceError, serializeError } from "../../core/errors.js";
 import type { LogLevel } from "../../core/events.js";
 import { createLogger } from "../../core/logger.js";
 import { isStorage } from "../../core/storage.js";
 import { runContractEnv } from "../run-contract.js";
-import { KubernetesApi } from "./kubernetes-api.js";
 import type { EnvVar, JobManifest } from "./manifest-types.js";
 import { checkFlowRunId } from "./names.js";
 import { checkSecretKeyRef, toEnvVars, type SecretKeyRef } from "./run-env.js";
@@ -73,7 +73,7 @@ export interface LaunchPreferences {
  * Kubernetes.
  */
 export function launchContext(owner: string, flow: EnvironmentFlow, options: ExecuteOptions, preferences: LaunchPreferences = {}): LaunchContext {
-  const config = options.config ?? configSchema.parse({});
+  const config = options.config ?? defaultConfig();
   const flowRunId = checkFlowRunId(options.flowRunId ?? config.context.flowRunId ?? randomUUID());
   const preferred = typeof preferences.image === "string" && preferences.image !== "" ? preferences.image : undefined;
   const image = preferred ?? storageImage(flow) ?? config.context.image;
@@ -124,6 +124,8 @@ export async function withRunLog<T>(owner: string, options: ExecuteOptions, laun
 
 /** Creates the run's Job and logs the outcome on the run. */
 export async function createRunJob(owner: string, context: LaunchContext, job: JobManifest, options: ExecuteOptions): Promise<ExecuteResult> {
+  // The API client loads when a Job is created, not when Sluice is imported.
+  const { KubernetesApi } = await import("./kubernetes-api.js");
   const api = await KubernetesApi.connect(context.config.kubernetes);
   const { job: created, created: isNew } = await api.createJob(context.namespace, job, context.flowRunId);
   const jobName = created.metadata?.name ?? job.metadata.name ?? "(generated)";

@@ -7,17 +7,17 @@
  * task's signal in its thread, and terminates the thread after a grace period if the task ignores it.
  * A run's pool is kept for the next run for `keepAliveMs` (see pool-cache.ts).
  */
-import { fileURLToPath } from "node:url";
 import { SluiceError } from "../../core/errors.js";
 import type { Executor, ExecutorSession, ExecutorStartOptions, JsonObject } from "../../core/executor.js";
 import { withoutTsxFlags } from "../../core/load.js";
+import { FROM_SOURCE, sluicePath } from "../../core/package-root.js";
 import { compileWorkersOptions, type CompiledWorkersOptions, type WorkersExecutorOptions } from "./options.js";
 import { acquirePool, type PoolShape } from "./pool-cache.js";
 import { WorkersSession } from "./workers-session.js";
 
-/** The worker thread's module: worker.js when built; from source, bootstrap.mjs (registers tsx, then loads worker.ts). */
+/** The worker thread's module: dist's worker.js entry when built; from source, bootstrap.mjs (registers tsx, then loads worker.ts). */
 function workerFile(): string {
-  return fileURLToPath(new URL(import.meta.url.endsWith(".ts") ? "./bootstrap.mjs" : "./worker.js", import.meta.url));
+  return FROM_SOURCE ? sluicePath("src", "executors", "workers", "bootstrap.mjs") : sluicePath("dist", "executors", "workers", "worker.js");
 }
 
 export class WorkersExecutor implements Executor {

@@ -20,24 +20,19 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { configSchema } from "../../config/schema.js";
+import { defaultConfig } from "../../config/defaults.js";
 import { SluiceError, showValue } from "../../core/errors.js";
 import type { FlowLocator } from "../../core/executor.js";
 import type { AnyFlow } from "../../core/flow.js";
 import { loadFlow, resolveModule } from "../../core/load.js";
 import type { SerializedStorage, StorableFlow, Storage, StorageBuildOptions } from "../../core/storage.js";
 import { SLUICE_VERSION } from "../../core/version.js";
-import { ensureBaseImage } from "./base-image.js";
 import { bundleFileName } from "./bundle.js";
 import { IMAGE_FLOWS_DIR } from "./dockerfile.js";
-import { BuildError, DockerEngine } from "./engine.js";
 import { imageCopies } from "./environment-files.js";
-import { writeFlowContext } from "./flow-context.js";
-import { healthCheckFailures, type FlowManifest } from "./healthcheck.js";
+import type { FlowManifest } from "./healthcheck.js";
 import { defaultImageName, fullImageName, timestampTag } from "./naming.js";
 import { checkDockerStorageSources, compileDockerStorageOptions, type CompiledDockerStorageOptions, type DockerStorageOptions } from "./options.js";
-import { ensureRuntimeImage, LABEL_KIND, LABEL_VERSION } from "./runtime-image.js";
-import { tarFs } from "./tar.js";
 
 /** Image label listing the flows an image holds (JSON array of names). */
 export const LABEL_FLOWS = "io.sluice.flows";
@@ -227,8 +222,9 @@ export class DockerStorage implements Storage {
         });
       }
     }
-    const config = options.config ?? configSchema.parse({});
+    const config = options.config ?? defaultConfig();
     const output = options.output;
+    const { DockerEngine, ensureBaseImage, ensureRuntimeImage, writeFlowContext, tarFs, LABEL_KIND, LABEL_VERSION } = await import("./image-build.js");
     const engine = await DockerEngine.connect(config.docker.host);
     const base = await ensureBaseImage(
       engine,
@@ -272,7 +268,7 @@ export class DockerStorage implements Storage {
       try {
         await engine.build(pack(dir) as unknown as Readable, { rm: true, forcerm: true, ...this.options.buildOptions, t: reference, labels }, output);
       } catch (error) {
-        throw this.#buildError(reference, error);
+        throw await this.#buildError(reference, error);
       }
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -287,7 +283,8 @@ export class DockerStorage implements Storage {
     return this;
   }
 
-  #buildError(reference: string, error: unknown): SluiceError {
+  async #buildError(reference: string, error: unknown): Promise<SluiceError> {
+    const { BuildError, healthCheckFailures } = await import("./image-build.js");
     if (!(error instanceof BuildError)) return error instanceof SluiceError ? error : new SluiceError("BUILD_FAILED", `building image ${reference} failed: ${String(error)}`, { cause: error });
     const failures = healthCheckFailures(error.log);
     if (failures.length > 0) {

@@ -7,8 +7,8 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { isAbsolute, posix, resolve } from "node:path";
-import { z } from "zod";
 import { SluiceError, showValue } from "../../core/errors.js";
+import { lazy } from "../../core/zod.js";
 import { parseOptions } from "../parse-options.js";
 import { checkImageName, checkImageTag, checkRegistryUrl } from "./naming.js";
 
@@ -19,7 +19,7 @@ export interface DockerStorageOptions {
   imageName?: string;
   /** Tag of the image. @default a slug of the UTC time of the build, e.g. "2026-11-22t10-15-30-123z" */
   imageTag?: string;
-  /** Image to build FROM; needs Node >= 20.11 and /bin/sh. Not with `dockerfile`. @default config docker.baseImage ("node:20-slim") */
+  /** Image to build FROM; needs Node >= 20.19 and /bin/sh. Not with `dockerfile`. @default config docker.baseImage ("node:20-slim") */
   baseImage?: string;
   /** Path of a Dockerfile whose instructions come first (its FROM is the base); Sluice's steps follow. Not with `baseImage`. @default undefined */
   dockerfile?: string;
@@ -52,25 +52,27 @@ export interface CompiledDockerStorageOptions {
   buildOptions: Record<string, unknown>;
 }
 
-const schema = z.strictObject({
-  registryUrl: z.string().optional(),
-  imageName: z.string().optional(),
-  imageTag: z.string().optional(),
-  baseImage: z.string().min(1, "give an image reference such as \"node:20-slim\"").optional(),
-  dockerfile: z.string().min(1, "give the path of a Dockerfile").optional(),
-  dependencies: z.array(z.string().min(1, "give an npm install spec such as \"lodash@4\"")).default([]),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "variable names are letters, digits and _"), z.string("values are strings").regex(/^[^\r\n]*$/, "a Dockerfile ENV cannot hold line breaks; put multi-line values in a file (files option)")).default({}),
-  files: z.record(z.string(), z.string("give the destination path in the image as a string")).default({}),
-  localImage: z.boolean().default(false),
-  ignoreHealthchecks: z.boolean().default(false),
-  buildOptions: z.record(z.string(), z.unknown()).default({}),
-});
+const schema = lazy((z) =>
+  z.strictObject({
+    registryUrl: z.string().optional(),
+    imageName: z.string().optional(),
+    imageTag: z.string().optional(),
+    baseImage: z.string().min(1, "give an image reference such as \"node:20-slim\"").optional(),
+    dockerfile: z.string().min(1, "give the path of a Dockerfile").optional(),
+    dependencies: z.array(z.string().min(1, "give an npm install spec such as \"lodash@4\"")).default([]),
+    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "variable names are letters, digits and _"), z.string("values are strings").regex(/^[^\r\n]*$/, "a Dockerfile ENV cannot hold line breaks; put multi-line values in a file (files option)")).default({}),
+    files: z.record(z.string(), z.string("give the destination path in the image as a string")).default({}),
+    localImage: z.boolean().default(false),
+    ignoreHealthchecks: z.boolean().default(false),
+    buildOptions: z.record(z.string(), z.unknown()).default({}),
+  }),
+);
 
 /** Build options Sluice sets itself; the user cannot override them. */
 const RESERVED_BUILD_OPTIONS = ["t", "dockerfile", "remote"];
 
 export function compileDockerStorageOptions(raw: DockerStorageOptions = {}, cwd: string = process.cwd()): CompiledDockerStorageOptions {
-  const o = parseOptions(schema, raw, "DockerStorage");
+  const o = parseOptions(schema(), raw, "DockerStorage");
   if (o.baseImage !== undefined && o.dockerfile !== undefined) {
     throw new SluiceError(
       "INVALID_OPTION",

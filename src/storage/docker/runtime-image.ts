@@ -40,7 +40,7 @@ const LINK_SCRIPT = [
 ].join(" ");
 
 /** Bump when the layout of the runtime images changes, so old cached images are not reused. */
-const LAYOUT = "layout-2";
+const LAYOUT = "layout-3";
 
 const key = (...parts: string[]): string => createHash("sha256").update(parts.join("\u0000")).digest("hex").slice(0, 16);
 

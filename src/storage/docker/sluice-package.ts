@@ -10,8 +10,8 @@ import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { open, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, relative, sep } from "node:path";
-import { fileURLToPath } from "node:url";
 import { SluiceError } from "../../core/errors.js";
+import { sluiceRoot } from "../../core/package-root.js";
 import type { BuildOutput } from "../../core/storage.js";
 
 interface PackageJson {
@@ -24,17 +24,7 @@ interface PackageJson {
 
 const readJson = (path: string): PackageJson => JSON.parse(readFileSync(path, "utf8")) as PackageJson;
 
-/** The directory of Sluice's package.json (found upward from this file, in src/ or dist/). */
-export function sluiceRoot(from: string = fileURLToPath(import.meta.url)): string {
-  let dir = dirname(from);
-  for (;;) {
-    const candidate = join(dir, "package.json");
-    if (existsSync(candidate) && readJson(candidate).name === "sluice") return dir;
-    const parent = dirname(dir);
-    if (parent === dir) throw new SluiceError("INTERNAL", `cannot find Sluice's package.json above ${from}`);
-    dir = parent;
-  }
-}
+export { sluiceRoot };
 
 /** Sluice's version from its package.json. */
 export const sluiceVersion = (root: string = sluiceRoot()): string => readJson(join(root, "package.json")).version ?? "0.0.0";
@@ -73,10 +63,10 @@ async function withLock<T>(name: string, fn: () => Promise<T>, timeoutMs = 10 * 
   }
 }
 
-function runTsc(root: string): Promise<{ code: number; output: string }> {
+/** Runs the package's build (scripts/build.mjs: tsc for declarations, esbuild for the bundled code). */
+function runBuild(root: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
-    const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-    const child = spawn(process.execPath, [tsc, "-p", "tsconfig.build.json"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [join(root, "scripts", "build.mjs")], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
@@ -86,15 +76,15 @@ function runTsc(root: string): Promise<{ code: number; output: string }> {
 }
 
 /**
- * Makes sure `dist/` holds compiled Sluice. In a source checkout (src/ and tsconfig.build.json present)
- * a missing or stale dist (older than a file of src/) is rebuilt with tsc; type errors elsewhere in the
- * tree are reported but do not stop the build when tsc still emitted the files.
+ * Makes sure `dist/` holds built Sluice. In a source checkout (src/ and scripts/build.mjs present) a
+ * missing or stale dist (older than a file of src/) is rebuilt with scripts/build.mjs; type errors are
+ * reported but do not stop the build when the bundle was still written.
  */
 export async function ensureDist(root: string = sluiceRoot(), output?: BuildOutput): Promise<void> {
   const dist = join(root, "dist");
   const entry = join(dist, "index.js");
-  const isCheckout = existsSync(join(root, "src", "index.ts")) && existsSync(join(root, "tsconfig.build.json"));
-  // tsc rewrites every output file, so the entry's mtime is when dist/ was last compiled.
+  const isCheckout = existsSync(join(root, "src", "index.ts")) && existsSync(join(root, "scripts", "build.mjs"));
+  // The build rewrites every output file, so the entry's mtime is when dist/ was last built.
   const fresh = (): boolean => {
     if (!existsSync(entry) || !existsSync(join(dist, "cli", "main.js"))) return false;
     if (!isCheckout) return true;
@@ -106,12 +96,12 @@ export async function ensureDist(root: string = sluiceRoot(), output?: BuildOutp
   }
   await withLock(`dist-${createHash("sha256").update(root).digest("hex").slice(0, 12)}`, async () => {
     if (fresh()) return;
-    output?.line(`Compiling Sluice (dist/ is missing or older than src/): tsc -p tsconfig.build.json`);
-    const { code, output: text } = await runTsc(root);
+    output?.line(`Building Sluice (dist/ is missing or older than src/): node scripts/build.mjs`);
+    const { code, output: text } = await runBuild(root);
     if (!existsSync(entry) || !existsSync(join(dist, "cli", "main.js"))) {
-      throw new SluiceError("BUILD_FAILED", `compiling Sluice failed (tsc exit ${code}):\n${text.split("\n").slice(0, 30).join("\n")}`);
+      throw new SluiceError("BUILD_FAILED", `building Sluice failed (exit ${code}):\n${text.split("\n").slice(0, 30).join("\n")}`);
     }
-    if (code !== 0) output?.line(`tsc reported errors (files were emitted; continuing):\n${text.split("\n").slice(0, 10).join("\n")}`);
+    if (code !== 0) output?.line(`the build reported errors (the bundle was written; continuing):\n${text.split("\n").slice(0, 10).join("\n")}`);
   });
 }
 

@@ -10,13 +10,13 @@
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
-import { z } from "zod";
 import { SluiceError, showValue } from "../../core/errors.js";
 import type { FlowLocator } from "../../core/executor.js";
 import type { AnyFlow } from "../../core/flow.js";
 import { loadFlow, resolveModule } from "../../core/load.js";
 import type { SerializedStorage, StorableFlow, Storage } from "../../core/storage.js";
 import { SLUICE_VERSION } from "../../core/version.js";
+import { lazy } from "../../core/zod.js";
 import { parseOptions } from "../parse-options.js";
 
 export interface LocalStorageOptions {
@@ -24,7 +24,19 @@ export interface LocalStorageOptions {
   validateHostname?: boolean;
 }
 
-const schema = z.strictObject({ validateHostname: z.boolean().default(true) });
+const schema = lazy((z) => z.strictObject({ validateHostname: z.boolean().default(true) }));
+
+/**
+ * validateHostname from the options. Plainly valid options (the usual `new LocalStorage()`) are read
+ * directly, so a flow that stores itself locally loads no zod; anything else goes through the schema,
+ * whose errors name the field.
+ */
+function validateHostnameOf(options: LocalStorageOptions): boolean {
+  const plain = typeof options === "object" && options !== null && [Object.prototype, null].includes(Object.getPrototypeOf(options) as object | null);
+  const value = (options as { validateHostname?: unknown } | null)?.validateHostname;
+  if (plain && Object.keys(options).every((key) => key === "validateHostname") && (value === undefined || typeof value === "boolean")) return value ?? true;
+  return parseOptions(schema(), options, "LocalStorage").validateHostname;
+}
 
 interface Stored {
   flow: StorableFlow | undefined;
@@ -40,7 +52,7 @@ export class LocalStorage implements Storage {
   readonly #flows = new Map<string, Stored>();
 
   constructor(options: LocalStorageOptions = {}) {
-    this.validateHostname = parseOptions(schema, options, "LocalStorage").validateHostname;
+    this.validateHostname = validateHostnameOf(options);
     this.host = hostname();
   }
 

@@ -8,13 +8,13 @@
  */
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { z } from "zod";
 import { SluiceError } from "../../core/errors.js";
 import type { FlowLocator } from "../../core/executor.js";
 import type { AnyFlow } from "../../core/flow.js";
 import { loadFlow } from "../../core/load.js";
 import type { SerializedStorage, StorableFlow, Storage } from "../../core/storage.js";
 import { SLUICE_VERSION } from "../../core/version.js";
+import { lazy } from "../../core/zod.js";
 import { parseOptions } from "../parse-options.js";
 
 export interface ModuleStorageOptions {
@@ -22,12 +22,14 @@ export interface ModuleStorageOptions {
   module: string;
 }
 
-const schema = z.strictObject({
-  module: z
-    .string("give the import specifier of an installed package, e.g. \"@team/etl\"")
-    .min(1, "give the import specifier of an installed package, e.g. \"@team/etl\"")
-    .refine((m) => !m.startsWith(".") && !m.startsWith("/") && !m.startsWith("file:"), "a path is not a package specifier; for a module file use LocalStorage"),
-});
+const schema = lazy((z) =>
+  z.strictObject({
+    module: z
+      .string("give the import specifier of an installed package, e.g. \"@team/etl\"")
+      .min(1, "give the import specifier of an installed package, e.g. \"@team/etl\"")
+      .refine((m) => !m.startsWith(".") && !m.startsWith("/") && !m.startsWith("file:"), "a path is not a package specifier; for a module file use LocalStorage"),
+  }),
+);
 
 export class ModuleStorage implements Storage {
   static readonly serializedType = "ModuleStorage";
@@ -37,7 +39,7 @@ export class ModuleStorage implements Storage {
   readonly #flows = new Map<string, StorableFlow | undefined>();
 
   constructor(options: ModuleStorageOptions) {
-    this.module = parseOptions(schema, options, "ModuleStorage").module;
+    this.module = parseOptions(schema(), options, "ModuleStorage").module;
   }
 
   static fromSerialized(serialized: SerializedStorage): ModuleStorage {

@@ -292,6 +292,8 @@ export class PodWorker {
   /**
    * Stops the pod's containers: SIGTERM, then SIGKILL after the grace period (capped by the stand-in's
    * maxGracePeriodMs). With `failure`, the pod ends Failed with that reason (eviction, deadline).
+   * A pod already stopping gets no second SIGTERM (e.g. an evicted pod then deleted): as with the
+   * kubelet, a later stop can only shorten the grace period (SIGKILL sooner, at once with 0).
    */
   async stop(opts: { graceMs?: number; failure?: { reason: string; message: string } } = {}): Promise<void> {
     if (opts.failure && !this.failure) this.failure = opts.failure;
@@ -307,7 +309,7 @@ export class PodWorker {
     }
     await Promise.all(running.map(async (c) => {
       const handle = c.handle!;
-      await handle.signal(graceMs > 0 ? "SIGTERM" : "SIGKILL");
+      if (first || graceMs === 0) await handle.signal(graceMs > 0 ? "SIGTERM" : "SIGKILL");
       const timer = setTimeout(() => { void handle.signal("SIGKILL"); }, graceMs);
       await handle.exited;
       clearTimeout(timer);
