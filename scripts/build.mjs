@@ -1,51 +1,105 @@
 #!/usr/bin/env node
-// Builds dist/: type declarations with tsc (tsconfig.build.json, declarations only), and the code as an
-// esbuild bundle. The bundle is what makes a cold `sluice run` fast: Node's ES module loader pays per
-// file, and Sluice is ~300 files. Entry points keep their paths (dist/index.js, dist/cli/main.js, the
-// worker thread's dist/executors/workers/worker.js); the code they share goes to dist/chunks/, and every
-// dynamic import() stays a separate chunk, loaded only when used. Packages stay external (one copy of
-// zod, pino... shared with the user's code). Class and function names are kept: serialized
-// environments and storage carry their class names.
+// Builds dist/: type declarations with tsc (tsconfig.build.json, declarations only), and the code as a
+// bundle. Why a bundle: Node's ES module loader pays per file (resolve, read, compile, link: about 0.7 ms
+// each here), Sluice is ~300 files, and a cold `sluice run` loaded ~150 of them.
+//
+// Two steps: esbuild strips the types file by file (keeping class and function names: serialized
+// environments and storage carry their class names), then rollup bundles with chosen chunks:
+// - dist/index.js, dist/cli/main.js, dist/executors/workers/worker.js: the entry points, at their paths;
+// - chunks/core: everything `import "sluice"` loads (the public API and what it imports);
+// - chunks/cli: what the CLI and `sluice run` load besides (commands, display, the run action);
+// - every other `await import(...)` (other commands, SDK-facing launch code, the server...) stays its own
+//   chunk, loaded only when used.
+// Packages stay external (one copy of zod, pino... shared with the user's code).
+// --code-only: rebuild the code and keep the declarations already in dist/ (quick, for measuring).
 import { spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { rollup } from "rollup";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const started = Date.now();
 const quiet = process.argv.includes("--quiet");
-const say = (line) => quiet || console.log(line);
-/** --code-only: rebuild the bundle and keep the declarations already in dist/ (quick, for measuring). */
 const codeOnly = process.argv.includes("--code-only");
+const say = (line) => quiet || console.log(line);
+
+/** The entry points: name in dist/ → source module. */
+const ENTRIES = { index: "index", "cli/main": "cli/main", "executors/workers/worker": "executors/workers/worker" };
+/** Modules loaded by `sluice run` through a dynamic import, kept with the CLI's chunk. */
+const CLI_STARTUP = ["cli/actions/run"];
 
 if (!codeOnly) rmSync(join(root, "dist"), { recursive: true, force: true });
-else rmSync(join(root, "dist", "chunks"), { recursive: true, force: true });
+else for (const name of ["chunks", "index.js", "cli/main.js", "executors/workers/worker.js"]) rmSync(join(root, "dist", name), { recursive: true, force: true });
 
 const tsc = codeOnly
   ? { status: 0 }
   : spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
 
-const result = await build({
-  absWorkingDir: root,
-  entryPoints: ["src/index.ts", "src/cli/main.ts", "src/executors/workers/worker.ts"],
-  outbase: "src",
-  outdir: "dist",
-  chunkNames: "chunks/[name]-[hash]",
-  bundle: true,
-  splitting: true,
-  format: "esm",
-  platform: "node",
-  target: "node20",
-  packages: "external",
-  keepNames: true,
-  // No source maps: once a .ts flow turns them on (src/core/load.ts), Node would read and parse the maps
-  // of every chunk it loads afterwards (~15 ms of a cold start); stack frames name dist/ files instead.
-  sourcemap: false,
-  metafile: true,
-  logLevel: "warning",
-});
-const outputs = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith(".js"));
-const bytes = outputs.reduce((sum, [, o]) => sum + o.bytes, 0);
-say(`dist/: ${outputs.length} files, ${(bytes / 1024).toFixed(0)} KiB of code, declarations ${codeOnly ? "kept" : tsc.status === 0 ? "ok" : "FAILED"} (${Date.now() - started} ms)`);
+// 1. Types stripped, one output file per source file, imports untouched.
+const sources = [];
+const walk = (dir) => {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) walk(path);
+    else if (entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts")) sources.push(path);
+  }
+};
+walk(join(root, "src"));
+const plain = mkdtempSync(join(tmpdir(), "sluice-build-"));
+try {
+  await build({ absWorkingDir: root, entryPoints: sources, outbase: "src", outdir: plain, bundle: false, format: "esm", platform: "node", target: "node20", keepNames: true, logLevel: "warning" });
+
+  // 2. Bundled with chosen chunks.
+  const entryIds = new Set(Object.values(ENTRIES).map((m) => join(plain, `${m}.js`)));
+  /** Modules statically reachable from `starts` (themselves included), skipping those in `except`. */
+  const closure = (getModuleInfo, starts, except = new Set()) => {
+    const seen = new Set();
+    const stack = [...starts];
+    while (stack.length > 0) {
+      const id = stack.pop();
+      if (seen.has(id) || except.has(id)) continue;
+      const info = getModuleInfo(id);
+      if (!info || info.isExternal) continue;
+      seen.add(id);
+      stack.push(...info.importedIds);
+    }
+    return seen;
+  };
+  let core;
+  let cli;
+  const bundle = await rollup({
+    input: Object.fromEntries(Object.entries(ENTRIES).map(([name, m]) => [name, join(plain, `${m}.js`)])),
+    external: (id) => !id.startsWith(".") && !id.startsWith("/"),
+    preserveEntrySignatures: "exports-only",
+    onwarn: (warning, warn) => {
+      if (warning.code === "CIRCULAR_DEPENDENCY") return; // type-only cycles are gone after esbuild; the rest are lint's (import-x/no-cycle) business
+      warn(warning);
+    },
+  });
+  const { output } = await bundle.write({
+    dir: join(root, "dist"),
+    format: "es",
+    entryFileNames: "[name].js",
+    chunkFileNames: "chunks/[name]-[hash].js",
+    // Entry modules stay in their entry files: cli/main runs the CLI when evaluated, and must not run
+    // because a chunk it shares with `import "sluice"` was loaded.
+    manualChunks(id, { getModuleInfo }) {
+      if (entryIds.has(id)) return undefined;
+      core ??= closure(getModuleInfo, [join(plain, "index.js")]);
+      cli ??= closure(getModuleInfo, [join(plain, "cli/main.js"), ...CLI_STARTUP.map((m) => join(plain, `${m}.js`))], core);
+      if (core.has(id)) return "core";
+      if (cli.has(id)) return "cli";
+      return undefined;
+    },
+  });
+  await bundle.close();
+  const code = output.filter((o) => o.type === "chunk");
+  const bytes = code.reduce((sum, o) => sum + o.code.length, 0);
+  say(`dist/: ${code.length} files, ${(bytes / 1024).toFixed(0)} KiB of code from ${sources.length} modules, declarations ${codeOnly ? "kept" : tsc.status === 0 ? "ok" : "FAILED"} (${Date.now() - started} ms)`);
+} finally {
+  rmSync(plain, { recursive: true, force: true });
+}
 process.exit(tsc.status === 0 ? 0 : 1);

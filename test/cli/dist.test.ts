@@ -1,6 +1,6 @@
 /**
- * The built package (dist/, as `npm run build` writes it and as users and container images run it): an
- * esbuild bundle whose entry points keep their paths and whose shared code sits in dist/chunks/. Every
+ * The built package (dist/, as `npm run build` writes it and as users and container images run it): a
+ * bundle whose entry points keep their paths and whose shared code sits in dist/chunks/. Every
  * other suite runs Sluice from its sources; this one runs bin/sluice.js and `import "sluice"` against
  * dist/, so a path computed relative to a module (the worker thread's file, bin/sluice.js, Sluice's own
  * code for the TypeScript cache and the flow locator) or a class name lost to bundling fails here.
@@ -32,6 +32,7 @@ describe("the built package (dist/)", { skip, timeout: 180_000 }, () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it("is a bundle: the entry points at their paths, shared chunks, declarations, no per-file output", () => {
+    // (Cold start: `sluice run` reads index.js, cli/main.js and two chunks; see the next tests and W5.)
     for (const file of ["index.js", "index.d.ts", "cli/main.js", "executors/workers/worker.js", "core/flow.d.ts"]) {
       assert.ok(existsSync(join(ROOT, "dist", file)), `dist/${file} exists`);
     }
@@ -68,7 +69,7 @@ describe("the built package (dist/)", { skip, timeout: 180_000 }, () => {
     assert.equal(result.counts.Success, 6);
   });
 
-  it("sluice run of a flow without zod loads neither zod nor pino (cold start)", async () => {
+  it("sluice run of a flow without zod loads neither zod nor pino, and 4 files of Sluice (cold start)", async () => {
     const record = join(dir, "modules.txt");
     const r = await node(["--import", RECORD, BIN, "run", "bench/flows/three-tasks.mjs"], { SLUICE_RECORD_MODULES: record, SLUICE__HOME: dir });
     assert.equal(r.code, 0, r.stderr);
@@ -80,5 +81,8 @@ describe("the built package (dist/)", { skip, timeout: 180_000 }, () => {
       [],
       "zod and pino are loaded only when a flow or a logger needs them",
     );
+    // Sluice itself: the two entry points and the two chunks they share (scripts/build.mjs), nothing else.
+    const own = [...new Set(modules.filter((m) => m.includes("/dist/")).map((m) => m.replace(/^.*\/dist\//, "").replace(/-[\w-]{8}\.js$/, ".js")))].sort();
+    assert.deepEqual(own, ["chunks/cli.js", "chunks/core.js", "cli/main.js", "index.js"]);
   });
 });
