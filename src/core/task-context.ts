@@ -77,17 +77,44 @@ class BoundTaskLogger implements TaskLogger {
   }
 }
 
+/**
+ * The context of one attempt. A class that assigns its fields one by one in its constructor: every context
+ * then has the same shape, which keeps the runner's and the task's accesses monomorphic (an object literal
+ * with a spread and a getter doubled the runner's per-task overhead, W1 3 → 6 µs).
+ */
+class TaskContextImpl implements TaskContext {
+  #logger: TaskLogger | undefined;
+  readonly flowName: string;
+  readonly flowRunId: string;
+  readonly taskRunId: string;
+  readonly taskKey: string;
+  readonly taskName: string;
+  readonly mapIndex: number | null;
+  readonly attempt: number;
+  readonly parameters: Readonly<Record<string, unknown>>;
+
+  constructor(
+    request: TaskContextFields,
+    readonly signal: AbortSignal,
+    private readonly onLog: (record: LogRecord) => void,
+  ) {
+    // Copied one by one: the context holds these fields only, not the request's input or timeout.
+    this.flowName = request.flowName;
+    this.flowRunId = request.flowRunId;
+    this.taskRunId = request.taskRunId;
+    this.taskKey = request.taskKey;
+    this.taskName = request.taskName;
+    this.mapIndex = request.mapIndex;
+    this.attempt = request.attempt;
+    this.parameters = request.parameters;
+  }
+
+  get logger(): TaskLogger {
+    return (this.#logger ??= new BoundTaskLogger(this, this.onLog));
+  }
+}
+
 /** Builds the context of one attempt (the logger is created on first use). */
 export function createTaskContext(request: TaskContextFields, signal: AbortSignal, onLog: (record: LogRecord) => void): TaskContext {
-  // Copied one by one: the context holds these fields only, not the request's input or timeout.
-  const { flowName, flowRunId, taskRunId, taskKey, taskName, mapIndex, attempt, parameters } = request;
-  const fields: TaskContextFields = { flowName, flowRunId, taskRunId, taskKey, taskName, mapIndex, attempt, parameters };
-  let logger: TaskLogger | undefined;
-  return {
-    ...fields,
-    signal,
-    get logger(): TaskLogger {
-      return (logger ??= new BoundTaskLogger(fields, onLog));
-    },
-  };
+  return new TaskContextImpl(request, signal, onLog);
 }
