@@ -66,3 +66,11 @@ export interface Deployer {
 
 /** Creates a deployer of one kind from the configuration. */
 export type DeployerFactory = (options: { config: SluiceConfig; logger: Logger }) => Deployer | Promise<Deployer>;
+
+/** The image a registered flow runs from: its environment's metadata.image, else its Docker storage's image. */
+export function imageOf(run: ClaimedFlowRun): string | undefined {
+  const fromEnv = run.flow.environment.metadata.image;
+  if (typeof fromEnv === "string" && fromEnv !== "") return fromEnv;
+  const fromStorage = (run.flow.storage as { image?: unknown }).image;
+  return typeof fromStorage === "string" && fromStorage !== "" ? fromStorage : undefined;
+}

@@ -4,7 +4,7 @@
  * find its neighbours relative to itself). Everything that needs a path inside the package asks here.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, sep } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SluiceError } from "./errors.js";
 
@@ -21,28 +21,23 @@ const isSluicePackage = (file: string): boolean => {
   }
 };
 
-/** The directory of Sluice's package.json, found upward from `from` (default: this module). */
-export function sluiceRoot(from: string = HERE): string {
-  if (from === HERE && cachedRoot !== undefined) return cachedRoot;
+function findRoot(from: string): string {
   let dir = dirname(from);
   for (;;) {
     const candidate = join(dir, "package.json");
-    if (existsSync(candidate) && isSluicePackage(candidate)) {
-      if (from === HERE) cachedRoot = dir;
-      return dir;
-    }
+    if (existsSync(candidate) && isSluicePackage(candidate)) return dir;
     const parent = dirname(dir);
     if (parent === dir) throw new SluiceError("INTERNAL", `cannot find Sluice's package.json above ${from}`);
     dir = parent;
   }
 }
-let cachedRoot: string | undefined;
+
+let ownRoot: string | undefined;
+
+/** The directory of Sluice's package.json, found upward from `from` (default: this module, looked up once). */
+export function sluiceRoot(from?: string): string {
+  return from === undefined ? (ownRoot ??= findRoot(HERE)) : findRoot(from);
+}
 
 /** A path inside Sluice's package, e.g. sluicePath("bin", "sluice.js"). */
 export const sluicePath = (...segments: string[]): string => join(sluiceRoot(), ...segments);
-
-/**
- * The directory holding Sluice's running code: src/ from source, dist/ when built. A stack frame in a
- * file under it is Sluice's, not the user's.
- */
-export const ownCodeDir = (): string => sluicePath(FROM_SOURCE ? "src" : "dist") + sep;

@@ -6,37 +6,21 @@
  * Workers run one task at a time here (concurrency 1), so a map's first tasks spread over both workers
  * and placement is decided by the executor, not by which worker happened to fetch first.
  */
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { RunEvent } from "../../src/core/events.js";
 import { createLogger } from "../../src/core/logger.js";
-import { DistributedExecutor, type DistributedExecutorOptions } from "../../src/executors/distributed/index.js";
 import { holdFlow, pairFlow, trailsFlow } from "../support/distributed-flows.js";
-import { deleteKeys, startWorkerProcess, startWorkers, stopWorkers, uniqueQueue, type WorkerProcess } from "../support/distributed-workers.js";
+import { startWorkerProcess, useWorkerPool, type WorkerProcess } from "../support/distributed-workers.js";
 import { serviceSuite, services } from "../support/services.js";
 
 const quiet = { logger: createLogger({ level: "silent" }), logLevel: "info" as const };
 
 await serviceSuite(["redis"], "DistributedExecutor: placement and dead workers", () => {
-  const queue = uniqueQueue("placement");
-  const resultDir = mkdtempSync(join(tmpdir(), "sluice-dist-placement-"));
-  const workers: WorkerProcess[] = [];
-  const executor = (options: Partial<DistributedExecutorOptions> = {}): DistributedExecutor =>
-    new DistributedExecutor({ redis: services.redisUrl, queuePrefix: queue, resultStore: resultDir, ...options });
+  const pool = useWorkerPool("placement", 2, { redisUrl: services.redisUrl, concurrency: 1 });
+  const { queue, workers } = pool;
+  const executor = pool.executor;
   const live = (): WorkerProcess[] => workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null);
-
-  before(async () => {
-    workers.push(...(await startWorkers(2, { redisUrl: services.redisUrl, queue, concurrency: 1 })));
-  }, { timeout: 60_000 });
-
-  after(async () => {
-    await stopWorkers(workers);
-    await deleteKeys(services.redisUrl, queue);
-    rmSync(resultDir, { recursive: true, force: true });
-  }, { timeout: 30_000 });
 
   it("with work stealing off, keeps each chain of mapped tasks on the worker that ran its first task", { timeout: 60_000 }, async () => {
     const result = await trailsFlow.run({ ...quiet, parameters: { waits: Array.from({ length: 8 }, () => 80) }, executor: executor({ workStealing: false }) });

@@ -3,10 +3,9 @@
  * two workers), large values through the result store, placement with work stealing off, clean-up, and
  * the failures that must end a run with a clear reason instead of hanging.
  */
-import { after, before, it } from "node:test";
+import { it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readdirSync } from "node:fs";
 import { createServer as createHttpServer } from "node:http";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -14,12 +13,12 @@ import { type SluiceError } from "../../src/core/errors.js";
 import type { RunEvent } from "../../src/core/events.js";
 import { createLogger } from "../../src/core/logger.js";
 import { MemoryCacheStore } from "../../src/core/cache.js";
-import { compileRedis, connectRedis, DistributedExecutor, inspectQueue, type DistributedExecutorOptions, type QueueInspection } from "../../src/executors/distributed/index.js";
+import { compileRedis, connectRedis, DistributedExecutor, inspectQueue, type QueueInspection } from "../../src/executors/distributed/index.js";
 import { runKeys, runTag } from "../../src/executors/distributed/keys.js";
 import { executorFromKind } from "../../src/executors/registry.js";
 import { LocalDirectoryResultStore, type ResultRef, type ResultStore } from "../../src/storage/results/index.js";
 import { bigFlow, cachedFlow, functionInputFlow, holdFlow, manyFlow, unloadableFlow, whereFlow } from "../support/distributed-flows.js";
-import { deleteKeys, keysOf, startWorkers, stopWorkers, uniqueQueue, type WorkerProcess } from "../support/distributed-workers.js";
+import { keysOf, uniqueQueue, useWorkerPool } from "../support/distributed-workers.js";
 import { serviceSuite, services } from "../support/services.js";
 
 const quiet = { logger: createLogger({ level: "silent" }), logLevel: "info" as const };
@@ -50,21 +49,9 @@ class CountingStore implements ResultStore {
 }
 
 await serviceSuite(["redis"], "DistributedExecutor on 2 worker processes", () => {
-  const queue = uniqueQueue("dist");
-  const resultDir = mkdtempSync(join(tmpdir(), "sluice-dist-"));
-  let workers: WorkerProcess[] = [];
-  const executor = (options: Partial<DistributedExecutorOptions> = {}): DistributedExecutor =>
-    new DistributedExecutor({ redis: services.redisUrl, queuePrefix: queue, resultStore: resultDir, ...options });
-
-  before(async () => {
-    workers = await startWorkers(2, { redisUrl: services.redisUrl, queue, concurrency: 8 });
-  }, { timeout: 60_000 });
-
-  after(async () => {
-    await stopWorkers(workers);
-    await deleteKeys(services.redisUrl, queue);
-    rmSync(resultDir, { recursive: true, force: true });
-  }, { timeout: 30_000 });
+  const pool = useWorkerPool("dist", 2, { redisUrl: services.redisUrl, concurrency: 8 });
+  const { queue, resultDir, workers } = pool;
+  const executor = pool.executor;
 
   it("runs a flow of 1,000 tasks on both workers, recording every task state, and leaves nothing in Redis", { timeout: 120_000 }, async () => {
     const finals = new Map<string, string>();

@@ -7,9 +7,14 @@
  *   await stopWorkers(workers);
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before } from "node:test";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
+import { DistributedExecutor, type DistributedExecutorOptions } from "../../src/executors/distributed/index.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
@@ -149,4 +154,40 @@ export async function deleteKeys(redisUrl: string, prefix: string): Promise<void
   } finally {
     redis.disconnect();
   }
+}
+
+/** A suite's worker pool: its queue, result directory and worker processes, started before and stopped after. */
+export interface WorkerPool {
+  /** The queue prefix, unique to this suite. */
+  readonly queue: string;
+  /** The result store's directory. */
+  readonly resultDir: string;
+  /** The worker processes (the suite may push more; all are stopped after). */
+  readonly workers: WorkerProcess[];
+  /** A DistributedExecutor on this pool's queue and result store. */
+  executor(options?: Partial<DistributedExecutorOptions>): DistributedExecutor;
+}
+
+/**
+ * Registers before/after hooks on the current suite that start `n` workers on a new queue and, after,
+ * stop them, delete the queue's keys and remove the result directory.
+ */
+export function useWorkerPool(name: string, n: number, options: { redisUrl: string; concurrency: number }): WorkerPool {
+  const queue = uniqueQueue(name);
+  const resultDir = mkdtempSync(join(tmpdir(), `sluice-${name}-`));
+  const workers: WorkerProcess[] = [];
+  before(async () => {
+    workers.push(...(await startWorkers(n, { redisUrl: options.redisUrl, queue, concurrency: options.concurrency })));
+  }, { timeout: 60_000 });
+  after(async () => {
+    await stopWorkers(workers);
+    await deleteKeys(options.redisUrl, queue);
+    rmSync(resultDir, { recursive: true, force: true });
+  }, { timeout: 30_000 });
+  return {
+    queue,
+    resultDir,
+    workers,
+    executor: (executorOptions = {}) => new DistributedExecutor({ redis: options.redisUrl, queuePrefix: queue, resultStore: resultDir, ...executorOptions }),
+  };
 }

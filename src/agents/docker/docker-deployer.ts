@@ -14,7 +14,7 @@ import type { SluiceConfig } from "../../config/schema.js";
 import { SluiceError } from "../../core/errors.js";
 import { isFinished } from "../../core/states.js";
 import { DockerEngine, engineMessage } from "../../storage/docker/engine.js";
-import type { DeployContext, Deployer, Deployment } from "../deployer.js";
+import { imageOf, type DeployContext, type Deployer, type Deployment } from "../deployer.js";
 
 /** Label carrying the run id on every container the Docker agent starts. */
 export const FLOW_RUN_LABEL = "sluice.io/flow-run-id";
@@ -37,14 +37,6 @@ export interface DockerDeployerOptions {
 }
 
 const TAIL_LINES = 15;
-
-/** The image a registered flow runs from: its environment's metadata.image, else its Docker storage's image. */
-export function imageOf(run: ClaimedFlowRun): string | undefined {
-  const fromEnv = run.flow.environment.metadata.image;
-  if (typeof fromEnv === "string" && fromEnv !== "") return fromEnv;
-  const fromStorage = (run.flow.storage as { image?: unknown }).image;
-  return typeof fromStorage === "string" && fromStorage !== "" ? fromStorage : undefined;
-}
 
 /** Settings of the agent that runs inherit (reporting and logging pace), as SLUICE__ variables. */
 export function inheritedRunSettings(config: Pick<SluiceConfig, "reporter" | "logging">): Record<string, string> {

@@ -1,7 +1,7 @@
 import type { DeployerFactory } from "../deployer.js";
 import { DockerDeployer, inheritedRunSettings } from "./docker-deployer.js";
 
-export { AGENT_LABEL, DockerDeployer, FLOW_RUN_LABEL, demux, imageOf, inheritedRunSettings, type DockerDeployerOptions } from "./docker-deployer.js";
+export { AGENT_LABEL, DockerDeployer, FLOW_RUN_LABEL, demux, inheritedRunSettings, type DockerDeployerOptions } from "./docker-deployer.js";
 
 /** The Docker agent's deployer, configured from `config` (engine address, network, keepContainers). */
 export const createDockerDeployer: DeployerFactory = ({ config }) =>

@@ -7,7 +7,7 @@ import type { DeployerFactory } from "../deployer.js";
 import { KubernetesDeployer } from "./kubernetes-deployer.js";
 import { compileKubernetesAgentOptions } from "./options.js";
 
-export { KubernetesDeployer, imageOfRun } from "./kubernetes-deployer.js";
+export { KubernetesDeployer } from "./kubernetes-deployer.js";
 export { JobManager, type JobManagerOptions } from "./job-manager.js";
 export { buildAgentJob, defaultAgentTemplate, AGENT_LABEL, AGENT_JOB_PREFIX, type AgentJobOptions } from "./agent-job.js";
 export {

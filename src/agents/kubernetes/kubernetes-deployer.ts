@@ -12,7 +12,7 @@ import type { ClaimedFlowRun } from "../../client/index.js";
 import { SluiceError } from "../../core/errors.js";
 import { KubernetesApi } from "../../environments/kubernetes/kubernetes-api.js";
 import { toEnvVars } from "../../environments/kubernetes/run-env.js";
-import type { DeployContext, Deployer, Deployment } from "../deployer.js";
+import { imageOf, type DeployContext, type Deployer, type Deployment } from "../deployer.js";
 import { buildAgentJob } from "./agent-job.js";
 import { JobManager } from "./job-manager.js";
 import type { KubernetesAgentOptions } from "./options.js";
@@ -23,14 +23,6 @@ export const JOB_ENVIRONMENTS = new Set(["LocalEnvironment", "KubernetesJobEnvir
 
 /** How long a finished Job of an earlier attempt may take to go away before the run's Job is created again. */
 const REPLACE_TIMEOUT_MS = 60_000;
-
-/** The image a registered flow runs from: its environment's metadata.image, else its storage's image. */
-export function imageOfRun(run: ClaimedFlowRun): string | undefined {
-  const fromEnvironment = run.flow.environment.metadata.image;
-  if (typeof fromEnvironment === "string" && fromEnvironment !== "") return fromEnvironment;
-  const fromStorage = (run.flow.storage as { image?: unknown }).image;
-  return typeof fromStorage === "string" && fromStorage !== "" ? fromStorage : undefined;
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -64,7 +56,7 @@ export class KubernetesDeployer implements Deployer {
 
   async deploy(run: ClaimedFlowRun, ctx: DeployContext): Promise<Deployment> {
     const flowRunId = run.flowRun.id;
-    const image = imageOfRun(run);
+    const image = imageOf(run);
     if (image === undefined) {
       throw new SluiceError(
         "DEPLOY_FAILED",

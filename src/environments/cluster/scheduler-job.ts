@@ -12,8 +12,8 @@
  *   Job and its pods; the first container's image, command and args set; the run's variables added to
  *   every container by name (a variable the spec sets is kept).
  */
-import { buildFlowRunJob } from "../kubernetes/flow-run-job.js";
-import type { EnvVar, JobManifest } from "../kubernetes/manifest-types.js";
+import { buildFlowRunJob, type RunJobBase } from "../kubernetes/flow-run-job.js";
+import type { JobManifest } from "../kubernetes/manifest-types.js";
 import { CREATED_BY_LABEL } from "../kubernetes/names.js";
 import { CLUSTER_ROLE_LABEL, schedulerJobName } from "./cluster-names.js";
 
@@ -23,18 +23,10 @@ export const SCHEDULER_CONTAINER = "flow";
 /** The variable that turns work stealing on or off in the scheduler (the distributed executor's option). */
 export const WORK_STEALING_VARIABLE = "SLUICE__EXECUTOR__WORK_STEALING";
 
-export interface SchedulerJobOptions {
+/** The first container's command and args are Sluice's entry that loads the flow and calls `run()`. */
+export interface SchedulerJobOptions extends RunJobBase {
   /** The user's scheduler spec (validated), or undefined for the default. */
   spec?: JobManifest;
-  image: string;
-  flowRunId: string;
-  /** A fresh UUID for this launch. */
-  identifier: string;
-  /** The run's variables (run contract). */
-  env: readonly EnvVar[];
-  /** Command and args of the first container: Sluice's entry that loads the flow and calls `run()`. */
-  command: readonly string[];
-  args: readonly string[];
   /** Pull secrets of the default spec (ignored for a custom spec). @default [] */
   imagePullSecrets?: readonly string[];
   /** Work stealing in the default spec (ignored for a custom spec). @default true */

@@ -4,7 +4,8 @@
  * A pure function on plain objects. The pod never restarts and the Job never retries: a failed flow run
  * is reported by the run itself, not run again behind the server's back.
  */
-import type { EnvVar, JobManifest } from "./manifest-types.js";
+import type { RunJobBase } from "./flow-run-job.js";
+import type { JobManifest } from "./manifest-types.js";
 import { CREATED_BY_LABEL, FLOW_RUN_ID_LABEL, IDENTIFIER_LABEL, checkFlowRunId, jobNameForRun } from "./names.js";
 
 /** Prefix of DockerOnKubernetesEnvironment's Job names (then the run id). */
@@ -12,14 +13,7 @@ export const DOCKER_JOB_PREFIX = "sluice-flow";
 /** Name of the container that runs the flow. */
 export const DOCKER_JOB_CONTAINER = "flow";
 
-export interface DockerJobOptions {
-  image: string;
-  flowRunId: string;
-  /** A fresh UUID for this launch. */
-  identifier: string;
-  env: readonly EnvVar[];
-  command: readonly string[];
-  args: readonly string[];
+export interface DockerJobOptions extends RunJobBase {
   /** Value of the created-by label. @default "docker-on-kubernetes" */
   createdBy?: string;
 }

@@ -20,7 +20,8 @@ export const LEGACY_LABELS = { identifier: "identifier", flowRunId: "flow_run_id
 /** Prefix of Job names generated from the run id when the spec names none. */
 export const GENERATED_NAME_PREFIX = "sluice";
 
-export interface FlowRunJobOptions {
+/** What every Job that runs a flow run is made from (flow-run, Docker and scheduler Jobs). */
+export interface RunJobBase {
   /** Image of the first container (the flow's image). */
   image: string;
   /** The flow run the Job executes; labels the Job and its pods. */
@@ -33,6 +34,9 @@ export interface FlowRunJobOptions {
   command: readonly string[];
   /** Args of the first container. */
   args: readonly string[];
+}
+
+export interface FlowRunJobOptions extends RunJobBase {
   /** When set, the Job's name gets "-<uniqueSuffix>" (uniqueJobName). @default undefined */
   uniqueSuffix?: string;
   /** The namespace the Job is created in; a spec naming another namespace is an error. @default undefined (not checked) */

@@ -80,13 +80,7 @@ export default async function runInWorker(task: WorkerTask): Promise<WorkerReply
   if (outcome.kind === "success") {
     const problem = findUnserializable(outcome.result, "structured-clone", "result");
     if (problem) {
-      const error = notSerializable(problem, {
-        taskName: request.taskName,
-        mapIndex: request.mapIndex,
-        taskRunId: request.taskRunId,
-        flowRunId: request.flowRunId,
-        executor: "workers",
-      });
+      const error = notSerializable(problem, { ...request, executor: "workers" });
       outcome = { kind: "failed", error: serializeError(error), noRetry: true };
     }
   }

@@ -90,13 +90,7 @@ export class WorkersSession implements ExecutorSession {
       if (!problem) this.#checkedParameters = request.parameters;
     }
     if (!problem) return null;
-    const error = notSerializable(problem, {
-      taskName: request.taskName,
-      mapIndex: request.mapIndex,
-      taskRunId: request.taskRunId,
-      flowRunId: request.flowRunId,
-      executor: "workers",
-    });
+    const error = notSerializable(problem, { ...request, executor: "workers" });
     return { kind: "failed", error: serializeError(error), noRetry: true };
   }
 
