@@ -4,7 +4,7 @@
  */
 import { loadConfig } from "../../config/index.js";
 import { SluiceError } from "../../core/errors.js";
-import { storageImage } from "../../environments/deployment.js";
+import { storageImage } from "../../deployment/prepare.js";
 import { buildWithProgress, loadChosenFlows } from "../build-step.js";
 import type { BuildCommandOptions } from "../commands/build.js";
 import { EXIT, printJson } from "../output.js";

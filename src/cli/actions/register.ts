@@ -6,7 +6,7 @@ import type { RegisterFlowResult } from "../../client/index.js";
 import { SluiceError } from "../../core/errors.js";
 import type { AnyFlow } from "../../core/flow.js";
 import type { Storage } from "../../core/storage.js";
-import { storageImage } from "../../environments/deployment.js";
+import { storageImage } from "../../deployment/prepare.js";
 import { createStorage } from "../../storage/registry.js";
 import { connect } from "../api.js";
 import { buildWithProgress, loadChosenFlows } from "../build-step.js";
