@@ -247,7 +247,7 @@ export async function executeFlowRun(options: FlowRunEntryOptions): Promise<Flow
       await environment.setup(flow, { config, flowId: run.flowId });
       const outcome = await environment.execute(flow, { ...runOptions, config, flowId: run.flowId });
       if (outcome.kind === "launched") {
-        reporter.log("info", `Launched ${STAGE_TITLES.run.toLowerCase()} with ${environment.type}: ${outcome.description}`, { resources: outcome.resources });
+        reporter.log("info", `Launched ${STAGE_TITLES.run.replace("Stage", "stage")} with ${environment.type}: ${outcome.description}`, { resources: outcome.resources });
         return { exitCode: 0, flowRunId, message: `flow run ${flowRunId}: ${outcome.description}` };
       }
       await stop.settled();
