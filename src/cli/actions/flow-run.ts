@@ -5,7 +5,7 @@
 import type { ApiLogLevel, FlowRun, LogRecord } from "../../client/index.js";
 import { SluiceError, showValue } from "../../core/errors.js";
 import type { StateName } from "../../core/states.js";
-import { API_LOG_LEVELS } from "../../server/api/logs.js";
+import { API_LOG_LEVELS } from "../../api/logs.js";
 import { allTaskRuns, connect } from "../api.js";
 import type { CreateOptions } from "../commands/flow-run.js";
 import { EXIT, printJson, printLines, table, when } from "../output.js";
