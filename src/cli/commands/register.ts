@@ -8,16 +8,10 @@
  * Exit codes: 0 registered, 1 a build or the server failed, 2 bad input (module, flow names, labels).
  */
 import type { Command } from "commander";
+import type { RegisterOptions } from "../actions/register.js";
 import { collect } from "../options.js";
 
 export { parameterDefaults, registrationOf } from "../registration.js";
-
-export interface RegisterOptions {
-  flow: string[];
-  label: string[];
-  push: boolean;
-  json?: boolean;
-}
 
 export function register(program: Command): void {
   program
