@@ -1,7 +1,7 @@
 /**
  * `flow(name, options, body)`: a named DAG of tasks with typed parameters. The body runs once, at
  * definition time, with a ref per parameter; the task calls inside it build the graph. Flows can also be
- * built imperatively (`addTask`, `setUpstream`, `bind`), as in Prefect:
+ * built imperatively (`addTask`, `setUpstream`, `bind`) into the same kind of graph. With a body:
  *
  * ```ts
  * export const etl = flow("etl", { parameters: z.object({ n: z.number().default(3) }) }, (p) => {
@@ -175,7 +175,7 @@ export class Flow<P = Record<string, unknown>, PIn = P, R = void> implements Run
     return plan;
   }
 
-  // ---- imperative API (Prefect's Flow methods) ---------------------------------------------------
+  // ---- imperative API: build the graph node by node instead of with a body --------------------------
 
   /** Adds a task to the flow (once; a second call returns the same node's ref). */
   addTask(task: AnyTask): Ref {
