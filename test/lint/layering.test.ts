@@ -85,6 +85,7 @@ const probes: Probe[] = [
   { file: "src/platforms/kubernetes/probe.ts", from: "../../client/index.js", breaks: "a platform imports the client" },
   { file: "src/platforms/kubernetes/probe.ts", from: "../../executors/distributed/session.js", breaks: "a platform imports executor internals" },
   { file: "src/platforms/kubernetes/cluster/probe.ts", from: "../job-spec.js" },
+  { file: "src/platforms/docker/platform.ts", from: "../platform.js" },
   { file: "src/platforms/kubernetes/cluster/probe.ts", from: "../../../executors/distributed/index.js" },
   { file: "src/platforms/docker/probe.ts", from: "../../storage/docker/index.js" },
   { file: "src/platforms/aws/probe.ts", from: "../../core/environment.js" },
