@@ -1,8 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { RESULT_LIMIT_BYTES, logForApi, resultRecorded, stateForApi } from "../../src/deployment/api-state.js";
-import { StateInputSchema } from "../../src/server/api/common.js";
-import { LogInputSchema } from "../../src/server/api/logs.js";
+import { StateInputSchema } from "../../src/api/common.js";
+import { LogInputSchema } from "../../src/api/logs.js";
 import { makeState } from "../../src/core/states.js";
 import type { TaskRun } from "../../src/client/index.js";
 import { resumableTaskRuns } from "../../src/deployment/flow-run-entry.js";

@@ -1,8 +1,8 @@
 /**
  * One HTTP operation of the Sluice API, described once and used three times: the server registers a
  * route from it (and validates the request with its zod schemas), the typed client calls it, and the
- * OpenAPI document at GET /docs is generated from it. Keep this folder (src/server/api/) free of server
- * dependencies: the client and the UI import it.
+ * OpenAPI document at GET /docs is generated from it. This folder (src/api/) imports only zod and core: the
+ * server, the client and the UI all import it.
  */
 import type { z } from "zod";
 

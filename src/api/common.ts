@@ -3,8 +3,8 @@
  * read query strings.
  */
 import { z } from "zod";
-import { STATE_NAMES } from "../../core/states.js";
-import type { SerializedError } from "../../core/errors.js";
+import { STATE_NAMES } from "../core/states.js";
+import type { SerializedError } from "../core/errors.js";
 
 /** An instant, ISO 8601 (offset allowed on input; the server answers in UTC with `Z`). */
 export const IsoDate = z.iso.datetime({ offset: true });
