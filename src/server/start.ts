@@ -3,6 +3,7 @@
  * and runs the services (zombie killer, resurrection, cancellation, scheduler) every
  * `server.serviceIntervalMs`. `sluice server start` calls this.
  */
+import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
@@ -52,6 +53,33 @@ export interface RunningServer {
 /** Request fields that must never reach a log line. */
 export const REDACTED_PATHS = ["req.headers.authorization", 'req.headers["x-api-key"]', "headers.authorization", 'headers["x-api-key"]', "apiKey", "key"];
 
+/**
+ * The TLS certificate and key when both are configured, read now; an error names the option when only one
+ * is set or a file cannot be read.
+ */
+export function loadTls(server: { tlsCert?: string | undefined; tlsKey?: string | undefined }): { cert: Buffer; key: Buffer } | undefined {
+  if (server.tlsCert === undefined && server.tlsKey === undefined) return undefined;
+  const missing = server.tlsCert === undefined ? "tlsCert" : server.tlsKey === undefined ? "tlsKey" : undefined;
+  if (missing)
+    throw new SluiceError(
+      "CONFIG_INVALID",
+      `server.${missing} is not set but server.${missing === "tlsCert" ? "tlsKey" : "tlsCert"} is: HTTPS needs both a certificate and its key (SLUICE__SERVER__TLS_CERT, SLUICE__SERVER__TLS_KEY), or neither for HTTP`,
+      { field: `server.${missing}` },
+    );
+  const read = (field: "tlsCert" | "tlsKey", path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (cause) {
+      throw new SluiceError("CONFIG_INVALID", `server.${field} ${path} cannot be read: ${(cause as Error).message}. Give the path of a PEM file this process can read.`, {
+        field: `server.${field}`,
+        value: path,
+        cause,
+      });
+    }
+  };
+  return { cert: read("tlsCert", server.tlsCert!), key: read("tlsKey", server.tlsKey!) };
+}
+
 /** True for addresses only this machine can reach. */
 export function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, "").toLowerCase();
@@ -68,9 +96,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     throw new SluiceError(
       "CONFIG_INVALID",
       `refusing to listen on ${host} without authentication: anyone who can reach it could run code through this server. ` +
-        "Turn auth on (SLUICE__SERVER__AUTH=true, then create a key with `sluice auth create-key`) or listen on 127.0.0.1.",
+        "Turn API keys on (server.auth: true, or SLUICE__SERVER__AUTH=true; then create a key with `sluice auth create-key`) or listen on 127.0.0.1.",
       { field: "server.host", value: host },
     );
+  const tls = loadTls(config.server);
   const logger = pino(
     { name: "sluice-server", level: config.logging.level, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } },
     options.logStream ?? pino.destination(1),
@@ -79,7 +108,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const secretBox = loadSecretBox(config);
   const database = await openDatabase(databaseUrl);
   const ctx: ServerContext = { db: database, secretBox, parameters: new ParameterValidator(), auth: config.server.auth, bodyLimit: config.server.bodyLimitBytes };
-  const app = buildApp(ctx, logger);
+  let app: FastifyInstance;
+  try {
+    app = buildApp(ctx, logger, { corsOrigins: config.server.corsOrigins, ...(tls ? { tls } : {}) });
+  } catch (cause) {
+    await database.close();
+    throw new SluiceError("CONFIG_INVALID", `the TLS certificate or key cannot be used: ${(cause as Error).message}. Check server.tlsCert and server.tlsKey (a PEM certificate and its private key).`, {
+      field: "server.tlsCert",
+      cause,
+    });
+  }
   try {
     await app.listen({ host, port });
   } catch (cause) {
@@ -106,7 +144,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   if (options.services !== false) for (const service of Object.values(services)) service.start();
   const address = app.server.address() as AddressInfo;
   const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-  const url = `http://${shownHost}:${address.port}`;
+  const url = `${tls ? "https" : "http"}://${shownHost}:${address.port}`;
   logger.info({ url, database: redactUrl(databaseUrl), auth: config.server.auth }, "Sluice server listening");
   if (config.server.auth && (await database.apiKeys.countActive()) === 0)
     logger.warn("auth is on and no API key exists yet: create one with `sluice auth create-key --name admin` (it writes to this server's database directly)");
