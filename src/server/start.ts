@@ -1,7 +1,8 @@
 /**
  * Starts the Sluice server: opens and migrates the database, refuses an unsafe address, serves the API
  * and runs the services (zombie killer, resurrection, cancellation, scheduler) every
- * `server.serviceIntervalMs`. `sluice server start` calls this.
+ * `server.serviceIntervalMs` while it is their leader (services/leadership.ts: one server among those
+ * sharing a database). `sluice server start` calls this.
  */
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
@@ -16,6 +17,7 @@ import type { ServerContext } from "./context.js";
 import { openDatabase, redactUrl, type SluiceDatabase } from "./database/index.js";
 import { ParameterValidator } from "./domain/parameters.js";
 import { Cancellation } from "./services/cancellation.js";
+import { Leadership } from "./services/leadership.js";
 import { Resurrection } from "./services/resurrection.js";
 import { Scheduler } from "./services/scheduler.js";
 import { ZombieKiller } from "./services/zombie-killer.js";
@@ -46,6 +48,8 @@ export interface RunningServer {
   close(): Promise<void>;
   database: SluiceDatabase;
   services: ServerServices;
+  /** Whether this server runs the services (one server does, among those sharing a database). */
+  leadership: Leadership;
   app: FastifyInstance;
   logger: Logger;
 }
@@ -141,7 +145,20 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     cancellation: new Cancellation(database, { graceMs: s.cancellationGraceMs, intervalMs: s.serviceIntervalMs }, logger),
     scheduler: new Scheduler(database, { lookaheadMs: s.schedulerLookaheadMs, intervalMs: s.serviceIntervalMs }, logger),
   };
-  if (options.services !== false) for (const service of Object.values(services)) service.start();
+  const leadership = new Leadership(
+    database.driver.sessionLock("services"),
+    {
+      retryMs: s.leaderRetryMs,
+      onLead: () => {
+        for (const service of Object.values(services)) service.start();
+      },
+      onFollow: async () => {
+        await Promise.all(Object.values(services).map((service) => service.stop()));
+      },
+    },
+    logger,
+  );
+  if (options.services !== false) await leadership.start();
   const address = app.server.address() as AddressInfo;
   const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
   const url = `${tls ? "https" : "http"}://${shownHost}:${address.port}`;
@@ -152,9 +169,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      await leadership.stop();
       await Promise.all(Object.values(services).map((service) => service.stop()));
       await app.close();
       await database.close();
     })());
-  return { url, close, database, services, app, logger };
+  return { url, close, database, services, leadership, app, logger };
 }

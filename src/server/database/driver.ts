@@ -68,7 +68,24 @@ export interface SqlDriver extends SqlExecutor {
   exec(script: string): Promise<void>;
   /** Serializes writers of one key inside a transaction (PostgreSQL advisory lock; SQLite: already serial). */
   lockKey(tx: SqlExecutor, key: string): Promise<void>;
+  /**
+   * A lock held by this process across transactions until it lets go or dies: the leadership of the
+   * server's services. PostgreSQL: a session advisory lock on a connection of its own, released by the
+   * database when that connection ends (the process was killed, the network broke). SQLite: the file has
+   * one server, which always holds it.
+   */
+  sessionLock(key: string): SessionLock;
   close(): Promise<void>;
+}
+
+/** A lock that outlives transactions (see `SqlDriver.sessionLock`). */
+export interface SessionLock {
+  /** Takes the lock if it is free; true while this process holds it (checks the connection is alive). */
+  tryAcquire(): Promise<boolean>;
+  /** Called once when a held lock is lost (its connection ended). */
+  onLost(listener: () => void): void;
+  /** Lets go of the lock and its connection. */
+  release(): Promise<void>;
 }
 
 /** True when a driver error is a unique-constraint violation (both databases). */

@@ -6,7 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import pg from "pg";
-import type { DialectSql, SqlDriver, SqlExecutor, SqlParam, TableColumn } from "./driver.js";
+import type { DialectSql, SessionLock, SqlDriver, SqlExecutor, SqlParam, TableColumn } from "./driver.js";
+import { PostgresSessionLock } from "./postgres-session-lock.js";
 
 const INT8_OID = 20;
 const types = {
@@ -58,7 +59,10 @@ export class PostgresDriver implements SqlDriver {
   private readonly prepared = new Map<string, Prepared>();
   readonly schema: string | undefined;
 
-  constructor(connectionString: string, options: PostgresDriverOptions = {}) {
+  constructor(
+    private readonly connectionString: string,
+    options: PostgresDriverOptions = {},
+  ) {
     this.schema = options.schema;
     this.pool = new pg.Pool({
       connectionString,
@@ -150,6 +154,10 @@ export class PostgresDriver implements SqlDriver {
 
   async lockKey(tx: SqlExecutor, key: string): Promise<void> {
     await tx.get("SELECT pg_advisory_xact_lock(hashtext(?)) AS locked", [key]);
+  }
+
+  sessionLock(key: string): SessionLock {
+    return new PostgresSessionLock(this.connectionString, this.schema, key);
   }
 
   async close(): Promise<void> {

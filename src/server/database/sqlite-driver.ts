@@ -9,7 +9,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import type { DialectSql, SqlDriver, SqlExecutor, SqlParam, TableColumn } from "./driver.js";
+import type { DialectSql, SessionLock, SqlDriver, SqlExecutor, SqlParam, TableColumn } from "./driver.js";
 import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 
 type Bindable = string | number | null;
@@ -146,6 +146,11 @@ export class SqliteDriver implements SqlDriver {
 
   lockKey(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** One server per SQLite file: it always holds every session lock. */
+  sessionLock(): SessionLock {
+    return { tryAcquire: () => Promise.resolve(true), onLost: () => undefined, release: () => Promise.resolve() };
   }
 
   async close(): Promise<void> {
