@@ -19,6 +19,7 @@ import { ParameterValidator } from "./domain/parameters.js";
 import { Cancellation } from "./services/cancellation.js";
 import { Leadership } from "./services/leadership.js";
 import { Resurrection } from "./services/resurrection.js";
+import { RunSignal } from "./services/run-signal.js";
 import { Scheduler } from "./services/scheduler.js";
 import { ZombieKiller } from "./services/zombie-killer.js";
 
@@ -111,7 +112,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const databaseUrl = databaseUrlOf(config);
   const secretBox = loadSecretBox(config);
   const database = await openDatabase(databaseUrl);
-  const ctx: ServerContext = { db: database, secretBox, parameters: new ParameterValidator(), auth: config.server.auth, bodyLimit: config.server.bodyLimitBytes };
+  const runSignal = new RunSignal(database.driver.channel("runs"));
+  const ctx: ServerContext = { db: database, secretBox, parameters: new ParameterValidator(), auth: config.server.auth, bodyLimit: config.server.bodyLimitBytes, runSignal };
   let app: FastifyInstance;
   try {
     app = buildApp(ctx, logger, { corsOrigins: config.server.corsOrigins, ...(tls ? { tls } : {}) });
@@ -141,9 +143,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const upSince = Date.now();
   const services: ServerServices = {
     zombieKiller: new ZombieKiller(database, { heartbeatTimeoutMs: s.heartbeatTimeoutMs, intervalMs: s.serviceIntervalMs, upSince }, logger),
-    resurrection: new Resurrection(database, { afterMs: s.resurrectionAfterMs, maxAttempts: s.resurrectionMaxAttempts, intervalMs: s.serviceIntervalMs, upSince }, logger),
+    resurrection: new Resurrection(database, { afterMs: s.resurrectionAfterMs, maxAttempts: s.resurrectionMaxAttempts, intervalMs: s.serviceIntervalMs, upSince, runSignal }, logger),
     cancellation: new Cancellation(database, { graceMs: s.cancellationGraceMs, intervalMs: s.serviceIntervalMs }, logger),
-    scheduler: new Scheduler(database, { lookaheadMs: s.schedulerLookaheadMs, intervalMs: s.serviceIntervalMs }, logger),
+    scheduler: new Scheduler(database, { lookaheadMs: s.schedulerLookaheadMs, intervalMs: s.serviceIntervalMs, runSignal }, logger),
   };
   const leadership = new Leadership(
     database.driver.sessionLock("services"),

@@ -75,6 +75,11 @@ export interface SqlDriver extends SqlExecutor {
    * one server, which always holds it.
    */
   sessionLock(key: string): SessionLock;
+  /**
+   * A wake-up signal shared by every server on this database: `notify()` reaches the listeners of all of
+   * them (PostgreSQL LISTEN/NOTIFY on a connection of its own; SQLite: this process, its only server).
+   */
+  channel(name: string): NotifyChannel;
   close(): Promise<void>;
 }
 
@@ -86,6 +91,44 @@ export interface SessionLock {
   onLost(listener: () => void): void;
   /** Lets go of the lock and its connection. */
   release(): Promise<void>;
+}
+
+/** A signal without payload between the servers of one database (see `SqlDriver.channel`). */
+export interface NotifyChannel {
+  /** Wakes every listener, on every server. Best effort: a lost signal only delays a listener until its own timeout. */
+  notify(): Promise<void>;
+  /** Calls `listener` at every signal until the returned function is called. */
+  listen(listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+/** A channel within one process: the SQLite server's, and the local half of PostgreSQL's. */
+export class LocalChannel implements NotifyChannel {
+  private readonly listeners = new Set<() => void>();
+
+  notify(): Promise<void> {
+    this.wake();
+    return Promise.resolve();
+  }
+
+  /** Calls every listener now. */
+  wake(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  listen(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get size(): number {
+    return this.listeners.size;
+  }
+
+  close(): Promise<void> {
+    this.listeners.clear();
+    return Promise.resolve();
+  }
 }
 
 /** True when a driver error is a unique-constraint violation (both databases). */

@@ -6,7 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import pg from "pg";
-import type { DialectSql, SessionLock, SqlDriver, SqlExecutor, SqlParam, TableColumn } from "./driver.js";
+import type { DialectSql, NotifyChannel, SessionLock, SqlDriver, SqlExecutor, SqlParam, TableColumn } from "./driver.js";
+import { PostgresChannel } from "./postgres-channel.js";
 import { PostgresSessionLock } from "./postgres-session-lock.js";
 
 const INT8_OID = 20;
@@ -57,6 +58,7 @@ export class PostgresDriver implements SqlDriver {
   readonly sql = postgresSql;
   private readonly pool: pg.Pool;
   private readonly prepared = new Map<string, Prepared>();
+  private readonly channels = new Map<string, PostgresChannel>();
   readonly schema: string | undefined;
 
   constructor(
@@ -156,11 +158,21 @@ export class PostgresDriver implements SqlDriver {
     await tx.get("SELECT pg_advisory_xact_lock(hashtext(?)) AS locked", [key]);
   }
 
+  channel(name: string): NotifyChannel {
+    let channel = this.channels.get(name);
+    if (!channel) {
+      channel = new PostgresChannel(this.connectionString, `sluice_${createHash("sha1").update(`${this.schema ?? "public"}:${name}`).digest("hex").slice(0, 24)}`, (sql, params) => this.run(sql, params));
+      this.channels.set(name, channel);
+    }
+    return channel;
+  }
+
   sessionLock(key: string): SessionLock {
     return new PostgresSessionLock(this.connectionString, this.schema, key);
   }
 
   async close(): Promise<void> {
+    await Promise.all([...this.channels.values()].map((channel) => channel.close()));
     await this.pool.end();
   }
 }
