@@ -45,7 +45,10 @@ function dispatchSuite(target: DatabaseTarget): void {
     const run = await client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
     const claimed = await claim;
     const latency = performance.now() - createdAt;
-    assert.deepEqual(claimed.map((c) => c.flowRun.id), [run.id]);
+    assert.deepEqual(
+      claimed.map((c) => c.flowRun.id),
+      [run.id],
+    );
     assert.equal(claimed[0]!.flowRun.state.name, "Submitted");
     assert.ok(latency < 5_000, `claimed ${Math.round(latency)} ms after creation, far below the 20 s wait`);
 
@@ -53,7 +56,10 @@ function dispatchSuite(target: DatabaseTarget): void {
     await sleep(200);
     await client.setFlowRunState(run.id, { name: "Scheduled" }, {});
     const reclaimed = await again;
-    assert.deepEqual(reclaimed.map((c) => c.flowRun.id), [run.id]);
+    assert.deepEqual(
+      reclaimed.map((c) => c.flowRun.id),
+      [run.id],
+    );
   });
 
   it("wakes when a future run comes due, not before", async () => {
@@ -63,7 +69,10 @@ function dispatchSuite(target: DatabaseTarget): void {
     const dueAt = Date.now() + 700;
     const run = await client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 }, scheduledStart: new Date(dueAt).toISOString() });
     const claimed = await client.claimFlowRuns({ agentId: agent.id, waitMs: 20_000 });
-    assert.deepEqual(claimed.map((c) => c.flowRun.id), [run.id]);
+    assert.deepEqual(
+      claimed.map((c) => c.flowRun.id),
+      [run.id],
+    );
     assert.ok(Date.now() >= dueAt, "not claimed before it was due");
     assert.ok(Date.now() - dueAt < 5_000, "claimed soon after it came due");
   });
@@ -90,7 +99,10 @@ function dispatchSuite(target: DatabaseTarget): void {
       const run = await b.client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
       const claimed = await claim;
       const latency = performance.now() - createdAt;
-      assert.deepEqual(claimed.map((c) => c.flowRun.id), [run.id]);
+      assert.deepEqual(
+        claimed.map((c) => c.flowRun.id),
+        [run.id],
+      );
       assert.ok(latency < 5_000, `claimed through server A ${Math.round(latency)} ms after creation on server B`);
     });
 }

@@ -39,7 +39,10 @@ async function until<T>(what: string, probe: () => T | undefined | Promise<T | u
 }
 
 async function spawnServer(env: Record<string, string>, started: ChildProcess[]): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--conditions=sluice-source", "--import", "tsx", FIXTURE], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--conditions=sluice-source", "--import", "tsx", FIXTURE], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   started.push(child);
   const lines: ServerProcess["lines"] = [];
   let rest = "";
@@ -98,7 +101,11 @@ await serviceSuite(["postgres"], "two servers on one PostgreSQL database", () =>
         await sleep(2500); // a few slots and many service ticks on both servers
         const zombieStates = await a.client.listFlowRunStates(zombie.id);
         assert.equal(zombieStates.filter((s) => s.name === "Failed").length, 1, "the zombie was failed once");
-        assert.equal(b.lines.filter((l) => l.msg?.includes("created") && l.msg.includes("scheduled flow runs")).length, 0, "the follower's scheduler never ran");
+        assert.equal(
+          b.lines.filter((l) => l.msg?.includes("created") && l.msg.includes("scheduled flow runs")).length,
+          0,
+          "the follower's scheduler never ran",
+        );
 
         // The leader dies without a word.
         const killedAt = Date.now();
@@ -110,7 +117,9 @@ await serviceSuite(["postgres"], "two servers on one PostgreSQL database", () =>
 
         // The services run on the survivor: new slots, a new zombie failed.
         const afterKill = Date.now();
-        await until("a slot after the kill", async () => (await b.client.listFlowRuns({ scheduleId: schedule.id, limit: 100 })).items.find((r) => Date.parse(r.scheduledStart) > afterKill));
+        await until("a slot after the kill", async () =>
+          (await b.client.listFlowRuns({ scheduleId: schedule.id, limit: 100 })).items.find((r) => Date.parse(r.scheduledStart) > afterKill),
+        );
         const zombie2 = await b.client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
         await b.client.setFlowRunState(zombie2.id, { name: "Running" });
         await until("the second zombie to be failed", async () => (await b.client.getFlowRun(zombie2.id)).state.name === "Failed");

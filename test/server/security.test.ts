@@ -116,7 +116,10 @@ describe("server security", { timeout: 60_000 }, () => {
         const answer = await fetch(`${closed.url}/api/flows`, { headers: { origin: "https://evil.example" } });
         assert.equal(answer.status, 200);
         assert.equal(answer.headers.get("access-control-allow-origin"), null);
-        const preflight = await fetch(`${closed.url}/api/flows`, { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "POST" } });
+        const preflight = await fetch(`${closed.url}/api/flows`, {
+          method: "OPTIONS",
+          headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+        });
         assert.equal(preflight.status, 403);
         assert.equal(preflight.headers.get("access-control-allow-origin"), null);
       } finally {
@@ -124,11 +127,17 @@ describe("server security", { timeout: 60_000 }, () => {
       }
       const open = await serverWith(home, { SLUICE__SERVER__CORS_ORIGINS: "https://ui.example.com", SLUICE__SERVER__AUTH: "true" });
       try {
-        const preflight = await fetch(`${open.url}/api/flows`, { method: "OPTIONS", headers: { origin: "https://ui.example.com", "access-control-request-method": "GET" } });
+        const preflight = await fetch(`${open.url}/api/flows`, {
+          method: "OPTIONS",
+          headers: { origin: "https://ui.example.com", "access-control-request-method": "GET" },
+        });
         assert.equal(preflight.status, 204, "a preflight needs no API key");
         assert.equal(preflight.headers.get("access-control-allow-origin"), "https://ui.example.com");
         assert.match(preflight.headers.get("access-control-allow-headers") ?? "", /Authorization/);
-        const other = await fetch(`${open.url}/api/flows`, { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "GET" } });
+        const other = await fetch(`${open.url}/api/flows`, {
+          method: "OPTIONS",
+          headers: { origin: "https://evil.example", "access-control-request-method": "GET" },
+        });
         assert.equal(other.status, 403);
         const { key } = await open.database.apiKeys.create("ui");
         const answer = await fetch(`${open.url}/api/flows`, { headers: { origin: "https://ui.example.com", authorization: `Bearer ${key}` } });
@@ -143,18 +152,41 @@ describe("server security", { timeout: 60_000 }, () => {
     withHome(async (home) => {
       const cert = join(home, "cert.pem");
       const key = join(home, "key.pem");
-      execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"], {
-        stdio: "ignore",
-      });
+      execFileSync(
+        "openssl",
+        [
+          "req",
+          "-x509",
+          "-newkey",
+          "rsa:2048",
+          "-nodes",
+          "-keyout",
+          key,
+          "-out",
+          cert,
+          "-days",
+          "1",
+          "-subj",
+          "/CN=localhost",
+          "-addext",
+          "subjectAltName=IP:127.0.0.1",
+        ],
+        {
+          stdio: "ignore",
+        },
+      );
       await assert.rejects(serverWith(home, { SLUICE__SERVER__TLS_CERT: cert }), (error: Error & { field?: string }) => {
         assert.equal(error.field, "server.tlsKey");
         return true;
       });
-      await assert.rejects(serverWith(home, { SLUICE__SERVER__TLS_CERT: cert, SLUICE__SERVER__TLS_KEY: join(home, "missing.pem") }), (error: Error & { field?: string }) => {
-        assert.equal(error.field, "server.tlsKey");
-        assert.match(error.message, /missing\.pem cannot be read/);
-        return true;
-      });
+      await assert.rejects(
+        serverWith(home, { SLUICE__SERVER__TLS_CERT: cert, SLUICE__SERVER__TLS_KEY: join(home, "missing.pem") }),
+        (error: Error & { field?: string }) => {
+          assert.equal(error.field, "server.tlsKey");
+          assert.match(error.message, /missing\.pem cannot be read/);
+          return true;
+        },
+      );
       const server = await serverWith(home, { SLUICE__SERVER__TLS_CERT: cert, SLUICE__SERVER__TLS_KEY: key });
       try {
         assert.match(server.url, /^https:\/\/127\.0\.0\.1:\d+$/);
@@ -173,5 +205,6 @@ describe("server security", { timeout: 60_000 }, () => {
       } finally {
         await server.close();
       }
-    }));
+    }),
+  );
 });
