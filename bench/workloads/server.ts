@@ -5,7 +5,9 @@
  *   server, claimed by a local agent (4 runs at a time), run by `sluice execute flow-run` child processes
  *   that report every state; baseline: the same number of `sluice run` processes, 4 at a time, no server.
  * - S2 task-run state updates per second the API sustains: 4 clients sending batches of 500 updates
- *   (what the run reporter does); baseline: the same clients sending one update per request.
+ *   (what the run reporter does); baseline: the same clients sending one update per request. Under that
+ *   write load: the p99 of the batch requests, and the p99 of the read paths (run list, a run's task runs,
+ *   a run's logs) measured with autocannon, each against the same reads on the idle server.
  * - S3 scheduled-to-running latency of a local agent with the default poll pacing (250 ms after work,
  *   up to 10 s idle): median from the run's Scheduled state to its Running state, and the part from
  *   Submitted to Running (the process start); baseline of the latter: a bare `sluice --version` process.
@@ -14,6 +16,7 @@
  * (`npm run bench` builds it first).
  */
 import { execFile } from "node:child_process";
+import { createRequire } from "node:module";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,6 +34,16 @@ import { startServer, type RunningServer } from "../../src/server/start.js";
 import { LocalStorage } from "../../src/storage/local/index.js";
 import { postgresTarget, sqliteTarget, type DatabaseTarget } from "../../test/server/support.js";
 import type { Measurement, Workload } from "../types.js";
+
+/** The little of autocannon's result used here (the package ships no types). */
+interface CannonResult {
+  latency: { p99: number; p50: number };
+  requests: { average: number; total: number };
+  non2xx: number;
+  errors: number;
+}
+type Cannon = (options: { url: string; connections: number; duration: number; requests?: { method: string; path: string }[] }) => Promise<CannonResult>;
+const autocannon = createRequire(import.meta.url)("autocannon") as Cannon;
 
 const FLOW = fileURLToPath(new URL("../flows/three-tasks.mjs", import.meta.url));
 const quiet = createLogger({ level: "silent" });
@@ -156,7 +169,7 @@ async function runsPerMinute(target: DatabaseTarget, label: string, runs = 24): 
 
 // ---- S2 ----------------------------------------------------------------------------------------------
 
-async function updatesPerSecond(target: DatabaseTarget, label: string): Promise<Measurement> {
+async function updatesPerSecond(target: DatabaseTarget, label: string): Promise<Measurement[]> {
   const bench = await benchServer(target);
   try {
     const flowId = await registerTrivialFlow(bench.client);
@@ -183,7 +196,57 @@ async function updatesPerSecond(target: DatabaseTarget, label: string): Promise<
       await bench.client.setTaskRunState(runId, `s${round % batch}`, -1, running(round));
       return 1;
     });
-    return {
+
+    // Reads under the batched write load, each against the same reads on the idle server.
+    const readRun = runIds[0]!;
+    await bench.client.writeLogs(Array.from({ length: 500 }, (_, i) => ({ flowRunId: readRun, level: "info" as const, message: `line ${i}` })));
+    const reads = [
+      { name: "run list", path: "/api/flow-runs?limit=50" },
+      { name: "a run's task runs", path: `/api/flow-runs/${readRun}/task-runs?limit=100` },
+      { name: "a run's logs", path: `/api/flow-runs/${readRun}/logs?limit=100` },
+    ];
+    const cannon = (path: string, seconds: number) => autocannon({ url: `${bench.server.url}${path}`, connections: 2, duration: seconds });
+    const idle: CannonResult[] = [];
+    for (const read of reads) idle.push(await cannon(read.path, 2));
+    const batchLatencies: number[] = [];
+    let writing = true;
+    const writers = Promise.all(
+      runIds.map(async (runId) => {
+        for (let round = 0; writing; round++) {
+          const t0 = performance.now();
+          await bench.client.setTaskRunStates(runId, Array.from({ length: batch }, (_, i) => ({ taskKey: `t${i}`, state: running(round) })));
+          batchLatencies.push(performance.now() - t0);
+        }
+      }),
+    );
+    const loaded: CannonResult[] = [];
+    try {
+      for (const read of reads) loaded.push(await cannon(read.path, 2));
+    } finally {
+      writing = false;
+      await writers;
+    }
+    const p99 = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))] ?? NaN;
+    const readMeasurements: Measurement[] = reads.map((read, i) => ({
+      metric: `S2 read p99 under the batched write load: ${read.name} (${label})`,
+      unit: "ms",
+      value: loaded[i]!.latency.p99,
+      baseline: idle[i]!.latency.p99,
+      baselineName: "the same reads on the idle server",
+      higherIsBetter: false,
+      notes: `GET ${read.path.replace(readRun, ":id")}, autocannon, 2 connections, 2 s; ${Math.round(loaded[i]!.requests.average)} req/s under load (${Math.round(idle[i]!.requests.average)} idle); ${loaded[i]!.non2xx + loaded[i]!.errors} errors/non-2xx`,
+    }));
+    readMeasurements.unshift({
+      metric: `S2 batch request p99 under the write load (${label})`,
+      unit: "ms",
+      value: p99(batchLatencies),
+      baseline: null,
+      baselineName: "",
+      higherIsBetter: false,
+      notes: `${batchLatencies.length} requests of ${batch} updates from ${clients} clients while the reads ran; median ${Math.round(median(batchLatencies))} ms`,
+    });
+    return [
+      {
       metric: `S2 task-run state updates per second the API sustains (${label})`,
       unit: "updates/s",
       value: batched,
@@ -191,7 +254,9 @@ async function updatesPerSecond(target: DatabaseTarget, label: string): Promise<
       baselineName: "the same 4 clients sending one update per request",
       higherIsBetter: true,
       notes: `${clients} concurrent clients for ${windowMs / 1000} s each way, batches of ${batch} (the run reporter's path); every update writes the task run and its state history`,
-    };
+      },
+      ...readMeasurements,
+    ];
   } finally {
     await bench.close();
   }
@@ -258,7 +323,7 @@ const databases: { id: string; label: string; target: () => DatabaseTarget; need
 
 const workloads: Workload[] = databases.flatMap((db) => [
   { id: `S1-${db.id}`, title: `flow runs per minute end to end (${db.label})`, ...(db.needs ? { needs: db.needs } : {}), run: async () => [await runsPerMinute(db.target(), db.label)] },
-  { id: `S2-${db.id}`, title: `state updates per second (${db.label})`, ...(db.needs ? { needs: db.needs } : {}), run: async () => [await updatesPerSecond(db.target(), db.label)] },
+  { id: `S2-${db.id}`, title: `state updates per second, and read latency under them (${db.label})`, ...(db.needs ? { needs: db.needs } : {}), run: () => updatesPerSecond(db.target(), db.label) },
   { id: `S3-${db.id}`, title: `scheduled-to-running latency (${db.label})`, ...(db.needs ? { needs: db.needs } : {}), run: () => launchLatency(db.target(), db.label) },
 ]);
 

@@ -90,6 +90,12 @@ export const ClaimFlowRunsBody = z.strictObject({
   agentId: z.string().min(1),
   /** At most this many runs. @default 1 */
   limit: z.number().int().min(1).max(100).default(1),
+  /**
+   * When no run is due now, wait up to this long (ms) for one (created, rescheduled or coming due) before
+   * answering; the answer comes as soon as one is claimed. At most 25 s, below the client's request timeout.
+   * @default 0 (answer at once)
+   */
+  waitMs: z.number().int().min(0).max(25_000).default(0),
 });
 
 export const ClaimedFlowRunSchema = z.object({ flowRun: FlowRunSchema, flow: FlowSchema });
@@ -169,7 +175,7 @@ export const flowRunOperations = {
     id: "claimFlowRuns",
     method: "POST",
     path: "/api/flow-runs/claim",
-    summary: "Atomically move due Scheduled runs whose labels fit the agent to Submitted",
+    summary: "Atomically move due Scheduled runs whose labels fit the agent to Submitted (with waitMs: wait for one)",
     body: ClaimFlowRunsBody,
     response: ClaimFlowRunsResponse,
     status: 200,

@@ -83,8 +83,11 @@ export function createClient(options: ClientOptions) {
     /** Changes a run's state; with `expectedVersion`, only if nobody changed it since (else CONFLICT, 409). */
     setFlowRunState: (flowRunId: string, state: StateInput | State, options: { expectedVersion?: number } = {}) =>
       t.call(ops.setFlowRunState, { params: id(flowRunId), body: { state: stamped(state), ...options } }),
-    /** Atomically takes due Scheduled runs that fit the agent's labels (they become Submitted). */
-    claimFlowRuns: async (input: { agentId: string; limit?: number }) => (await t.call(ops.claimFlowRuns, { body: input })).items,
+    /**
+     * Atomically takes due Scheduled runs that fit the agent's labels (they become Submitted). With
+     * `waitMs` (at most 25,000), the server holds the call until a run is claimable or that time passed.
+     */
+    claimFlowRuns: async (input: { agentId: string; limit?: number; waitMs?: number }) => (await t.call(ops.claimFlowRuns, { body: input })).items,
     /** Records that the run is alive; `cancelRequested` tells the runner to stop and report Cancelled. */
     heartbeat: (flowRunId: string) => t.call(ops.heartbeatFlowRun, { params: id(flowRunId) }),
     cancelFlowRun: (flowRunId: string) => t.call(ops.cancelFlowRun, { params: id(flowRunId) }),

@@ -19,6 +19,8 @@ export const DEFAULT_CONFIG: Readonly<SluiceConfig> = {
     cancellationGraceMs: 60_000,
     schedulerLookaheadMs: 300_000,
     bodyLimitBytes: 10 * 1024 * 1024,
+    corsOrigins: [],
+    leaderRetryMs: 2000,
   },
   context: { namespace: "default" },
   engine: { flowRunner: "default", taskRunner: "default", executor: "local" },

@@ -78,6 +78,14 @@ export const configSchema = lazy((z) => {
         schedulerLookaheadMs: int(0).default(300_000),
         /** Largest accepted request body, in bytes (larger bodies get HTTP 413). @default 10485760 */
         bodyLimitBytes: int(1024).default(10 * 1024 * 1024),
+        /** Browser origins allowed to call the API (CORS), e.g. "https://ui.example.com"; none when empty. @default [] */
+        corsOrigins: list.default([]),
+        /** PEM certificate file: with `tlsKey`, the server speaks HTTPS. @default undefined */
+        tlsCert: z.string().optional(),
+        /** PEM private key file of `tlsCert`. @default undefined */
+        tlsKey: z.string().optional(),
+        /** How often a server that is not the services' leader tries to become it (PostgreSQL). @default 2000 */
+        leaderRetryMs: int(50).default(2000),
       })
       .prefault({}),
     context: z

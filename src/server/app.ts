@@ -5,6 +5,8 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { ServerContext } from "./context.js";
 import { hashApiKey } from "./domain/api-key.js";
+import { AuthFailures } from "./http/auth-failures.js";
+import { registerCors } from "./http/cors.js";
 import { ApiRequestError, toErrorResponse } from "./http/errors.js";
 import type { RouteConfig } from "./http/route.js";
 import { agentRoutes } from "./routes/agents.js";
@@ -32,8 +34,19 @@ function presentedKey(headers: Record<string, string | string[] | undefined>): s
   return typeof header === "string" && header.length > 0 ? header : undefined;
 }
 
-export function buildApp(ctx: ServerContext, logger: FastifyBaseLogger): FastifyInstance {
+/** What the application needs beyond the routes' context. */
+export interface AppOptions {
+  /** Browser origins allowed to call the API. @default [] (none) */
+  corsOrigins?: readonly string[];
+  /** TLS certificate and key (PEM): the server speaks HTTPS. @default undefined (HTTP) */
+  tls?: { cert: Buffer; key: Buffer };
+  /** Tracks failed authentications per client address. @default 10 per minute */
+  authFailures?: AuthFailures;
+}
+
+export function buildApp(ctx: ServerContext, logger: FastifyBaseLogger, options: AppOptions = {}): FastifyInstance {
   const app = Fastify({
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     loggerInstance: logger,
     // Fastify's per-request lines are replaced by one debug line per response (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
@@ -52,20 +65,33 @@ export function buildApp(ctx: ServerContext, logger: FastifyBaseLogger): Fastify
     void reply.code(404).send({ error: { code: "NOT_FOUND", message: `no route ${request.method} ${request.url.split("?")[0]}: see GET /docs for the API` } });
   });
 
+  registerCors(app, options.corsOrigins ?? []);
+
   const verified = new Map<string, number>();
-  app.addHook("onRequest", async (request) => {
+  const failures = options.authFailures ?? new AuthFailures();
+  app.addHook("onRequest", async (request, reply) => {
     if (!ctx.auth || (request.routeOptions.config as Partial<RouteConfig> | undefined)?.auth === false) return;
+    const waitMs = failures.blockedFor(request.ip);
+    if (waitMs > 0) {
+      void reply.header("retry-after", String(Math.ceil(waitMs / 1000)));
+      throw new ApiRequestError(429, "UNAUTHORIZED", `too many failed authentications from ${request.ip}: try again in ${Math.ceil(waitMs / 1000)} s with a valid API key`, {
+        field: "authorization",
+      });
+    }
     const key = presentedKey(request.headers);
-    if (key === undefined)
+    if (key === undefined) {
+      failures.failed(request.ip);
       throw new ApiRequestError(401, "UNAUTHORIZED", "this server requires an API key: send Authorization: Bearer <key> (create one with `sluice auth create-key`)", {
         field: "authorization",
       });
+    }
     const hash = hashApiKey(key);
     const until = verified.get(hash);
     if (until !== undefined && until > Date.now()) return;
     const info = await ctx.db.apiKeys.verify(key);
     if (!info) {
       verified.delete(hash);
+      failures.failed(request.ip);
       throw new ApiRequestError(401, "UNAUTHORIZED", "the API key is unknown or revoked", { field: "authorization" });
     }
     if (verified.size >= KEY_CACHE_LIMIT) verified.clear();

@@ -11,3 +11,4 @@ export { ZombieKiller } from "./services/zombie-killer.js";
 export { Resurrection } from "./services/resurrection.js";
 export { Cancellation } from "./services/cancellation.js";
 export { Scheduler } from "./services/scheduler.js";
+export { Leadership } from "./services/leadership.js";

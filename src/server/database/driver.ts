@@ -68,7 +68,67 @@ export interface SqlDriver extends SqlExecutor {
   exec(script: string): Promise<void>;
   /** Serializes writers of one key inside a transaction (PostgreSQL advisory lock; SQLite: already serial). */
   lockKey(tx: SqlExecutor, key: string): Promise<void>;
+  /**
+   * A lock held by this process across transactions until it lets go or dies: the leadership of the
+   * server's services. PostgreSQL: a session advisory lock on a connection of its own, released by the
+   * database when that connection ends (the process was killed, the network broke). SQLite: the file has
+   * one server, which always holds it.
+   */
+  sessionLock(key: string): SessionLock;
+  /**
+   * A wake-up signal shared by every server on this database: `notify()` reaches the listeners of all of
+   * them (PostgreSQL LISTEN/NOTIFY on a connection of its own; SQLite: this process, its only server).
+   */
+  channel(name: string): NotifyChannel;
   close(): Promise<void>;
+}
+
+/** A lock that outlives transactions (see `SqlDriver.sessionLock`). */
+export interface SessionLock {
+  /** Takes the lock if it is free; true while this process holds it (checks the connection is alive). */
+  tryAcquire(): Promise<boolean>;
+  /** Called once when a held lock is lost (its connection ended). */
+  onLost(listener: () => void): void;
+  /** Lets go of the lock and its connection. */
+  release(): Promise<void>;
+}
+
+/** A signal without payload between the servers of one database (see `SqlDriver.channel`). */
+export interface NotifyChannel {
+  /** Wakes every listener, on every server. Best effort: a lost signal only delays a listener until its own timeout. */
+  notify(): Promise<void>;
+  /** Calls `listener` at every signal until the returned function is called. */
+  listen(listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+/** A channel within one process: the SQLite server's, and the local half of PostgreSQL's. */
+export class LocalChannel implements NotifyChannel {
+  private readonly listeners = new Set<() => void>();
+
+  notify(): Promise<void> {
+    this.wake();
+    return Promise.resolve();
+  }
+
+  /** Calls every listener now. */
+  wake(): void {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  listen(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get size(): number {
+    return this.listeners.size;
+  }
+
+  close(): Promise<void> {
+    this.listeners.clear();
+    return Promise.resolve();
+  }
 }
 
 /** True when a driver error is a unique-constraint violation (both databases). */

@@ -193,6 +193,12 @@ export class FlowRunsRepository {
     });
   }
 
+  /** When the earliest Scheduled run that is not yet due becomes due (ms), or undefined when there is none. */
+  async nextDueAt(now = Date.now()): Promise<number | undefined> {
+    const row = await this.db.get<{ at: number | null }>("SELECT MIN(scheduled_start) AS at FROM flow_runs WHERE state = 'Scheduled' AND scheduled_start > ?", [now]);
+    return row?.at === null || row?.at === undefined ? undefined : Number(row.at);
+  }
+
   /** Records a heartbeat; answers the run's state and whether a cancel was requested. */
   async heartbeat(id: string, now = Date.now()): Promise<{ state: StateName; version: number; cancelRequested: boolean }> {
     const rows = await this.db.all<{ state: StateName; version: number; cancel_requested_at: number | null }>(

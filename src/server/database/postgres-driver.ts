@@ -6,7 +6,9 @@
  */
 import { createHash } from "node:crypto";
 import pg from "pg";
-import type { DialectSql, SqlDriver, SqlExecutor, SqlParam, TableColumn } from "./driver.js";
+import type { DialectSql, NotifyChannel, SessionLock, SqlDriver, SqlExecutor, SqlParam, TableColumn } from "./driver.js";
+import { PostgresChannel } from "./postgres-channel.js";
+import { PostgresSessionLock } from "./postgres-session-lock.js";
 
 const INT8_OID = 20;
 const types = {
@@ -56,9 +58,13 @@ export class PostgresDriver implements SqlDriver {
   readonly sql = postgresSql;
   private readonly pool: pg.Pool;
   private readonly prepared = new Map<string, Prepared>();
+  private readonly channels = new Map<string, PostgresChannel>();
   readonly schema: string | undefined;
 
-  constructor(connectionString: string, options: PostgresDriverOptions = {}) {
+  constructor(
+    private readonly connectionString: string,
+    options: PostgresDriverOptions = {},
+  ) {
     this.schema = options.schema;
     this.pool = new pg.Pool({
       connectionString,
@@ -152,7 +158,21 @@ export class PostgresDriver implements SqlDriver {
     await tx.get("SELECT pg_advisory_xact_lock(hashtext(?)) AS locked", [key]);
   }
 
+  channel(name: string): NotifyChannel {
+    let channel = this.channels.get(name);
+    if (!channel) {
+      channel = new PostgresChannel(this.connectionString, `sluice_${createHash("sha1").update(`${this.schema ?? "public"}:${name}`).digest("hex").slice(0, 24)}`, (sql, params) => this.run(sql, params));
+      this.channels.set(name, channel);
+    }
+    return channel;
+  }
+
+  sessionLock(key: string): SessionLock {
+    return new PostgresSessionLock(this.connectionString, this.schema, key);
+  }
+
   async close(): Promise<void> {
+    await Promise.all([...this.channels.values()].map((channel) => channel.close()));
     await this.pool.end();
   }
 }

@@ -9,7 +9,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import type { DialectSql, SqlDriver, SqlExecutor, SqlParam, TableColumn } from "./driver.js";
+import { LocalChannel, type DialectSql, type NotifyChannel, type SessionLock, type SqlDriver, type SqlExecutor, type SqlParam, type TableColumn } from "./driver.js";
 import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 
 type Bindable = string | number | null;
@@ -51,6 +51,7 @@ export class SqliteDriver implements SqlDriver {
   private readonly direct: SqlExecutor;
   private lock: Promise<unknown> = Promise.resolve();
   private inTransaction = false;
+  private readonly channels = new Map<string, LocalChannel>();
   /** Undefined for in-memory databases (no WAL) and when checkpoints are left to SQLite. */
   readonly checkpointer: SqliteCheckpointer | undefined;
 
@@ -146,6 +147,18 @@ export class SqliteDriver implements SqlDriver {
 
   lockKey(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** One server per SQLite file: a signal only needs to reach this process. */
+  channel(name: string): NotifyChannel {
+    let channel = this.channels.get(name);
+    if (!channel) this.channels.set(name, (channel = new LocalChannel()));
+    return channel;
+  }
+
+  /** One server per SQLite file: it always holds every session lock. */
+  sessionLock(): SessionLock {
+    return { tryAcquire: () => Promise.resolve(true), onLost: () => undefined, release: () => Promise.resolve() };
   }
 
   async close(): Promise<void> {

@@ -39,6 +39,7 @@ export function flowRunRoutes(app: FastifyInstance, ctx: ServerContext): void {
       now,
     );
     if (!created) reply.code(200);
+    else await ctx.runSignal.runsChanged();
     return run;
   });
 
@@ -52,13 +53,35 @@ export function flowRunRoutes(app: FastifyInstance, ctx: ServerContext): void {
 
   registerRoute(app, flowRunOperations.listFlowRunStates, async ({ params }) => ({ items: await db.flowRuns.states(params.id) }));
 
-  registerRoute(app, flowRunOperations.setFlowRunState, async ({ params, body }) =>
-    db.flowRuns.setState(params.id, body.state, { expectedVersion: body.expectedVersion }),
-  );
+  registerRoute(app, flowRunOperations.setFlowRunState, async ({ params, body }) => {
+    const run = await db.flowRuns.setState(params.id, body.state, { expectedVersion: body.expectedVersion });
+    if (run.state.name === "Scheduled") await ctx.runSignal.runsChanged();
+    return run;
+  });
 
-  registerRoute(app, flowRunOperations.claimFlowRuns, async ({ body }) => {
+  registerRoute(app, flowRunOperations.claimFlowRuns, async ({ body }, request) => {
     const agent = await db.agents.seen(body.agentId);
-    const runs = await db.flowRuns.claim(agent, body.limit);
+    // Long poll (waitMs): listen before the first attempt, then wait for a signal or the next run coming
+    // due and try again, until the deadline or the client goes away.
+    const waiter = body.waitMs > 0 ? ctx.runSignal.waiter() : undefined;
+    const deadline = Date.now() + body.waitMs;
+    const gone = new AbortController();
+    const onClose = () => gone.abort();
+    request.raw.socket.once("close", onClose);
+    let runs: Awaited<ReturnType<typeof db.flowRuns.claim>>;
+    try {
+      runs = await db.flowRuns.claim(agent, body.limit);
+      while (waiter && runs.length === 0 && !gone.signal.aborted) {
+        const now = Date.now();
+        if (now >= deadline) break;
+        const due = await db.flowRuns.nextDueAt(now);
+        await waiter.wait(Math.min(deadline, due ?? deadline) - now, gone.signal);
+        if (!gone.signal.aborted) runs = await db.flowRuns.claim(agent, body.limit);
+      }
+    } finally {
+      waiter?.close();
+      request.raw.socket.off("close", onClose);
+    }
     const flows = new Map<string, Flow>();
     for (const run of runs) {
       if (!flows.has(run.flowId)) {

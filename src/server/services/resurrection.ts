@@ -11,6 +11,7 @@ import { SluiceError } from "../../core/errors.js";
 import type { State } from "../../core/states.js";
 import type { FlowRunRow, SluiceDatabase } from "../database/index.js";
 import { iso } from "../database/rows.js";
+import type { RunSignal } from "./run-signal.js";
 import { IntervalService, TICK_BATCH, showDuration, staleCutoff, type ServiceLogger } from "./service.js";
 
 export interface ResurrectionOptions {
@@ -24,6 +25,8 @@ export interface ResurrectionOptions {
    * @default the time the service is constructed
    */
   upSince?: number;
+  /** Wakes agents waiting to claim when runs are rescheduled. @default none */
+  runSignal?: RunSignal;
 }
 
 export interface ResurrectionResult {
@@ -53,6 +56,7 @@ export class Resurrection extends IntervalService<ResurrectionResult> {
       const outcome = await this.decide(row, idle, now);
       if (outcome) result[outcome].push(row.id);
     }
+    if (result.rescheduled.length > 0) await this.options.runSignal?.runsChanged();
     return result;
   }
 

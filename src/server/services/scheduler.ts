@@ -12,6 +12,7 @@ import type { Flow } from "../../api/flows.js";
 import type { SluiceDatabase } from "../database/index.js";
 import { definitionOf } from "../database/schedules-repository.js";
 import { slotsBetween } from "../domain/schedule-slots.js";
+import type { RunSignal } from "./run-signal.js";
 import { IntervalService, type ServiceLogger } from "./service.js";
 
 /** Slots handled per schedule and tick (the next tick continues). */
@@ -20,6 +21,8 @@ export const SLOTS_PER_TICK = 100;
 export interface SchedulerOptions {
   lookaheadMs: number;
   intervalMs: number;
+  /** Wakes agents waiting to claim when runs are created. @default none */
+  runSignal?: RunSignal;
 }
 
 export class Scheduler extends IntervalService<{ created: string[] }> {
@@ -64,6 +67,7 @@ export class Scheduler extends IntervalService<{ created: string[] }> {
       if (last !== undefined) await this.db.schedules.advance(row.id, last);
     }
     this.lastTickAt = Math.max(this.lastTickAt ?? now, now);
+    if (created.length > 0) await this.options.runSignal?.runsChanged();
     if (created.length > 0) this.log.info({ service: this.name, count: created.length }, `created ${created.length} scheduled flow runs`);
     return { created };
   }
