@@ -62,8 +62,8 @@ export interface EcsStandin {
   /** Resolves once the task is STOPPED. */
   stopped(taskArn: string, timeoutMs?: number): Promise<Json>;
   readonly faults: {
-    /** Pulls of this image fail with CannotPullContainerError (whether or not it exists). */
-    missingImage(image: string): void;
+    /** Pulls of this image fail with CannotPullContainerError (whether or not it exists) until the returned function is called. */
+    missingImage(image: string): () => void;
     /** The next `times` RunTask calls answer `failures` (Fargate: "Capacity is unavailable...", EC2: RESOURCE:MEMORY). */
     capacity(times?: number, reason?: string): void;
     /** The next `times` tasks stay in PROVISIONING until stopped. */
@@ -170,7 +170,10 @@ export async function startEcsStandin(options: EcsStandinOptions = {}): Promise<
       return run?.task.lastStatus === "STOPPED" ? structuredClone(run.task) : undefined;
     }, timeoutMs),
     faults: {
-      missingImage: (image) => void faults.missingImages.add(image),
+      missingImage: (image) => {
+        faults.missingImages.add(image);
+        return () => void faults.missingImages.delete(image);
+      },
       capacity: (times = 1, reason) => {
         faults.capacity = { remaining: times, ...(reason ? { reason } : {}) };
       },
