@@ -43,10 +43,11 @@ const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** `"256"`, `256`, `"0.25 vCPU"` → the string AWS takes (CPU units or vCPU). */
-const cpuOrMemory = (z: Zod, what: "cpu" | "memory") =>
-  z.union([z.number().int().positive(), z.string().regex(what === "cpu" ? /^(\d+|\d+(\.\d+)? ?vCPU)$/i : /^(\d+|\d+(\.\d+)? ?GB)$/i)], {
-    error: what === "cpu" ? 'give CPU units as a number or string ("256", "1024") or vCPUs ("1 vCPU")' : 'give MiB as a number or string ("512", "2048") or GB ("2GB")',
-  }).transform((v) => String(v));
+const cpuOrMemory = (z: Zod, what: "cpu" | "memory") => {
+  const hint = what === "cpu" ? 'give CPU units as a number or string ("256", "1024") or vCPUs ("1 vCPU")' : 'give MiB as a number or string ("512", "2048") or GB ("2GB")';
+  const pattern = what === "cpu" ? /^(\d+|\d+(\.\d+)? ?vCPU)$/i : /^(\d+|\d+(\.\d+)? ?GB)$/i;
+  return z.union([z.number(hint).int(hint).positive(hint), z.string(hint).regex(pattern, hint)], { error: hint }).transform((v) => String(v));
+};
 
 const tagsSchema = (z: Zod) =>
   z.array(
@@ -143,9 +144,27 @@ export interface SplitOptions {
   runTask: RunTaskOptions;
 }
 
+/** Edit distance (insertions, deletions, substitutions), case-insensitive. */
+function distance(a: string, b: string): number {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  let row = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= y.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[y.length]!;
+}
+
+/** The allowed key closest to a misspelt one, if it is close. */
 function closest(key: string): string | undefined {
-  const lower = key.toLowerCase();
-  return [...ALL_KEYS].find((k) => k.toLowerCase() === lower || k.toLowerCase().startsWith(lower.slice(0, 5)));
+  let best: { key: string; d: number } | undefined;
+  for (const k of ALL_KEYS) {
+    const d = distance(key, k);
+    if (d <= Math.max(2, Math.floor(k.length / 4)) && (!best || d < best.d)) best = { key: k, d };
+  }
+  return best?.key;
 }
 
 function fail(field: string, value: unknown, message: string, cause?: unknown): never {
