@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { SluiceError } from "../../../src/core/errors.js";
+import { type SluiceError } from "../../../src/core/errors.js";
 import { provisioningTimeout, runTaskFailure, stoppedTaskFailure } from "../../../src/platforms/aws/failures.js";
 import { splitFargateOptions } from "../../../src/platforms/aws/options.js";
 import { buildRunTaskInput } from "../../../src/platforms/aws/run-task.js";

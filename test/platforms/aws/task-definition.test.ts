@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { SluiceError } from "../../../src/core/errors.js";
+import { type SluiceError } from "../../../src/core/errors.js";
 import { compareDefinitions, definitionContentKey, definitionMismatch, familyFor, normalizeDefinition } from "../../../src/platforms/aws/definition-compare.js";
 import { splitFargateOptions } from "../../../src/platforms/aws/options.js";
 import { awslogsStreams, buildTaskDefinition } from "../../../src/platforms/aws/task-definition.js";
