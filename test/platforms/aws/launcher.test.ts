@@ -4,7 +4,7 @@
  */
 import { after, before, it } from "node:test";
 import assert from "node:assert/strict";
-import { SluiceError } from "../../../src/core/errors.js";
+import { type SluiceError } from "../../../src/core/errors.js";
 import { RedactedCredentials, resolveAwsAccess } from "../../../src/platforms/aws/credentials.js";
 import { familyFor } from "../../../src/platforms/aws/definition-compare.js";
 import { DefinitionRegistrar } from "../../../src/platforms/aws/definition-registrar.js";
