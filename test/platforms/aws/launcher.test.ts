@@ -115,7 +115,7 @@ await ecsSuite(["docker"], "AWS platform against the ECS stand-in", () => {
   });
 
   it("a failing container: EssentialContainerExited with the tail of its CloudWatch stream", async () => {
-    const r = await runAndWatch(definitionFor("fails", "for (let i = 0; i < 80; i++) console.log('line ' + i); console.error('boom: ' + process.env.SLUICE__CONTEXT__FLOW_RUN_ID); process.exit(2)"));
+    const r = await runAndWatch(definitionFor("fails", "for (let i = 0; i < 80; i++) console.log('line ' + i); console.log('boom: ' + process.env.SLUICE__CONTEXT__FLOW_RUN_ID); process.exit(2)"));
     assert.equal(r.failure?.reason, "EssentialContainerExited");
     assert.match(r.failure!.message, /flow-container exited with code 2/);
     assert.equal(r.logTail.length, 1);
@@ -166,6 +166,24 @@ await ecsSuite(["docker"], "AWS platform against the ECS stand-in", () => {
     assert.equal(r.failure?.reason, "StoppedByUser");
     assert.match(r.failure!.message, /the flow run was cancelled/);
     assert.equal(standin.task(r.taskArn)!.lastStatus, "STOPPED");
+  });
+
+  it("launchFlowTask: registers once, runs with the run's variables as overrides, watches to the end", async () => {
+    const { launchFlowTask, planTaskDefinition, splitRunEnv } = await import("../../../src/platforms/aws/fargate-launch.js");
+    const options = splitFargateOptions({ executionRoleArn: "ecsTaskExecutionRole", containerDefinitions: [{ logConfiguration }], networkConfiguration: net, startedBy: "sluice-test" });
+    const { shared, perRun } = splitRunEnv({ SLUICE__API__URL: "http://127.0.0.1:1", SLUICE__API__KEY: "per-run-key", SLUICE__CONTEXT__FLOW_RUN_ID: "run-77" });
+    const definition = planTaskDefinition({ options, flowName: "launch", image: services.nodeImage, command: ["node", "-e", "console.log('run', process.env.SLUICE__CONTEXT__FLOW_RUN_ID, process.env.SLUICE__API__URL, process.env.SLUICE__API__KEY.split('').reverse().join(''))"], sharedEnv: shared });
+    const started: string[] = [];
+    const out = await launchFlowTask({ api, registrar: new DefinitionRegistrar(api), options, definition, flowRunId: "run-77", perRunEnv: perRun, watch: { pollIntervalMs: 100 }, onStarted: (arn) => started.push(arn) });
+    assert.equal(out.stage, "watched");
+    assert.equal(out.failure, undefined);
+    assert.deepEqual(started, [out.taskArn]);
+    assert.match(standin.output(out.taskArn!), /run run-77 http:\/\/127\.0\.0\.1:1 yek-nur-rep/);
+    const registered = standin.received.find((r) => r.operation === "RegisterTaskDefinition" && (r.body as { family: string }).family === definition.family);
+    assert.ok(registered && !JSON.stringify(registered.body).includes("per-run-key"), "the API key is not in the task definition");
+    const task = standin.task(out.taskArn!)!;
+    assert.equal(task.startedBy, "sluice-test");
+    assert.deepEqual(task.tags, [{ key: "sluice.io/flow-run-id", value: "run-77" }]);
   });
 
   it("the credentials holder never reaches a request body", () => {

@@ -160,3 +160,21 @@ describe("task definition comparison", () => {
     assert.equal(normalizeDefinition({ containerDefinitions: [] }).networkMode, "bridge");
   });
 });
+
+describe("planning a flow's task definition", () => {
+  it("keeps per-run variables out of the shared definition and derives the family from the content", async () => {
+    const { planTaskDefinition, splitRunEnv } = await import("../../../src/platforms/aws/fargate-launch.js");
+    const { shared, perRun } = splitRunEnv({ SLUICE__API__URL: "u", SLUICE__API__KEY: "secret-key", SLUICE__CONTEXT__FLOW_RUN_ID: "r1", SLUICE__CONTEXT__IMAGE: "img", SLUICE__LOGGING__LEVEL: "info" });
+    assert.deepEqual(shared, { SLUICE__API__URL: "u", SLUICE__LOGGING__LEVEL: "info" });
+    assert.deepEqual(perRun, { SLUICE__API__KEY: "secret-key", SLUICE__CONTEXT__FLOW_RUN_ID: "r1", SLUICE__CONTEXT__IMAGE: "img" });
+    const options = splitFargateOptions({ memory: 1024 });
+    const a = planTaskDefinition({ options, flowName: "ETL", image: "reg/etl:1", command, sharedEnv: shared });
+    const b = planTaskDefinition({ options, flowName: "ETL", image: "reg/etl:1", command, sharedEnv: shared });
+    const c = planTaskDefinition({ options, flowName: "ETL", image: "reg/etl:2", command, sharedEnv: shared });
+    assert.equal(a.family, b.family, "runs of one flow version share a family");
+    assert.notEqual(a.family, c.family, "a new image is a new family");
+    assert.ok(!JSON.stringify(a).includes("secret-key"));
+    const named = planTaskDefinition({ options: splitFargateOptions({ family: "etl" }), flowName: "ETL", image: "i", command, sharedEnv: {} });
+    assert.equal(named.family, "etl");
+  });
+});
