@@ -18,7 +18,7 @@ import { Environment, type EnvironmentFlow, type EnvironmentOptions, type Execut
 import { SluiceError, serializeError } from "../../core/errors.js";
 import type { LogLevel } from "../../core/events.js";
 import { createLogger } from "../../core/logger.js";
-import { runContractEnv } from "../../environments/run-contract.js";
+import { runContractEnv } from "../../deployment/run-contract.js";
 import { resolveAwsAccess, type AwsCredentialInput, type ResolvedAwsAccess } from "./credentials.js";
 import { DefinitionRegistrar, type RegisteredDefinition } from "./definition-registrar.js";
 import { createEcsApi, type EcsApi } from "./ecs-client.js";
@@ -51,8 +51,8 @@ export interface FargateExecuteOptions extends ExecuteOptions {
 const OWN_KEYS = ["sluiceCommand", "pollIntervalMs", "startDeadlineMs", "endpoint"] as const;
 
 /** The AWS section of the configuration, when the configuration has one. */
-function awsConfigOf(config: SluiceConfig | undefined): AwsCredentialInput {
-  return ((config as unknown as { aws?: AwsCredentialInput } | undefined)?.aws) ?? {};
+function awsConfigOf(config: SluiceConfig | undefined): AwsCredentialInput & { endpoint?: string } {
+  return ((config as unknown as { aws?: AwsCredentialInput & { endpoint?: string } } | undefined)?.aws) ?? {};
 }
 
 export class FargateTaskEnvironment extends Environment {
@@ -108,7 +108,7 @@ export class FargateTaskEnvironment extends Environment {
       const access = this.#ownAccess.source === "options"
         ? { ...this.#ownAccess, region }
         : resolveAwsAccess({}, { ...fromConfig, ...(region ? { regionName: region } : {}) });
-      this.#api = createEcsApi({ region: access.region, credentials: access.credentials, endpoint: this.#endpoint });
+      this.#api = createEcsApi({ region: access.region, credentials: access.credentials, endpoint: this.#endpoint ?? fromConfig.endpoint });
       this.#api.catch(() => (this.#api = undefined));
     }
     return this.#api;

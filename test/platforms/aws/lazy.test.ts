@@ -8,7 +8,7 @@ import { readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { spawnNode } from "../../support/spawn-node.js";
 
-const BLOCK_HEAVY = fileURLToPath(new URL("../../environments/fixtures/block-heavy.mjs", import.meta.url));
+const BLOCK_HEAVY = fileURLToPath(new URL("../fixtures/block-heavy.mjs", import.meta.url));
 const AWS_DIR = fileURLToPath(new URL("../../../src/platforms/aws/", import.meta.url));
 const BLOCK = { SLUICE_BLOCK_ALSO: "@aws-sdk/client-ecs,@aws-sdk/client-cloudwatch-logs" };
 
