@@ -28,6 +28,7 @@ export const DEFAULT_CONFIG: Readonly<SluiceConfig> = {
   executor: { workStealing: true, allowInsecureRedis: false, queuePrefix: "sluice", workerConcurrency: 4, resultThresholdBytes: 64 * 1024 },
   docker: { baseImage: "node:20-slim" },
   kubernetes: { apiKeySecretKey: "api-key", namespace: "default", imagePullSecrets: [], deleteFinishedJobs: true },
+  aws: {},
   reporter: { heartbeatIntervalMs: 30_000, cancelCheckIntervalMs: 5_000, flushTimeoutMs: 60_000 },
   agent: { labels: [], minPollIntervalMs: 250, maxPollIntervalMs: 10_000, heartbeatIntervalMs: 30_000, maxConcurrentRuns: 10, keepContainers: false, dockerNetwork: "host" },
   cache: {},

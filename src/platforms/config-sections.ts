@@ -5,7 +5,8 @@
  * configuration, which would be an import cycle. Each platform.ts declares the same fragment, and a test
  * (test/platforms/platform-list.test.ts) fails when the two lists disagree.
  */
+import { awsConfig } from "./aws/config.js";
 import { dockerConfig } from "./docker/config.js";
 import { kubernetesConfig } from "./kubernetes/config.js";
 
-export const PLATFORM_CONFIGS = [dockerConfig, kubernetesConfig] as const;
+export const PLATFORM_CONFIGS = [dockerConfig, kubernetesConfig, awsConfig] as const;
