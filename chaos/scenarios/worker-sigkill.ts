@@ -32,11 +32,15 @@ export const workerSigkill: ChaosScenario = {
       void done.then(() => (finished = true));
       const replacements: Promise<unknown>[] = [];
       for (let k = 0; k < kills && !finished; k++) {
+        // Keep at least two workers serving: wait for the replacements when the kills ran ahead of them.
+        if (stage.workers.length < 2) await Promise.all(replacements);
         const victim = stage.workers.splice(Math.floor(Math.random() * stage.workers.length), 1)[0]!;
         ctx.log(`SIGKILL worker ${victim.pid} after ${ledger.count} results`);
         victim.child.kill("SIGKILL");
         await victim.exited;
-        replacements.push(stage.startWorker());
+        const replacement = stage.startWorker();
+        replacement.catch(() => undefined); // awaited below; a failure must not go unhandled meanwhile
+        replacements.push(replacement);
         await sleep(1000);
       }
       await Promise.all(replacements);
