@@ -24,21 +24,21 @@ function assertClean(row: ChaosRow): void {
 }
 
 describe("distributed faults (short)", { skip: missing !== null && process.env.CI !== "true" ? missing : false }, () => {
-  it("Redis restarted without persistence mid-run: the run queues its attempts again and ends with each result once", { timeout: 120_000 }, async () => {
+  it("Redis restarted without persistence mid-run: the run queues its attempts again and ends with each result once", { timeout: 300_000 }, async () => {
     assert.equal(missing, null, missing ?? "");
     const row = await redisRestart.run(context);
     assertClean(row);
     assert.ok(row.notes.some((n) => /^[1-9]\d* recoveries/.test(n)), `the run reported the lost queue: ${row.notes.join("; ")}`);
   });
 
-  it("a worker SIGKILLed mid-task: its attempts run again elsewhere and each result arrives once", { timeout: 120_000 }, async () => {
+  it("a worker SIGKILLed mid-task: its attempts run again elsewhere and each result arrives once", { timeout: 300_000 }, async () => {
     assert.equal(missing, null, missing ?? "");
     const row = await workerSigkill.run(context);
     assertClean(row);
     assert.ok(row.reruns > 0, "some attempts ran twice (on the killed worker, then on another)");
   });
 
-  it("the workers' network to Redis cut for 5 s: work resumes and no result arrives twice", { timeout: 120_000 }, async () => {
+  it("the workers' network to Redis cut for 5 s: work resumes and no result arrives twice", { timeout: 300_000 }, async () => {
     assert.equal(missing, null, missing ?? "");
     const row = await networkCut.run(context);
     assertClean(row);

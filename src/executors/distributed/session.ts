@@ -191,7 +191,6 @@ export class DistributedSession implements ExecutorSession {
   }
 
   #enqueue(jobId: string): void {
-    if (this.#batch.includes(jobId)) return;
     this.#batch.push(jobId);
     this.#flushing ??= setImmediate(() => {
       this.#flushing = undefined;
@@ -283,11 +282,12 @@ export class DistributedSession implements ExecutorSession {
     if (this.#stopping) return;
     this.#reader.rewindBefore(firstId);
     const inFlight = [...this.#pending.keys()];
+    const batched = new Set(this.#batch);
     for (const id of inFlight) {
       const job = this.#pending.get(id)!;
       job.pinnedTo = null;
       job.queue = this.#keys.queue;
-      this.#enqueue(id);
+      if (!batched.has(id)) this.#enqueue(id);
     }
     this.#log(
       "warn",

@@ -47,7 +47,9 @@ export class RunAttachment {
     this.keys = runKeys(ctx.queuePrefix, tag);
     this.#store = store;
     this.#parameters = JSON.parse(meta.parameters) as Record<string, unknown>;
-    this.#out = new OutBatcher(ctx.conn, this.keys.out, ctx.workerId, () => ctx.gate.held > 1);
+    this.#out = new OutBatcher(ctx.conn, this.keys.out, ctx.workerId, () => ctx.gate.held > 1, (error) => {
+      ctx.logger.warn({ flowRunId: meta.flowRunId, err: error }, `Redis refused a record for the run's out stream (sent again): ${(error as Error)?.message ?? String(error)}`);
+    });
   }
 
   /** Jobs of this run running in this process. */
@@ -98,6 +100,7 @@ export class RunAttachment {
     const graceful = Promise.all(this.#consumers.map((c) => c.close(drain === null)));
     if (drain === null) {
       await graceful.catch(() => undefined);
+      this.#out.close();
       return;
     }
     const expired = new Promise<"expired">((resolve) => {
@@ -107,6 +110,7 @@ export class RunAttachment {
     clearTimeout(timer);
     // Attempts still running are left to BullMQ: their claims expire and other workers take them over.
     if (result === "expired") await Promise.all(this.#consumers.map((c) => c.close(true).catch(() => undefined)));
+    this.#out.close();
   }
 
   async #process(job: Job): Promise<void> {
