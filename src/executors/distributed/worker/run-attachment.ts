@@ -74,7 +74,10 @@ export class RunAttachment {
         drainDelay: 5,
       });
       consumer.on("error", (error: Error) => {
-        if (!this.#closing) this.#ctx.logger.warn({ flowRunId: this.meta.flowRunId, err: error }, `queue ${name}: ${error.message}`);
+        if (this.#closing) return;
+        // A job whose keys are gone: its run ended (its queue was removed) or Redis lost it; the run resends what it still waits for.
+        const level = /^Missing (key|lock) for job/.test(error.message) ? "debug" : "warn";
+        this.#ctx.logger[level]({ flowRunId: this.meta.flowRunId, err: error }, `queue ${name}: ${error.message}`);
       });
       // BullMQ fails a job itself only when it was taken over from dead workers too often.
       consumer.on("failed", (job: Job | undefined, error: Error) => {
