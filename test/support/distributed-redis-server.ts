@@ -89,6 +89,10 @@ export class PrivateRedis {
       ["--port", String(this.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", "/tmp", "--loglevel", "warning"],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
+    // A test process that crashes must not leave its private server running.
+    const reap = (): void => void child.kill("SIGKILL");
+    process.once("exit", reap);
+    child.once("exit", () => process.off("exit", reap));
     child.stdout!.on("data", (d: Buffer) => (this.#log += d.toString()));
     child.stderr!.on("data", (d: Buffer) => (this.#log += d.toString()));
     this.#child = child;

@@ -71,11 +71,16 @@ export class OutReader {
     if (compareIds(firstId, this.#last) <= 0) this.#last = "0-0";
   }
 
-  /** Ends the loop (disconnects the blocking connection) and waits for it. */
+  /**
+   * Ends the loop (disconnects the blocking connection) and waits for it, at most a few seconds: an XREAD
+   * queued while Redis was unreachable may never settle after the disconnect, and must not hold the run.
+   */
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#o.reader.disconnect();
-    await this.done;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, BLOCK_MS + 2000)))]);
+    clearTimeout(timer);
   }
 }
 

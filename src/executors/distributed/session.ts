@@ -417,17 +417,35 @@ export class DistributedSession implements ExecutorSession {
     if (this.#flushing) clearImmediate(this.#flushing);
     if (this.#cancelling) clearImmediate(this.#cancelling); // "ended" below aborts every attempt of the run anyway
     for (const id of [...this.#pending.keys()]) this.#settle(id, { kind: "cancelled", message: "Cancelled: the distributed executor was closed" });
-    if (this.#announced !== undefined) await this.#announced.catch(() => undefined);
-    const problems = await removeRun({
-      conn: this.#conn,
-      pool: this.#pool,
-      keys: this.#keys,
-      queues: this.#queues,
-      store: this.#o.resultStore,
-      announced: this.#announced !== undefined,
+    // Clean-up waits for Redis at most connectTimeoutMs: a Redis that is gone must not keep the run from ending.
+    // What it could not remove then, workers remove once the run's alive key has expired.
+    const ms = this.#o.redis.connectTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), ms);
     });
+    const removal = (async () => {
+      if (this.#announced !== undefined) await this.#announced.catch(() => undefined);
+      return removeRun({
+        conn: this.#conn,
+        pool: this.#pool,
+        keys: this.#keys,
+        queues: this.#queues,
+        store: this.#o.resultStore,
+        announced: this.#announced !== undefined,
+      });
+    })();
+    const removed = await Promise.race([removal, late]);
+    clearTimeout(timer);
     await this.#reader.stop();
-    await this.#conn.quit().catch((error: unknown) => problems.push(`closing the Redis connection: ${(error as Error)?.message ?? String(error)}`));
+    let problems: string[];
+    if (removed === "late") {
+      problems = [`Redis at ${this.#o.redis.display} did not answer within ${ms} ms (connectTimeoutMs); the run's keys are removed by workers once its alive key expires`];
+      this.#conn.disconnect();
+    } else {
+      problems = removed;
+      await this.#conn.quit().catch((error: unknown) => problems.push(`closing the Redis connection: ${(error as Error)?.message ?? String(error)}`));
+    }
     if (problems.length > 0) {
       throw new SluiceError("EXECUTOR_ERROR", `distributed executor: cleaning up flow run ${this.#start.flowRunId} failed: ${problems.join("; ")}`, {
         kind: "distributed",
