@@ -1,14 +1,21 @@
 /**
  * Workloads of the distributed executor (issue 6), against the Redis at REDIS_URL (default 127.0.0.1:6379):
  *
- * - D1 10,000 no-op tasks (one mapped task) over 2 `sluice worker` processes, in tasks per second;
- *      baseline: raw BullMQ in the same run: 10,000 empty jobs added with addBulk and processed by 2 worker
- *      processes with the same concurrency (done when the queue holds no waiting or active job).
+ * - D1 10,000 no-op tasks (one mapped task) over 2 `sluice worker` processes at concurrency 1, 8 and 16
+ *      per worker, in tasks per second, run inside this process with warm workers; baseline: raw BullMQ
+ *      in the same run: 10,000 empty jobs added with addBulk and processed by 2 worker processes with the
+ *      same concurrency (done when the queue holds no waiting or active job).
+ * - D1P the same as whole processes, first run included: a `sluice run --executor distributed` process
+ *      (the built CLI) against a `node` process that adds the 10,000 raw jobs and waits for them; the
+ *      workers of both are started before the timing.
  * - D2 20 ms CPU-bound tasks on 2 workers against 1 worker (concurrency 1 each): the scaling factor.
  *
  * Workers are started (and the flow module loaded in them) before the timing starts.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { flow } from "../../src/core/flow.js";
@@ -22,7 +29,7 @@ import type { Measurement, Workload } from "../types.js";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const quiet = { logger: createLogger({ level: "silent" }), logLevel: "silent" as const };
 const N = 10_000;
-const NOOP_CONCURRENCY = 16;
+const NOOP_CONCURRENCIES = [1, 8, 16];
 const CPU_TASKS = 120;
 const ROUNDS = 3;
 
@@ -94,69 +101,149 @@ function startRawWorker(queue: string, prefix: string, concurrency: number): Pro
   });
 }
 
-async function rawBullmqRate(workers: number, concurrency: number, jobs: number): Promise<number> {
-  const { Queue } = await import("bullmq");
+/** Adds `jobs` empty jobs with addBulk and waits until none waits or runs; the producer of the raw baseline. */
+const RAW_PRODUCER = `
+import { Queue } from "bullmq";
+const [name, prefix, jobs] = process.argv.slice(1);
+const n = Number(jobs);
+const queue = new Queue(name, { connection: { url: process.env.REDIS_URL, maxRetriesPerRequest: null }, prefix });
+await queue.waitUntilReady();
+const t0 = performance.now();
+for (let i = 0; i < n; i += 1000) {
+  await queue.addBulk(Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({ name: "noop", data: { x: i + j }, opts: { removeOnComplete: true } })));
+}
+// Done when no job waits or runs (completed jobs are removed). Polled every 10 ms: counting completions
+// with QueueEvents can miss some, as BullMQ trims its events stream.
+for (;;) {
+  const counts = await queue.getJobCounts("wait", "active", "delayed", "prioritized");
+  if (Object.values(counts).every((c) => c === 0)) break;
+  if (performance.now() - t0 > 120000) throw new Error("raw BullMQ: jobs left after 120 s: " + JSON.stringify(counts));
+  await new Promise((r) => setTimeout(r, 10));
+}
+process.stdout.write(JSON.stringify({ ms: performance.now() - t0 }) + "\\n");
+await queue.obliterate({ force: true });
+await queue.close();
+`;
+
+/** Runs `node <args>` in the repository root; resolves with its wall time in ms (rejects on a non-zero exit). */
+function timedProcess(args: string[], env: Record<string, string>): Promise<{ ms: number; stdout: string }> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.once("exit", (code) => {
+      const ms = performance.now() - t0;
+      if (code === 0) resolve({ ms, stdout });
+      else reject(new Error(`node ${args.slice(0, 3).join(" ")} … exited with ${code}:\n${stderr}`));
+    });
+  });
+}
+
+/** Raw BullMQ with 2 worker processes; `whole`: the producer is a process of its own, timed from its spawn. */
+async function rawBullmqRate(workers: number, concurrency: number, jobs: number, whole = false): Promise<number> {
   const prefix = uniqueQueue("raw");
   const name = "raw";
   const children = await Promise.all(Array.from({ length: workers }, () => startRawWorker(name, prefix, concurrency)));
-  const queue = new Queue(name, { connection: { url: services.redisUrl, maxRetriesPerRequest: null }, prefix });
   try {
-    await queue.waitUntilReady();
-    const t0 = performance.now();
-    for (let i = 0; i < jobs; i += 1000) {
-      await queue.addBulk(Array.from({ length: Math.min(1000, jobs - i) }, (_, j) => ({ name: "noop", data: { x: i + j }, opts: { removeOnComplete: true } })));
-    }
-    // Done when no job waits or runs (completed jobs are removed). Polled every 10 ms: counting
-    // completions with QueueEvents can miss some, as BullMQ trims its events stream.
-    for (;;) {
-      const counts = await queue.getJobCounts("wait", "active", "delayed", "prioritized");
-      if (Object.values(counts).every((n) => n === 0)) break;
-      if (performance.now() - t0 > 120_000) throw new Error(`raw BullMQ: jobs left after 120 s: ${JSON.stringify(counts)}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    return jobs / ((performance.now() - t0) / 1000);
+    const run = await timedProcess(["--input-type=module", "-e", RAW_PRODUCER, name, prefix, String(jobs)], { REDIS_URL: services.redisUrl });
+    const ms = whole ? run.ms : (JSON.parse(run.stdout) as { ms: number }).ms;
+    return jobs / (ms / 1000);
   } finally {
     for (const child of children) child.kill("SIGTERM");
-    await queue.obliterate({ force: true }).catch(() => undefined);
-    await queue.close();
     await deleteKeys(services.redisUrl, prefix);
   }
 }
+
+/** A flow module for `sluice run` processes: range(N) → noop.map → count, importing the package by name. */
+const COLD_FLOW = `
+import { flow, task } from "sluice";
+const range = task("range", async (n) => Array.from({ length: n }, (_, i) => i));
+const noop = task("noop", async (x) => x);
+const count = task("count", async (xs) => xs.length);
+export const noopMapCold = flow("bench-dist-noop-cold", () => count(noop.map(range(${N}))));
+`;
 
 // ---- workloads -------------------------------------------------------------------------------------
 
 const workloads: Workload[] = [
   {
     id: "D1",
-    title: `${N.toLocaleString("en")} no-op tasks over 2 distributed workers`,
+    title: `${N.toLocaleString("en")} no-op tasks over 2 distributed workers, at concurrency ${NOOP_CONCURRENCIES.join(", ")}`,
     needs: ["redis"],
     async run(): Promise<Measurement[]> {
-      // Sluice and raw BullMQ alternate, ROUNDS times each, and the medians are compared: the machine's load
-      // changes between runs, and interleaving spreads it over both.
-      const sluiceRates: number[] = [];
-      const rawRates: number[] = [];
-      await withWorkers(2, NOOP_CONCURRENCY, async (queue) => {
-        const warm = (): Promise<unknown> =>
-          noopMap.run({ ...quiet, parameters: { n: 200 }, executor: new DistributedExecutor({ redis: services.redisUrl, queuePrefix: queue }) });
-        for (let round = 0; round < ROUNDS; round++) {
-          rawRates.push(await rawBullmqRate(2, NOOP_CONCURRENCY, N));
-          sluiceRates.push(await sluiceRate(queue, (executor) => noopMap.run({ ...quiet, parameters: { n: N }, executor }), N, warm));
-        }
-      });
-      const sluice = median(sluiceRates);
-      const raw = median(rawRates);
-      return [
-        {
-          metric: `D1 ${N.toLocaleString("en")} no-op tasks, 2 workers × concurrency ${NOOP_CONCURRENCY}`,
+      const rows: Measurement[] = [];
+      for (const concurrency of NOOP_CONCURRENCIES) {
+        // Sluice and raw BullMQ alternate, ROUNDS times each, and the medians are compared: the machine's load
+        // changes between runs, and interleaving spreads it over both.
+        const sluiceRates: number[] = [];
+        const rawRates: number[] = [];
+        await withWorkers(2, concurrency, async (queue) => {
+          const warm = (): Promise<unknown> =>
+            noopMap.run({ ...quiet, parameters: { n: 200 }, executor: new DistributedExecutor({ redis: services.redisUrl, queuePrefix: queue }) });
+          for (let round = 0; round < ROUNDS; round++) {
+            rawRates.push(await rawBullmqRate(2, concurrency, N));
+            sluiceRates.push(await sluiceRate(queue, (executor) => noopMap.run({ ...quiet, parameters: { n: N }, executor }), N, warm));
+          }
+        });
+        rows.push({
+          metric: `D1 ${N.toLocaleString("en")} no-op tasks, 2 workers × concurrency ${concurrency}, in this process (warm)`,
           unit: "tasks/s",
-          value: sluice,
-          baseline: raw,
-          baselineName: `raw BullMQ: ${N.toLocaleString("en")} empty jobs (addBulk), 2 worker processes × concurrency ${NOOP_CONCURRENCY}`,
+          value: median(sluiceRates),
+          baseline: median(rawRates),
+          baselineName: `raw BullMQ: ${N.toLocaleString("en")} empty jobs (addBulk), 2 worker processes × concurrency ${concurrency}`,
           higherIsBetter: true,
-          target: "≥ 0.6x raw BullMQ",
+          target: "≥ 0.9x raw BullMQ",
           notes: `median of ${ROUNDS} interleaved runs each; Sluice ${sluiceRates.map((r) => r.toFixed(0)).join(", ")}; raw ${rawRates.map((r) => r.toFixed(0)).join(", ")} tasks/s`,
-        },
-      ];
+        });
+      }
+      return rows;
+    },
+  },
+  {
+    id: "D1P",
+    title: `${N.toLocaleString("en")} no-op tasks over 2 distributed workers, as whole processes (first run included)`,
+    needs: ["redis"],
+    async run(): Promise<Measurement[]> {
+      const cli = join(ROOT, "bin/sluice.js");
+      const built = existsSync(join(ROOT, "dist/index.js"));
+      await mkdir(join(ROOT, ".sluice-test"), { recursive: true });
+      const dir = await mkdtemp(join(ROOT, ".sluice-test", "d1p-"));
+      const flowFile = join(dir, "noop-map.mjs");
+      await writeFile(flowFile, COLD_FLOW);
+      const rows: Measurement[] = [];
+      try {
+        for (const concurrency of NOOP_CONCURRENCIES) {
+          const sluiceRates: number[] = [];
+          const rawRates: number[] = [];
+          await withWorkers(2, concurrency, async (queue) => {
+            for (let round = 0; round < ROUNDS; round++) {
+              rawRates.push(await rawBullmqRate(2, concurrency, N, true));
+              const run = await timedProcess(built ? [cli, "run", flowFile, "--executor", "distributed", "--json"] : ["--conditions=sluice-source", "--import", "tsx", cli, "run", flowFile, "--executor", "distributed", "--json"], {
+                SLUICE__EXECUTOR__REDIS_URL: services.redisUrl,
+                SLUICE__EXECUTOR__QUEUE_PREFIX: queue,
+                SLUICE__LOGGING__LEVEL: "warn",
+              });
+              sluiceRates.push(N / (run.ms / 1000));
+            }
+          });
+          rows.push({
+            metric: `D1P ${N.toLocaleString("en")} no-op tasks, 2 workers × concurrency ${concurrency}, whole processes`,
+            unit: "tasks/s",
+            value: median(sluiceRates),
+            baseline: median(rawRates),
+            baselineName: `a node process adding ${N.toLocaleString("en")} raw BullMQ jobs and waiting for them (2 worker processes × concurrency ${concurrency})`,
+            higherIsBetter: true,
+            target: "≥ 0.9x raw BullMQ",
+            notes: `${built ? "built CLI (dist/)" : "NO dist/: the CLI ran from source through tsx (run `npm run build`)"}; default executor options (maxInFlight 1000); process wall time from spawn to exit, workers started before; median of ${ROUNDS}; Sluice ${sluiceRates.map((r) => r.toFixed(0)).join(", ")}; raw ${rawRates.map((r) => r.toFixed(0)).join(", ")} tasks/s`,
+          });
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+      return rows;
     },
   },
   {

@@ -2,6 +2,7 @@
  * Flows of the distributed executor's tests, in their own module so `sluice worker` processes load them
  * by path. Tasks report the worker process they ran in (process.pid), so tests can see where work went.
  */
+import { appendFileSync } from "node:fs";
 import { z } from "zod";
 import { flow } from "../../src/core/flow.js";
 import { task } from "../../src/core/task.js";
@@ -78,3 +79,23 @@ export const whereFlow = flow("dist-where", () => whereAmI());
 const stamp = task("stamp", async (label: string) => ({ label, pid: process.pid, at: Date.now() }), { cache: { ttlMs: 60_000 } });
 /** One cached task: a second run with the same label takes the first run's result. */
 export const cachedFlow = flow("dist-cached", { parameters: z.object({ label: z.string() }) }, (p) => stamp(p.label));
+
+/** When set, every start of a `work` attempt appends `<flow run>/<map index>` to this file (to count runs that happened twice). */
+const TRACE = process.env.SLUICE_TEST_TRACE_FILE;
+
+const work = task("work", async (input: { i: number; ms: number }, ctx: TaskContext) => {
+  if (TRACE) appendFileSync(TRACE, `${ctx.flowRunId}/${ctx.mapIndex}\n`);
+  await sleep(input.ms, ctx.signal);
+  return { i: input.i, pid: process.pid };
+});
+const plan = task("plan", async (p: { n: number; ms: number }) => Array.from({ length: p.n }, (_, i) => ({ i, ms: p.ms })));
+const tally = task("tally", async (rows: { i: number; pid: number }[]) => ({
+  count: rows.length,
+  sum: rows.reduce((a, r) => a + r.i, 0),
+  pids: [...new Set(rows.map((r) => r.pid))].sort(),
+}));
+
+/** plan → work.map (each child sleeps `ms` and returns its index and pid) → tally: n + 2 task runs. */
+export const sleepyFlow = flow("dist-sleepy", { parameters: z.object({ n: z.number().int().min(0), ms: z.number().min(0) }) }, (p) =>
+  tally(work.map(plan({ n: p.n, ms: p.ms }))),
+);

@@ -70,7 +70,15 @@ export function startWorkerProcess(options: StartWorkerOptions): Promise<WorkerP
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // A test process that crashes must not leave its workers running.
+  const reap = (): void => void child.kill("SIGKILL");
+  process.once("exit", reap);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => {
+      process.off("exit", reap);
+      resolve(code);
+    }),
+  );
   return new Promise<WorkerProcess>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");

@@ -26,6 +26,7 @@ export class OutReader {
   readonly done: Promise<void>;
   readonly #o: OutReaderOptions;
   #stopping = false;
+  #last = "0-0";
 
   constructor(options: OutReaderOptions) {
     this.#o = options;
@@ -34,12 +35,11 @@ export class OutReader {
 
   async #loop(): Promise<void> {
     const o = this.#o;
-    let last = "0-0";
     let failingSince: number | null = null;
     while (!this.#stopping) {
       let reply: [string, [string, string[]][]][] | null;
       try {
-        reply = (await o.reader.xread("COUNT", READ_COUNT, "BLOCK", BLOCK_MS, "STREAMS", o.key, last)) as typeof reply;
+        reply = (await o.reader.xread("COUNT", READ_COUNT, "BLOCK", BLOCK_MS, "STREAMS", o.key, this.#last)) as typeof reply;
         failingSince = null;
       } catch (error) {
         if (this.#stopping) break;
@@ -54,19 +54,39 @@ export class OutReader {
       if (!reply) continue;
       for (const [, entries] of reply) {
         for (const [id, flat] of entries) {
-          last = id;
+          this.#last = id;
           const { worker, records } = parseOutEntry(flat);
           for (const record of records) o.onRecord(record, worker);
         }
       }
-      o.conn.xtrim(o.key, "MINID", last).catch(() => undefined);
+      o.conn.xtrim(o.key, "MINID", this.#last).catch(() => undefined);
     }
   }
 
-  /** Ends the loop (disconnects the blocking connection) and waits for it. */
+  /**
+   * The stream was recreated (Redis lost it) and its first entry is `firstId`: read from the start when
+   * that entry is older than the last one read (the new server's clock is behind the old one's).
+   */
+  rewindBefore(firstId: string): void {
+    if (compareIds(firstId, this.#last) <= 0) this.#last = "0-0";
+  }
+
+  /**
+   * Ends the loop (disconnects the blocking connection) and waits for it, at most a few seconds: an XREAD
+   * queued while Redis was unreachable may never settle after the disconnect, and must not hold the run.
+   */
   async stop(): Promise<void> {
     this.#stopping = true;
     this.#o.reader.disconnect();
-    await this.done;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.done, new Promise<void>((resolve) => (timer = setTimeout(resolve, BLOCK_MS + 2000)))]);
+    clearTimeout(timer);
   }
+}
+
+/** Orders two stream entry ids ("<ms>-<seq>"). */
+function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split("-").map(Number);
+  const [bm = 0, bs = 0] = b.split("-").map(Number);
+  return am - bm || as - bs;
 }

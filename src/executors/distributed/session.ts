@@ -10,6 +10,10 @@
  *   aborted, queued ones end Cancelled as soon as a worker takes them (the runner's grace covers the rest).
  * - With work stealing off, jobs go to the queue of the worker that ran their upstream; jobs pinned to a
  *   worker whose heartbeat stopped are added to the shared queue again.
+ * - A Redis that lost the run (restarted without persistence, flushed) is noticed by its missing marker:
+ *   the run is announced again and every attempt in flight is queued again under its job id. A job id
+ *   stands for one attempt of one task run, and only the first outcome of a job id is taken, so an
+ *   attempt that ran twice (before and after the loss) still delivers one result.
  * - close() removes everything the run put in Redis and in the result store, whatever the run's outcome.
  */
 import type { Queue } from "bullmq";
@@ -23,14 +27,11 @@ import { carry, decodeOutcome, fetchCarried, jsonProblem } from "./payload.js";
 import { PinRouter } from "./pinning.js";
 import { OutReader } from "./out-reader.js";
 import { removeRun } from "./run-cleanup.js";
+import { RunPresence } from "./run-presence.js";
 import {
-  OUT,
   OUT_KIND,
-  RUN_ALIVE_REFRESH_MS,
-  RUN_ALIVE_TTL_MS,
   WORKER_GONE_AFTER_MS,
   WORKER_HEARTBEAT_MS,
-  type ControlMessage,
   type JobData,
   type OutRecord,
   runMeta,
@@ -78,6 +79,7 @@ export class DistributedSession implements ExecutorSession {
   #stopping = false;
   #closed: Promise<void> | undefined;
   readonly #timers: NodeJS.Timeout[] = [];
+  readonly #presence: RunPresence;
 
   private constructor(o: CompiledDistributedOptions, start: ExecutorStartOptions, locator: FlowLocator, conn: Redis, reader: Redis, QueueCtor: QueueClass) {
     this.#o = o;
@@ -88,6 +90,15 @@ export class DistributedSession implements ExecutorSession {
     this.#conn = conn;
     this.#Queue = QueueCtor;
     this.#router = o.workStealing ? null : new PinRouter(start.flow);
+    this.#presence = new RunPresence({
+      conn,
+      reader,
+      keys: this.#keys,
+      pool: this.#pool,
+      unreachableAfterMs: o.redis.connectTimeoutMs,
+      onRestored: (firstId) => this.#requeueAfterLoss(firstId),
+      onUnreachable: (error) => this.#failJobs([...this.#pending.keys()], error, "waiting for Redis"),
+    });
     this.#reader = new OutReader({
       reader,
       conn,
@@ -252,32 +263,45 @@ export class DistributedSession implements ExecutorSession {
     return queue;
   }
 
-  /** Tells the workers about the run (meta, alive key, out stream, runs set, "started"). */
+  /** Tells the workers about the run (its keys and "started"); with work stealing off, follows the workers' heartbeats. */
   async #announce(parameters: unknown): Promise<void> {
     const o = this.#o;
-    const meta = runMeta(o, this.#start.flowRunId, this.#locator, parameters);
-    const k = this.#keys;
-    await this.#conn
-      .multi()
-      .set(k.meta, JSON.stringify(meta))
-      .set(k.alive, "1", "PX", RUN_ALIVE_TTL_MS)
-      .xadd(k.out, "*", OUT.kind, OUT_KIND.init)
-      .sadd(this.#pool.runs, k.tag)
-      .exec();
-    this.#timers.push(
-      setInterval(() => {
-        this.#conn.set(k.alive, "1", "PX", RUN_ALIVE_TTL_MS).catch(() => undefined);
-      }, RUN_ALIVE_REFRESH_MS).unref(),
-    );
+    await this.#presence.announce(JSON.stringify(runMeta(o, this.#start.flowRunId, this.#locator, parameters)));
     if (!o.workStealing) {
       await this.#refreshWorkers();
       this.#timers.push(setInterval(() => void this.#refreshWorkers(), WORKER_HEARTBEAT_MS).unref());
     }
-    await this.#publish({ type: "started", tag: k.tag });
   }
 
-  #publish(message: ControlMessage): Promise<number> {
-    return this.#conn.publish(this.#pool.control, JSON.stringify(message));
+  /**
+   * Redis lost the run and its keys are written again: every attempt in flight goes to the shared queue
+   * again (the queues pinned to workers are gone too). Outcomes that were in the lost stream come again
+   * from the attempts' second runs.
+   */
+  #requeueAfterLoss(firstId: string): void {
+    if (this.#stopping) return;
+    this.#reader.rewindBefore(firstId);
+    const inFlight = [...this.#pending.keys()];
+    const batched = new Set(this.#batch);
+    for (const id of inFlight) {
+      const job = this.#pending.get(id)!;
+      job.pinnedTo = null;
+      job.queue = this.#keys.queue;
+      if (!batched.has(id)) this.#enqueue(id);
+    }
+    this.#log(
+      "warn",
+      `Redis at ${this.#o.redis.display} lost the run's queue (restarted without persistence, or flushed); ${inFlight.length} attempts in flight were queued again. ` +
+        "Turn on persistence (appendonly yes) to keep queued work across restarts.",
+    );
+  }
+
+  #log(level: LogRecord["level"], message: string): void {
+    try {
+      this.#start.onLog({ level, message, timestamp: new Date().toISOString(), flowRunId: this.#start.flowRunId });
+    } catch {
+      // a broken log sink must not break the run
+    }
   }
 
   // ---- outcomes ------------------------------------------------------------------------------
@@ -350,7 +374,7 @@ export class DistributedSession implements ExecutorSession {
       this.#cancelling = undefined;
       const jobs = this.#cancels;
       this.#cancels = [];
-      this.#publish({ type: "cancel", tag: this.#keys.tag, jobs }).catch(() => undefined);
+      this.#presence.publish({ type: "cancel", tag: this.#keys.tag, jobs }).catch(() => undefined);
     });
   }
 
@@ -373,17 +397,10 @@ export class DistributedSession implements ExecutorSession {
   async #warnWithoutWorkers(): Promise<void> {
     const live = await this.#conn.zcount(this.#pool.workers, Date.now() - WORKER_GONE_AFTER_MS, "+inf").catch(() => 1);
     if (live > 0) return;
-    const record: LogRecord = {
-      level: "warn",
-      message: `no worker is listening on queue "${this.#o.queuePrefix}" at ${this.#o.redis.display}; tasks wait until one starts (sluice worker --redis ${this.#o.redis.display} --queue ${this.#o.queuePrefix})`,
-      timestamp: new Date().toISOString(),
-      flowRunId: this.#start.flowRunId,
-    };
-    try {
-      this.#start.onLog(record);
-    } catch {
-      // ignore
-    }
+    this.#log(
+      "warn",
+      `no worker is listening on queue "${this.#o.queuePrefix}" at ${this.#o.redis.display}; tasks wait until one starts (sluice worker --redis ${this.#o.redis.display} --queue ${this.#o.queuePrefix})`,
+    );
   }
 
   // ---- closing -------------------------------------------------------------------------------
@@ -395,21 +412,40 @@ export class DistributedSession implements ExecutorSession {
 
   async #cleanUp(): Promise<void> {
     this.#stopping = true;
+    await this.#presence.stop(); // a restore under way finishes first, so what it writes is removed below
     for (const timer of this.#timers) clearInterval(timer);
     if (this.#flushing) clearImmediate(this.#flushing);
     if (this.#cancelling) clearImmediate(this.#cancelling); // "ended" below aborts every attempt of the run anyway
     for (const id of [...this.#pending.keys()]) this.#settle(id, { kind: "cancelled", message: "Cancelled: the distributed executor was closed" });
-    if (this.#announced !== undefined) await this.#announced.catch(() => undefined);
-    const problems = await removeRun({
-      conn: this.#conn,
-      pool: this.#pool,
-      keys: this.#keys,
-      queues: this.#queues,
-      store: this.#o.resultStore,
-      announced: this.#announced !== undefined,
+    // Clean-up waits for Redis at most connectTimeoutMs: a Redis that is gone must not keep the run from ending.
+    // What it could not remove then, workers remove once the run's alive key has expired.
+    const ms = this.#o.redis.connectTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), ms);
     });
+    const removal = (async () => {
+      if (this.#announced !== undefined) await this.#announced.catch(() => undefined);
+      return removeRun({
+        conn: this.#conn,
+        pool: this.#pool,
+        keys: this.#keys,
+        queues: this.#queues,
+        store: this.#o.resultStore,
+        announced: this.#announced !== undefined,
+      });
+    })();
+    const removed = await Promise.race([removal, late]);
+    clearTimeout(timer);
     await this.#reader.stop();
-    await this.#conn.quit().catch((error: unknown) => problems.push(`closing the Redis connection: ${(error as Error)?.message ?? String(error)}`));
+    let problems: string[];
+    if (removed === "late") {
+      problems = [`Redis at ${this.#o.redis.display} did not answer within ${ms} ms (connectTimeoutMs); the run's keys are removed by workers once its alive key expires`];
+      this.#conn.disconnect();
+    } else {
+      problems = removed;
+      await this.#conn.quit().catch((error: unknown) => problems.push(`closing the Redis connection: ${(error as Error)?.message ?? String(error)}`));
+    }
     if (problems.length > 0) {
       throw new SluiceError("EXECUTOR_ERROR", `distributed executor: cleaning up flow run ${this.#start.flowRunId} failed: ${problems.join("; ")}`, {
         kind: "distributed",

@@ -47,7 +47,9 @@ export class RunAttachment {
     this.keys = runKeys(ctx.queuePrefix, tag);
     this.#store = store;
     this.#parameters = JSON.parse(meta.parameters) as Record<string, unknown>;
-    this.#out = new OutBatcher(ctx.conn, this.keys.out, ctx.workerId, () => ctx.gate.held > 1);
+    this.#out = new OutBatcher(ctx.conn, this.keys.out, ctx.workerId, () => ctx.gate.held > 1, (error) => {
+      ctx.logger.warn({ flowRunId: meta.flowRunId, err: error }, `Redis refused a record for the run's out stream (sent again): ${(error as Error)?.message ?? String(error)}`);
+    });
   }
 
   /** Jobs of this run running in this process. */
@@ -72,7 +74,10 @@ export class RunAttachment {
         drainDelay: 5,
       });
       consumer.on("error", (error: Error) => {
-        if (!this.#closing) this.#ctx.logger.warn({ flowRunId: this.meta.flowRunId, err: error }, `queue ${name}: ${error.message}`);
+        if (this.#closing) return;
+        // A job whose keys are gone: its run ended (its queue was removed) or Redis lost it; the run resends what it still waits for.
+        const level = /^Missing (key|lock) for job/.test(error.message) ? "debug" : "warn";
+        this.#ctx.logger[level]({ flowRunId: this.meta.flowRunId, err: error }, `queue ${name}: ${error.message}`);
       });
       // BullMQ fails a job itself only when it was taken over from dead workers too often.
       consumer.on("failed", (job: Job | undefined, error: Error) => {
@@ -98,6 +103,7 @@ export class RunAttachment {
     const graceful = Promise.all(this.#consumers.map((c) => c.close(drain === null)));
     if (drain === null) {
       await graceful.catch(() => undefined);
+      this.#out.close();
       return;
     }
     const expired = new Promise<"expired">((resolve) => {
@@ -107,6 +113,7 @@ export class RunAttachment {
     clearTimeout(timer);
     // Attempts still running are left to BullMQ: their claims expire and other workers take them over.
     if (result === "expired") await Promise.all(this.#consumers.map((c) => c.close(true).catch(() => undefined)));
+    this.#out.close();
   }
 
   async #process(job: Job): Promise<void> {

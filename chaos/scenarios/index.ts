@@ -1,0 +1,7 @@
+/** Every fault scenario, in the order the runner runs them. Add a scenario: one file, one line here. */
+import type { ChaosScenario } from "../scenario.js";
+import { networkCut } from "./network-cut.js";
+import { redisRestart } from "./redis-restart.js";
+import { workerSigkill } from "./worker-sigkill.js";
+
+export const scenarios: readonly ChaosScenario[] = [workerSigkill, redisRestart, networkCut];
