@@ -137,7 +137,8 @@ function checkHook(hook: unknown, name: string, owner: string): EnvironmentHook 
   return hook as EnvironmentHook;
 }
 
-function notify(observers: readonly RunObserver[] | undefined, event: RunEvent): void {
+/** Gives `event` to every observer of a run; an observer that throws is skipped (observers must not change the run). */
+export function notifyObservers(observers: readonly RunObserver[] | undefined, event: RunEvent): void {
   for (const observer of observers ?? []) {
     try {
       observer(event);
@@ -226,7 +227,7 @@ export abstract class Environment {
     const logger = options.logger ?? createLogger({ level: options.logLevel ?? "info" });
     const log = (message: string, error: unknown): void => {
       logger.error({ flowRunId, flowName: flow.name, err: error }, message);
-      notify(options.observers, {
+      notifyObservers(options.observers, {
         type: "log",
         record: { level: "error", message, timestamp: new Date().toISOString(), flowRunId, fields: { error: serializeError(error) as unknown as JsonObject } },
       });
@@ -237,7 +238,7 @@ export abstract class Environment {
       } catch (error) {
         const message = `onStart of ${this.type} failed: ${error instanceof Error ? error.message : String(error)}`;
         log(message, error);
-        notify(options.observers, {
+        notifyObservers(options.observers, {
           type: "flow-run-state",
           flowRunId,
           flowName: flow.name,
