@@ -15,7 +15,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { defaultConfig } from "../../config/defaults.js";
-import { Environment, notifyObservers, type EnvironmentFlow, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult } from "../../core/environment.js";
+import { Environment, notifyObservers, type EnvironmentFlow, type ImageTarget, type LaunchesFromImage, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult } from "../../core/environment.js";
 import { SluiceError, serializeError } from "../../core/errors.js";
 import type { RunEvent } from "../../core/events.js";
 import { isStorage } from "../../core/storage.js";
@@ -41,7 +41,7 @@ export interface DockerEnvironmentOptions extends EnvironmentOptions {
   stopTimeoutMs?: number;
 }
 
-export class DockerEnvironment extends Environment {
+export class DockerEnvironment extends Environment implements LaunchesFromImage {
   static readonly serializedType = "DockerEnvironment";
   readonly image: string | undefined;
   readonly env: Readonly<Record<string, string>>;
@@ -94,7 +94,7 @@ export class DockerEnvironment extends Environment {
    * image). `execute()` finds both from the flow's storage; a launcher that already knows them (an
    * agent, `sluice run --image`) calls this directly.
    */
-  async launch(flow: EnvironmentFlow, target: { image: string; module: string }, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+  async launch(flow: EnvironmentFlow, target: ImageTarget, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     const config = options.config ?? defaultConfig();
     const { image, module } = target;
     const flowRunId = options.flowRunId ?? randomUUID();
