@@ -22,6 +22,7 @@ import { isStorage } from "../../core/storage.js";
 import { makeState, type State } from "../../core/states.js";
 import { parseOptions } from "../../storage/parse-options.js";
 import { storageImage } from "../../deployment/prepare.js";
+import { FLOW_RUN_ID_LABEL, IDENTIFIER_LABEL } from "../../deployment/labels.js";
 import { envList } from "../../deployment/run-contract.js";
 import { containerCommand } from "./container-command.js";
 import type { ContainerExit } from "./container-run.js";
@@ -127,7 +128,7 @@ export class DockerEnvironment extends Environment implements LaunchesFromImage 
       pull: this.pull,
       cmd: run.cmd,
       env: envList(run.env),
-      labels: { "sluice.io/flow-run-id": flowRunId, "sluice.io/identifier": randomUUID(), "sluice.io/flow-name": flow.name },
+      labels: { [FLOW_RUN_ID_LABEL]: flowRunId, [IDENTIFIER_LABEL]: randomUUID(), "sluice.io/flow-name": flow.name },
       // A deployed run's container talks to the server: by default on the network the Docker agent uses.
       networkMode: this.networkMode ?? (run.deployed ? config.agent.dockerNetwork : undefined),
       stopTimeoutMs: this.stopTimeoutMs,
