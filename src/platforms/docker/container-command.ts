@@ -7,9 +7,8 @@
  * - a run without a server (`sluice run --environment docker`) runs `sluice execute flow ... --events`:
  *   its events come back as marked lines on stdout to the process that started it, its only observer.
  */
-import { inheritedRunSettings } from "../../agents/deployer.js";
 import type { SluiceConfig } from "../../config/schema.js";
-import { runContractEnv } from "../../deployment/run-contract.js";
+import { inheritedRunSettings, runContractEnv } from "../../deployment/run-contract.js";
 
 export interface ContainerCommandInput {
   config: SluiceConfig;
