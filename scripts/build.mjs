@@ -5,7 +5,8 @@
 //
 // Two steps: esbuild strips the types file by file (keeping class and function names: serialized
 // environments and storage carry their class names), then rollup bundles with chosen chunks:
-// - dist/index.js, dist/cli/main.js, dist/executors/workers/worker.js: the entry points, at their paths;
+// - dist/index.js, dist/cli/main.js, dist/executors/workers/worker.js, dist/testing/index.js (`sluice/testing`):
+//   the entry points, at their paths;
 // - chunks/core: everything `import "sluice"` loads (the public API and what it imports);
 // - chunks/cli: what the CLI and `sluice run` load besides (commands, display, the run action);
 // - every other `await import(...)` (other commands, SDK-facing launch code, the server...) stays its own
@@ -27,12 +28,12 @@ const codeOnly = process.argv.includes("--code-only");
 const say = (line) => quiet || console.log(line);
 
 /** The entry points: name in dist/ → source module. */
-const ENTRIES = { index: "index", "cli/main": "cli/main", "executors/workers/worker": "executors/workers/worker" };
+const ENTRIES = { index: "index", "cli/main": "cli/main", "executors/workers/worker": "executors/workers/worker", "testing/index": "testing/index" };
 /** Modules loaded by `sluice run` through a dynamic import, kept with the CLI's chunk. */
 const CLI_STARTUP = ["cli/actions/run"];
 
 if (!codeOnly) rmSync(join(root, "dist"), { recursive: true, force: true });
-else for (const name of ["chunks", "index.js", "cli/main.js", "executors/workers/worker.js"]) rmSync(join(root, "dist", name), { recursive: true, force: true });
+else for (const name of ["chunks", "index.js", "cli/main.js", "executors/workers/worker.js", "testing/index.js"]) rmSync(join(root, "dist", name), { recursive: true, force: true });
 
 const tsc = codeOnly
   ? { status: 0 }

@@ -78,16 +78,7 @@ export interface DeployerFactoryOptions {
 /** Creates a deployer of one kind from the configuration. */
 export type DeployerFactory = (options: DeployerFactoryOptions) => Deployer | Promise<Deployer>;
 
-/** Settings of the agent that runs inherit (reporting and logging pace), as SLUICE__ variables. */
-export function inheritedRunSettings(config: Pick<SluiceConfig, "reporter" | "logging">): Record<string, string> {
-  return {
-    SLUICE__REPORTER__HEARTBEAT_INTERVAL_MS: String(config.reporter.heartbeatIntervalMs),
-    SLUICE__REPORTER__CANCEL_CHECK_INTERVAL_MS: String(config.reporter.cancelCheckIntervalMs),
-    SLUICE__REPORTER__FLUSH_TIMEOUT_MS: String(config.reporter.flushTimeoutMs),
-    SLUICE__LOGGING__BATCH_SIZE: String(config.logging.batchSize),
-    SLUICE__LOGGING__BATCH_INTERVAL_MS: String(config.logging.batchIntervalMs),
-  };
-}
+export { inheritedRunSettings } from "../deployment/run-contract.js";
 
 /** The image a registered flow runs from: its environment's metadata.image, else its Docker storage's image. */
 export function imageOf(run: ClaimedFlowRun): string | undefined {

@@ -73,6 +73,25 @@ export type ExecuteResult =
       resources: JsonObject;
     };
 
+/** Where a run's code is in an image: the image reference and the flow's module inside it. */
+export interface ImageTarget {
+  image: string;
+  module: string;
+}
+
+/**
+ * A capability of environments that run from an image: `launch()` runs a flow from an image that already
+ * exists (an agent, `sluice run --image`), where `execute()` finds the image from the flow's storage.
+ */
+export interface LaunchesFromImage {
+  launch(flow: EnvironmentFlow, target: ImageTarget, options?: ExecuteOptions): Promise<ExecuteResult>;
+}
+
+/** Whether `environment` has the LaunchesFromImage capability. */
+export function launchesFromImage(environment: object): environment is LaunchesFromImage {
+  return typeof (environment as Partial<LaunchesFromImage>).launch === "function";
+}
+
 /** A scalar field an environment declares for the server (e.g. minWorkers). */
 export type SerializedScalar = string | number | boolean | null;
 
@@ -137,7 +156,8 @@ function checkHook(hook: unknown, name: string, owner: string): EnvironmentHook 
   return hook as EnvironmentHook;
 }
 
-function notify(observers: readonly RunObserver[] | undefined, event: RunEvent): void {
+/** Gives `event` to every observer of a run; an observer that throws is skipped (observers must not change the run). */
+export function notifyObservers(observers: readonly RunObserver[] | undefined, event: RunEvent): void {
   for (const observer of observers ?? []) {
     try {
       observer(event);
@@ -226,7 +246,7 @@ export abstract class Environment {
     const logger = options.logger ?? createLogger({ level: options.logLevel ?? "info" });
     const log = (message: string, error: unknown): void => {
       logger.error({ flowRunId, flowName: flow.name, err: error }, message);
-      notify(options.observers, {
+      notifyObservers(options.observers, {
         type: "log",
         record: { level: "error", message, timestamp: new Date().toISOString(), flowRunId, fields: { error: serializeError(error) as unknown as JsonObject } },
       });
@@ -237,7 +257,7 @@ export abstract class Environment {
       } catch (error) {
         const message = `onStart of ${this.type} failed: ${error instanceof Error ? error.message : String(error)}`;
         log(message, error);
-        notify(options.observers, {
+        notifyObservers(options.observers, {
           type: "flow-run-state",
           flowRunId,
           flowName: flow.name,
@@ -342,7 +362,7 @@ export function deserializeEnvironment(value: unknown): SerializedEnvironmentSta
   };
   if (typeof value !== "object" || value === null || Array.isArray(value)) return fail("(root)", value, "an object");
   const v = value as Record<string, unknown>;
-  if (typeof v.type !== "string" || v.type === "") fail("type", v.type, "a non-empty string such as \"LocalEnvironment\"");
+  if (typeof v.type !== "string" || v.type === "") fail("type", v.type, "a non-empty string: the serialized type of an environment class");
   if (typeof v.version !== "string") fail("version", v.version, "a version string");
   if (!Array.isArray(v.labels) || v.labels.some((l) => typeof l !== "string")) fail("labels", v.labels, "an array of strings");
   const metadata = v.metadata ?? {};

@@ -92,3 +92,14 @@ export function runContractEnv(input: RunContractInput, userEnv: Readonly<Record
 export function envList(env: Readonly<Record<string, string>>): string[] {
   return Object.entries(env).map(([name, value]) => `${name}=${value}`);
 }
+
+/** Settings of the launcher that the runs it launches inherit (reporting and logging pace), as SLUICE__ variables. */
+export function inheritedRunSettings(config: Pick<SluiceConfig, "reporter" | "logging">): Record<string, string> {
+  return {
+    SLUICE__REPORTER__HEARTBEAT_INTERVAL_MS: String(config.reporter.heartbeatIntervalMs),
+    SLUICE__REPORTER__CANCEL_CHECK_INTERVAL_MS: String(config.reporter.cancelCheckIntervalMs),
+    SLUICE__REPORTER__FLUSH_TIMEOUT_MS: String(config.reporter.flushTimeoutMs),
+    SLUICE__LOGGING__BATCH_SIZE: String(config.logging.batchSize),
+    SLUICE__LOGGING__BATCH_INTERVAL_MS: String(config.logging.batchIntervalMs),
+  };
+}

@@ -5,7 +5,7 @@
  * existing image is used as is. The flow's own environment is used when it is of that kind.
  */
 import type { SluiceConfig } from "../config/schema.js";
-import type { Environment, EnvironmentFlow, ExecuteOptions } from "../core/environment.js";
+import { launchesFromImage, type Environment, type EnvironmentFlow, type ExecuteOptions } from "../core/environment.js";
 import { SluiceError } from "../core/errors.js";
 import type { FlowRunOptions, FlowRunResult } from "../core/flow-options.js";
 import type { AnyFlow } from "../core/flow.js";
@@ -23,10 +23,6 @@ export interface RunInEnvironmentOptions {
   runOptions: FlowRunOptions;
   /** Where build output goes. @default nowhere */
   output?: BuildOutput;
-}
-
-interface Launches {
-  launch(flow: EnvironmentFlow, target: { image: string; module: string }, options?: ExecuteOptions): ReturnType<Environment["execute"]>;
 }
 
 async function environmentFor(flow: AnyFlow, kind: string): Promise<Environment> {
@@ -72,10 +68,10 @@ export async function runInEnvironment(options: RunInEnvironmentOptions): Promis
       run: (runOptions) => flow.run(runOptions),
     };
     if (options.image !== undefined) {
-      if (typeof (environment as Partial<Launches>).launch !== "function") {
+      if (!launchesFromImage(environment)) {
         throw new SluiceError("INVALID_INPUT", `--image is not supported by --environment ${kind}`, { field: "--image" });
       }
-      outcome = await (environment as unknown as Launches).launch(view, { image: options.image, module: storage.locate(flow.name).module }, execute);
+      outcome = await environment.launch(view, { image: options.image, module: storage.locate(flow.name).module }, execute);
     } else {
       await storage.build({ config, push: false, ...(options.output ? { output: options.output } : {}) });
       outcome = await environment.execute(view, execute);

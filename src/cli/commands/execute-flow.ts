@@ -10,7 +10,7 @@ import type { FlowEntryOptions } from "../../deployment/flow-entry.js";
 export function registerExecuteFlow(execute: Command): void {
   execute
     .command("flow")
-    .description("Run one flow in this process (the entry of DockerEnvironment containers)")
+    .description("Run one flow in this process (the entry of the docker environment kind's containers without a server)")
     .requiredOption("--module <path>", "the flow's module (a path, or an installed package)")
     .option("--flow <name>", "the flow to run, when the module holds several")
     .option("--parameters <json>", "parameters as a JSON object", "{}")

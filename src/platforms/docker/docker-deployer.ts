@@ -12,13 +12,13 @@ import type Docker from "dockerode";
 import type { ClaimedFlowRun } from "../../client/index.js";
 import { SluiceError } from "../../core/errors.js";
 import { isFinished } from "../../core/states.js";
+import { AGENT_LABEL, FLOW_RUN_ID_LABEL } from "../../deployment/labels.js";
 import { DockerEngine, engineMessage } from "../../storage/docker/index.js";
 import { imageOf, type DeployContext, type Deployer, type Deployment } from "../../agents/deployer.js";
 
 /** Label carrying the run id on every container the Docker agent starts. */
-export const FLOW_RUN_LABEL = "sluice.io/flow-run-id";
-/** Label carrying the agent's name. */
-export const AGENT_LABEL = "sluice.io/agent";
+export const FLOW_RUN_LABEL = FLOW_RUN_ID_LABEL;
+export { AGENT_LABEL };
 
 export interface DockerDeployerOptions {
   /** Docker engine address. @default config.docker.host (the engine client's default) */

@@ -1,10 +1,12 @@
 /**
- * DockerEnvironment: a flow run happens in a container from the flow's image. `execute(flow)` creates
- * the container with the run contract's variables (spec §5; the user's `env` wins) and the entry
- * `sluice execute flow ... --events`, streams its events and output to the run's observers, and ends
- * with the container's outcome: the run's own final state, or Failed naming the signal or exit code
- * when the container died first. The container is always removed. Inside the container the entry calls
- * this environment's `run(flow)` (hooks and executor).
+ * DockerEnvironment: a flow run happens in a container from the flow's image, with the run contract's
+ * variables (the user's `env` wins). What the container runs depends on the run (container-command.ts):
+ * a deployed run runs stage "run" and reports to the server itself, and `execute()` waits for the
+ * container, failing the run only when the container died without its entry ending it; a run without a
+ * server (`sluice run --environment docker`) runs `sluice execute flow ... --events`, whose events and
+ * output are streamed to the run's observers, and ends with the run's own final state, or Failed naming
+ * the signal or exit code when the container died first. The container is always removed. Inside the
+ * container the entry calls this environment's `run(flow)` (hooks and executor).
  *
  * ```ts
  * const storage = new DockerStorage({ registryUrl: "127.0.0.1:5000" });
@@ -13,14 +15,16 @@
  */
 import { randomUUID } from "node:crypto";
 import { defaultConfig } from "../../config/defaults.js";
-import { Environment, type EnvironmentFlow, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult } from "../../core/environment.js";
+import { Environment, notifyObservers, type EnvironmentFlow, type ImageTarget, type LaunchesFromImage, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult } from "../../core/environment.js";
 import { SluiceError, serializeError } from "../../core/errors.js";
 import type { RunEvent } from "../../core/events.js";
 import { isStorage } from "../../core/storage.js";
 import { makeState, type State } from "../../core/states.js";
 import { parseOptions } from "../../storage/parse-options.js";
 import { storageImage } from "../../deployment/prepare.js";
-import { envList, runContractEnv } from "../../deployment/run-contract.js";
+import { FLOW_RUN_ID_LABEL, IDENTIFIER_LABEL } from "../../deployment/labels.js";
+import { envList } from "../../deployment/run-contract.js";
+import { containerCommand } from "./container-command.js";
 import type { ContainerExit } from "./container-run.js";
 import { dockerEnvironmentSchema } from "./environment-options.js";
 import { RemoteRunTracker, remoteResult } from "./remote-result.js";
@@ -38,7 +42,7 @@ export interface DockerEnvironmentOptions extends EnvironmentOptions {
   stopTimeoutMs?: number;
 }
 
-export class DockerEnvironment extends Environment {
+export class DockerEnvironment extends Environment implements LaunchesFromImage {
   static readonly serializedType = "DockerEnvironment";
   readonly image: string | undefined;
   readonly env: Readonly<Record<string, string>>;
@@ -91,7 +95,7 @@ export class DockerEnvironment extends Environment {
    * image). `execute()` finds both from the flow's storage; a launcher that already knows them (an
    * agent, `sluice run --image`) calls this directly.
    */
-  async launch(flow: EnvironmentFlow, target: { image: string; module: string }, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+  async launch(flow: EnvironmentFlow, target: ImageTarget, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     const config = options.config ?? defaultConfig();
     const { image, module } = target;
     const flowRunId = options.flowRunId ?? randomUUID();
@@ -100,22 +104,21 @@ export class DockerEnvironment extends Environment {
     // options); only a different choice travels, as a kind.
     const own = (flow as { executor?: unknown }).executor;
     const executor = typeof options.executor === "string" ? options.executor : options.executor && options.executor !== own ? options.executor.kind : undefined;
-    const cmd = ["sluice", "execute", "flow", "--module", module, "--flow", flow.name, "--parameters", JSON.stringify(parameters), "--events"];
-    if (executor !== undefined) cmd.push("--executor", executor);
-    const env = runContractEnv({ config, flowRunId, image, flowFilePath: module, ...(options.flowId !== undefined ? { flowId: options.flowId } : {}) }, this.env);
+    const run = containerCommand({
+      config,
+      flowName: flow.name,
+      module,
+      image,
+      flowRunId,
+      ...(options.flowId !== undefined ? { flowId: options.flowId } : {}),
+      parameters,
+      ...(executor !== undefined ? { executor } : {}),
+      userEnv: this.env,
+    });
     const tracker = new RemoteRunTracker(flowRunId, flow.name);
-    const notify = (event: RunEvent): void => {
-      for (const observer of options.observers ?? []) {
-        try {
-          observer(event);
-        } catch {
-          // Observers must not throw.
-        }
-      }
-    };
     const onEvent = (event: RunEvent): void => {
       tracker.apply(event);
-      notify(event);
+      notifyObservers(options.observers, event);
     };
     // The engine client and the container streaming load when a run starts, not when Sluice is imported.
     const { levelOfOutput, runContainer } = await import("./container-run.js");
@@ -123,22 +126,41 @@ export class DockerEnvironment extends Environment {
       engineHost: config.docker.host,
       image,
       pull: this.pull,
-      cmd,
-      env: envList(env),
-      labels: { "sluice.io/flow-run-id": flowRunId, "sluice.io/identifier": randomUUID(), "sluice.io/flow-name": flow.name },
-      networkMode: this.networkMode,
+      cmd: run.cmd,
+      env: envList(run.env),
+      labels: { [FLOW_RUN_ID_LABEL]: flowRunId, [IDENTIFIER_LABEL]: randomUUID(), "sluice.io/flow-name": flow.name },
+      // A deployed run's container talks to the server: by default on the network the Docker agent uses.
+      networkMode: this.networkMode ?? (run.deployed ? config.agent.dockerNetwork : undefined),
       stopTimeoutMs: this.stopTimeoutMs,
       flowRunId,
       signal: options.signal,
       onEvent,
-      onOutput: (line, stream) =>
-        notify({ type: "log", record: { level: levelOfOutput(stream), message: line, timestamp: new Date().toISOString(), flowRunId, fields: { stream } } }),
+      onOutput: (line, stream) => {
+        // A deployed run sends its own logs to the server; its output here is only kept for failure messages.
+        if (run.deployed) return;
+        notifyObservers(options.observers, { type: "log", record: { level: levelOfOutput(stream), message: line, timestamp: new Date().toISOString(), flowRunId, fields: { stream } } });
+      },
     });
+    if (run.deployed) return deployedOutcome(exit, image);
     const keyOrder = (flow as { taskKeys?: () => string[] }).taskKeys?.() ?? [];
     if (exit.result) return { kind: "finished", result: remoteResult(exit.result, keyOrder, parameters) };
-    for (const event of tracker.close(endState(exit, tracker.flowState))) notify(event);
+    for (const event of tracker.close(endState(exit, tracker.flowState))) notifyObservers(options.observers, event);
     return { kind: "finished", result: tracker.result(keyOrder, parameters) };
   }
+}
+
+/**
+ * How a deployed run's container ended, for stage "deploy". Exit 0 or 1 is the entry's own ending (the run
+ * succeeded, or did not and said so to the server); anything else (a signal, an OOM kill, bad input) means
+ * the run may not have reported its end, so stage "deploy" fails it with the container's reason.
+ */
+export function deployedOutcome(exit: ContainerExit, image: string): ExecuteResult {
+  const id = exit.containerId.slice(0, 12);
+  if (!exit.oomKilled && !exit.signal && (exit.exitCode === 0 || exit.exitCode === 1)) {
+    return { kind: "launched", description: `container ${id} of ${image} ran the flow run and reported it (exit code ${exit.exitCode})`, resources: { container: exit.containerId, image } };
+  }
+  const state = endState(exit, undefined);
+  throw new SluiceError(state.name === "Cancelled" ? "CANCELLED" : "ENVIRONMENT_ERROR", state.message ?? `container ${id} failed`, { kind: "docker" });
 }
 
 /** How a run ends when its container ended without a result. */

@@ -9,8 +9,9 @@ import { buildFlowRunJob } from "./flow-run-job.js";
 import type { EnvVar, JobManifest } from "./manifest-types.js";
 import { CREATED_BY_LABEL, dnsSlug, jobNameForRun } from "./names.js";
 
-/** Label naming the agent that created a Job (a slug of its name). */
-export const AGENT_LABEL = "sluice.io/agent";
+import { AGENT_LABEL } from "../../deployment/labels.js";
+
+export { AGENT_LABEL };
 /** Prefix of the agent's Job names when the template names none. */
 export const AGENT_JOB_PREFIX = "sluice-run";
 

@@ -12,6 +12,7 @@ import { SluiceError, serializeError } from "../../core/errors.js";
 import type { LogLevel } from "../../core/events.js";
 import { createLogger } from "../../core/logger.js";
 import { isStorage } from "../../core/storage.js";
+import { storageImage } from "../../deployment/prepare.js";
 import { runContractEnv } from "../../deployment/run-contract.js";
 import type { EnvVar, JobManifest } from "./manifest-types.js";
 import { checkFlowRunId } from "./names.js";
@@ -31,11 +32,6 @@ export interface LaunchContext {
   identifier: string;
 }
 
-/** The image of `flow`'s storage (Docker storage's full image name), if it has one. */
-function storageImage(flow: EnvironmentFlow): string | undefined {
-  const image = (flow as { storage?: { image?: unknown } }).storage?.image;
-  return typeof image === "string" && image !== "" ? image : undefined;
-}
 
 /** Where the flow's module is for the launched process: its storage's location, else the run's, else its defining module. */
 function flowModule(flow: EnvironmentFlow, config: SluiceConfig): string | undefined {
@@ -76,7 +72,7 @@ export function launchContext(owner: string, flow: EnvironmentFlow, options: Exe
   const config = options.config ?? defaultConfig();
   const flowRunId = checkFlowRunId(options.flowRunId ?? config.context.flowRunId ?? randomUUID());
   const preferred = typeof preferences.image === "string" && preferences.image !== "" ? preferences.image : undefined;
-  const image = preferred ?? storageImage(flow) ?? config.context.image;
+  const image = preferred ?? storageImage((flow as { storage?: unknown }).storage) ?? config.context.image;
   if (image === undefined) {
     throw new SluiceError(
       "INVALID_OPTION",

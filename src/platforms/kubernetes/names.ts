@@ -6,10 +6,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { SluiceError, showValue } from "../../core/errors.js";
 
-/** Label carried by every Job and pod Sluice creates: a fresh UUID per launch, for cleanup. */
-export const IDENTIFIER_LABEL = "sluice.io/identifier";
-/** Label carried by every Job and pod Sluice creates: the id of the flow run it executes. */
-export const FLOW_RUN_ID_LABEL = "sluice.io/flow-run-id";
+/** Every Job and pod Sluice creates carries the run's id and its launch's identifier (labels.ts, shared by every platform). */
+export { FLOW_RUN_ID_LABEL, IDENTIFIER_LABEL } from "../../deployment/labels.js";
 /** Label naming what created a Job ("agent", "kubernetes-job-environment", ...). */
 export const CREATED_BY_LABEL = "sluice.io/created-by";
 

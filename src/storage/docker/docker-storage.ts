@@ -176,7 +176,7 @@ export class DockerStorage implements Storage {
       throw new SluiceError(
         "STORAGE_ERROR",
         `flow "${flowName}" lives in the image ${this.image ?? "(not built yet)"} at ${locator.module}, which this process cannot see; ` +
-          "load it inside that image (DockerEnvironment, a Docker agent, or `docker run <image> sluice execute flow ...`)",
+          "load it inside that image (the docker environment kind, a Docker agent, or `docker run <image> sluice execute flow ...`)",
         { field: "flow", value: flowName },
       );
     }

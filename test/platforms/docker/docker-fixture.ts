@@ -21,7 +21,7 @@ import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { flow, task, DockerStorage, DockerEnvironment } from "sluice";
 import { pad } from "tiny-pad";
-import { greeting } from "../../environments/helper.js";
+import { greeting } from "./helper.js";
 
 const storage = new DockerStorage({
   registryUrl: ${JSON.stringify(services.registry)},

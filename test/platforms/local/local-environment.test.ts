@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { z } from "zod";
 import { flow, task, LocalEnvironment, ConcurrentExecutor, createLogger } from "sluice";
-import { runEnvironmentConformance } from "../../../src/testing/environment-suite.js";
+import { runEnvironmentConformance } from "sluice/testing";
 
 const double = task("double", async (n: number) => n * 2);
 const doubled = flow("local-env-double", { parameters: z.object({ n: z.number().default(2) }) }, (p) => double(double(p.n)));
