@@ -97,6 +97,53 @@ describe("kube stand-in API", { timeout: 30_000 }, () => {
     assert.equal(restart.message, 'Unsupported value: "Always": supported values: "OnFailure", "Never"');
   });
 
+  it("refuses the nine specs a v1.28 API server refuses, with its field paths and wording, and accepts activeDeadlineSeconds 0", async () => {
+    const P = "spec.template.spec";
+    type Edit = (j: V1Job) => void;
+    const pod = (j: V1Job) => j.spec!.template.spec!;
+    const main = (j: V1Job) => pod(j).containers[0]!;
+    const cases: [string, Edit, string, string][] = [
+      ["pfp-onfailure", (j) => { pod(j).restartPolicy = "OnFailure"; j.spec!.podFailurePolicy = { rules: [{ action: "FailJob", onExitCodes: { operator: "In", values: [42] } }] }; },
+        `${P}.restartPolicy`, 'Invalid value: "OnFailure": only "Never" is supported when podFailurePolicy is specified'],
+      ["fieldref", (j) => { main(j).env = [{ name: "PHASE", valueFrom: { fieldRef: { fieldPath: "status.phase" } } }]; },
+        `${P}.containers[0].env[0].valueFrom.fieldRef.fieldPath`, 'Unsupported value: "status.phase": supported values: "metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.podIP", "status.podIPs"'],
+      ["gpu", (j) => { main(j).resources = { limits: { gpu: "1" } }; },
+        `${P}.containers[0].resources.limits[gpu]`, 'Invalid value: "gpu": must be a standard resource type or fully qualified'],
+      ["two-sources", (j) => { pod(j).volumes = [{ name: "data", emptyDir: {}, hostPath: { path: "/tmp" } }]; },
+        `${P}.volumes[0].hostPath`, "Forbidden: may not specify more than 1 volume type"],
+      ["selector-space", (j) => { pod(j).nodeSelector = { pool: "gpu nodes" }; },
+        `${P}.nodeSelector`, 'Invalid value: "gpu nodes": a valid label must be an empty string or consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start and end with an alphanumeric character (e.g. \'MyValue\',  or \'my_value\',  or \'12345\', regex used for validation is \'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\')'],
+      ["exists-value", (j) => { pod(j).tolerations = [{ key: "gpu", operator: "Exists", value: "yes", effect: "NoSchedule" }]; },
+        `${P}.tolerations[0].operator`, 'Invalid value: core.Toleration{Key:"gpu", Operator:"Exists", Value:"yes", Effect:"NoSchedule", TolerationSeconds:(*int64)(nil)}: value must be empty when `operator` is \'Exists\''],
+      ["negative-uid", (j) => { pod(j).securityContext = { runAsUser: -1 }; },
+        `${P}.securityContext.runAsUser`, "Invalid value: -1: must be between 0 and 2147483647, inclusive"],
+      ["dns-none", (j) => { pod(j).dnsPolicy = "None"; },
+        `${P}.dnsConfig`, "Required value: must provide `dnsConfig` when `dnsPolicy` is None"],
+      ["host-port", (j) => { pod(j).hostNetwork = true; main(j).ports = [{ containerPort: 8080, hostPort: 9090 }]; },
+        `${P}.containers[0].ports[0].containerPort`, "Invalid value: 8080: must match `hostPort` when `hostNetwork` is true"],
+    ];
+    for (const [name, edit, field, message] of cases) {
+      const body = job(`rules-${name}`);
+      edit(body);
+      const status = await expectStatus(batch.createNamespacedJob({ namespace: "default", body }), 422);
+      assert.equal(status.reason, "Invalid", name);
+      assert.equal(status.code, 422);
+      assert.ok(status.details!.causes!.some((c) => c.field === field && c.message === message),
+        `${name}: expected ${field}: ${message}; got ${JSON.stringify(status.details!.causes)}`);
+      assert.ok(status.message.includes(`${field}: ${message}`), `${name}: the Status message carries the cause: ${status.message}`);
+    }
+    const gpu = job("rules-gpu-twice");
+    gpu.spec!.template.spec!.containers[0]!.resources = { limits: { gpu: "1" } };
+    const both = await expectStatus(batch.createNamespacedJob({ namespace: "default", body: gpu }), 422);
+    assert.deepEqual(both.details!.causes!.map((c) => c.message), [
+      'Invalid value: "gpu": must be a standard resource type or fully qualified',
+      'Invalid value: "gpu": must be a standard resource for containers',
+    ]);
+    const zero = await batch.createNamespacedJob({ namespace: "default", body: job("deadline-zero", { activeDeadlineSeconds: 0, suspend: true }) });
+    assert.equal(zero.spec!.activeDeadlineSeconds, 0);
+    await batch.deleteNamespacedJob({ name: "deadline-zero", namespace: "default", propagationPolicy: "Background" });
+  });
+
   it("applies the server rules: 63-char Job names, unique container names, env names, selector", async () => {
     const long = await expectStatus(batch.createNamespacedJob({ namespace: "default", body: job("j".repeat(64)) }), 422);
     assert.ok(long.details!.causes!.some((c) => c.field === "metadata.name" && c.message.includes("must be no more than 63 characters")));

@@ -55,7 +55,7 @@ describe("kube stand-in jobs (process runner)", { timeout: 60_000 }, () => {
     standin.waitFor(() => { const j = jobNamed(name); return condition(j, type) ? j : undefined; }, ms);
 
   before(async () => {
-    standin = await startKubeStandin({ runner: "process", knownImages: [image] });
+    standin = await startKubeStandin({ runner: "process", knownImages: [image], timeScale: 0.01 });
     assert.equal(standin.runner, "process");
     batch = standin.kubeConfig.makeApiClient(BatchV1Api);
     core = standin.kubeConfig.makeApiClient(CoreV1Api);

@@ -70,20 +70,42 @@ function networkCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** The Role that grants a caller what Sluice needs, and the page that shows it: named in a 403's hint. */
+export interface RbacRole {
+  role: string;
+  doc: string;
+}
+
+/** The agent's Role (also the stage A pods', which create stage B Jobs). */
+export const AGENT_ROLE: RbacRole = { role: "sluice-agent", doc: "docs/kubernetes.md" };
+/** The Role of a cluster's scheduler (it creates the broker and workers, reads their logs). */
+export const CLUSTER_SCHEDULER_ROLE: RbacRole = { role: "sluice-cluster-scheduler", doc: "docs/cluster.md" };
+
+const FORBIDDEN_RE = /User "([^"]*)" cannot ([a-z]+) resource "([^"]+)" in API group "([^"]*)"(?: in the namespace "([^"]+)")?/;
+
+/** What to do about a 403: the exact verb and resource refused (read from the Status), and the Role that grants it. */
+export function forbiddenHint(statusMessage: string | undefined, rbac: RbacRole): string {
+  const m = statusMessage ? FORBIDDEN_RE.exec(statusMessage) : null;
+  const grant = `the Role ${rbac.role} (${rbac.doc}, RBAC), bound to it`;
+  if (!m) return ` Grant the service account (or kubeconfig user) the verb it was refused with ${grant}.`;
+  const [, user, verb, resource, group, namespace] = m;
+  const what = `"${verb}" on "${resource}"${group ? ` (API group "${group}")` : ""}${namespace ? ` in namespace "${namespace}"` : " at the cluster scope"}`;
+  return ` Grant the service account (or kubeconfig user) ${user} ${what}: apply ${grant}.`;
+}
+
 /**
  * Turns what the client library threw while `action` (e.g. "creating Job x in namespace y") into a
  * KubernetesApiError whose message holds the Status message and reason. `server` names the API in
- * messages about unreachable servers.
+ * messages about unreachable servers; `rbac`, the Role a 403's hint names.
  */
-export function kubernetesError(action: string, error: unknown, server: string): KubernetesApiError {
+export function kubernetesError(action: string, error: unknown, server: string, rbac: RbacRole = AGENT_ROLE): KubernetesApiError {
   if (error instanceof KubernetesApiError) return error;
   const httpCode = (error as { code?: unknown }).code;
   if (typeof httpCode === "number" && httpCode >= 100 && httpCode < 600) {
     const status = parseStatus((error as { body?: unknown }).body);
     const reason = status?.reason ?? REASON_BY_CODE[httpCode] ?? "Unknown";
     const text = status?.message ?? (httpCode === 401 ? "the API server did not accept the credentials of the kubeconfig or service account" : `HTTP ${httpCode}`);
-    const hint =
-      httpCode === 403 ? " Grant the service account (or kubeconfig user) the verbs Sluice needs on jobs, pods and events (see docs/kubernetes.md, RBAC)." : "";
+    const hint = httpCode === 403 ? forbiddenHint(status?.message, rbac) : "";
     const field = status?.details?.causes?.find((c) => typeof c.field === "string")?.field;
     return new KubernetesApiError(codeFor(httpCode), `${action} failed: ${text} (reason: ${reason}, HTTP ${httpCode}).${hint}`, {
       statusCode: httpCode,

@@ -246,7 +246,15 @@ export class JobManager {
 
     if (!run.settled) await this.#logPendingEvents(ctx, flowRunId, run, pods);
     if (!run.settled && (failures.length > 0 || run.stopping)) await this.#settle(ctx, flowRunId, run, pods, failures, graces);
-    await this.#cleanUp(ctx, flowRunId, run, present, failures.length > 0 || run.stopping !== undefined);
+    // A run that is over needs none of its Jobs, whatever their state: a Job whose pod failed would
+    // otherwise retry it (backoffLimit) only for the new pod to find the run over.
+    let over = false;
+    const unfinished = [...run.jobs.values()].some((j) => !j.finished && !j.deleting);
+    if (unfinished && !run.stopping && pods.some((p) => p.status?.phase === "Failed" && jobOfPod(p) !== undefined)) {
+      over = await this.#finished(ctx, flowRunId);
+      if (over) ctx.logger.debug({ flowRunId }, `flow run ${flowRunId} is over: deleting its Kubernetes Jobs before they retry`);
+    }
+    await this.#cleanUp(ctx, flowRunId, run, present, failures.length > 0 || run.stopping !== undefined || over);
 
     const waiting = run.stopping !== undefined && !run.settled;
     const open = [...run.jobs.values()].filter((j) => !j.finished && !j.deleting);

@@ -5,8 +5,9 @@
  * missing, and a missing restartPolicy becomes "Never" (a Job accepts only Never or OnFailure). Fields
  * the Kubernetes schema does not know (a misspelt `evn`) are refused, with the closest known name, as an
  * API server with fieldValidation=Strict would; then the schema is checked (types, required fields,
- * enums). Every problem is an error naming the file, the line, the field and what to do; nothing reaches
- * a cluster.
+ * enums), then the API server's cross-field rules (validation-rules.ts: what a cluster would refuse with
+ * 422 Invalid, in its words). Every problem is an error naming the file, the line, the field and what to
+ * do; nothing reaches a cluster.
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -18,6 +19,7 @@ import { pathInImage } from "../../storage/docker/index.js";
 import type { JobManifest } from "./manifest-types.js";
 import { MAX_JOB_NAME, UNIQUE_SUFFIX_LENGTH, jobNameProblem } from "./names.js";
 import { checkJobSchema, fieldPath } from "./schema-check.js";
+import { causeText, jobSpecCauses } from "./validation-rules.js";
 import { describeUnknownField, findUnknownFields } from "./unknown-fields.js";
 
 /** Name of the first container when the spec lists none. */
@@ -172,7 +174,25 @@ export function compileJobSpec(source: JobSpecSource, options: CompileJobSpecOpt
     for (const key of first.path) value = isMapping(value) || Array.isArray(value) ? (value as Record<string | number, unknown>)[key] : undefined;
     problems.fail(first.path, value, first.problem, more);
   }
+
+  // What the API server would refuse beyond the schema (cross-field rules), in its own words.
+  const refused = jobSpecCauses(spec, "spec");
+  const rule = refused[0];
+  if (rule) {
+    const more = refused.length > 1 ? ` (and ${refused.length - 1} more: ${refused.slice(1, 4).map(causeText).join("; ")})` : "";
+    problems.fail(causePath(rule.field), undefined, `would be refused by the Kubernetes API server (422 Invalid): ${rule.message}`, more);
+  }
   return root as unknown as JobManifest;
+}
+
+/** `spec.template.spec.containers[0].resources.limits[gpu]` as a path: spec, template, ..., 0, ..., "gpu". */
+function causePath(field: string): Path {
+  const path: Path = [];
+  for (const m of field.matchAll(/([^.[\]]+)|\[([^\]]*)\]/g)) {
+    const key = m[1] ?? m[2]!;
+    path.push(m[2] !== undefined && /^\d+$/.test(key) ? Number(key) : key);
+  }
+  return path;
 }
 
 export interface LoadedJobSpec {

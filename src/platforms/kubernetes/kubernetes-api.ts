@@ -8,6 +8,7 @@
 import type { BatchV1Api, CoreV1Api, CoreV1Event, KubeConfig, V1Job, V1Pod } from "@kubernetes/client-node";
 import { SluiceError, showValue } from "../../core/errors.js";
 import { KubernetesApiError, kubernetesError } from "./api-error.js";
+import { byOccurrence } from "./event-order.js";
 import type { JobManifest } from "./manifest-types.js";
 import { FLOW_RUN_ID_LABEL } from "./names.js";
 
@@ -166,11 +167,10 @@ export class KubernetesApi {
     return pods;
   }
 
-  /** The events about one object (e.g. a pod), oldest first. */
+  /** The events about one object (e.g. a pod), in the order they happened (see event-order.ts). */
   async listEventsFor(namespace: string, kind: string, name: string): Promise<CoreV1Event[]> {
     const fieldSelector = `involvedObject.kind=${kind},involvedObject.name=${name}`;
     const list = await this.call(`listing events of ${kind} ${name} in namespace ${namespace}`, () => this.core.listNamespacedEvent({ namespace, fieldSelector }));
-    const time = (e: CoreV1Event): number => new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? 0).getTime();
-    return [...list.items].sort((a, b) => time(a) - time(b));
+    return [...list.items].sort(byOccurrence);
   }
 }

@@ -86,14 +86,14 @@ describe("the Kubernetes agent's JobManager: runs stopped from outside", { timeo
   };
 
   /** Creates the run's Job (one pod running `script`) and starts managing it; answers the Job's name. */
-  const launch = async (m: JobManager, flowRunId: string, pod: { script?: string; image?: string; grace?: number } = {}): Promise<{ job: string; done: Promise<void> }> => {
+  const launch = async (m: JobManager, flowRunId: string, pod: { script?: string; image?: string; grace?: number; backoffLimit?: number } = {}): Promise<{ job: string; done: Promise<void> }> => {
     const labels = { [IDENTIFIER_LABEL]: randomUUID(), [FLOW_RUN_ID_LABEL]: flowRunId };
     const manifest: JobManifest = {
       apiVersion: "batch/v1",
       kind: "Job",
       metadata: { name: `jm-${process.pid}-${++jobs}`, labels },
       spec: {
-        backoffLimit: 0,
+        backoffLimit: pod.backoffLimit ?? 0,
         template: {
           metadata: { labels },
           spec: {
@@ -133,6 +133,18 @@ describe("the Kubernetes agent's JobManager: runs stopped from outside", { timeo
     await server.client.setFlowRunState(flowRunId, { name: "Failed", message: error.message, error: serializeError(error) });
   };
   const doneOrUndefined = (done: Promise<void>): Promise<true | undefined> => Promise.race([done.then(() => true as const), sleep(0).then(() => undefined)]);
+
+  it("a run that is over: its Job is deleted as soon as a pod fails, before Kubernetes retries it (backoffLimit 6)", async () => {
+    const m = manager();
+    const id = await runningRun();
+    await server.client.setFlowRunState(id, { name: "Failed", message: "the flow failed" });
+    // Stage B of a run already over: it prints "nothing to do" and exits 1; the Job would retry it 6 times.
+    const { job, done } = await launch(m, id, { script: "console.log('already Failed: nothing to do'); process.exit(1)", backoffLimit: 6 });
+    await turnUntil(m, "the run's Job to be deleted", () => (jobsLeft(id).length === 0 ? true : undefined), 8_000);
+    assert.equal(kube.pods(NS).filter((p) => p.metadata.labels?.["job-name"] === job).length <= 1, true, "no retry pod");
+    await turnUntil(m, "the run to be let go", () => doneOrUndefined(done));
+    assert.deepEqual(failed.filter((f) => f.flowRunId === id), [], "the agent does not fail a run that is over");
+  });
 
   it("a pod deleted while its process runs: the process reports TERMINATED within the grace, the agent only adds PodDeleted as an ERROR line", async () => {
     const m = manager();

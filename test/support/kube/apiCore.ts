@@ -8,7 +8,7 @@ import { applyDefaults, applyWriteDefaults, defaultPodSpec } from "./defaults.js
 import { applyPatch, type PatchType } from "./patch.js";
 import { apiVersionOf, resourceByName, type ResourceDef } from "./resources.js";
 import {
-  alreadyExists, badRequest, conflict, invalid, modifiedConflictText, notFound, StatusError, type FieldError,
+  alreadyExists, badRequest, conflict, fieldErrorBody, invalid, modifiedConflictText, notFound, StatusError, type FieldError,
 } from "./status.js";
 import type { ObjectStore } from "./store.js";
 import { copy, generateName, isRecord, newUid, timestamp, type KubeObject } from "./util.js";
@@ -44,7 +44,7 @@ const jobOrphanWarning =
 function dedupe(errors: FieldError[]): FieldError[] {
   const seen = new Set<string>();
   return errors.filter((e) => {
-    const key = `${e.type}\u0000${e.field}`;
+    const key = `${e.type}\u0000${e.field}\u0000${fieldErrorBody(e)}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;

@@ -22,11 +22,6 @@ function defaultContainer(c: Json): void {
   c.terminationMessagePolicy ??= "File";
   c.imagePullPolicy ??= imagePullPolicy(c.image);
   c.resources ??= {};
-  const res = c.resources as Json;
-  if (isRecord(res.limits)) {
-    res.requests ??= {};
-    for (const [k, v] of Object.entries(res.limits)) res.requests[k] ??= v;
-  }
   if (Array.isArray(c.ports)) for (const p of c.ports) if (isRecord(p)) p.protocol ??= "TCP";
   if (Array.isArray(c.env)) {
     for (const e of c.env) if (isRecord(e) && isRecord((e.valueFrom as Json)?.fieldRef)) (e.valueFrom as Json).fieldRef.apiVersion ??= "v1";
@@ -101,6 +96,15 @@ export function applyDefaults(resource: string, o: KubeObject): void {
     }
     case "pods":
       defaultPodSpec(o.spec);
+      // Only a Pod (not a Job's pod template) gets its missing requests from its limits.
+      for (const list of [o.spec?.initContainers, o.spec?.containers]) {
+        for (const c of Array.isArray(list) ? list : []) {
+          const res = isRecord(c) && isRecord(c.resources) ? (c.resources as Json) : undefined;
+          if (!res || !isRecord(res.limits)) continue;
+          res.requests ??= {};
+          for (const [k, v] of Object.entries(res.limits)) res.requests[k] ??= v;
+        }
+      }
       if (isRecord(o.spec)) {
         o.spec.serviceAccountName ??= "default";
         o.spec.serviceAccount ??= o.spec.serviceAccountName;

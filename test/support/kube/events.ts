@@ -1,6 +1,12 @@
 /**
- * Records core/v1 Events about objects, as the kubelet and the controllers do, with the same
- * aggregation: an event repeated with the same reason and message bumps `count` and `lastTimestamp`.
+ * Records core/v1 Events about objects the way each real component does:
+ * - the kubelet and the controllers use the legacy recorder: second-precision `firstTimestamp` and
+ *   `lastTimestamp`, `eventTime: null`, `source.component`, and the same aggregation (an event repeated
+ *   with the same reason and message bumps `count` and `lastTimestamp`);
+ * - the scheduler uses the events.k8s.io recorder, which core/v1 shows with `firstTimestamp` and
+ *   `lastTimestamp` null, a microsecond `eventTime`, an empty `source`, `action` and
+ *   `reportingComponent`/`reportingInstance` set. So an event list ordered by `lastTimestamp` alone misplaces
+ *   the scheduler's events, and second precision can put a kubelet event before the scheduling it follows.
  */
 import type { ApiCore } from "./apiCore.js";
 import { microTimestamp, randomHex, timestamp, type KubeObject } from "./util.js";
@@ -15,6 +21,10 @@ export class EventRecorder {
     const namespace = m.namespace || "default";
     const nsObj = this.api.store.get("namespaces", "", namespace);
     if (!nsObj || nsObj.metadata.deletionTimestamp) return;
+    if (component === "default-scheduler") {
+      this.recordScheduler(involved, type, reason, message);
+      return;
+    }
     const existing = this.api.store.list("events", namespace).find((e) =>
       e.involvedObject?.uid === m.uid && e.reason === reason && e.message === message && e.type === type &&
       e.source?.component === component);
@@ -48,6 +58,32 @@ export class EventRecorder {
       });
     } catch (e) {
       console.error(`kube stand-in: cannot record event ${reason} (${microTimestamp()}):`, e);
+    }
+  }
+
+  /** An event of the scheduler (`Scheduled`: action Binding; `FailedScheduling`: action Scheduling). */
+  private recordScheduler(involved: KubeObject, type: EventType, reason: string, message: string): void {
+    const m = involved.metadata;
+    const namespace = m.namespace || "default";
+    try {
+      this.api.create("events", namespace, {
+        apiVersion: "v1",
+        kind: "Event",
+        metadata: { name: `${m.name}.${randomHex(8)}`, namespace },
+        involvedObject: { apiVersion: involved.apiVersion, kind: involved.kind, name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion },
+        reason,
+        message,
+        type,
+        source: {},
+        firstTimestamp: null,
+        lastTimestamp: null,
+        eventTime: microTimestamp(),
+        action: reason === "Scheduled" ? "Binding" : "Scheduling",
+        reportingComponent: "default-scheduler",
+        reportingInstance: `default-scheduler-${this.host}`,
+      });
+    } catch (e) {
+      console.error(`kube stand-in: cannot record event ${reason}:`, e);
     }
   }
 }

@@ -1,6 +1,8 @@
 /**
- * Lists (with `labelSelector`, `fieldSelector`, `limit`/`continue` paging) and watches (a stream of
- * newline-delimited `{"type","object"}` events, resumable from a resourceVersion, 410 when too old).
+ * Lists (with `labelSelector`, `fieldSelector`, `limit`/`continue` paging) and watches the way the API
+ * server serves them: a stream of newline-delimited `{"type","object"}` events (ADDED, MODIFIED, DELETED,
+ * and BOOKMARK when `allowWatchBookmarks=true`), resumable from a resourceVersion, an ERROR event holding
+ * a 410 Expired Status when that resourceVersion is too old, closed after `timeoutSeconds`.
  */
 import type { ServerResponse } from "node:http";
 import type { ResourceDef } from "./resources.js";
@@ -17,6 +19,7 @@ export interface ListQuery {
   continueToken?: string;
   resourceVersion?: string;
   timeoutSeconds?: number;
+  allowWatchBookmarks?: boolean;
 }
 
 export function listQueryFrom(params: URLSearchParams): ListQuery {
@@ -34,6 +37,7 @@ export function listQueryFrom(params: URLSearchParams): ListQuery {
     continueToken: params.get("continue") ?? undefined,
     resourceVersion: params.get("resourceVersion") ?? undefined,
     timeoutSeconds: num("timeoutSeconds"),
+    allowWatchBookmarks: params.get("allowWatchBookmarks") === "true" || params.get("allowWatchBookmarks") === "1",
   };
 }
 
@@ -94,8 +98,21 @@ export interface OpenStream {
   end(): void;
 }
 
-/** Serves a watch on `res` until the client goes away, `timeoutSeconds` passes or `end()` is called. */
-export function serveWatch(store: ObjectStore, def: ResourceDef, namespace: string | undefined, q: ListQuery, res: ServerResponse): OpenStream {
+export interface WatchOptions {
+  /** How often a watch that allows bookmarks gets one (a real server: about every minute). */
+  bookmarkIntervalMs: number;
+}
+
+/**
+ * Serves a watch on `res` until the client goes away, `timeoutSeconds` passes or `end()` is called. With
+ * bookmarks allowed, a BOOKMARK (an object of the kind with only `metadata.resourceVersion`) comes every
+ * `bookmarkIntervalMs` and just before the timeout closes the stream, so a client resumes from a recent
+ * resourceVersion even when nothing it watches changed.
+ */
+export function serveWatch(
+  store: ObjectStore, def: ResourceDef, namespace: string | undefined, q: ListQuery, res: ServerResponse,
+  opts: WatchOptions = { bookmarkIntervalMs: 60_000 },
+): OpenStream {
   const match = matcher(def, q);
   const rv = q.resourceVersion;
   const fromStart = rv === undefined || rv === "" || rv === "0";
@@ -131,12 +148,21 @@ export function serveWatch(store: ObjectStore, def: ResourceDef, namespace: stri
   }
   unsubscribe = store.subscribe(forward);
   let timer: NodeJS.Timeout | undefined;
+  let bookmarks: NodeJS.Timeout | undefined;
+  const bookmark = () => send("BOOKMARK", { kind: def.kind, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(store.resourceVersion) } });
   const end = () => {
     unsubscribe();
     if (timer) clearTimeout(timer);
+    if (bookmarks) clearInterval(bookmarks);
     if (!res.writableEnded) res.end();
   };
-  if (q.timeoutSeconds) timer = setTimeout(end, q.timeoutSeconds * 1000);
+  if (q.allowWatchBookmarks) bookmarks = setInterval(bookmark, Math.max(1, opts.bookmarkIntervalMs));
+  if (q.timeoutSeconds) {
+    timer = setTimeout(() => {
+      if (q.allowWatchBookmarks) bookmark();
+      end();
+    }, q.timeoutSeconds * 1000);
+  }
   res.on("close", end);
   return { end };
 }

@@ -44,6 +44,8 @@ export interface RouterDeps {
   denyRules: DenyRule[];
   received: ReceivedRequest[];
   serveLogs: LogServer;
+  /** How often a watch that allows bookmarks gets one. */
+  bookmarkIntervalMs: number;
 }
 
 interface Target {
@@ -208,7 +210,7 @@ export class KubeHttpServer {
       if (t.name !== undefined) q.fieldSelector = [q.fieldSelector, `metadata.name=${t.name}`].filter(Boolean).join(",");
       if (watch) {
         this.checkDenied(req, "watch", t);
-        this.track(serveWatch(api.store, def, t.namespace, q, res), res);
+        this.track(serveWatch(api.store, def, t.namespace, q, res, { bookmarkIntervalMs: this.deps.bookmarkIntervalMs }), res);
         return;
       }
       this.checkDenied(req, "list", t);

@@ -10,8 +10,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiCore } from "./apiCore.js";
 import { GarbageCollector } from "./controllers/garbageCollector.js";
-import { JobController, type JobControllerTimings } from "./controllers/jobController.js";
+import { JobController, realJobBackoff, type JobControllerTimings } from "./controllers/jobController.js";
 import { EventRecorder } from "./events.js";
+import type { StandinHooks } from "./hooks.js";
 import { Kubelet } from "./kubelet/kubelet.js";
 import type { KubeletTimings } from "./kubelet/podWorker.js";
 import { makeKubeConfig, writeKubeconfig } from "./kubeconfig.js";
@@ -20,10 +21,14 @@ import { ProcessRunner } from "./runners/process.js";
 import type { ContainerRunner } from "./runners/types.js";
 import { KubeHttpServer, type DenyRule, type ReceivedRequest } from "./server.js";
 import { ObjectStore } from "./store.js";
-import { randomHex, type KubeObject } from "./util.js";
+import { randomHex } from "./util.js";
 
-/** Every delay of the stand-in's controllers; much shorter than Kubernetes' own so tests stay fast. */
-export type StandinTimings = KubeletTimings & JobControllerTimings;
+/**
+ * Every delay of the stand-in's controllers. The kubelet's are much shorter than Kubernetes' own so tests
+ * stay fast; the Job controller's back-off is Kubernetes' own (10 s doubling to 6 min), shortened only by
+ * `timeScale`; bookmarks come every minute, as from a real server's watch cache.
+ */
+export type StandinTimings = KubeletTimings & JobControllerTimings & { watchBookmarkIntervalMs: number };
 
 export const defaultTimings: StandinTimings = {
   scheduleDelayMs: 20,
@@ -33,8 +38,8 @@ export const defaultTimings: StandinTimings = {
   crashLoopBackoffMaxMs: 2_000,
   configErrorRetryMs: 300,
   maxGracePeriodMs: 2_000,
-  jobBackoffMs: 100,
-  jobBackoffMaxMs: 2_000,
+  ...realJobBackoff,
+  watchBookmarkIntervalMs: 60_000,
 };
 
 export interface KubeStandinOptions {
@@ -57,13 +62,26 @@ export interface KubeStandinOptions {
   registry?: string;
   /** Controller delays (back-offs, grace cap, scheduling delay), in ms. @default defaultTimings */
   timings?: Partial<StandinTimings>;
+  /**
+   * A factor on Kubernetes' own periods: the Job controller's pod-replacement back-off and the watch
+   * bookmark interval (e.g. 0.01: 10 s becomes 100 ms). For tests only; 1 is a real cluster's timing.
+   * @default 1
+   */
+  timeScale?: number;
+  /** How many changes a watch can resume across before it gets 410 Expired. @default 20000 */
+  watchHistoryLimit?: number;
   /** Namespace of the kubeconfig's context. @default "default" */
   namespace?: string;
   /** Bearer token written into the kubeconfig (any token is accepted). @default "kube-standin-token" */
   token?: string;
 }
 
-export interface KubeStandin {
+/**
+ * The stand-in: a Kubernetes API server for the real client, plus its hooks (inspection, faults, time
+ * scale). Code that should also run against a real cluster uses only the first five members, and reaches
+ * the hooks through `hooks` (or `kubeTarget()`, which has none on a real cluster).
+ */
+export interface KubeStandin extends StandinHooks {
   /** `http://127.0.0.1:<port>` */
   readonly url: string;
   /** A client-node KubeConfig whose current context points at the stand-in. */
@@ -72,26 +90,10 @@ export interface KubeStandin {
   readonly kubeconfigPath: string;
   /** The runner chosen (after `auto`). */
   readonly runner: "docker" | "process";
-  /** Every create/update/patch request received over HTTP, in order, deep-copied. */
-  readonly received: ReceivedRequest[];
-  /** The in-process API (no deny rules, not recorded): seed objects, read state. */
-  readonly api: ApiCore;
-  jobs(namespace?: string): KubeObject[];
-  pods(namespace?: string): KubeObject[];
-  events(namespace?: string): KubeObject[];
-  objects(resource: string, namespace?: string): KubeObject[];
-  /** A container's output so far (first container unless named). */
-  logs(podName: string, opts?: { namespace?: string; container?: string }): string;
-  /** Resolves with the first truthy value of `predicate`, re-checked on every change; rejects after `timeoutMs`. */
-  waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs?: number): Promise<T>;
-  /** Kills a running container as the OOM killer: terminated, reason OOMKilled, exit code 137. */
-  oomKill(podName: string, opts?: { namespace?: string; container?: string }): Promise<void>;
-  /** Evicts a pod: containers stopped, phase Failed, reason Evicted. */
-  evict(podName: string, opts?: { namespace?: string; message?: string }): Promise<void>;
-  /** Answers 403 Forbidden to matching requests until the returned function is called. */
-  deny(verb: string, resource: string, namespace?: string): () => void;
   /** Stops every container/process, the controllers and the HTTP server; removes temp files. */
   close(): Promise<void>;
+  /** The stand-in-only part, on its own. */
+  readonly hooks: StandinHooks;
 }
 
 async function dockerAnswers(docker: Dockerode): Promise<boolean> {
@@ -119,7 +121,9 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
       baseEnv: { PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", HOME: tmp, LANG: "C.UTF-8" },
     });
 
-  const store = new ObjectStore();
+  const timeScale = options.timeScale ?? 1;
+  if (!(timeScale > 0)) throw new Error(`kube stand-in: timeScale must be a positive number, got ${String(options.timeScale)}`);
+  const store = new ObjectStore(options.watchHistoryLimit);
   const api = new ApiCore(store, { autoCreateNamespaces: options.autoCreateNamespaces ?? false });
   for (const ns of ["default", "kube-system", "kube-public", "kube-node-lease", ...(options.namespaces ?? [])]) {
     if (!store.get("namespaces", "", ns)) api.create("namespaces", "", { metadata: { name: ns } });
@@ -127,11 +131,14 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
   const nodeName = "kube-standin-node";
   const events = new EventRecorder(api, nodeName);
   const kubelet = new Kubelet({ api, events, runner, timings, nodeName, kubeconfigPath });
-  const jobController = new JobController(api, events, timings);
+  const jobController = new JobController(api, events, timings, timeScale);
   const gc = new GarbageCollector(api);
   const denyRules: DenyRule[] = [];
   const received: ReceivedRequest[] = [];
-  const server = new KubeHttpServer({ api, denyRules, received, serveLogs: (ns, name, q, res) => kubelet.serveLogs(ns, name, q, res) });
+  const server = new KubeHttpServer({
+    api, denyRules, received, serveLogs: (ns, name, q, res) => kubelet.serveLogs(ns, name, q, res),
+    bookmarkIntervalMs: timings.watchBookmarkIntervalMs * timeScale,
+  });
   const url = await server.listen();
   const spec = { server: url, namespace: options.namespace ?? "default", token: options.token ?? "kube-standin-token" };
   await writeKubeconfig(kubeconfigPath, spec);
@@ -140,13 +147,10 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
   gc.start();
 
   let closing: Promise<void> | undefined;
-  const standin: KubeStandin = {
-    url,
-    kubeConfig: makeKubeConfig(spec),
-    kubeconfigPath,
-    runner: kind,
+  const hooks: StandinHooks = {
     received,
     api,
+    timeScale,
     jobs: (ns) => store.list("jobs", ns),
     pods: (ns) => store.list("pods", ns),
     events: (ns) => store.list("events", ns),
@@ -194,6 +198,15 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
         if (i >= 0) denyRules.splice(i, 1);
       };
     },
+    compactWatchHistory: () => store.compact(),
+  };
+  const standin: KubeStandin = {
+    ...hooks,
+    hooks,
+    url,
+    kubeConfig: makeKubeConfig(spec),
+    kubeconfigPath,
+    runner: kind,
     close() {
       closing ??= (async () => {
         jobController.stop();

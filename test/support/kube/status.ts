@@ -22,6 +22,8 @@ export interface FieldError {
   detail?: string;
   /** For FieldValueNotSupported: the allowed values. */
   supported?: readonly string[];
+  /** The whole text after `field: `, when a rule words it itself (the shared validation rules do). */
+  message?: string;
 }
 
 function quote(value: unknown): string {
@@ -33,6 +35,7 @@ function quote(value: unknown): string {
 
 /** The text after `field: ` (Go's `ErrorBody`). */
 export function fieldErrorBody(e: FieldError): string {
+  if (e.message !== undefined) return e.message;
   switch (e.type) {
     case "FieldValueRequired":
       return "Required value" + (e.detail ? `: ${e.detail}` : "");

@@ -29,6 +29,8 @@ export class ObjectStore {
   private readonly history: Change[] = [];
   private readonly listeners = new Set<ChangeListener>();
   private rv = 100;
+  /** Changes up to this resourceVersion are forgotten (compacted): a watch from before it is 410. */
+  private compactedThrough = 0;
 
   /** @param historyLimit how many changes a watch can resume from before it gets 410 Expired. */
   constructor(private readonly historyLimit = 20_000) {}
@@ -102,9 +104,16 @@ export class ObjectStore {
 
   /** Changes after `rv`, or "expired" when the history no longer reaches back that far. */
   changesSince(rv: number): Change[] | "expired" {
+    if (rv < this.compactedThrough) return "expired";
     const oldest = this.history[0];
     if (oldest && rv < oldest.rv - 1 && this.history.length >= this.historyLimit) return "expired";
     return this.history.filter((c) => c.rv > rv);
+  }
+
+  /** Forgets every change so far, as an etcd compaction does: only watches from now on can resume. */
+  compact(): void {
+    this.history.length = 0;
+    this.compactedThrough = this.rv;
   }
 
   /** Calls `listener` synchronously after every change; returns the unsubscribe function. */

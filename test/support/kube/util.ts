@@ -53,9 +53,15 @@ export function timestamp(at: Date | number = Date.now()): string {
   return new Date(at).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-/** An RFC 3339 timestamp with microseconds, as the API server writes `metav1.MicroTime`. */
-export function microTimestamp(at: Date | number = Date.now()): string {
-  return new Date(at).toISOString().replace(/Z$/, "000Z");
+/**
+ * An RFC 3339 timestamp with microseconds, as the API server writes `metav1.MicroTime`. Without `at`, the
+ * current time to the microsecond (from the high-resolution clock).
+ */
+export function microTimestamp(at?: Date | number): string {
+  // Milliseconds from the wall clock (as every other timestamp), the microseconds from the monotonic one.
+  const ms = at === undefined ? Date.now() : Math.floor(Number(at));
+  const micros = at === undefined ? Math.floor((performance.now() % 1) * 1000) : 0;
+  return new Date(ms).toISOString().replace(/Z$/, `${String(micros).padStart(3, "0")}Z`);
 }
 
 export function newUid(): string {

@@ -45,6 +45,20 @@ export interface BrokerLaunchContext {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Answers that retrying cannot change: the password is refused (WRONGPASS, NOAUTH, a Redis without
+ * password), the user lacks a permission (NOPERM), or what answers does not speak Redis.
+ */
+const PERMANENT_BROKER_ERROR = /WRONGPASS|NOAUTH|NOPERM|invalid password|invalid username|without any password configured|Unknown RESP type|Protocol error/i;
+
+/** Whether a failed connection to a broker would fail again however long one retries. */
+export function isPermanentBrokerError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (PERMANENT_BROKER_ERROR.test(e instanceof Error ? e.message : String(e))) return true;
+  }
+  return false;
+}
+
 async function passwordSecret(ctx: BrokerLaunchContext, password: string): Promise<string> {
   const secret = await ctx.api.createSecret(ctx.namespace, brokerSecret({ flowRunId: ctx.flowRunId, identifier: ctx.identifier, owner: ctx.owner, password }));
   return secret.metadata!.name!;
@@ -126,6 +140,7 @@ export async function startEphemeralBroker(ctx: BrokerLaunchContext, settings: E
       };
     } catch (error) {
       lastError = error;
+      if (isPermanentBrokerError(error)) throw fail(`refused the connection, which retrying cannot fix: ${(error as Error).message}`, error);
     }
     if (Date.now() > deadline) throw fail(`did not answer within ${settings.startTimeoutMs} ms: ${(lastError as Error).message}`, lastError);
     await sleep(250);

@@ -4,7 +4,7 @@
  * API error becomes a KubernetesApiError carrying the Kubernetes Status message and reason.
  */
 import type { BatchV1Api, CoreV1Api, V1Job, V1Pod, V1Secret, V1Service } from "@kubernetes/client-node";
-import { KubernetesApiError, kubernetesError } from "../api-error.js";
+import { CLUSTER_SCHEDULER_ROLE, KubernetesApiError, kubernetesError } from "../api-error.js";
 import { loadKubeConfig, type KubernetesConnectionOptions } from "../kubernetes-api.js";
 import type { SecretManifest, ServiceManifest } from "./broker.js";
 import { clusterSelector } from "./cluster-names.js";
@@ -38,7 +38,7 @@ export class ClusterApi {
     try {
       return await request();
     } catch (error) {
-      throw kubernetesError(action, error, this.server);
+      throw kubernetesError(action, error, this.server, CLUSTER_SCHEDULER_ROLE);
     }
   }
 

@@ -1,8 +1,10 @@
 /**
  * The Job controller: creates a Job's pods from its template, counts succeeded and failed pods (a pod
- * deleted or evicted before succeeding counts as failed, as with pod-tracking finalizers), retries
- * with exponential back-off up to `backoffLimit`, enforces `activeDeadlineSeconds`, marks the Job
- * Complete or Failed with the real reasons, and deletes finished Jobs after `ttlSecondsAfterFinished`.
+ * deleted or evicted before succeeding counts as failed, as with pod-tracking finalizers), applies the
+ * `podFailurePolicy` (FailJob, Ignore, Count), replaces a failed pod after Kubernetes' exponential
+ * back-off (10 s doubling to 6 min, scaled by the stand-in's time scale) up to `backoffLimit`, enforces
+ * `activeDeadlineSeconds`, marks the Job Complete or Failed with the real reasons, and deletes finished
+ * Jobs after `ttlSecondsAfterFinished`.
  */
 import type { ApiCore } from "../apiCore.js";
 import type { EventRecorder } from "../events.js";
@@ -18,10 +20,59 @@ export interface JobControllerTimings {
   jobBackoffMaxMs: number;
 }
 
+/** Kubernetes' own pod-replacement back-off. */
+export const realJobBackoff: JobControllerTimings = { jobBackoffMs: 10_000, jobBackoffMaxMs: 360_000 };
+
+/**
+ * How long the controller waits before replacing a pod after `failures` consecutive failures:
+ * `jobBackoffMs * 2^(failures-1)`, capped at `jobBackoffMaxMs`, times `timeScale`; 0 before any failure.
+ */
+export function jobBackoffDelayMs(failures: number, timings: JobControllerTimings, timeScale = 1): number {
+  if (failures <= 0) return 0;
+  const delay = Math.min(timings.jobBackoffMs * 2 ** Math.min(failures - 1, 30), timings.jobBackoffMaxMs);
+  return delay * timeScale;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+/** The first rule of a pod failure policy that matches a failed pod, with the message Kubernetes gives it. */
+export function matchPodFailurePolicy(policy: Json, pod: KubeObject): { action: string; message: string } | undefined {
+  const rules: Json[] = Array.isArray(policy?.rules) ? policy.rules : [];
+  const who = `${pod.metadata.namespace}/${pod.metadata.name}`;
+  for (const [i, rule] of rules.entries()) {
+    const exit = rule.onExitCodes;
+    if (exit) {
+      const statuses: Json[] = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
+      for (const cs of statuses) {
+        const code = cs.state?.terminated?.exitCode;
+        if (typeof code !== "number" || code === 0) continue;
+        if (exit.containerName && exit.containerName !== cs.name) continue;
+        const listed = (exit.values ?? []).includes(code);
+        if (exit.operator === "In" ? listed : !listed) {
+          return { action: rule.action, message: `Container ${cs.name} for pod ${who} failed with exit code ${code} matching ${rule.action} rule at index ${i}` };
+        }
+      }
+      continue;
+    }
+    for (const want of rule.onPodConditions ?? []) {
+      const status = want.status ?? "True";
+      if ((pod.status?.conditions ?? []).some((c: Json) => c.type === want.type && c.status === status)) {
+        return { action: rule.action, message: `Pod ${who} has condition ${want.type} matching ${rule.action} rule at index ${i}` };
+      }
+    }
+  }
+  return undefined;
+}
+
 interface JobMemory {
   counted: Set<string>;
   seen: Set<string>;
   lastFailureAt?: number;
+  /** Failures since the last success, for the back-off (pods the policy ignores are not among them). */
+  consecutiveFailures: number;
+  /** Set when a pod failure policy rule with FailJob matched. */
+  policyFailure?: string;
   ttlScheduled?: boolean;
   timers: NodeJS.Timeout[];
 }
@@ -38,7 +89,12 @@ export class JobController {
   private unsubscribe = () => {};
   private closed = false;
 
-  constructor(private readonly api: ApiCore, private readonly events: EventRecorder, private readonly timings: JobControllerTimings) {}
+  constructor(
+    private readonly api: ApiCore,
+    private readonly events: EventRecorder,
+    private readonly timings: JobControllerTimings,
+    private readonly timeScale = 1,
+  ) {}
 
   start(): void {
     this.unsubscribe = this.api.store.subscribe((c) => this.onChange(c));
@@ -91,7 +147,7 @@ export class JobController {
 
   private mem(job: KubeObject): JobMemory {
     let m = this.memory.get(job.metadata.uid!);
-    if (!m) this.memory.set(job.metadata.uid!, m = { counted: new Set(), seen: new Set(), timers: [] });
+    if (!m) this.memory.set(job.metadata.uid!, m = { counted: new Set(), seen: new Set(), timers: [], consecutiveFailures: 0 });
     return m;
   }
 
@@ -121,6 +177,12 @@ export class JobController {
     status.failed ??= 0;
     const pods = this.ownedPods(job);
     const present = new Set(pods.map((p) => p.metadata.uid!));
+    const policy = spec.podFailurePolicy;
+    const countFailure = () => {
+      status.failed += 1;
+      m.consecutiveFailures += 1;
+      m.lastFailureAt = Date.now();
+    };
     for (const p of pods) {
       const uid = p.metadata.uid!;
       m.seen.add(uid);
@@ -128,17 +190,26 @@ export class JobController {
       if (p.status?.phase === "Succeeded") {
         m.counted.add(uid);
         status.succeeded += 1;
-      } else if (p.status?.phase === "Failed" || p.metadata.deletionTimestamp) {
+        m.consecutiveFailures = 0;
+      } else if (p.status?.phase === "Failed") {
         m.counted.add(uid);
-        status.failed += 1;
-        m.lastFailureAt = Date.now();
+        const match = policy ? matchPodFailurePolicy(policy, p) : undefined;
+        if (match?.action === "Ignore") {
+          this.events.record(job, "Normal", "PodFailurePolicy", match.message, "job-controller");
+          continue;
+        }
+        countFailure();
+        if (match?.action === "FailJob" && !m.policyFailure) m.policyFailure = match.message;
+      } else if (p.metadata.deletionTimestamp && !policy) {
+        // Without a pod failure policy a terminating pod counts at once; with one, when it is terminal.
+        m.counted.add(uid);
+        countFailure();
       }
     }
     for (const uid of m.seen) {
       if (!present.has(uid) && !m.counted.has(uid)) {
         m.counted.add(uid);
-        status.failed += 1;
-        m.lastFailureAt = Date.now();
+        countFailure();
       }
     }
     let active = pods.filter((p) => !isTerminal(p) && !p.metadata.deletionTimestamp);
@@ -156,7 +227,9 @@ export class JobController {
     const deadline = spec.activeDeadlineSeconds;
     const startedAt = status.startTime ? Date.parse(status.startTime) : now;
     let failure: { reason: string; message: string } | undefined;
-    if (status.failed + restarts > spec.backoffLimit) {
+    if (m.policyFailure) {
+      failure = { reason: "PodFailurePolicy", message: m.policyFailure };
+    } else if (status.failed + restarts > spec.backoffLimit) {
       failure = { reason: "BackoffLimitExceeded", message: "Job has reached the specified backoff limit" };
     } else if (typeof deadline === "number" && now - startedAt >= deadline * 1000) {
       failure = { reason: "DeadlineExceeded", message: "Job was active longer than specified deadline" };
@@ -170,7 +243,9 @@ export class JobController {
       const cond = failure
         ? { type: "Failed", status: "True", lastProbeTime: at, lastTransitionTime: at, reason: failure.reason, message: failure.message }
         : { type: "Complete", status: "True", lastProbeTime: at, lastTransitionTime: at, reason: "CompletionsReached", message: "Reached expected number of succeeded pods" };
-      status.conditions = [...(status.conditions ?? []), cond];
+      // A FailJob rule first marks the Job as a failure target (Kubernetes then stops its pods).
+      const target = failure?.reason === "PodFailurePolicy" ? [{ ...cond, type: "FailureTarget" }] : [];
+      status.conditions = [...(status.conditions ?? []), ...target, cond];
       if (complete) status.completionTime = at;
       if (failure) this.events.record(job, "Warning", failure.reason, failure.message, "job-controller");
       else this.events.record(job, "Normal", "Completed", "Job completed", "job-controller");
@@ -188,7 +263,7 @@ export class JobController {
       this.deletePods(active.slice(want));
       active = active.slice(0, want);
     } else if (active.length < want) {
-      const wait = this.backoffRemaining(status.failed, m, now);
+      const wait = this.backoffRemaining(m, now);
       if (wait > 0) this.enqueue(namespace, name, wait);
       else for (let i = active.length; i < want; i++) this.createPod(job);
     }
@@ -202,10 +277,9 @@ export class JobController {
     });
   }
 
-  private backoffRemaining(failed: number, m: JobMemory, now: number): number {
-    if (failed === 0 || m.lastFailureAt === undefined) return 0;
-    const delay = Math.min(this.timings.jobBackoffMs * 2 ** (failed - 1), this.timings.jobBackoffMaxMs);
-    return m.lastFailureAt + delay - now;
+  private backoffRemaining(m: JobMemory, now: number): number {
+    if (m.lastFailureAt === undefined) return 0;
+    return m.lastFailureAt + jobBackoffDelayMs(m.consecutiveFailures, this.timings, this.timeScale) - now;
   }
 
   private createPod(job: KubeObject): void {
@@ -228,7 +302,7 @@ export class JobController {
     } catch (e) {
       const message = e instanceof StatusError ? e.message : String(e);
       this.events.record(job, "Warning", "FailedCreate", `Error creating: ${message}`, "job-controller");
-      this.enqueue(job.metadata.namespace!, job.metadata.name!, this.timings.jobBackoffMs);
+      this.enqueue(job.metadata.namespace!, job.metadata.name!, jobBackoffDelayMs(1, this.timings, this.timeScale));
     }
   }
 
@@ -244,7 +318,8 @@ export class JobController {
     m.ttlScheduled = true;
     const t = setTimeout(() => {
       try {
-        this.api.delete("jobs", job.metadata.namespace!, job.metadata.name!, { propagationPolicy: "Background", preconditions: { uid: job.metadata.uid } });
+        // The TTL controller deletes with Foreground propagation: pods first, then the Job.
+        this.api.delete("jobs", job.metadata.namespace!, job.metadata.name!, { propagationPolicy: "Foreground", preconditions: { uid: job.metadata.uid } });
       } catch {
         // Deleted already.
       }

@@ -55,10 +55,11 @@ export function checkLabels(labels: unknown, field: string): FieldError[] {
   for (const [key, value] of Object.entries(labels)) {
     errors.push(...checkQualifiedName(key, field));
     const v = String(value);
-    if (v.length > 63) errors.push({ type: "FieldValueInvalid", field: `${field}[${key}]`, badValue: v, detail: "must be no more than 63 characters" });
+    // The API server reports a bad value on the map's own path, not on the key.
+    if (v.length > 63) errors.push({ type: "FieldValueInvalid", field, badValue: v, detail: "must be no more than 63 characters" });
     if (!labelValueRe.test(v)) {
       errors.push({
-        type: "FieldValueInvalid", field: `${field}[${key}]`, badValue: v,
+        type: "FieldValueInvalid", field, badValue: v,
         detail: "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
       });
     }

@@ -7,7 +7,8 @@ import type { KubeObject } from "../util.js";
 import { isRecord } from "../util.js";
 import { labelSelectorFromObject } from "../selectors.js";
 import { checkAnnotations, checkDnsName, checkLabels, type NameRule } from "./names.js";
-import { checkPodSpec } from "./podSpec.js";
+import { checkPodSpec, fromCauses } from "./podSpec.js";
+import { jobSpecCauses } from "../../../../src/platforms/kubernetes/validation-rules.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
@@ -50,14 +51,6 @@ function checkJob(o: KubeObject): FieldError[] {
     errors.push({ type: "FieldValueInvalid", field: "metadata.name", badValue: o.metadata.name, detail: "must be no more than 63 characters" });
   }
   if (!isRecord(spec)) return [...errors, { type: "FieldValueRequired", field: "spec" }];
-  for (const k of ["parallelism", "completions", "backoffLimit", "ttlSecondsAfterFinished"] as const) {
-    if (typeof spec[k] === "number" && spec[k] < 0) {
-      errors.push({ type: "FieldValueInvalid", field: `spec.${k}`, badValue: spec[k], detail: "must be greater than or equal to 0" });
-    }
-  }
-  if (typeof spec.activeDeadlineSeconds === "number" && spec.activeDeadlineSeconds <= 0) {
-    errors.push({ type: "FieldValueInvalid", field: "spec.activeDeadlineSeconds", badValue: spec.activeDeadlineSeconds, detail: "must be greater than or equal to 1" });
-  }
   if (!isRecord(spec.template)) return [...errors, { type: "FieldValueRequired", field: "spec.template" }];
   const template: Json = spec.template;
   const selector = spec.selector;
@@ -67,11 +60,9 @@ function checkJob(o: KubeObject): FieldError[] {
   }
   errors.push(...checkLabels(template.metadata?.labels, "spec.template.metadata.labels"));
   errors.push(...checkAnnotations(template.metadata?.annotations, "spec.template.metadata.annotations"));
-  errors.push(...checkPodSpec(template.spec, "spec.template.spec"));
-  const policy = template.spec?.restartPolicy;
-  if (policy !== "OnFailure" && policy !== "Never") {
-    errors.push({ type: "FieldValueNotSupported", field: "spec.template.spec.restartPolicy", badValue: policy ?? "Always", supported: ["OnFailure", "Never"] });
-  }
+  // The shared rules check the template's pod spec too (restartPolicy, podFailurePolicy, ...).
+  errors.push(...checkPodSpec(template.spec, "spec.template.spec", { withSharedRules: false }));
+  errors.push(...fromCauses(jobSpecCauses(spec, "spec")));
   return errors;
 }
 

@@ -1,8 +1,10 @@
 /**
  * Server-side rules for a PodSpec beyond the schema (ValidatePodSpec of the API server): container
- * names and images, unique names, env var names and sources, ports, volume mounts, requests ≤ limits.
+ * names and images, unique names, env var names and sources, ports, volume mounts, requests ≤ limits;
+ * plus the cross-field rules shared with Sluice's own job-spec validation (validation-rules.ts).
  */
 import type { FieldError } from "../status.js";
+import { podSpecCauses, type ValidationCause } from "../../../../src/platforms/kubernetes/validation-rules.js";
 import { isRecord } from "../util.js";
 import { checkDnsName, checkEnvVarName, isDns1123Subdomain, parseQuantity } from "./names.js";
 
@@ -38,9 +40,6 @@ function checkEnv(env: Json[], field: string): FieldError[] {
     }
     if (e.valueFrom.secretKeyRef) errors.push(...checkKeyRef(e.valueFrom.secretKeyRef, `${f}.valueFrom.secretKeyRef`));
     if (e.valueFrom.configMapKeyRef) errors.push(...checkKeyRef(e.valueFrom.configMapKeyRef, `${f}.valueFrom.configMapKeyRef`));
-    if (e.valueFrom.fieldRef && !e.valueFrom.fieldRef.fieldPath) {
-      errors.push({ type: "FieldValueRequired", field: `${f}.valueFrom.fieldRef.fieldPath` });
-    }
   });
   return errors;
 }
@@ -100,8 +99,17 @@ function checkContainer(c: Json, field: string, volumes: Set<string>): FieldErro
   return errors;
 }
 
-/** Field errors of a PodSpec at `field` (`spec` for a Pod, `spec.template.spec` for a Job). */
-export function checkPodSpec(spec: Json, field: string): FieldError[] {
+/** The shared validation rules' causes as the stand-in's field errors. */
+export function fromCauses(causes: ValidationCause[]): FieldError[] {
+  return causes.map((c) => ({ type: c.type, field: c.field, message: c.message }));
+}
+
+/**
+ * Field errors of a PodSpec at `field` (`spec` for a Pod, `spec.template.spec` for a Job). The rules shared
+ * with Sluice (src/platforms/kubernetes/validation-rules.ts) are included unless the caller adds them
+ * itself (a Job's rules include its template's).
+ */
+export function checkPodSpec(spec: Json, field: string, opts: { withSharedRules?: boolean } = {}): FieldError[] {
   if (!isRecord(spec)) return [{ type: "FieldValueRequired", field }];
   const errors: FieldError[] = [];
   const volumes = new Set<string>();
@@ -136,8 +144,6 @@ export function checkPodSpec(spec: Json, field: string): FieldError[] {
     });
   }
   if (spec.serviceAccountName) errors.push(...checkDnsName(spec.serviceAccountName, `${field}.serviceAccountName`, "subdomain"));
-  if (typeof spec.activeDeadlineSeconds === "number" && spec.activeDeadlineSeconds <= 0) {
-    errors.push({ type: "FieldValueInvalid", field: `${field}.activeDeadlineSeconds`, badValue: spec.activeDeadlineSeconds, detail: "must be between 1 and 2147483647, inclusive" });
-  }
+  if (opts.withSharedRules !== false) errors.push(...fromCauses(podSpecCauses(spec, field)));
   return errors;
 }

@@ -1,0 +1,49 @@
+/**
+ * `kubeTarget()`: the stand-in with its hooks by default; with SLUICE_TEST_KUBECONFIG, the cluster that
+ * kubeconfig names, without hooks (here a second stand-in plays the real cluster: only its API is used).
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { CoreV1Api } from "@kubernetes/client-node";
+import { kubeTarget, startKubeStandin, targetEnv } from "../support/kube/index.js";
+
+describe("kubeTarget()", { timeout: 30_000 }, () => {
+  it("is the stand-in by default: hooks, and a namespace of the suite's own", async () => {
+    const target = await kubeTarget({ env: {}, standin: { runner: "process" } });
+    try {
+      assert.equal(target.kind, "standin");
+      assert.match(target.namespace, /^sluice-test-[0-9a-f]{6}$/);
+      const skipped: string[] = [];
+      const hooks = target.requireHooks({ skip: (m) => skipped.push(m ?? "") }, "evicts a pod");
+      assert.ok(hooks && hooks === target.hooks);
+      assert.deepEqual(skipped, []);
+      const core = target.kubeConfig.makeApiClient(CoreV1Api);
+      await core.createNamespacedConfigMap({ namespace: target.namespace, body: { metadata: { name: "mine" } } });
+      assert.deepEqual(hooks.objects("configmaps", target.namespace).map((c) => c.metadata.name), ["mine"]);
+    } finally {
+      await target.close();
+    }
+  });
+
+  it(`runs against the cluster of ${targetEnv.kubeconfig}: no hooks (tests needing them skip with the reason), its own namespace, removed at close`, async () => {
+    const cluster = await startKubeStandin({ runner: "process" });
+    try {
+      const target = await kubeTarget({ env: { [targetEnv.kubeconfig]: cluster.kubeconfigPath }, namespacePrefix: "suite" });
+      assert.equal(target.kind, "cluster");
+      assert.equal(target.hooks, undefined);
+      assert.equal(target.kubeconfigPath, cluster.kubeconfigPath);
+      const skipped: string[] = [];
+      assert.equal(target.requireHooks({ skip: (m) => skipped.push(m ?? "") }, "OOM-kills a container"), undefined);
+      assert.equal(skipped.length, 1);
+      assert.match(skipped[0]!, /^OOM-kills a container: needs the Kubernetes stand-in's hooks, not available against the real cluster of SLUICE_TEST_KUBECONFIG$/);
+      const core = target.kubeConfig.makeApiClient(CoreV1Api);
+      const ns = await core.readNamespace({ name: target.namespace });
+      assert.match(ns.metadata!.name!, /^suite-[0-9a-f]{6}$/);
+      assert.equal(ns.metadata!.labels!["sluice.io/test"], "true");
+      await target.close();
+      await cluster.waitFor(() => !cluster.objects("namespaces").some((n) => n.metadata.name === target.namespace));
+    } finally {
+      await cluster.close();
+    }
+  });
+});

@@ -1,0 +1,96 @@
+/**
+ * `kubeTarget()`: the Kubernetes cluster a suite runs against. By default the stand-in (with its hooks);
+ * with `SLUICE_TEST_KUBECONFIG` set, the real cluster that kubeconfig names (kind, k3d, a cloud cluster),
+ * where a test that needs a hook (fault injection, inspection, time scale) is skipped with the reason.
+ *
+ * Either way the suite gets its own fresh namespace, deleted by `close()`, so suites never see each
+ * other's objects and a real cluster is left as it was found.
+ */
+import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { randomBytes } from "node:crypto";
+import type { StandinHooks } from "./hooks.js";
+import { startKubeStandin, type KubeStandinOptions } from "./standin.js";
+
+/** Environment variables `kubeTarget()` reads. */
+export const targetEnv = {
+  /** Path of a kubeconfig: run against that cluster instead of the stand-in. */
+  kubeconfig: "SLUICE_TEST_KUBECONFIG",
+  /** A context of that kubeconfig (default: its current context). */
+  context: "SLUICE_TEST_KUBE_CONTEXT",
+} as const;
+
+/** The smallest part of node:test's TestContext a hook check needs. */
+export interface SkippableTest {
+  skip(message?: string): void;
+}
+
+export interface KubeTarget {
+  /** `standin` (started for this suite) or `cluster` (the real one of `SLUICE_TEST_KUBECONFIG`). */
+  readonly kind: "standin" | "cluster";
+  readonly kubeConfig: KubeConfig;
+  /** A kubeconfig file for child processes (`KUBECONFIG=...`). */
+  readonly kubeconfigPath: string;
+  /** The suite's own namespace, created for it. */
+  readonly namespace: string;
+  /** The stand-in's hooks; undefined on a real cluster. */
+  readonly hooks: StandinHooks | undefined;
+  /**
+   * The hooks, or undefined after marking the test skipped with `why` when the target has none:
+   * `const hooks = target.requireHooks(t, "evicts a pod"); if (!hooks) return;`
+   */
+  requireHooks(t: SkippableTest, why: string): StandinHooks | undefined;
+  /** Deletes the namespace; stops the stand-in when there is one. */
+  close(): Promise<void>;
+}
+
+export interface KubeTargetOptions {
+  /** Options of the stand-in, when it is the target (ignored against a real cluster). @default {} */
+  standin?: KubeStandinOptions;
+  /** Prefix of the suite's namespace, followed by `-` and 6 random hex characters. @default "sluice-test" */
+  namespacePrefix?: string;
+  /** Where to read `SLUICE_TEST_KUBECONFIG` and `SLUICE_TEST_KUBE_CONTEXT` from. @default process.env */
+  env?: Record<string, string | undefined>;
+}
+
+function namespaceName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString("hex")}`;
+}
+
+/** The target for a suite: the stand-in, or the real cluster of `SLUICE_TEST_KUBECONFIG`. */
+export async function kubeTarget(options: KubeTargetOptions = {}): Promise<KubeTarget> {
+  const env = options.env ?? process.env;
+  const namespace = namespaceName(options.namespacePrefix ?? "sluice-test");
+  const kubeconfigPath = env[targetEnv.kubeconfig];
+  if (kubeconfigPath) {
+    const kubeConfig = new KubeConfig();
+    kubeConfig.loadFromFile(kubeconfigPath);
+    const context = env[targetEnv.context];
+    if (context) kubeConfig.setCurrentContext(context);
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: namespace, labels: { "sluice.io/test": "true" } } } });
+    return {
+      kind: "cluster",
+      kubeConfig,
+      kubeconfigPath,
+      namespace,
+      hooks: undefined,
+      requireHooks(t, why) {
+        t.skip(`${why}: needs the Kubernetes stand-in's hooks, not available against the real cluster of ${targetEnv.kubeconfig}`);
+        return undefined;
+      },
+      async close() {
+        await core.deleteNamespace({ name: namespace, propagationPolicy: "Background" }).catch(() => undefined);
+      },
+    };
+  }
+  const standin = await startKubeStandin({ ...options.standin, namespaces: [...(options.standin?.namespaces ?? []), namespace] });
+  return {
+    kind: "standin",
+    kubeConfig: standin.kubeConfig,
+    kubeconfigPath: standin.kubeconfigPath,
+    namespace,
+    hooks: standin.hooks,
+    requireHooks: () => standin.hooks,
+    close: () => standin.close(),
+  };
+}
