@@ -18,10 +18,16 @@ export interface Api {
 
 const ApiContext = createContext<Api | null>(null);
 
+/**
+ * The page's fetch, called as a plain function: the client's Transport calls its fetch as a method, and a
+ * browser's fetch refuses to run with another `this` ("Illegal invocation").
+ */
+export const pageFetch: typeof fetch = (input, init) => globalThis.fetch(input, init);
+
 export function apiFor(url: string, apiKey: string | undefined, onUnauthorized: () => void): Api {
   // A fetch that reports 401 answers once, before the client turns them into errors.
   const watched: typeof fetch = async (input, init) => {
-    const response = await fetch(input, init);
+    const response = await pageFetch(input, init);
     if (response.status === 401) onUnauthorized();
     return response;
   };

@@ -5,7 +5,7 @@
 import { useCallback, useEffect, useState, type ReactNode } from "react";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { SluiceApiError, createClient } from "../../client/index.js";
-import { ApiProvider, apiFor, errorText, type Api } from "../api/context.js";
+import { ApiProvider, apiFor, errorText, pageFetch, type Api } from "../api/context.js";
 import { storeApiKey, storedApiKey } from "../api/session.js";
 
 type Gate = { kind: "checking" } | { kind: "down"; message: string } | { kind: "prompt"; reason?: string } | { kind: "open"; api: Api; auth: boolean };
@@ -27,7 +27,7 @@ export function AuthGate({ children }: { children: (props: { auth: boolean; sign
 
   useEffect(() => {
     let live = true;
-    createClient({ url, retry: { attempts: 2 } })
+    createClient({ url, fetch: pageFetch, retry: { attempts: 2 } })
       .health()
       .then((health) => {
         if (!live) return;
@@ -49,7 +49,7 @@ export function AuthGate({ children }: { children: (props: { auth: boolean; sign
       <KeyPrompt
         reason={gate.reason}
         onKey={async (key) => {
-          await createClient({ url, apiKey: key, retry: { attempts: 1 } }).listAgents({ limit: 1 });
+          await createClient({ url, apiKey: key, fetch: pageFetch, retry: { attempts: 1 } }).listAgents({ limit: 1 });
           storeApiKey(key);
           open(key, true);
         }}

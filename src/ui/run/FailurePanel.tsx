@@ -34,7 +34,12 @@ export function FailurePanel({ run, onSelectTask }: { run: FlowRun; onSelectTask
     <section className="failure" data-testid="failure">
       <h3>Why it failed</h3>
       {run.state.message && <p className="reason">{run.state.message}</p>}
-      {run.state.error && <ErrorBlock error={run.state.error} />}
+      {run.state.error && ((tasks.data ?? []).length > 0 ? (
+        <details>
+          <summary>The run's own error</summary>
+          <ErrorBlock error={run.state.error} />
+        </details>
+      ) : <ErrorBlock error={run.state.error} />)}
       {(tasks.data ?? []).map((t) => (
         <div key={t.id} className="failed-task">
           <div className="failed-task-head">
