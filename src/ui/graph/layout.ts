@@ -1,32 +1,26 @@
 /**
- * Lays out a run's graph with elkjs (layered, left to right) in a web worker, so 5,000 nodes never block
- * the page. Node sizes are fixed; the layout depends only on keys and edges, so it is computed once per
- * graph shape and reused while states change.
+ * Lays out a run's graph: with elkjs (layered, left to right, in a web worker so the page never blocks)
+ * up to ELK_LIMIT tasks, and above that with the linear-time layered layout of layered.ts, as elk's
+ * takes tens of seconds for thousands of tasks. Node sizes are fixed; the layout depends only on keys
+ * and edges, so it is computed once per graph shape and reused while states change.
  */
 import ELK, { type ElkNode } from "elkjs/lib/elk-api.js";
 import workerUrl from "elkjs/lib/elk-worker.min.js?url";
+import { layeredLayout } from "./layered.js";
+import { NODE_H, NODE_W, type Layout, type Placed } from "./layout-types.js";
 
-export const NODE_W = 180;
-export const NODE_H = 44;
+export { NODE_H, NODE_W, type Layout, type Placed } from "./layout-types.js";
 
-export interface Placed {
-  key: string;
-  x: number;
-  y: number;
-}
-export interface Layout {
-  nodes: Map<string, Placed>;
-  edges: Array<{ from: string; to: string; points: Array<{ x: number; y: number }> }>;
-  width: number;
-  height: number;
-}
+/** Graphs with more tasks than this use the built-in layered layout. */
+export const ELK_LIMIT = 400;
 
 let elk: InstanceType<typeof ELK> | undefined;
 const engine = () => (elk ??= new ELK({ workerUrl }));
 
 export async function layoutGraph(nodes: ReadonlyArray<{ key: string; upstream: readonly string[] }>): Promise<Layout> {
+  if (nodes.length > ELK_LIMIT) return layeredLayout(nodes);
   const keys = new Set(nodes.map((n) => n.key));
-  const large = nodes.length > 800;
+  const large = nodes.length > 150;
   const graph: ElkNode = {
     id: "root",
     layoutOptions: {

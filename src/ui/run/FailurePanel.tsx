@@ -8,6 +8,9 @@ import type { FlowRun } from "../../client/index.js";
 import { useApi } from "../api/context.js";
 import { isFailure } from "../components/format.js";
 
+/** Failed task runs shown with their error; the rest are counted. */
+const SHOWN = 3;
+
 interface SerializedError {
   name: string;
   message: string;
@@ -16,7 +19,7 @@ interface SerializedError {
   cause?: SerializedError | undefined;
 }
 
-export function FailurePanel({ run, onSelectTask }: { run: FlowRun; onSelectTask: (key: string) => void }) {
+export function FailurePanel({ run, onSelectTask, onShowTasks }: { run: FlowRun; onSelectTask: (key: string) => void; onShowTasks: () => void }) {
   const { client } = useApi();
   const failed = isFailure(run.state.name);
   const tasks = useQuery({
@@ -40,7 +43,7 @@ export function FailurePanel({ run, onSelectTask }: { run: FlowRun; onSelectTask
           <ErrorBlock error={run.state.error} />
         </details>
       ) : <ErrorBlock error={run.state.error} />)}
-      {(tasks.data ?? []).map((t) => (
+      {(tasks.data ?? []).slice(0, SHOWN).map((t) => (
         <div key={t.id} className="failed-task">
           <div className="failed-task-head">
             <button type="button" className="link" onClick={() => onSelectTask(t.taskKey)}>
@@ -51,6 +54,13 @@ export function FailurePanel({ run, onSelectTask }: { run: FlowRun; onSelectTask
           {t.state.error ? <ErrorBlock error={t.state.error} /> : t.state.message && <p className="reason">{t.state.message}</p>}
         </div>
       ))}
+      {(tasks.data ?? []).length > SHOWN && (
+        <p className="muted">
+          and {(tasks.data ?? []).length - SHOWN}
+          {(tasks.data ?? []).length === 20 ? "+" : ""} more failed task runs:{" "}
+          <button type="button" className="link" onClick={onShowTasks}>see the task table</button>
+        </p>
+      )}
       {(errors.data ?? []).length > 0 && (
         <div className="error-logs">
           <h4>Error lines</h4>

@@ -43,7 +43,7 @@ export function RunPage() {
   return (
     <div className="page run-page">
       <RunHeader run={r} flow={flow.data} live={mode} />
-      <FailurePanel run={r} onSelectTask={selectTask} />
+      <FailurePanel run={r} onSelectTask={selectTask} onShowTasks={() => setView("tasks")} />
       <div className="tabs" role="tablist">
         {VIEWS.map((v) => (
           <button key={v} role="tab" type="button" aria-selected={v === view} className={v === view ? "active" : ""} onClick={() => setView(v)}>
