@@ -90,7 +90,7 @@ await serviceSuite(["chromium"], "web UI", () => {
     await page.goto(`${stack.url}/runs/${run.id}`);
     const failure = page.getByTestId("failure");
     await failure.getByText("parse failed: input.csv ends in the middle of a row").first().waitFor();
-    assert.match(await failure.locator("pre.stack").first().innerText(), /\n\s+at /, "the stack is shown");
+    assert.match(await failure.locator(".failed-task pre.stack").first().innerText(), /\n\s+at /, "the stack is shown");
     await failure.locator(".error-logs", { hasText: "cannot parse input.csv" }).waitFor();
     await screenshot(page, "run-failed");
     await page.getByRole("tab", { name: "Logs" }).click();
@@ -123,6 +123,11 @@ await serviceSuite(["chromium"], "web UI", () => {
   });
 
   it("keeps the runs filter in the URL across a reload", T, async () => {
+    // A few runs no agent takes (their label is nobody's), due later: they stay Scheduled.
+    const pipeline = (await stack.client.listFlows({ name: "ui-pipeline" })).items[0];
+    assert.ok(pipeline);
+    for (let day = 1; day <= 6; day++)
+      await stack.client.createFlowRun({ flowId: pipeline.id, name: `backfill-2026-11-0${day}`, labels: ["backfill"], parameters: { rows: day }, scheduledStart: new Date(Date.now() + day * 3_600_000).toISOString() });
     await page.goto(`${stack.url}/runs`);
     await page.locator(".trow-table[data-run-id]").first().waitFor();
     await screenshot(page, "runs");

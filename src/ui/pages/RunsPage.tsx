@@ -58,6 +58,18 @@ export function RunsPage() {
         </button>
       </div>
       <div className="filters">
+        <select aria-label="Flow" value={filter.flow} onChange={(e) => setFilter({ flow: e.target.value })}>
+          <option value="">All flows</option>
+          {(flows.data ?? []).map((f) => <option key={f} value={f}>{f}</option>)}
+          {filter.flow && !(flows.data ?? []).includes(filter.flow) && <option value={filter.flow}>{filter.flow}</option>}
+        </select>
+        <input key={filter.label} aria-label="Label" placeholder="label(s), comma-separated" defaultValue={filter.label} onBlur={(e) => setFilter({ label: e.target.value.trim() })} onKeyDown={(e) => e.key === "Enter" && setFilter({ label: e.currentTarget.value.trim() })} />
+        <select aria-label="Time range" value={filter.since} onChange={(e) => setFilter({ since: e.target.value })}>
+          {SINCE_CHOICES.map((c) => <option key={c.value} value={c.value}>{c.label}</option>)}
+        </select>
+        <form className="search" onSubmit={(e) => { e.preventDefault(); setFilter({ q: text.trim() }); }}>
+          <input type="search" aria-label="Search runs" placeholder="Name or id…" value={text} onChange={(e) => { setText(e.target.value); if (e.target.value === "") setFilter({ q: "" }); }} />
+        </form>
         <div className="state-chips" role="group" aria-label="State filter">
           {STATES.filter((s) => s !== "Mapped").map((s) => (
             <button key={s} type="button" className={`state-chip${filter.states.includes(s) ? " on" : ""}`} aria-pressed={filter.states.includes(s)} onClick={() => toggleState(s)}>
@@ -65,18 +77,6 @@ export function RunsPage() {
             </button>
           ))}
         </div>
-        <select aria-label="Flow" value={filter.flow} onChange={(e) => setFilter({ flow: e.target.value })}>
-          <option value="">All flows</option>
-          {(flows.data ?? []).map((f) => <option key={f} value={f}>{f}</option>)}
-          {filter.flow && !(flows.data ?? []).includes(filter.flow) && <option value={filter.flow}>{filter.flow}</option>}
-        </select>
-        <input aria-label="Label" placeholder="label(s), comma-separated" defaultValue={filter.label} onBlur={(e) => setFilter({ label: e.target.value.trim() })} onKeyDown={(e) => e.key === "Enter" && setFilter({ label: e.currentTarget.value.trim() })} />
-        <select aria-label="Time range" value={filter.since} onChange={(e) => setFilter({ since: e.target.value })}>
-          {SINCE_CHOICES.map((c) => <option key={c.value} value={c.value}>{c.label}</option>)}
-        </select>
-        <form className="search" onSubmit={(e) => { e.preventDefault(); setFilter({ q: text.trim() }); }}>
-          <input type="search" aria-label="Search runs" placeholder="Name or id…" value={text} onChange={(e) => { setText(e.target.value); if (e.target.value === "") setFilter({ q: "" }); }} />
-        </form>
         {searchFromFilter(filter).toString() && <button type="button" className="link" onClick={() => { setText(""); setSearch(searchFromFilter(EMPTY_FILTER), { replace: true }); }}>Clear filters</button>}
       </div>
       {error && <div className="error-box">{errorText(error)}</div>}

@@ -17,7 +17,7 @@ export function SchedulesPage() {
       <div className="page-head"><h1>Schedules</h1><span className="muted">{schedules.data?.length ?? 0} schedules</span></div>
       {schedules.error && <div className="error-box">{errorText(schedules.error)}</div>}
       <table className="plain">
-        <thead><tr><th>Schedule</th><th>Flow</th><th>Timing</th><th>Next slots</th><th>Last slot</th><th>State</th><th /></tr></thead>
+        <thead><tr><th>Schedule</th><th>Flow</th><th>Timing</th><th>Next slots</th><th>Runs created up to</th><th>State</th><th /></tr></thead>
         <tbody>
           {(schedules.data ?? []).map((s) => {
             const flow = flowById.get(s.flowId);
