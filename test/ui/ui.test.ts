@@ -15,6 +15,10 @@ import { buildUi, launchBrowser, newPage, screenshot, startStack, type Stack } f
 
 const T = { timeout: 120_000 };
 
+/** The attribute `name` of every element matching `selector`. */
+const attributes = async (page: Page, selector: string, name: string): Promise<(string | null)[]> =>
+  Promise.all((await page.locator(selector).all()).map((l) => l.getAttribute(name)));
+
 await serviceSuite(["chromium"], "web UI", () => {
   let stack: Stack;
   let browser: Browser;
@@ -44,7 +48,7 @@ await serviceSuite(["chromium"], "web UI", () => {
     await page.getByRole("button", { name: "Create run" }).click();
     await page.waitForURL(/\/runs\/[^/?]+/);
     const runId = new URL(page.url()).pathname.split("/").pop() ?? "";
-    await page.evaluate(() => ((window as unknown as { noReload: boolean }).noReload = true));
+    await page.evaluate("window.noReload = true");
 
     // The parameters reached the server as typed in the form.
     const created = await stack.client.getFlowRun(runId);
@@ -52,17 +56,18 @@ await serviceSuite(["chromium"], "web UI", () => {
 
     // While the run is active the page shows some tasks green and others not yet.
     const summary = page.getByTestId("graph-summary");
-    await page.waitForFunction(() => {
-      const ok = Number(document.querySelector('[data-testid="graph-summary"] [data-count-state="Success"]')?.textContent?.split(" ")[0] ?? 0);
-      return ok >= 1 && ok < 6;
-    }, undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      `(() => { const ok = Number(document.querySelector('[data-testid="graph-summary"] [data-count-state="Success"]')?.textContent?.split(" ")[0] ?? 0); return ok >= 1 && ok < 6; })()`,
+      undefined,
+      { timeout: 60_000 },
+    );
     await page.getByTestId("graph").and(page.locator('[data-laid-out="true"]')).waitFor();
     await screenshot(page, "run-graph-running");
     // Then all six task runs (extract, four transform children, load) are green and the run is Success.
     await summary.locator('[data-count-state="Success"]', { hasText: /^6 Success$/ }).waitFor({ timeout: 60_000 });
     await page.locator(".run-header .badge[data-state='Success']").waitFor();
     assert.equal((await stack.client.getFlowRun(runId)).state.name, "Success");
-    assert.equal(await page.evaluate(() => (window as unknown as { noReload?: boolean }).noReload), true, "the page was not reloaded");
+    assert.equal(await page.evaluate("window.noReload"), true, "the page was not reloaded");
     await screenshot(page, "run-graph");
 
     // Timeline: one row per task run, the retried child marked.
@@ -97,7 +102,7 @@ await serviceSuite(["chromium"], "web UI", () => {
     await page.locator(".log-line", { hasText: "checking the input file" }).waitFor();
     await page.getByLabel("Minimum level").selectOption("error");
     await page.locator(".log-line", { hasText: "checking the input file" }).waitFor({ state: "detached" });
-    assert.deepEqual(await page.locator(".log-scroll .log-line").evaluateAll((els) => els.map((e) => e.getAttribute("data-level"))), ["error"]);
+    assert.deepEqual(await attributes(page, ".log-scroll .log-line", "data-level"), ["error"]);
   });
 
   it("shows the server's validation error next to its field", T, async () => {
@@ -137,7 +142,7 @@ await serviceSuite(["chromium"], "web UI", () => {
     assert.match(page.url(), /flow=ui-failing/);
     await page.reload();
     await page.locator(".trow-table[data-run-id]").first().waitFor();
-    const states = await page.locator(".trow-table[data-run-id]").evaluateAll((els) => els.map((e) => e.getAttribute("data-state")));
+    const states = await attributes(page, ".trow-table[data-run-id]", "data-state");
     assert.ok(states.length >= 1 && states.every((s) => s === "Failed"), `only Failed runs: ${states.join(",")}`);
     assert.equal(await page.getByLabel("Flow").inputValue(), "ui-failing");
     assert.equal(await page.getByRole("group", { name: "State filter" }).getByRole("button", { name: "Failed", exact: true }).getAttribute("aria-pressed"), "true");
@@ -166,7 +171,7 @@ await serviceSuite(["chromium"], "web UI", () => {
     const dark = await newPage(browser, "dark");
     await dark.goto(`${stack.url}/runs`);
     await dark.locator(".trow-table[data-run-id]").first().waitFor();
-    assert.equal(await dark.evaluate(() => getComputedStyle(document.body).backgroundColor), "rgb(11, 17, 32)");
+    assert.equal(await dark.evaluate("getComputedStyle(document.body).backgroundColor"), "rgb(11, 17, 32)");
     await screenshot(dark, "runs-dark");
     await dark.context().close();
   });

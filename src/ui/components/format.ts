@@ -43,14 +43,20 @@ export function spanMs(start: string | null | undefined, end: string | null | un
   return (end ? Date.parse(end) : now) - Date.parse(start);
 }
 
+// Formatters are built once: toLocale*String builds one per call, which is slow over thousands of rows.
+const TIME = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false });
+const DAY = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+
+/** A time of day, with the date when it is not today. */
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return "–";
   const d = new Date(iso);
-  const today = new Date();
-  const sameDay = d.toDateString() === today.toDateString();
-  const time = d.toLocaleTimeString(undefined, { hour12: false });
-  return sameDay ? time : `${d.toLocaleDateString(undefined, { month: "short", day: "numeric" })} ${time}`;
+  const time = TIME.format(d);
+  return d.toDateString() === new Date().toDateString() ? time : `${DAY.format(d)} ${time}`;
 }
+
+/** A time of day only. */
+export const formatClock = (ms: number): string => TIME.format(new Date(ms));
 
 export function formatAgo(iso: string | null | undefined, now = Date.now()): string {
   if (!iso) return "never";

@@ -9,7 +9,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { TaskRun } from "../../client/index.js";
 import { useApi } from "../api/context.js";
-import { formatDuration, spanMs, stateColor } from "../components/format.js";
+import { formatClock, formatDuration, spanMs, stateColor } from "../components/format.js";
 
 const ROW = 22;
 const LABEL_W = 220;
@@ -107,7 +107,7 @@ function Axis({ t0, total, width }: { t0: number; total: number; width: number }
       {Array.from({ length: ticks + 1 }, (_, i) => (
         <span key={i} style={{ left: (i / ticks) * width }}>+{formatDuration((i / ticks) * total)}</span>
       ))}
-      <span className="t0">{new Date(t0).toLocaleTimeString(undefined, { hour12: false })}</span>
+      <span className="t0">{formatClock(t0)}</span>
     </div>
   );
 }
