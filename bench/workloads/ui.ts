@@ -1,5 +1,5 @@
 /**
- * The web UI in headless Chromium (U1, U2), with the server in this process on SQLite:
+ * The web UI in headless Chromium (U1, U2), served by the server (in this process, on SQLite) with its API:
  *
  * - U1 time from opening the page of a finished 5,000-task run to its graph being laid out and drawn;
  *   baseline: the same API reads the page needs, made with plain fetch from Node (what any page waits for).
@@ -19,7 +19,7 @@ import { createClient } from "../../src/client/index.js";
 import { loadConfig } from "../../src/config/index.js";
 import { startServer } from "../../src/server/start.js";
 import { missingServices } from "../../test/support/services.js";
-import { buildUi, launchBrowser, newPage, serveUi } from "../../test/ui/support.js";
+import { buildUi, launchBrowser, newPage } from "../../test/ui/support.js";
 import { finishedRun, registerWideFlow } from "../../test/ui/seed.js";
 import type { Measurement, Workload } from "../types.js";
 
@@ -52,7 +52,6 @@ async function uiWorkload(): Promise<Measurement[]> {
   const home = await mkdtemp(join(tmpdir(), "sluice-bench-ui-"));
   const config = loadConfig({ file: false, env: { SLUICE__HOME: home, SLUICE__LOGGING__LEVEL: "warn" } });
   const server = await startServer({ config, port: 0, logStream: discard, services: false });
-  const ui = await serveUi(server.url);
   const browser = await launchBrowser();
   try {
     const client = createClient({ url: server.url });
@@ -69,7 +68,7 @@ async function uiWorkload(): Promise<Measurement[]> {
     let graphMs = 0;
     const graphBytes = await apiBytes(page, async () => {
       const t0 = performance.now();
-      await page.goto(`${ui.url}/runs/${runId}`);
+      await page.goto(`${server.url}/runs/${runId}`);
       await page.locator('[data-testid="graph"][data-laid-out="true"]').waitFor();
       graphMs = performance.now() - t0;
     });
@@ -83,7 +82,7 @@ async function uiWorkload(): Promise<Measurement[]> {
     let listMs = 0;
     const listBytes = await apiBytes(page, async () => {
       const t0 = performance.now();
-      await page.goto(`${ui.url}/runs?flow=bench-wide`);
+      await page.goto(`${server.url}/runs?flow=bench-wide`);
       await page.getByTestId("run-count").filter({ hasText: /^10,00\d runs/ }).waitFor();
       listMs = performance.now() - t0;
     });
@@ -103,7 +102,6 @@ async function uiWorkload(): Promise<Measurement[]> {
     ];
   } finally {
     await browser.close();
-    await ui.close();
     await server.close();
     await rm(home, { recursive: true, force: true });
   }

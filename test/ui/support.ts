@@ -1,14 +1,12 @@
 /**
- * The stack the web UI tests drive: the real `sluice server start` (and, when asked, a local agent with
- * the UI fixture flows registered), the built UI in dist/ui served with the API on one origin, and
- * headless Chromium. Part of the stack is a small static server that also forwards /api, /health and
- * /docs to the Sluice server, so the page and the API share an origin as they do in production.
+ * The stack the web UI tests drive: the real `sluice server start`, which serves the built UI (dist/ui)
+ * at `/` next to the API (and, when asked, a local agent with the UI fixture flows registered), and
+ * headless Chromium.
  */
-import { createServer, request, type Server } from "node:http";
 import { existsSync } from "node:fs";
-import { readFile, mkdtemp, rm, mkdir } from "node:fs/promises";
+import { mkdtemp, rm, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { extname, join, normalize } from "node:path";
+import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -28,43 +26,10 @@ export function buildUi(): void {
   if (result.status !== 0) throw new Error(`scripts/build-ui.mjs failed:\n${result.stdout}\n${result.stderr}`);
 }
 
-const TYPES: Record<string, string> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".json": "application/json" };
-
-/** Serves dist/ui (index.html for any other path: the app's routes) and forwards the API to `apiUrl`. */
-export async function serveUi(apiUrl: string): Promise<{ url: string; close(): Promise<void> }> {
-  const api = new URL(apiUrl);
-  const server: Server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0] ?? "/";
-    if (path.startsWith("/api/") || path === "/health" || path === "/docs") {
-      const forward = request({ host: api.hostname, port: api.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
-      forward.on("error", (e) => {
-        res.writeHead(502).end(String(e));
-      });
-      req.pipe(forward);
-      return;
-    }
-    const file = normalize(join(UI_DIST, decodeURIComponent(path)));
-    const target = file.startsWith(UI_DIST) && extname(file) !== "" && existsSync(file) ? file : join(UI_DIST, "index.html");
-    readFile(target)
-      .then((body) => res.writeHead(200, { "content-type": TYPES[extname(target)] ?? "application/octet-stream" }).end(body))
-      .catch(() => res.writeHead(404).end());
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : 0;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
-  };
-}
-
 export interface Stack {
   home: string;
   apiUrl: string;
-  /** Where the browser goes: the UI and the API on one origin. */
+  /** Where the browser goes: the server's UI, on the API's origin. */
   url: string;
   client: SluiceClient;
   env: Record<string, string>;
@@ -108,17 +73,15 @@ export async function startStack(options: { auth?: boolean; agent?: boolean; nam
     agent = startSluice(["agent", "start", "local", "--name", `ui-${options.name}-agent`, "--label", "ui"], env, 600_000);
     await agent.waitFor(/polls/, 60_000);
   }
-  const ui = await serveUi(apiUrl);
   return {
     home,
     apiUrl,
-    url: ui.url,
+    url: apiUrl,
     client,
     env,
     server,
     ...(agent ? { agent } : {}),
     async stop() {
-      await ui.close();
       await agent?.stop();
       await server.stop();
       await rm(home, { recursive: true, force: true });

@@ -6,11 +6,13 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { ApiLogLevel, LogRecord, TaskRun } from "../../client/index.js";
-import { errorText, useApi } from "../api/context.js";
-import { proposedOperations } from "../api/proposed.js";
+import { errorText, isMissingRoute, useApi } from "../api/context.js";
+import { runViewOperations } from "../api/proposed.js";
 import { onLiveLogs, type LiveMode } from "../api/run-live.js";
 
 const MAX_LINES = 100_000;
+/** Set once the server answers that it has no log search (an older server): the page searches instead. */
+let searchMissing = false;
 const LEVELS: ApiLogLevel[] = ["trace", "debug", "info", "warn", "error", "fatal"];
 const rank = (level: string) => LEVELS.indexOf(level as ApiLogLevel);
 
@@ -59,17 +61,31 @@ export function LogsView({ flowRunId, active, mode, taskRuns, selectedTask, onCl
       const out: LogRecord[] = [];
       let after: string | undefined;
       for (;;) {
-        const page = await transport.call(proposedOperations.searchLogs, {
-          params: { id: flowRunId },
-          query: { after, level: level || undefined, taskRunId: single, q: search || undefined, limit: 5000 },
-          signal: abort.signal,
-        });
+        if (search && !searchMissing) {
+          // The server searches every line; only matches come back.
+          try {
+            const found = await transport.call(runViewOperations.searchLogs, {
+              params: { id: flowRunId },
+              query: { q: search, after, level: level || undefined, taskRunId: single, limit: 5000 },
+              signal: abort.signal,
+            });
+            out.push(...found.items.filter(keep));
+            after = found.nextCursor;
+            if (after === undefined || out.length >= MAX_LINES) break;
+            continue;
+          } catch (error) {
+            if (!isMissingRoute(error)) throw error;
+            searchMissing = true;
+            after = undefined;
+          }
+        }
+        const page = await client.readLogs(flowRunId, { ...(after ? { after } : {}), ...(level ? { level } : {}), ...(single ? { taskRunId: single } : {}), limit: 5000 });
         out.push(...page.items.filter(keep));
         after = page.nextCursor;
         if (page.items.length < 5000 || out.length >= MAX_LINES) break;
       }
       if (abort.signal.aborted) return;
-      cursor.current = after;
+      cursor.current = after ?? out[out.length - 1]?.id;
       setLines(out);
       setLoading(false);
     })().catch((e: unknown) => {
@@ -79,7 +95,7 @@ export function LogsView({ flowRunId, active, mode, taskRuns, selectedTask, onCl
       }
     });
     return () => abort.abort();
-  }, [flowRunId, level, search, single, keep, transport]);
+  }, [flowRunId, level, search, single, keep, transport, client]);
 
   // Live tail: from the event stream, or by reading after the cursor while the run is active.
   useEffect(() => {

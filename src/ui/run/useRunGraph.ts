@@ -1,13 +1,12 @@
 /**
  * The nodes of a run's graph: from GET /api/flow-runs/:id/graph when the run is finished (one small
- * answer instead of every task run), else computed in the page from the live task runs.
+ * answer instead of every task run), else computed in the page (the same function) from the live task runs.
  */
 import { useMemo } from "react";
 import { useQuery } from "@tanstack/react-query";
 import type { Flow, TaskRun } from "../../client/index.js";
 import { isMissingRoute, useApi } from "../api/context.js";
-import { proposedOperations, type RunGraphNode } from "../api/proposed.js";
-import { aggregateGraph } from "../graph/aggregate.js";
+import { aggregateRunGraph, runViewOperations, type RunGraphNode } from "../api/proposed.js";
 
 let graphMissing = false;
 
@@ -18,7 +17,7 @@ export function useServerGraph(flowRunId: string, finished: boolean) {
     queryFn: async (): Promise<RunGraphNode[] | null> => {
       if (graphMissing) return null;
       try {
-        return (await transport.call(proposedOperations.runGraph, { params: { id: flowRunId } })).nodes;
+        return (await transport.call(runViewOperations.getFlowRunGraph, { params: { id: flowRunId } })).nodes;
       } catch (error) {
         if (!isMissingRoute(error)) throw error;
         graphMissing = true;
@@ -34,6 +33,6 @@ export function useRunGraph(flow: Flow | undefined, taskRuns: TaskRun[] | undefi
   return useMemo(() => {
     if (server) return server;
     if (!flow || !taskRuns) return undefined;
-    return aggregateGraph(flow, taskRuns);
+    return aggregateRunGraph(flow.taskGraph.tasks, taskRuns);
   }, [flow, taskRuns, server]);
 }
