@@ -45,6 +45,8 @@ await serviceSuite(["chromium"], "web UI", () => {
     await page.getByRole("button", { name: "Add tags item" }).click();
     await page.locator("#param-tags-0").fill("nightly");
     await screenshot(page, "flow-run-form");
+    const requests: string[] = [];
+    page.on("request", (r) => requests.push(new URL(r.url()).pathname));
     await page.getByRole("button", { name: "Create run" }).click();
     await page.waitForURL(/\/runs\/[^/?]+/);
     const runId = new URL(page.url()).pathname.split("/").pop() ?? "";
@@ -68,6 +70,9 @@ await serviceSuite(["chromium"], "web UI", () => {
     await page.locator(".run-header .badge[data-state='Success']").waitFor();
     assert.equal((await stack.client.getFlowRun(runId)).state.name, "Success");
     assert.equal(await page.evaluate("window.noReload"), true, "the page was not reloaded");
+    // Live through the run's event stream, not by polling its task runs.
+    assert.ok(requests.includes(`/api/flow-runs/${runId}/events`), "the page opened the run's event stream");
+    assert.ok(requests.filter((p) => p === `/api/flow-runs/${runId}/task-runs`).length <= 2, `task runs read at most twice: ${requests.join(" ")}`);
     await screenshot(page, "run-graph");
 
     // Timeline: one row per task run, the retried child marked.
