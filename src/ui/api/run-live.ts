@@ -42,7 +42,11 @@ export function mergeTaskRuns(queryClient: QueryClient, flowRunId: string, chang
   });
 }
 
-export function useRunLive(flowRunId: string) {
+/**
+ * @param needTaskRuns Whether the page needs every task run of a finished run (an active run's are
+ * always read: they are what changes).
+ */
+export function useRunLive(flowRunId: string, needTaskRuns: boolean) {
   const { client, url, apiKey } = useApi();
   const queryClient = useQueryClient();
   const [mode, setMode] = useState<LiveMode>(streamMissing ? "polling" : "connecting");
@@ -58,6 +62,7 @@ export function useRunLive(flowRunId: string) {
     queryKey: taskRunsKey(flowRunId),
     queryFn: () => allPages((cursor) => client.listTaskRuns(flowRunId, { limit: 10_000, ...(cursor ? { cursor } : {}) }), 200_000),
     refetchInterval: polling && !finished ? 1000 : false,
+    enabled: run.data !== undefined && (!finished || needTaskRuns),
   });
   const flow = useQuery({
     queryKey: ["flow", run.data?.flowId],
@@ -73,8 +78,10 @@ export function useRunLive(flowRunId: string) {
     wasFinished.current = finished;
   }, [finished, flowRunId, queryClient]);
 
+  // A finished run changes no more: no stream for it.
+  const follow = run.data !== undefined && !finished;
   useEffect(() => {
-    if (streamMissing) return;
+    if (streamMissing || !follow) return;
     const abort = new AbortController();
     let stopped = false;
     const connect = async (attempt: number): Promise<void> => {
@@ -109,7 +116,7 @@ export function useRunLive(flowRunId: string) {
     };
     void connect(0);
     return () => abort.abort();
-  }, [flowRunId, url, apiKey, queryClient]);
+  }, [flowRunId, url, apiKey, queryClient, follow]);
 
-  return { run, taskRuns, flow, mode };
+  return { run, taskRuns, flow, mode: finished && mode !== "polling" ? ("finished" as const) : mode };
 }

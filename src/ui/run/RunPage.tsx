@@ -16,7 +16,7 @@ import { GraphView } from "./GraphView.js";
 import { LogsView } from "./LogsView.js";
 import { TaskTable } from "./TaskTable.js";
 import { TimelineView } from "./TimelineView.js";
-import { useRunGraph, useServerGraph } from "./useRunGraph.js";
+import { serverGraphMissing, useRunGraph, useServerGraph } from "./useRunGraph.js";
 
 const VIEWS = ["graph", "timeline", "logs", "tasks"] as const;
 type ViewName = (typeof VIEWS)[number];
@@ -26,9 +26,12 @@ export function RunPage() {
   const [search, setSearch] = useSearchParams();
   const view = (VIEWS as readonly string[]).includes(search.get("view") ?? "") ? (search.get("view") as ViewName) : "graph";
   const [selected, setSelected] = useState<string | null>(null);
-  const { run, taskRuns, flow, mode } = useRunLive(id);
+  const cachedRun = useQueryClient().getQueryData<FlowRun>(runKey(id));
+  const wasFinished = cachedRun ? isFinished(cachedRun.state.name) : false;
+  const server = useServerGraph(id, wasFinished);
+  // A finished run's graph comes from the server: its task runs are read only for the other views.
+  const { run, taskRuns, flow, mode } = useRunLive(id, view !== "graph" || serverGraphMissing() || server.data === null);
   const finished = run.data ? isFinished(run.data.state.name) : false;
-  const server = useServerGraph(id, finished);
   const nodes = useRunGraph(flow.data, taskRuns.data, server.data);
 
   if (run.error) return <div className="page"><div className="error-box">{errorText(run.error)}</div></div>;

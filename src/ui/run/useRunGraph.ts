@@ -10,6 +10,9 @@ import { aggregateRunGraph, runViewOperations, type RunGraphNode } from "../api/
 
 let graphMissing = false;
 
+/** True once the server answered that it has no graph endpoint. */
+export const serverGraphMissing = (): boolean => graphMissing;
+
 export function useServerGraph(flowRunId: string, finished: boolean) {
   const { transport } = useApi();
   return useQuery({
