@@ -2,7 +2,7 @@
  * The web UI in headless Chromium (U1, U2), served by the server (in this process, on SQLite) with its API:
  *
  * - U1 time from opening the page of a finished 5,000-task run to its graph being laid out and drawn;
- *   baseline: the same API reads the page needs, made with plain fetch from Node (what any page waits for).
+ *   baseline: the run, its flow and its graph read with plain fetch from Node (what any page waits for).
  * - U2 time from opening the runs list to it showing 10,000 runs; baseline: reading those 10,000 runs
  *   with plain fetch.
  * - The API payloads of those two pages (bytes of the /api answers the page read).
@@ -75,7 +75,7 @@ async function uiWorkload(): Promise<Measurement[]> {
     const f0 = performance.now();
     await client.getFlowRun(runId);
     await client.getFlow(flowId);
-    await client.listTaskRuns(runId, { limit: 10_000 });
+    await (await fetch(`${server.url}/api/flow-runs/${runId}/graph`)).json();
     const graphFetchMs = performance.now() - f0;
 
     // U2: the runs list until it says 10,000 runs.
@@ -95,7 +95,7 @@ async function uiWorkload(): Promise<Measurement[]> {
     const listFetchMs = performance.now() - l0;
 
     return [
-      { metric: `U1 run page of a finished ${TASKS.toLocaleString()}-task run: graph shown`, unit: "ms", value: graphMs, baseline: graphFetchMs, baselineName: "the same API reads with fetch from Node", higherIsBetter: false },
+      { metric: `U1 run page of a finished ${TASKS.toLocaleString()}-task run: graph shown`, unit: "ms", value: graphMs, baseline: graphFetchMs, baselineName: "the run, its flow and its graph read with fetch from Node", higherIsBetter: false },
       { metric: `U1 API payload of that page`, unit: "KB", value: graphBytes / 1024, baseline: null, baselineName: "-", higherIsBetter: false, notes: "every /api answer the page read until the graph was drawn" },
       { metric: `U2 runs list: ${RUNS.toLocaleString()} runs shown`, unit: "ms", value: listMs, baseline: listFetchMs, baselineName: "the same pages of runs with fetch from Node", higherIsBetter: false },
       { metric: `U2 API payload of the runs list`, unit: "KB", value: listBytes / 1024, baseline: null, baselineName: "-", higherIsBetter: false, notes: "the list's pages plus the flow and agent names" },
