@@ -10,6 +10,7 @@ import { healthOperations } from "./health.js";
 import { logOperations } from "./logs.js";
 import { scheduleOperations } from "./schedules.js";
 import { secretOperations } from "./secrets.js";
+import { runViewOperations } from "./run-views.js";
 import { taskRunOperations } from "./task-runs.js";
 
 export const apiOperations = {
@@ -17,6 +18,7 @@ export const apiOperations = {
   ...flowOperations,
   ...flowRunOperations,
   ...taskRunOperations,
+  ...runViewOperations,
   ...logOperations,
   ...agentOperations,
   ...scheduleOperations,

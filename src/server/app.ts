@@ -17,7 +17,9 @@ import { healthRoutes } from "./routes/health.js";
 import { logRoutes } from "./routes/logs.js";
 import { scheduleRoutes } from "./routes/schedules.js";
 import { secretRoutes } from "./routes/secrets.js";
+import { runViewRoutes } from "./routes/run-views.js";
 import { taskRunRoutes } from "./routes/task-runs.js";
+import { uiRoutes } from "./ui.js";
 
 /** A verified key is trusted this long before the database is asked again (revocation on this server clears it). */
 const KEY_CACHE_MS = 10_000;
@@ -111,5 +113,7 @@ export function buildApp(ctx: ServerContext, logger: FastifyBaseLogger, options:
   scheduleRoutes(app, ctx);
   secretRoutes(app, ctx);
   apiKeyRoutes(app, ctx, () => verified.clear());
+  runViewRoutes(app, ctx);
+  uiRoutes(app);
   return app;
 }
