@@ -31,8 +31,10 @@ const platforms = [
 // those folders is internal to them.
 // (Exceptions are globs: the zones' `from` are globs, and import-x then requires glob exceptions.)
 const publicEntries = (area) => [src(`${area}/{index,registry}.ts`), src(`${area}/*/index.ts`)];
-// A platform's public entry: its index.ts and its platform.ts.
-const platformEntries = (name) => [src(`platforms/${name}/{index,platform}.ts`)];
+// A platform's public entry: its index.ts, its platform.ts, its configuration fragment (config.ts, which
+// the configuration schema reads without loading the platform) and public.ts (the classes the package
+// exports, without their launch code).
+const platformEntries = (name) => [src(`platforms/${name}/{index,platform,config,public}.ts`)];
 
 /** Files under `target` may import, of Sluice's own code, only what `allowed` lists. */
 const onlyImports = (target, allowed, message) => ({ target: src(`${target}/**`), from: src("**"), except: allowed, message });
@@ -52,17 +54,29 @@ const importZones = [
   ),
   onlyImports(
     "platforms",
-    [src("platforms/**"), src("core/**"), src("config/**"), ...publicEntries("executors"), ...publicEntries("storage")],
-    "src/platforms imports src/core, src/config and the public entries of executors and storage (index.ts, registry.ts, <kind>/index.ts) only.",
+    [
+      src("platforms/**"),
+      src("core/**"),
+      src("config/**"),
+      ...publicEntries("executors"),
+      ...publicEntries("storage"),
+      // A platform's agent deployer talks to the server and follows the agents' Deployer contract; its
+      // environments give launched runs the deployed-run contract (labels, variables, event lines).
+      src("client/index.ts"),
+      src("agents/deployer.ts"),
+      src("deployment/contract.ts"),
+    ],
+    "src/platforms imports src/core, src/config, the public entries of executors and storage (index.ts, registry.ts, <kind>/index.ts), the client, the agents' Deployer contract and src/deployment/contract.ts only.",
   ),
   onlyImports("server", [src("server/**"), src("api/**"), src("core/**"), src("config/**")], "src/server imports src/api, src/core, src/config and its own folders only."),
   onlyImports("client", [src("client/**"), src("api/**"), src("core/**")], "src/client imports src/api and src/core only (it never imports the server)."),
   onlyImports("ui", [src("ui/**"), src("client/**"), src("api/**"), src("core/**")], "src/ui talks to the server through src/client only (src/api and src/core for types)."),
   {
     target: src("agents/**"),
-    // Every platform folder and every file beside the list, not the list itself.
-    from: [src("platforms/*/**"), src("platforms/!(index).ts")],
-    message: "src/agents knows the platforms only through their list, src/platforms/index.ts.",
+    // Every platform folder; the files beside the list (the list, the registries and capabilities built
+    // from it) are how agents know the platforms.
+    from: [src("platforms/*/**")],
+    message: "src/agents knows the platforms only through src/platforms/*.ts (their list and what is built from it), never a platform's folder.",
   },
   // One platform never imports another, not even its public entry, nor the list of platforms. The shared
   // files beside the list (what describes a platform) are not a platform.
@@ -77,7 +91,7 @@ const importZones = [
     target: [src("!(platforms)/**"), src("*.ts"), src("platforms/*.ts")],
     from: src(`platforms/${name}/**`),
     except: platformEntries(name),
-    message: `Outside src/platforms/${name}/, import only its public entry (index.ts or platform.ts), never its internals.`,
+    message: `Outside src/platforms/${name}/, import only its public entry (index.ts, platform.ts, config.ts or public.ts), never its internals.`,
   })),
   {
     target: [src("!(server)/**"), src("*.ts"), src("server/!(database)/**"), src("server/*.ts")],

@@ -2,6 +2,7 @@
  * Value parsers shared by every section of the configuration, base and platform alike: values from
  * SLUICE__* variables arrive as strings and become booleans, integers and lists here.
  */
+import type { z } from "zod";
 import type { Zod } from "../core/zod.js";
 
 /** The parsers, built with the zod instance the schema is built with. */
@@ -19,3 +20,16 @@ export function configKit(z: Zod) {
 }
 
 export type ConfigKit = ReturnType<typeof configKit>;
+
+/**
+ * The platform's section of the configuration (`config.<name>`), and keys it adds to the `agent`
+ * section. Shapes are built on first use, with zod passed in. Listed in src/platforms/config-sections.ts.
+ */
+export interface PlatformConfig<Section extends z.ZodRawShape = z.ZodRawShape, AgentKeys extends z.ZodRawShape = z.ZodRawShape> {
+  /** The section's name: the platform's name. */
+  name: string;
+  /** Keys of `config.<platform name>`, with defaults and TSDoc. */
+  section?: (z: Zod, kit: ConfigKit) => Section;
+  /** Keys the platform's agent reads in `config.agent` (e.g. agent.dockerNetwork). */
+  agentKeys?: (z: Zod, kit: ConfigKit) => AgentKeys;
+}

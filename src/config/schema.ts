@@ -9,8 +9,7 @@
 import type { z } from "zod";
 import { lazy } from "../core/zod.js";
 import { PLATFORM_CONFIGS } from "../platforms/config-sections.js";
-import type { PlatformConfig } from "../platforms/platform.js";
-import { configKit } from "./kit.js";
+import { configKit, type PlatformConfig } from "./kit.js";
 
 type Fragment = (typeof PLATFORM_CONFIGS)[number];
 type SectionShape<C> = C extends { section: (...args: never[]) => infer S extends z.ZodRawShape } ? S : never;
@@ -199,3 +198,11 @@ export const configSchema = lazy((z) => {
 
 export type SluiceConfig = z.infer<ReturnType<typeof configSchema>>;
 export type SluiceConfigInput = z.input<ReturnType<typeof configSchema>>;
+
+// The core contracts (Environment, Storage) carry the configuration without importing this module: this
+// tells them its type.
+declare module "../core/run-config.js" {
+  interface RunConfigTypes {
+    config: SluiceConfig;
+  }
+}

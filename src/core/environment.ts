@@ -14,8 +14,8 @@
  * - `serialize()` is all the server may know: type, version, sorted labels, metadata and a few declared
  *   scalar fields; never a spec, a path, credentials, the executor or the callbacks.
  */
+import type { RunConfig } from "./run-config.js";
 import { randomUUID } from "node:crypto";
-import type { SluiceConfig } from "../config/schema.js";
 import { SluiceError, serializeError, showValue } from "./errors.js";
 import type { RunEvent, RunObserver } from "./events.js";
 import { isExecutor, type Executor, type JsonObject, type JsonValue } from "./executor.js";
@@ -53,11 +53,11 @@ export type EnvironmentRunOptions = FlowRunOptions;
 /** Options of `execute(flow, options)`. */
 export interface ExecuteOptions extends EnvironmentRunOptions {
   /**
-   * The configuration a launched run inherits (API URL and key, logging, engine, namespace): the run
-   * contract of spec §5. Environments that launch another process need it; LocalEnvironment ignores it.
+   * The configuration a launched run inherits (API URL and key, logging, engine, namespace): the variables
+   * every deployed run gets. Environments that launch another process need it; LocalEnvironment ignores it.
    * @default undefined (the schema's defaults)
    */
-  config?: SluiceConfig;
+  config?: RunConfig;
   /** Id of the registered flow, for the run contract. @default config.context.flowId */
   flowId?: string;
 }

@@ -3,9 +3,8 @@
  * A storage holds one or more flows (by name, unique), can be built (a Docker image is built and pushed;
  * a module path needs nothing), serializes to what the server may know, and loads a flow back by name.
  */
-import type { SluiceConfig } from "../config/schema.js";
+import type { RunConfig } from "./run-config.js";
 import type { FlowLocator, JsonValue } from "./executor.js";
-import type { AnyFlow } from "./flow.js";
 
 /** A flow as storage sees it (the core's Flow satisfies it). */
 export interface StorableFlow {
@@ -40,7 +39,7 @@ export interface StorageBuildOptions {
   /** Push the built artifact when the storage names a registry. @default true */
   push?: boolean;
   /** Sluice's configuration (engine address, default base image, ...). @default the schema's defaults */
-  config?: SluiceConfig;
+  config?: RunConfig;
   /** Where output and progress go. @default nowhere */
   output?: BuildOutput;
   /** Aborting it stops the build where it can. @default undefined */
@@ -77,8 +76,12 @@ export interface Storage {
   build(options?: StorageBuildOptions): Promise<this>;
   /** What the server may know. */
   serialize(): SerializedStorage;
-  /** Loads a flow it holds by name, in this process. Fails with the reason where the code is not reachable. */
-  loadFlow(flowName: string): Promise<AnyFlow>;
+  /**
+   * Loads a flow it holds by name, in this process. Fails with the reason where the code is not reachable.
+   * The result is typed `unknown` because a storage runs code it does not control: the caller checks it
+   * with `isFlow()` before using it (this also keeps the Storage contract free of the Flow class).
+   */
+  loadFlow(flowName: string): Promise<unknown>;
 }
 
 /** True for objects that implement the Storage contract. */

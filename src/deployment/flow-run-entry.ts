@@ -22,9 +22,9 @@ import type { Logger } from "pino";
 import { createClient, type FlowRun, type SluiceClient, type TaskRun } from "../client/index.js";
 import type { SluiceConfig } from "../config/schema.js";
 import type { Environment, EnvironmentRunOptions } from "../core/environment.js";
-import { SluiceError } from "../core/errors.js";
+import { SluiceError, showValue } from "../core/errors.js";
 import type { ResumedTaskRun } from "../core/flow-options.js";
-import type { AnyFlow } from "../core/flow.js";
+import { isFlow, type AnyFlow } from "../core/flow.js";
 import { createLogger } from "../core/logger.js";
 import { isFinished, makeState, type State, type StateName } from "../core/states.js";
 import { defaultEnvironment } from "../platforms/environment-registry.js";
@@ -101,7 +101,9 @@ export async function loadRegisteredFlow(client: SluiceClient, run: FlowRun): Pr
   const storageType = registered.storage.type;
   try {
     const storage = await deserializeStorage(registered.storage);
-    return { flow: await storage.loadFlow(registered.name), storageType };
+    const flow = await storage.loadFlow(registered.name);
+    if (!isFlow(flow)) throw new Error(`its loadFlow("${registered.name}") returned ${showValue(flow)}, not a flow`);
+    return { flow, storageType };
   } catch (error) {
     throw new SluiceError(
       "FLOW_LOAD_FAILED",

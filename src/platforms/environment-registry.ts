@@ -11,7 +11,7 @@ import type { Executor, JsonObject } from "../core/executor.js";
 import { resolveExecutor } from "../core/resolve-executor.js";
 import { SLUICE_VERSION } from "../core/version.js";
 import { lazy } from "../core/zod.js";
-import { parseOptions } from "../storage/parse-options.js";
+import { parseOptions } from "../core/parse-options.js";
 import { PLATFORMS } from "./index.js";
 import type { EnvironmentClass, EnvironmentKind, PlatformEnvironmentKind } from "./platform.js";
 

@@ -12,7 +12,9 @@ import type { z } from "zod";
 import type { DeployerFactory } from "../agents/deployer.js";
 import type { Environment, EnvironmentOptions } from "../core/environment.js";
 import type { Zod } from "../core/zod.js";
-import type { ConfigKit } from "../config/kit.js";
+import type { ConfigKit, PlatformConfig } from "../config/kit.js";
+
+export type { PlatformConfig };
 
 /** An environment class as the registry loads it. */
 export type EnvironmentClass = new (options: EnvironmentOptions & Record<string, unknown>) => Environment;
@@ -80,18 +82,6 @@ export interface PlatformAgent {
   launches: readonly string[];
 }
 
-/**
- * The platform's section of the configuration (`config.<name>`), and keys it adds to the `agent`
- * section. Shapes are built on first use, with zod passed in. Listed in src/platforms/config-sections.ts.
- */
-export interface PlatformConfig<Section extends z.ZodRawShape = z.ZodRawShape, AgentKeys extends z.ZodRawShape = z.ZodRawShape> {
-  /** The section's name: the platform's name. */
-  name: string;
-  /** Keys of `config.<platform name>`, with defaults and TSDoc. */
-  section?: (z: Zod, kit: ConfigKit) => Section;
-  /** Keys the platform's agent reads in `config.agent` (e.g. agent.dockerNetwork). */
-  agentKeys?: (z: Zod, kit: ConfigKit) => AgentKeys;
-}
 
 /** One platform. */
 export interface Platform<Name extends string = string> {

@@ -1,8 +1,8 @@
 /** The distributed executor (Redis + BullMQ) and its workers. */
 import { loadConfig, type SluiceConfig } from "../../config/index.js";
 import type { JsonObject } from "../../core/executor.js";
-import { openResultStore, type ResultStoreCredentials } from "../../storage/results/open.js";
-import type { ResultStoreLocation } from "../../storage/results/result-store.js";
+import { openResultStore, type ResultStoreCredentials } from "../../storage/results/index.js";
+import type { ResultStoreLocation } from "../../storage/results/index.js";
 import { DistributedExecutor } from "./distributed-executor.js";
 import type { DistributedExecutorOptions } from "./options.js";
 import type { RedisConnectionOptions, RedisSpec } from "./redis-connection.js";
@@ -12,6 +12,7 @@ export type { DistributedExecutorOptions };
 export { compileRedis, connectRedis, redactUrl, type CompiledRedis, type RedisConnectionOptions, type RedisSpec, type RedisTlsOptions } from "./redis-connection.js";
 export { DistributedWorker, type DistributedWorkerOptions } from "./worker/distributed-worker.js";
 export { inspectQueue, type QueueInspection } from "./inspect.js";
+export { pinnedQueue, runKeys, runTag } from "./keys.js";
 
 /** The Redis connection the configuration describes (SLUICE__EXECUTOR__REDIS_URL, _PASSWORD, _TLS_*_FILE), or undefined. */
 export function redisSpecFromConfig(config: SluiceConfig): RedisSpec | undefined {

@@ -2,9 +2,9 @@
 import { join } from "node:path";
 import { defaultHome } from "../../config/index.js";
 import { SluiceError, showValue } from "../../core/errors.js";
-import { LocalDirectoryResultStore } from "../../storage/results/local-directory.js";
-import { resultStoreFromSpec, type ResultStoreCredentials } from "../../storage/results/open.js";
-import { isResultStore, type ResultStore } from "../../storage/results/result-store.js";
+import { LocalDirectoryResultStore } from "../../storage/results/index.js";
+import { resultStoreFromSpec, type ResultStoreCredentials } from "../../storage/results/index.js";
+import { isResultStore, type ResultStore } from "../../storage/results/index.js";
 import { isSafeName } from "./keys.js";
 import { compileRedis, type CompiledRedis, type RedisSpec } from "./redis-connection.js";
 

@@ -6,7 +6,7 @@
 import { serializeError, SluiceError } from "../../core/errors.js";
 import type { LogRecord } from "../../core/events.js";
 import type { TaskAttemptOutcome, TaskRunRequest } from "../../core/executor.js";
-import type { ResultRef, ResultStore } from "../../storage/results/result-store.js";
+import type { ResultRef, ResultStore } from "../../storage/results/index.js";
 import { findUnserializable, notSerializable } from "../workers/serializable.js";
 import type { WireOutcome } from "./protocol.js";
 

@@ -10,7 +10,7 @@
  * 4. Cancellations and the run's end are published on `<p>:control`.
  */
 import type { FlowLocator, TaskAttemptOutcome } from "../../core/executor.js";
-import type { ResultRef, ResultStoreLocation } from "../../storage/results/result-store.js";
+import type { ResultRef, ResultStoreLocation } from "../../storage/results/index.js";
 
 /** Version of this protocol; a worker refuses runs of another version with a clear error. */
 export const PROTOCOL_VERSION = 1;

@@ -5,7 +5,7 @@
  */
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import type { ResultStore } from "../../storage/results/result-store.js";
+import type { ResultStore } from "../../storage/results/index.js";
 import type { PoolKeys, RunKeys } from "./keys.js";
 import type { ControlMessage } from "./protocol.js";
 

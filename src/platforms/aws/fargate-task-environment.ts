@@ -18,7 +18,7 @@ import { Environment, type EnvironmentFlow, type EnvironmentOptions, type Execut
 import { SluiceError, serializeError } from "../../core/errors.js";
 import type { LogLevel } from "../../core/events.js";
 import { createLogger } from "../../core/logger.js";
-import { runContractEnv } from "../../deployment/run-contract.js";
+import { runContractEnv } from "../../deployment/contract.js";
 import { resolveAwsAccess, type AwsCredentialInput, type ResolvedAwsAccess } from "./credentials.js";
 import { DefinitionRegistrar, type RegisteredDefinition } from "./definition-registrar.js";
 import { createEcsApi, type EcsApi } from "./ecs-client.js";

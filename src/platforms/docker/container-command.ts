@@ -8,7 +8,7 @@
  *   its events come back as marked lines on stdout to the process that started it, its only observer.
  */
 import type { SluiceConfig } from "../../config/schema.js";
-import { inheritedRunSettings, runContractEnv } from "../../deployment/run-contract.js";
+import { inheritedRunSettings, runContractEnv } from "../../deployment/contract.js";
 
 export interface ContainerCommandInput {
   config: SluiceConfig;

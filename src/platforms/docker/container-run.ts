@@ -12,7 +12,7 @@ import { SluiceError } from "../../core/errors.js";
 import type { LogLevel, RunEvent } from "../../core/events.js";
 import type { BuildOutput } from "../../core/storage.js";
 import { DockerEngine, engineMessage } from "../../storage/docker/index.js";
-import { parseOutputLine, type WireResult } from "../../deployment/event-lines.js";
+import { parseOutputLine, type WireResult } from "../../deployment/contract.js";
 
 export interface ContainerRunSpec {
   engineHost: string | undefined;

@@ -12,7 +12,7 @@ import type Docker from "dockerode";
 import type { ClaimedFlowRun } from "../../client/index.js";
 import { SluiceError } from "../../core/errors.js";
 import { isFinished } from "../../core/states.js";
-import { AGENT_LABEL, FLOW_RUN_ID_LABEL } from "../../deployment/labels.js";
+import { AGENT_LABEL, FLOW_RUN_ID_LABEL } from "../../deployment/contract.js";
 import { DockerEngine, engineMessage } from "../../storage/docker/index.js";
 import { imageOf, type DeployContext, type Deployer, type Deployment } from "../../agents/deployer.js";
 

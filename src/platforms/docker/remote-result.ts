@@ -8,7 +8,7 @@ import type { RunEvent } from "../../core/events.js";
 import type { FlowRunResult, TaskRunSummary } from "../../core/flow-options.js";
 import type { Ref } from "../../core/ref.js";
 import { isFinished, makeState, type State } from "../../core/states.js";
-import type { WireResult } from "../../deployment/event-lines.js";
+import type { WireResult } from "../../deployment/contract.js";
 
 /** Collects the states a run reports, to rebuild its result. */
 export class RemoteRunTracker {

@@ -9,7 +9,7 @@ import { buildFlowRunJob } from "./flow-run-job.js";
 import type { EnvVar, JobManifest } from "./manifest-types.js";
 import { CREATED_BY_LABEL, dnsSlug, jobNameForRun } from "./names.js";
 
-import { AGENT_LABEL } from "../../deployment/labels.js";
+import { AGENT_LABEL } from "../../deployment/contract.js";
 
 export { AGENT_LABEL };
 /** Prefix of the agent's Job names when the template names none. */

@@ -20,7 +20,8 @@ import { defaultConfig } from "../../config/defaults.js";
 import type { SluiceConfig } from "../../config/schema.js";
 import { Environment, type EnvironmentFlow, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult } from "../../core/environment.js";
 import type { BuildOutput, StorableFlow } from "../../core/storage.js";
-import { parseOptions } from "../../storage/parse-options.js";
+import { parseOptions } from "../../core/parse-options.js";
+// eslint-disable-next-line import-x/no-restricted-paths -- build() returns the Docker environment that names the image it built: public behaviour of the image-building kinds, the one place a platform reaches another
 import type { DockerEnvironment } from "../docker/docker-environment.js";
 import { buildDockerJob } from "./docker-job.js";
 import { DEFAULT_SLUICE_COMMAND, flowEntry } from "./entry.js";
@@ -104,6 +105,7 @@ export class DockerOnKubernetesEnvironment extends Environment {
    * DockerEnvironment naming the image, with this environment's labels, metadata and executor.
    */
   async build(flow: BuildFlow, push = true, options: DockerOnKubernetesBuildOptions = {}): Promise<DockerEnvironment> {
+    // eslint-disable-next-line import-x/no-restricted-paths -- build() returns the Docker environment that names the image it built: public behaviour of the image-building kinds, the one place a platform reaches another
     const [{ DockerStorage }, { DockerEnvironment }] = await Promise.all([import("../../storage/docker/index.js"), import("../docker/docker-environment.js")]);
     const storage = new DockerStorage(imageBuildOptions(this.options));
     storage.addFlow(flow);

@@ -16,7 +16,7 @@
  */
 import { Environment, type EnvironmentFlow, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult, type SerializedScalar } from "../../core/environment.js";
 import { lazy } from "../../core/zod.js";
-import { parseOptions } from "../../storage/parse-options.js";
+import { parseOptions } from "../../core/parse-options.js";
 import { DEFAULT_SLUICE_COMMAND, flowEntry } from "./entry.js";
 import { buildFlowRunJob } from "./flow-run-job.js";
 import { loadJobSpec } from "./job-spec.js";

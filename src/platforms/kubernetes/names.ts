@@ -7,7 +7,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { SluiceError, showValue } from "../../core/errors.js";
 
 /** Every Job and pod Sluice creates carries the run's id and its launch's identifier (labels.ts, shared by every platform). */
-export { FLOW_RUN_ID_LABEL, IDENTIFIER_LABEL } from "../../deployment/labels.js";
+export { FLOW_RUN_ID_LABEL, IDENTIFIER_LABEL } from "../../deployment/contract.js";
 /** Label naming what created a Job ("agent", "kubernetes-job-environment", ...). */
 export const CREATED_BY_LABEL = "sluice.io/created-by";
 

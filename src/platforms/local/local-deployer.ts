@@ -16,7 +16,7 @@ import { defaultHome, inheritedEnv } from "../../config/home.js";
 import { SluiceError } from "../../core/errors.js";
 import { sluicePath } from "../../core/package-root.js";
 import { isFinished } from "../../core/states.js";
-import { RUN_CONTRACT_VARIABLES } from "../../deployment/run-contract.js";
+import { RUN_CONTRACT_VARIABLES } from "../../deployment/contract.js";
 import type { DeployContext, Deployer, Deployment } from "../../agents/deployer.js";
 
 export interface LocalDeployerOptions {

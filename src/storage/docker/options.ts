@@ -9,7 +9,7 @@ import { existsSync, statSync } from "node:fs";
 import { isAbsolute, posix, resolve } from "node:path";
 import { SluiceError, showValue } from "../../core/errors.js";
 import { lazy } from "../../core/zod.js";
-import { parseOptions } from "../parse-options.js";
+import { parseOptions } from "../../core/parse-options.js";
 import { checkImageName, checkImageTag, checkRegistryUrl } from "./naming.js";
 
 export interface DockerStorageOptions {

@@ -17,7 +17,7 @@ import { loadFlow, resolveModule } from "../../core/load.js";
 import type { SerializedStorage, StorableFlow, Storage } from "../../core/storage.js";
 import { SLUICE_VERSION } from "../../core/version.js";
 import { lazy } from "../../core/zod.js";
-import { parseOptions } from "../parse-options.js";
+import { parseOptions } from "../../core/parse-options.js";
 
 export interface LocalStorageOptions {
   /** Refuse to load flows on another machine than the one that stored them. @default true */

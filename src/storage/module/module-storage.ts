@@ -15,7 +15,7 @@ import { loadFlow } from "../../core/load.js";
 import type { SerializedStorage, StorableFlow, Storage } from "../../core/storage.js";
 import { SLUICE_VERSION } from "../../core/version.js";
 import { lazy } from "../../core/zod.js";
-import { parseOptions } from "../parse-options.js";
+import { parseOptions } from "../../core/parse-options.js";
 
 export interface ModuleStorageOptions {
   /** Import specifier of the package (or package subpath) that exports the flows, e.g. "@team/etl/flows". Required. */

@@ -14,7 +14,7 @@ import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import { SluiceError, showValue } from "../../../core/errors.js";
 import { createLogger } from "../../../core/logger.js";
-import { openResultStore, type ResultStoreCredentials } from "../../../storage/results/open.js";
+import { openResultStore, type ResultStoreCredentials } from "../../../storage/results/index.js";
 import { isSafeName, poolKeys, runKeys, type PoolKeys } from "../keys.js";
 import { parseControl, PROTOCOL_VERSION, WORKER_HEARTBEAT_MS, type RunMeta } from "../protocol.js";
 import { compileRedis, connectRedis, type CompiledRedis, type RedisSpec } from "../redis-connection.js";

@@ -11,7 +11,7 @@ import { serializeError, SluiceError } from "../../../core/errors.js";
 import type { LogRecord } from "../../../core/events.js";
 import type { TaskAttemptOutcome, TaskRunRequest } from "../../../core/executor.js";
 import { loadFlow } from "../../../core/load.js";
-import type { ResultStore } from "../../../storage/results/result-store.js";
+import type { ResultStore } from "../../../storage/results/index.js";
 import { pinnedQueue, runKeys, type RunKeys } from "../keys.js";
 import { encodeLog, encodeOutcome, fetchCarried } from "../payload.js";
 import { OUT_KIND, type JobData, type RunMeta } from "../protocol.js";

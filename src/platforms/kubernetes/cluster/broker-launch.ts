@@ -5,7 +5,7 @@
  */
 import type { Redis } from "ioredis";
 import { SluiceError } from "../../../core/errors.js";
-import { compileRedis, connectRedis, type RedisConnectionOptions, type RedisSpec } from "../../../executors/distributed/redis-connection.js";
+import { compileRedis, connectRedis, type RedisConnectionOptions, type RedisSpec } from "../../../executors/distributed/index.js";
 import {
   BROKER_PASSWORD_KEY,
   brokerPod,

@@ -5,7 +5,7 @@
  * removed with the run. Pure functions building the manifests and the workers' view of the broker.
  */
 import { randomBytes } from "node:crypto";
-import type { CompiledRedis } from "../../../executors/distributed/redis-connection.js";
+import type { CompiledRedis } from "../../../executors/distributed/index.js";
 import type { EnvVar } from "../manifest-types.js";
 import { CREATED_BY_LABEL, FLOW_RUN_ID_LABEL, IDENTIFIER_LABEL } from "../names.js";
 import { CLUSTER_ROLE_LABEL, generateNameFor } from "./cluster-names.js";

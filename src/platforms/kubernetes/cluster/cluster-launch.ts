@@ -5,7 +5,7 @@
 import { defaultConfig } from "../../../config/defaults.js";
 import type { EnvironmentFlow, ExecuteOptions, ExecuteResult } from "../../../core/environment.js";
 import { SluiceError, showValue } from "../../../core/errors.js";
-import { compileRedis, type RedisSpec } from "../../../executors/distributed/redis-connection.js";
+import { compileRedis, type RedisSpec } from "../../../executors/distributed/index.js";
 import { DEFAULT_SLUICE_COMMAND, flowEntry } from "../entry.js";
 import { createRunJob, launchContext, withRunLog, type LaunchContext } from "../launch.js";
 import type { JobManifest } from "../manifest-types.js";

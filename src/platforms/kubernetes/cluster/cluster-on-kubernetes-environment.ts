@@ -20,7 +20,8 @@ import type { z } from "zod";
 import { Environment, type EnvironmentFlow, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult, type SerializedScalar } from "../../../core/environment.js";
 import type { FlowRunResult } from "../../../core/flow-options.js";
 import type { StorableFlow } from "../../../core/storage.js";
-import { parseOptions } from "../../../storage/parse-options.js";
+import { parseOptions } from "../../../core/parse-options.js";
+// eslint-disable-next-line import-x/no-restricted-paths -- build() returns the Docker environment that names the image it built: public behaviour of the image-building kinds, the one place a platform reaches another
 import type { DockerEnvironment } from "../../docker/docker-environment.js";
 import {
   DockerOnKubernetesEnvironment,

@@ -18,7 +18,7 @@ import type { Executor, JsonObject } from "../../../core/executor.js";
 import type { FlowRunResult } from "../../../core/flow-options.js";
 import { createLogger } from "../../../core/logger.js";
 import { makeState } from "../../../core/states.js";
-import type { RedisSpec } from "../../../executors/distributed/redis-connection.js";
+import type { RedisSpec } from "../../../executors/distributed/index.js";
 import { launchContext, logOnRun } from "../launch.js";
 import type { EnvVar } from "../manifest-types.js";
 import { IDENTIFIER_LABEL } from "../names.js";

@@ -16,7 +16,7 @@
 import { Environment, type EnvironmentFlow, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult, type SerializedScalar } from "../../../core/environment.js";
 import type { FlowRunResult } from "../../../core/flow-options.js";
 import { lazy } from "../../../core/zod.js";
-import { parseOptions } from "../../../storage/parse-options.js";
+import { parseOptions } from "../../../core/parse-options.js";
 import { loadJobSpec } from "../job-spec.js";
 import type { JobManifest } from "../manifest-types.js";
 import { clusterExecute, clusterJob, clusterRuntime, noExecutor, type ClusterLaunchSettings } from "./cluster-launch.js";

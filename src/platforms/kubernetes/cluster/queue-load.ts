@@ -5,8 +5,8 @@
  */
 import type { Queue } from "bullmq";
 import type { Redis } from "ioredis";
-import { inspectQueue } from "../../../executors/distributed/inspect.js";
-import { pinnedQueue, runKeys, runTag } from "../../../executors/distributed/keys.js";
+import { inspectQueue } from "../../../executors/distributed/index.js";
+import { pinnedQueue, runKeys, runTag } from "../../../executors/distributed/index.js";
 import type { QueueLoad } from "./scaling-policy.js";
 
 export interface ClusterLoad extends QueueLoad {
