@@ -98,7 +98,7 @@ export async function showRun(id: string, json: boolean): Promise<number> {
   return EXIT.ok;
 }
 
-/** `flow-run logs [--follow] [--level l] [--json]`. */
+/** `flow-run logs [--follow] [--level l] [--json]`: exit 0, or 130 when Ctrl-C stops `--follow`. */
 export async function printLogs(id: string, options: { follow?: boolean; level?: string; json?: boolean }): Promise<number> {
   const level = parseLevel(options.level);
   const { client } = connect();
@@ -112,6 +112,8 @@ export async function printLogs(id: string, options: { follow?: boolean; level?:
     } finally {
       process.removeListener("SIGINT", stop);
     }
+    // Stopped by Ctrl-C before the run finished: 130, as `sluice run` and `flow-run watch` (the run goes on).
+    if (controller.signal.aborted) return 130;
   } else {
     let after: string | undefined;
     for (;;) {
