@@ -81,17 +81,17 @@ export {
 } from "./core/environment.js";
 export { isStorage, type Storage, type StorableFlow, type SerializedStorage, type StorageBuildOptions, type BuildOutput, type BuildProgress } from "./core/storage.js";
 export { SLUICE_VERSION } from "./core/version.js";
-export { LocalEnvironment, type LocalEnvironmentOptions } from "./environments/local/index.js";
-export { DockerEnvironment, type DockerEnvironmentOptions } from "./environments/docker/docker-environment.js";
+export { LocalEnvironment, type LocalEnvironmentOptions } from "./platforms/local/index.js";
+export { DockerEnvironment, type DockerEnvironmentOptions } from "./platforms/docker/docker-environment.js";
 // The environment classes come from their own modules, not their folders' index.ts (which also exports
 // the launch code): importing Sluice loads the classes, and each loads its launch code when it runs.
-export { KubernetesJobEnvironment, type KubernetesJobEnvironmentOptions } from "./environments/kubernetes/kubernetes-job-environment.js";
-export { DockerOnKubernetesEnvironment, type DockerOnKubernetesEnvironmentOptions } from "./environments/kubernetes/docker-on-kubernetes-environment.js";
-export { KubernetesApiError } from "./environments/kubernetes/api-error.js";
-export { KubernetesClusterEnvironment, type KubernetesClusterEnvironmentOptions } from "./environments/cluster/kubernetes-cluster-environment.js";
-export { ClusterOnKubernetesEnvironment, type ClusterOnKubernetesEnvironmentOptions } from "./environments/cluster/cluster-on-kubernetes-environment.js";
-export { createEnvironment, environmentKinds, registerEnvironmentKind, type EnvironmentKind } from "./environments/registry.js";
-export { runContractEnv, RUN_CONTRACT_VARIABLES, type RunContractInput, type RunContractVariable } from "./environments/run-contract.js";
+export { KubernetesJobEnvironment, type KubernetesJobEnvironmentOptions } from "./platforms/kubernetes/kubernetes-job-environment.js";
+export { DockerOnKubernetesEnvironment, type DockerOnKubernetesEnvironmentOptions } from "./platforms/kubernetes/docker-on-kubernetes-environment.js";
+export { KubernetesApiError } from "./platforms/kubernetes/api-error.js";
+export { KubernetesClusterEnvironment, type KubernetesClusterEnvironmentOptions } from "./platforms/kubernetes/cluster/kubernetes-cluster-environment.js";
+export { ClusterOnKubernetesEnvironment, type ClusterOnKubernetesEnvironmentOptions } from "./platforms/kubernetes/cluster/cluster-on-kubernetes-environment.js";
+export { createEnvironment, environmentKinds, registerEnvironmentKind, type EnvironmentKind } from "./platforms/environment-registry.js";
+export { runContractEnv, RUN_CONTRACT_VARIABLES, type RunContractInput, type RunContractVariable } from "./deployment/run-contract.js";
 export { LocalStorage, type LocalStorageOptions } from "./storage/local/index.js";
 export { ModuleStorage, type ModuleStorageOptions } from "./storage/module/index.js";
 export { DockerStorage } from "./storage/docker/docker-storage.js";

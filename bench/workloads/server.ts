@@ -20,7 +20,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { Agent } from "../../src/agents/agent.js";
-import { LocalDeployer, SLUICE_BIN } from "../../src/agents/local/index.js";
+import { LocalDeployer, SLUICE_BIN } from "../../src/platforms/local/local-agent.js";
 import { createClient, type SluiceClient } from "../../src/client/index.js";
 import { registrationOf } from "../../src/cli/commands/register.js";
 import { inheritedEnv, loadConfig, type SluiceConfig } from "../../src/config/index.js";

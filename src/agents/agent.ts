@@ -14,7 +14,7 @@ import type { SluiceConfig } from "../config/schema.js";
 import { SluiceError } from "../core/errors.js";
 import { createLogger } from "../core/logger.js";
 import { isFinished } from "../core/states.js";
-import { runContractEnv } from "../environments/run-contract.js";
+import { runContractEnv } from "../deployment/run-contract.js";
 import { nextPollDelay } from "./backoff.js";
 import type { AgentIdentity, DeployContext, Deployer, RunEnvInput } from "./deployer.js";
 

@@ -64,8 +64,30 @@ export interface Deployer {
   close?(options: { stopRuns: boolean }): Promise<void>;
 }
 
+/** What a deployer factory gets. */
+export interface DeployerFactoryOptions {
+  config: SluiceConfig;
+  logger: Logger;
+  /**
+   * Serialized environment types whose runs the agent follows to their end (those its kind launches, and
+   * those that run in process). @default the agent kind's own environment types
+   */
+  followedTypes?: ReadonlySet<string>;
+}
+
 /** Creates a deployer of one kind from the configuration. */
-export type DeployerFactory = (options: { config: SluiceConfig; logger: Logger }) => Deployer | Promise<Deployer>;
+export type DeployerFactory = (options: DeployerFactoryOptions) => Deployer | Promise<Deployer>;
+
+/** Settings of the agent that runs inherit (reporting and logging pace), as SLUICE__ variables. */
+export function inheritedRunSettings(config: Pick<SluiceConfig, "reporter" | "logging">): Record<string, string> {
+  return {
+    SLUICE__REPORTER__HEARTBEAT_INTERVAL_MS: String(config.reporter.heartbeatIntervalMs),
+    SLUICE__REPORTER__CANCEL_CHECK_INTERVAL_MS: String(config.reporter.cancelCheckIntervalMs),
+    SLUICE__REPORTER__FLUSH_TIMEOUT_MS: String(config.reporter.flushTimeoutMs),
+    SLUICE__LOGGING__BATCH_SIZE: String(config.logging.batchSize),
+    SLUICE__LOGGING__BATCH_INTERVAL_MS: String(config.logging.batchIntervalMs),
+  };
+}
 
 /** The image a registered flow runs from: its environment's metadata.image, else its Docker storage's image. */
 export function imageOf(run: ClaimedFlowRun): string | undefined {

@@ -1,9 +1,11 @@
 /**
  * Agent kinds: a kind string → a lazy loader of its deployer factory, so `sluice agent start local`
- * never loads dockerode or the Kubernetes client. To add a kind, add ONE entry to `kinds` (the
- * Kubernetes agent: `kubernetes: { ..., load: async () => (await import("./kubernetes/index.js")).createKubernetesDeployer }`).
+ * never loads dockerode or the Kubernetes client. The kinds are the agents of the platforms
+ * (src/platforms/index.ts); `registerAgentKind` adds one at run time.
  */
 import { SluiceError, showValue } from "../core/errors.js";
+import { environmentKind, environmentKinds } from "../platforms/environment-registry.js";
+import { PLATFORMS, type AgentFlag } from "../platforms/index.js";
 import type { DeployerFactory } from "./deployer.js";
 
 export interface AgentKind {
@@ -11,24 +13,19 @@ export interface AgentKind {
   description: string;
   /** Loads the factory (one dynamic import). */
   load: () => Promise<DeployerFactory>;
+  /** Flags of `sluice agent start` only this kind reads. @default [] */
+  flags?: readonly AgentFlag[];
+  /** Environment kinds whose runs this agent launches and follows to their end (see PlatformAgent.launches). @default [] */
+  launches?: readonly string[];
 }
 
-const kinds: Record<string, AgentKind> = {
-  local: {
-    description: "runs each flow run as a child process on this machine",
-    load: async () => (await import("./local/index.js")).createLocalDeployer,
-  },
-  docker: {
-    description: "runs each flow run in a container of the flow's image",
-    load: async () => (await import("./docker/index.js")).createDockerDeployer,
-  },
-  kubernetes: {
-    description: "runs each flow run as a Kubernetes Job of the flow's image, and manages the Jobs of runs",
-    load: async () => (await import("./kubernetes/index.js")).createKubernetesDeployer,
-  },
-};
+const kinds: Record<string, AgentKind> = {};
+for (const platform of PLATFORMS) {
+  const agent = platform.agent;
+  if (agent) kinds[agent.kind] = { description: agent.description, load: agent.load, flags: agent.flags ?? [], launches: agent.launches };
+}
 
-/** Registers a kind at run time (built-in kinds are listed in `kinds` above). */
+/** Registers a kind at run time (the platforms' agents are registered when this module loads). */
 export function registerAgentKind(kind: string, entry: AgentKind): void {
   if (typeof kind !== "string" || !/^[a-z][a-z0-9-]*$/.test(kind)) {
     throw new SluiceError("INVALID_OPTION", `agent kind ${showValue(kind)} is not valid; use lowercase letters, digits and -`, { field: "kind", value: kind });
@@ -46,4 +43,24 @@ export function agentKind(kind: string): AgentKind {
   const entry = Object.hasOwn(kinds, kind) ? kinds[kind] : undefined;
   if (!entry) throw new SluiceError("INVALID_INPUT", `unknown agent kind ${showValue(kind)}; known kinds: ${agentKinds().join(", ")}`, { field: "kind", value: kind });
   return entry;
+}
+
+/** The flags of every agent kind, with the kind that reads each (for `sluice agent start`). */
+export function agentFlags(): { kind: string; flag: AgentFlag }[] {
+  return Object.entries(kinds).flatMap(([kind, entry]) => (entry.flags ?? []).map((flag) => ({ kind, flag })));
+}
+
+/**
+ * The serialized environment types whose runs an agent of `kind` follows to their end: those of the
+ * kinds it launches, and every kind that runs in process (the run happens where the agent put stage
+ * "deploy").
+ */
+export function followedEnvironmentTypes(kind: string): Set<string> {
+  const launches = new Set(agentKind(kind).launches ?? []);
+  const types = new Set<string>();
+  for (const name of environmentKinds()) {
+    const entry = environmentKind(name);
+    if (launches.has(name) || entry.inProcess === true) types.add(entry.type);
+  }
+  return types;
 }

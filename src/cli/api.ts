@@ -6,7 +6,7 @@
 import { createClient, type SluiceClient } from "../client/index.js";
 import { loadConfig, type SluiceConfig } from "../config/index.js";
 
-export { allTaskRuns } from "../reporting/flow-run-entry.js";
+export { allTaskRuns } from "../deployment/flow-run-entry.js";
 
 /** The client of the configured server. */
 export function apiClient(config: SluiceConfig): SluiceClient {

@@ -6,7 +6,7 @@ import type { SluiceConfig } from "../config/index.js";
 import { SluiceError } from "../core/errors.js";
 import { loadFlows, resolveModule, type AnyFlow } from "../core/load.js";
 import type { Storage } from "../core/storage.js";
-import { buildFlows } from "../environments/deployment.js";
+import { buildFlows } from "../deployment/prepare.js";
 import { createBuildOutput } from "../storage/build-output.js";
 import { isInteractive } from "./output.js";
 

@@ -8,8 +8,8 @@ import type { Environment } from "../core/environment.js";
 import type { JsonObject } from "../core/executor.js";
 import type { AnyFlow } from "../core/flow.js";
 import type { Storage } from "../core/storage.js";
-import { storageImage } from "../environments/deployment.js";
-import { LocalEnvironment } from "../environments/local/local-environment.js";
+import { defaultEnvironmentStandIn } from "../platforms/environment-registry.js";
+import { storageImage } from "../deployment/prepare.js";
 
 /** The defaults a parameters JSON schema declares (top-level properties only). */
 export function parameterDefaults(schema: JsonObject): JsonObject {
@@ -24,7 +24,7 @@ export function parameterDefaults(schema: JsonObject): JsonObject {
 
 /** What the server is told about a flow: its serialized environment and storage, parameters and task graph. */
 export function registrationOf(flow: AnyFlow, storage: Storage, labels: readonly string[] = []): RegisterFlowInput {
-  const environment: Environment = (flow.environment as Environment | undefined) ?? new LocalEnvironment();
+  const environment: Environment = (flow.environment as Environment | undefined) ?? defaultEnvironmentStandIn();
   for (const label of labels) environment.labels.add(label);
   const image = storageImage(storage);
   if (image !== undefined && environment.metadata.image === undefined) environment.metadata.image = image;

@@ -5,15 +5,15 @@
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import { isFinished, type State } from "../core/states.js";
-import { apiOperations as ops } from "../server/api/index.js";
-import type { StateInputSchema } from "../server/api/common.js";
-import type { CreateFlowRunBody, ListFlowRunsQuery } from "../server/api/flow-runs.js";
-import type { ListFlowsQuery, RegisterFlowBody } from "../server/api/flows.js";
-import type { ApiLogLevel, LogInput, LogRecordOut } from "../server/api/logs.js";
-import type { RegisterAgentBody } from "../server/api/agents.js";
-import type { CreateScheduleBody, UpdateScheduleBody } from "../server/api/schedules.js";
-import type { ListTaskRunsQuery, TaskRunUpdateSchema } from "../server/api/task-runs.js";
-import type { ResponseOf } from "../server/api/operation.js";
+import { apiOperations as ops } from "../api/index.js";
+import type { StateInputSchema } from "../api/common.js";
+import type { CreateFlowRunBody, ListFlowRunsQuery } from "../api/flow-runs.js";
+import type { ListFlowsQuery, RegisterFlowBody } from "../api/flows.js";
+import type { ApiLogLevel, LogInput, LogRecordOut } from "../api/logs.js";
+import type { RegisterAgentBody } from "../api/agents.js";
+import type { CreateScheduleBody, UpdateScheduleBody } from "../api/schedules.js";
+import type { ListTaskRunsQuery, TaskRunUpdateSchema } from "../api/task-runs.js";
+import type { ResponseOf } from "../api/operation.js";
 import { Transport, type TransportOptions } from "./transport.js";
 
 export type StateInput = z.input<typeof StateInputSchema>;

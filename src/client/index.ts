@@ -1,6 +1,6 @@
 /**
  * Sluice's typed API client: `createClient({ url, apiKey })`. The request and response types come from
- * the same zod schemas the server validates with (src/server/api/).
+ * the same zod schemas the server validates with (src/api/).
  */
 export {
   createClient,
@@ -39,5 +39,5 @@ export type {
   SecretInfo,
   TaskRun,
   TaskRunResult,
-} from "../server/api/index.js";
-export { API_LOG_LEVELS, UNMAPPED } from "../server/api/index.js";
+} from "../api/index.js";
+export { API_LOG_LEVELS, UNMAPPED } from "../api/index.js";

@@ -6,8 +6,8 @@
  * - idempotent calls also after a connection that broke mid-request or a timeout.
  * Backoff doubles from `baseDelayMs` up to `maxDelayMs`, with jitter, so an agent rides out a server restart.
  */
-import type { Operation, ResponseOf } from "../server/api/operation.js";
-import { ErrorBodySchema } from "../server/api/common.js";
+import type { Operation, ResponseOf } from "../api/operation.js";
+import { ErrorBodySchema } from "../api/common.js";
 import { SluiceApiError } from "./errors.js";
 
 export interface RetryOptions {

@@ -3,11 +3,11 @@
  */
 import { readFileSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import type * as Yaml from "yaml";
 import { SluiceError } from "../core/errors.js";
 import { defaultConfig } from "./defaults.js";
+import { defaultHome } from "./home.js";
 import { configSchema, type SluiceConfig } from "./schema.js";
 
 export interface LoadConfigOptions {
@@ -65,9 +65,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return out;
 }
 
-export function defaultHome(env: NodeJS.ProcessEnv = process.env): string {
-  return env.SLUICE__HOME ?? join(env.HOME ?? homedir(), ".sluice");
-}
 
 /** Loads and validates the configuration: environment over config file over defaults. */
 export function loadConfig(options: LoadConfigOptions = {}): SluiceConfig {
@@ -103,11 +100,4 @@ export function loadConfig(options: LoadConfigOptions = {}): SluiceConfig {
   return parsed.data;
 }
 
-/** The home directory of a loaded config (always set by loadConfig). */
-export const homeOf = (config: SluiceConfig): string => config.home ?? defaultHome();
-
-/**
- * A copy of this process's environment, for child processes that must inherit it (PATH, HOME, SLUICE__*),
- * e.g. the local agent's flow-run processes. The config module stays the only reader of process.env.
- */
-export const inheritedEnv = (): Record<string, string | undefined> => ({ ...process.env });
+export { defaultHome, homeOf, inheritedEnv } from "./home.js";

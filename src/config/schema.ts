@@ -2,10 +2,26 @@
  * The one schema of Sluice's configuration. Every key can be set in the config file
  * (~/.sluice/config.yaml, or the file named by SLUICE_CONFIG) and overridden by an environment variable
  * SLUICE__SECTION__KEY (e.g. SLUICE__API__URL, SLUICE__LOGGING__LEVEL). Keys are camelCase here; the
- * environment's SNAKE_CASE and the file's snake_case or camelCase are mapped onto them.
+ * environment's SNAKE_CASE and the file's snake_case or camelCase are mapped onto them. The base sections
+ * are here; each platform adds its own section (`docker`, `kubernetes`, ...) and its agent's keys, from
+ * its platform.ts (src/platforms/index.ts lists them).
  */
 import type { z } from "zod";
 import { lazy } from "../core/zod.js";
+import { PLATFORM_CONFIGS } from "../platforms/config-sections.js";
+import type { PlatformConfig } from "../platforms/platform.js";
+import { configKit } from "./kit.js";
+
+type Fragment = (typeof PLATFORM_CONFIGS)[number];
+type SectionShape<C> = C extends { section: (...args: never[]) => infer S extends z.ZodRawShape } ? S : never;
+type AgentShape<C> = C extends { agentKeys: (...args: never[]) => infer S extends z.ZodRawShape } ? S : never;
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+/** `config.<platform>` of every platform that declares a section. */
+type PlatformSections = {
+  [F in Fragment as [SectionShape<F>] extends [never] ? never : F["name"]]: z.ZodPrefault<z.ZodObject<SectionShape<F>>>;
+};
+/** The keys platforms add to `config.agent`. */
+type PlatformAgentKeys = UnionToIntersection<AgentShape<Fragment>>;
 
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 
@@ -14,13 +30,15 @@ export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "
  * nothing to parse, see defaults.ts).
  */
 export const configSchema = lazy((z) => {
-  const bool = z.union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"])]).transform((v) =>
-    typeof v === "boolean" ? v : v === "true" || v === "1" || v === "yes",
-  );
-  const int = (min: number) => z.coerce.number().int().min(min);
-  const list = z.union([z.array(z.string()), z.string()]).transform((v) =>
-    (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter((s) => s.length > 0),
-  );
+  const kit = configKit(z);
+  const { bool, int, list } = kit;
+  const platformAgentKeys = Object.assign({}, ...PLATFORM_CONFIGS.map((p) => (p as PlatformConfig).agentKeys?.(z, kit) ?? {})) as PlatformAgentKeys;
+  const platformSections = Object.fromEntries(
+    PLATFORM_CONFIGS.flatMap((p) => {
+      const section = (p as PlatformConfig).section;
+      return section ? [[p.name, z.object(section(z, kit)).prefault({})]] : [];
+    }),
+  ) as unknown as PlatformSections;
   return z.object({
     /** Sluice's home directory (database, cache, built contexts). @default "~/.sluice" */
     home: z.string().optional(),
@@ -132,36 +150,6 @@ export const configSchema = lazy((z) => {
         resultStoreSessionToken: z.string().optional(),
       })
       .prefault({}),
-    docker: z
-      .object({
-        /** Docker Engine address: a unix socket path, unix:///path, or tcp://host:port. @default undefined (the engine client's default: DOCKER_HOST, else /var/run/docker.sock) */
-        host: z.string().optional(),
-        /** Base image of Docker storage images that name neither baseImage nor dockerfile (Node >= 20.19 with /bin/sh). @default "node:20-slim" */
-        baseImage: z.string().min(1).default("node:20-slim"),
-      })
-      .prefault({}),
-    kubernetes: z
-      .object({
-        /** Kubeconfig file of the cluster Sluice launches Jobs in. @default undefined (the client's search: KUBECONFIG, ~/.kube/config, then the in-cluster service account) */
-        kubeconfig: z.string().min(1).optional(),
-        /** Context of the kubeconfig to use. @default undefined (its current-context) */
-        context: z.string().min(1).optional(),
-        /** Name of a Secret (in the run's namespace) holding the API key; launched pods get SLUICE__API__KEY from it instead of a plain value. @default undefined */
-        apiKeySecretName: z.string().min(1).optional(),
-        /** Key of the API key inside that Secret. @default "api-key" */
-        apiKeySecretKey: z.string().min(1).default("api-key"),
-        /** Kubernetes agent: the namespace it creates and manages Jobs in. @default "default" */
-        namespace: z.string().min(1).default("default"),
-        /** Kubernetes agent: service account of its Jobs' pods (it needs RBAC on jobs to launch stage B). @default undefined (the template's, else the namespace's default) */
-        serviceAccountName: z.string().min(1).optional(),
-        /** Kubernetes agent: image pull secrets of its Jobs' pods, by name. @default [] */
-        imagePullSecrets: list.default([]),
-        /** Kubernetes agent: a batch/v1 Job YAML its Jobs start from (resources, node selectors, ...). @default undefined (a built-in template) */
-        jobTemplate: z.string().min(1).optional(),
-        /** Kubernetes agent: delete Jobs once they finished (foreground propagation: their pods first). @default true */
-        deleteFinishedJobs: bool.default(true),
-      })
-      .prefault({}),
     reporter: z
       .object({
         /** How often a deployed run tells the server it is alive (the zombie killer fails runs whose heartbeats stop). @default 30000 */
@@ -188,10 +176,7 @@ export const configSchema = lazy((z) => {
         heartbeatIntervalMs: int(10).default(30_000),
         /** Runs the agent deploys at the same time (a claimed run counts until its process or container exits). @default 10 */
         maxConcurrentRuns: int(1).max(1000).default(10),
-        /** Docker agent: keep containers after they exit (for debugging). @default false */
-        keepContainers: bool.default(false),
-        /** Docker agent: network mode of run containers ("host" lets them reach a server on 127.0.0.1). @default "host" */
-        dockerNetwork: z.string().min(1).default("host"),
+        ...platformAgentKeys,
       })
       .prefault({}),
     cache: z
@@ -200,6 +185,7 @@ export const configSchema = lazy((z) => {
         dir: z.string().optional(),
       })
       .prefault({}),
+    ...platformSections,
   });
 });
 

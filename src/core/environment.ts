@@ -19,7 +19,7 @@ import type { SluiceConfig } from "../config/schema.js";
 import { SluiceError, serializeError, showValue } from "./errors.js";
 import type { RunEvent, RunObserver } from "./events.js";
 import { isExecutor, type Executor, type JsonObject, type JsonValue } from "./executor.js";
-import type { FlowRunOptions, FlowRunResult } from "./flow-options.js";
+import type { FlowRunOptions, FlowRunResult } from "./run-options.js";
 import { createLogger } from "./logger.js";
 import { makeState } from "./states.js";
 import { SLUICE_VERSION } from "./version.js";

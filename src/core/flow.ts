@@ -1,7 +1,7 @@
 /**
  * `flow(name, options, body)`: a named DAG of tasks with typed parameters. The body runs once, at
  * definition time, with a ref per parameter; the task calls inside it build the graph. Flows can also be
- * built imperatively (`addTask`, `setUpstream`, `bind`), as in Prefect:
+ * built imperatively (`addTask`, `setUpstream`, `bind`) into the same kind of graph. With a body:
  *
  * ```ts
  * export const etl = flow("etl", { parameters: z.object({ n: z.number().default(3) }) }, (p) => {
@@ -20,7 +20,7 @@ import { defaultCacheStore } from "./cache.js";
 import { SluiceError, serializeError, showValue } from "./errors.js";
 import type { LogRecord } from "./events.js";
 import { isExecutor, type FlowLocator, type JsonObject, type RunnableFlow, type TaskAttemptOutcome, type TaskRunRequest } from "./executor.js";
-import type { ExecutorSpec, FlowEnvironment, FlowOptions, FlowRunOptions, FlowRunResult, FlowStorage } from "./flow-options.js";
+import type { FlowEnvironment, FlowOptions, FlowStorage } from "./flow-options.js";
 import { FlowGraph, type NodeSelector, type ParametersSchema } from "./graph.js";
 import { compilePlan, describeTasks, type GraphPlan, type TaskDescription } from "./graph-plan.js";
 import { createLogger } from "./logger.js";
@@ -28,6 +28,7 @@ import { callerModule } from "./module-locator.js";
 import { parametersJsonSchema, validateParameters } from "./parameters.js";
 import type { ParameterRefs, Ref } from "./ref.js";
 import { resolveExecutor } from "./resolve-executor.js";
+import type { ExecutorSpec, FlowRunOptions, FlowRunResult } from "./run-options.js";
 import { FlowRunner } from "./runner/flow-runner.js";
 import { runAttempt } from "./task-attempt.js";
 import type { AnyTask } from "./task.js";
@@ -174,7 +175,7 @@ export class Flow<P = Record<string, unknown>, PIn = P, R = void> implements Run
     return plan;
   }
 
-  // ---- imperative API (Prefect's Flow methods) ---------------------------------------------------
+  // ---- imperative API: build the graph node by node instead of with a body --------------------------
 
   /** Adds a task to the flow (once; a second call returns the same node's ref). */
   addTask(task: AnyTask): Ref {

@@ -7,7 +7,7 @@
  */
 import { SluiceError, showValue } from "./errors.js";
 import { isExecutor, type Executor } from "./executor.js";
-import type { ExecutorSpec } from "./flow-options.js";
+import type { ExecutorSpec } from "./run-options.js";
 
 /** Creates an executor of a registered kind. */
 export type ExecutorKindResolver = (kind: string) => Promise<Executor>;

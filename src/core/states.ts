@@ -37,7 +37,7 @@ export const FINISHED_STATES: ReadonlySet<StateName> = new Set<StateName>([
 /** Finished states that count as a failure for triggers and for the flow's final state. */
 export const FAILED_STATES: ReadonlySet<StateName> = new Set<StateName>(["Failed", "TriggerFailed", "TimedOut", "Cancelled"]);
 
-/** Finished states that count as a success for triggers (Skipped counts as success, as in Prefect). */
+/** Finished states that count as a success for triggers: Skipped (the task chose not to run) and Mapped too. */
 export const SUCCESSFUL_STATES: ReadonlySet<StateName> = new Set<StateName>(["Success", "Skipped", "Mapped"]);
 
 export interface State<T = unknown> {

@@ -4,7 +4,8 @@
  * over zero elements contributes its Mapped state) and returns true to run. When it returns false the task
  * run ends TriggerFailed. A task without upstream tasks always runs.
  *
- * Skipped and Mapped count as successful, as in Prefect (see SUCCESSFUL_STATES in states.ts).
+ * Skipped and Mapped count as successful (SUCCESSFUL_STATES in states.ts): a skipped upstream, or a mapped
+ * one whose children all finished, does not stop the tasks downstream of it.
  */
 import { isFailed, isFinished, isSuccessful, type State } from "./states.js";
 

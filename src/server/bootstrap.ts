@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { SluiceError } from "../core/errors.js";
 import { homeOf, type SluiceConfig } from "../config/index.js";
-import type { CreatedApiKey } from "./api/api-keys.js";
+import type { CreatedApiKey } from "../api/api-keys.js";
 import { openDatabase } from "./database/index.js";
 import { SecretBox } from "./domain/secret-box.js";
 

@@ -3,9 +3,9 @@
  * validate with (so the document cannot drift from the server).
  */
 import { z } from "zod";
-import { apiOperations } from "./api/index.js";
-import { ErrorBodySchema } from "./api/common.js";
-import type { Operation } from "./api/operation.js";
+import { apiOperations } from "../api/index.js";
+import { ErrorBodySchema } from "../api/common.js";
+import type { Operation } from "../api/operation.js";
 
 type JsonSchema = Record<string, unknown>;
 

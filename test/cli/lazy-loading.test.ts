@@ -13,9 +13,9 @@ import { fileURLToPath } from "node:url";
 import { spawnNode, type NodeResult } from "../support/spawn-node.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const BLOCK_HEAVY = fileURLToPath(new URL("../environments/fixtures/block-heavy.mjs", import.meta.url));
+const BLOCK_HEAVY = fileURLToPath(new URL("../platforms/fixtures/block-heavy.mjs", import.meta.url));
 const RECORD = fileURLToPath(new URL("./fixtures/record-modules.mjs", import.meta.url));
-const LOCAL_FLOW = fileURLToPath(new URL("../environments/fixtures/local-flow.ts", import.meta.url));
+const LOCAL_FLOW = fileURLToPath(new URL("../platforms/fixtures/local-flow.ts", import.meta.url));
 const ZOD_FREE_FLOW = fileURLToPath(new URL("../../bench/flows/three-tasks.mjs", import.meta.url));
 
 /** Node with the source condition (Sluice from src/), otherwise bare: see spawnNode. */

@@ -126,7 +126,7 @@ describe("validation before running", () => {
 });
 
 describe("imperative API", () => {
-  it("expresses the seeds' get_value/output_value example with setUpstream and bind", async () => {
+  it("builds a get_value -> output_value flow with setUpstream and bind", async () => {
     const getValue = task("get_value", async () => "Example!");
     const printed: string[] = [];
     const outputValue = task("output_value", async ({ value }: { value: string }) => {

@@ -12,7 +12,7 @@ import { configSchema } from "../../src/config/schema.js";
 import { loadFlows } from "../../src/core/load.js";
 import { serviceSuite, services } from "../support/services.js";
 import { spawnNode, type NodeResult } from "../support/spawn-node.js";
-import { writeDockerFixture } from "../environments/docker-fixture.js";
+import { writeDockerFixture } from "../platforms/docker/docker-fixture.js";
 import { removeDir, repoRoot, scratchDir, writeFiles } from "./support.js";
 
 const docker = new Docker({ socketPath: services.dockerSocket });
@@ -154,7 +154,7 @@ await serviceSuite(["docker", "registry"], "DockerStorage (real engine)", () => 
       assert.doesNotMatch(reused.stderr, /Building image/, "--image reuses the image");
       assert.match(reused.stdout, /broken on purpose in the container/);
 
-      const noStorage = await sluice(["build", `${repoRoot}/test/environments/fixtures/local-flow.ts`], 60_000);
+      const noStorage = await sluice(["build", `${repoRoot}/test/platforms/fixtures/local-flow.ts`], 60_000);
       assert.equal(noStorage.code, 2);
       assert.match(noStorage.stderr, /has storage, so there is nothing to build/);
     } finally {

@@ -2,7 +2,7 @@
  * The files a flow's environment reads at construction travel in its image at the same absolute path, and
  * paths a flow module computes inside its image (relative to itself or to the working directory) are
  * mapped back to the building machine's. No Docker needed: the build context is written and inspected;
- * test/kubernetes/docker-mode.test.ts builds the seeds' example image and runs it.
+ * test/platforms/kubernetes/docker-mode.test.ts builds the seeds' example image and runs it.
  */
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";

@@ -4,10 +4,16 @@
  */
 import { loadConfig } from "../../config/index.js";
 import { SluiceError } from "../../core/errors.js";
-import { storageImage } from "../../environments/deployment.js";
+import { storageImage } from "../../deployment/prepare.js";
 import { buildWithProgress, loadChosenFlows } from "../build-step.js";
-import type { BuildCommandOptions } from "../commands/build.js";
 import { EXIT, printJson } from "../output.js";
+
+/** The options of `sluice build`, as commander parses them. */
+export interface BuildCommandOptions {
+  flow: string[];
+  push: boolean;
+  json?: boolean;
+}
 
 export async function buildCommand(file: string, options: BuildCommandOptions): Promise<number> {
   const config = loadConfig();

@@ -4,14 +4,14 @@
  */
 import { constants } from "node:os";
 import { loadConfig } from "../../config/index.js";
-import type { FlowEntryOptions } from "../../environments/flow-entry.js";
-import { trapRunSignals } from "../../environments/termination.js";
-import type { FlowRunStage } from "../../reporting/flow-run-entry.js";
+import type { FlowEntryOptions } from "../../deployment/flow-entry.js";
+import { trapRunSignals } from "../../deployment/termination.js";
+import type { FlowRunStage } from "../../deployment/flow-run-entry.js";
 import { EXIT, printJson } from "../output.js";
 
 /** `execute flow`: one flow in this process, without a server (DockerEnvironment's containers). */
 export async function executeFlow(options: FlowEntryOptions): Promise<number> {
-  const { runFlowEntry } = await import("../../environments/flow-entry.js");
+  const { runFlowEntry } = await import("../../deployment/flow-entry.js");
   return runFlowEntry(options, loadConfig());
 }
 
@@ -21,7 +21,7 @@ export async function executeFlow(options: FlowEntryOptions): Promise<number> {
  * at once with 128 + its number.
  */
 export async function executeFlowRunEntry(options: { stage: FlowRunStage; json?: boolean }): Promise<number> {
-  const { executeFlowRun } = await import("../../reporting/flow-run-entry.js");
+  const { executeFlowRun } = await import("../../deployment/flow-run-entry.js");
   const signals = trapRunSignals({ onSecond: (signal) => process.exit(128 + (constants.signals[signal] ?? 15)) });
   try {
     const result = await executeFlowRun({ config: loadConfig(), stage: options.stage, signal: signals.cancel, termination: signals.termination });

@@ -5,11 +5,22 @@
 import type { ApiLogLevel, FlowRun, LogRecord } from "../../client/index.js";
 import { SluiceError, showValue } from "../../core/errors.js";
 import type { StateName } from "../../core/states.js";
-import { API_LOG_LEVELS } from "../../server/api/logs.js";
+import { API_LOG_LEVELS } from "../../api/logs.js";
 import { allTaskRuns, connect } from "../api.js";
-import type { CreateOptions } from "../commands/flow-run.js";
 import { EXIT, printJson, printLines, table, when } from "../output.js";
 import { collectParameters } from "../params.js";
+
+/** The fields of `flow-run create`, as given on the command line. */
+export interface CreateOptions {
+  version?: string;
+  param: string[];
+  paramsFile?: string;
+  label: string[];
+  startAt?: string;
+  name?: string;
+  idempotencyKey?: string;
+  json?: boolean;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

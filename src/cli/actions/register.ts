@@ -6,13 +6,20 @@ import type { RegisterFlowResult } from "../../client/index.js";
 import { SluiceError } from "../../core/errors.js";
 import type { AnyFlow } from "../../core/flow.js";
 import type { Storage } from "../../core/storage.js";
-import { storageImage } from "../../environments/deployment.js";
+import { storageImage } from "../../deployment/prepare.js";
 import { createStorage } from "../../storage/registry.js";
 import { connect } from "../api.js";
 import { buildWithProgress, loadChosenFlows } from "../build-step.js";
-import type { RegisterOptions } from "../commands/register.js";
 import { EXIT, printJson, printLines, table } from "../output.js";
 import { registrationOf } from "../registration.js";
+
+/** The options of `sluice register`, as commander parses them. */
+export interface RegisterOptions {
+  flow: string[];
+  label: string[];
+  push: boolean;
+  json?: boolean;
+}
 
 export async function registerCommand(file: string, options: RegisterOptions): Promise<number> {
   const { config, client } = connect();

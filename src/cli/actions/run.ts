@@ -18,8 +18,8 @@ import { createLogger } from "../../core/logger.js";
 import { resolveExecutor } from "../../core/resolve-executor.js";
 // Installs the executor kinds (local, concurrent, workers, distributed) even when the flow module does not import "sluice".
 import "../../executors/registry.js";
-import type { RunCommandOptions } from "../commands/run.js";
-import { RUN_EXTENSIONS, type RunLauncher, type RunPlan } from "../commands/run-extensions.js";
+import { RUN_EXTENSIONS } from "../commands/run-extension-list.js";
+import type { RunLauncher, RunPlan } from "../commands/run-extensions.js";
 import { LiveDisplay } from "../display/live.js";
 import { plainLines } from "../display/plain.js";
 import { RunProgress } from "../display/progress.js";
@@ -27,6 +27,16 @@ import { renderSummary, valueLine } from "../display/render.js";
 import { buildRunReport } from "../display/report.js";
 import { EXIT, isInteractive, printJson } from "../output.js";
 import { collectParameters } from "../params.js";
+
+/** The options of `sluice run`, as commander parses them; run extensions add their own keys. */
+export interface RunCommandOptions {
+  flow?: string;
+  param?: string[];
+  paramsFile?: string;
+  executor?: string;
+  json?: boolean;
+  [extension: string]: unknown;
+}
 
 /** Exit codes of a run stopped by a signal (128 + the signal's number). */
 export const EXIT_SIGNAL = { SIGINT: 130, SIGTERM: 143 } as const;

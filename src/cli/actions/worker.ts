@@ -6,8 +6,20 @@ import { loadConfig } from "../../config/index.js";
 import { SluiceError } from "../../core/errors.js";
 import { createLogger } from "../../core/logger.js";
 import { DistributedWorker, redisSpecFromConfig, resultStoreCredentialsFromConfig } from "../../executors/distributed/index.js";
-import type { WorkerCommandOptions } from "../commands/worker.js";
 import { EXIT } from "../output.js";
+
+/** The options of `sluice worker`, as commander parses them (strings; the action validates them). */
+export interface WorkerCommandOptions {
+  redis?: string;
+  queue?: string;
+  concurrency?: string;
+  workerId?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  allowInsecure?: boolean;
+  shutdownGrace?: string;
+}
 
 function wholeNumber(flag: string, text: string | undefined, min: number): number | undefined {
   if (text === undefined) return undefined;

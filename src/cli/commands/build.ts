@@ -5,13 +5,8 @@
  * Exit codes: 0 built, 1 a build or push failed, 2 bad input (module, flow names, options).
  */
 import type { Command } from "commander";
+import type { BuildCommandOptions } from "../actions/build.js";
 import { collect } from "../options.js";
-
-export interface BuildCommandOptions {
-  flow: string[];
-  push: boolean;
-  json?: boolean;
-}
 
 export function register(program: Command): void {
   program

@@ -6,11 +6,11 @@
  * SIGINT cancels the run (it ends Cancelled); SIGTERM and SIGHUP, how a host stops a container or pod
  * from outside (eviction, deletion, node drain, docker stop), stop it too but end it Failed with a
  * message naming the signal; either way everything is flushed to the server first. A second signal exits
- * at once (128 + its number). Exit codes: 0 the run succeeded or stage B was launched, 1 the run did not
+ * at once (128 + its number). Exit codes: 0 the run succeeded or stage "run" was launched, 1 the run did not
  * succeed or the run is unknown, 2 bad input (no run id in the environment, an unknown stage).
  */
 import { Option, type Command } from "commander";
-import type { FlowRunStage } from "../../reporting/flow-run-entry.js";
+import type { FlowRunStage } from "../../deployment/flow-run-entry.js";
 
 /** The stages, listed here so defining the command does not load the reporting module (checked complete below). */
 const STAGES = ["deploy", "run"] as const satisfies readonly FlowRunStage[];
@@ -23,7 +23,7 @@ export function registerExecuteFlowRun(execute: Command): void {
     .command("flow-run")
     .description("Run the flow run named by SLUICE__CONTEXT__FLOW_RUN_ID, reporting to the server (the entry agents launch)")
     .addOption(
-      new Option("--stage <stage>", '"deploy": load the flow, then environment setup and execute (stage A); "run": run it in this process (stage B)')
+      new Option("--stage <stage>", '"deploy": load the flow, then environment setup and execute; "run": run it in this process (what "deploy" launched)')
         .choices([...STAGES])
         .default("deploy"),
     )

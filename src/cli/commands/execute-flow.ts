@@ -5,7 +5,7 @@
  * Exit code: 0 the run succeeded, 1 it failed, 2 bad input (module, flow, parameters).
  */
 import type { Command } from "commander";
-import type { FlowEntryOptions } from "../../environments/flow-entry.js";
+import type { FlowEntryOptions } from "../../deployment/flow-entry.js";
 
 export function registerExecuteFlow(execute: Command): void {
   execute

@@ -11,6 +11,7 @@
 import type { Command } from "commander";
 import { SluiceError, showValue } from "../../core/errors.js";
 import { isStateName, type StateName } from "../../core/states.js";
+import type { CreateOptions } from "../actions/flow-run.js";
 import { collect } from "../options.js";
 import { registerWatch } from "./flow-run-watch.js";
 
@@ -42,18 +43,6 @@ export function parseStates(value: string | undefined): StateName[] | undefined 
   const bad = names.find((n) => !isStateName(n));
   if (bad !== undefined) throw new SluiceError("INVALID_INPUT", `--state ${showValue(bad)} is not a state; use e.g. Running, Failed or Success (comma-separated)`, { field: "--state", value: bad });
   return names as StateName[];
-}
-
-/** The fields of `flow-run create`, as given on the command line. */
-export interface CreateOptions {
-  version?: string;
-  param: string[];
-  paramsFile?: string;
-  label: string[];
-  startAt?: string;
-  name?: string;
-  idempotencyKey?: string;
-  json?: boolean;
 }
 
 export function register(program: Command): void {

@@ -3,21 +3,15 @@
  * a module with the server. Storage is built first (a Docker image is built and pushed, with progress on
  * stderr); a flow without storage gets LocalStorage (its module on this machine, for a local agent here).
  * Then each flow's serialized form is sent: environment.serialize() (metadata.image set from Docker
- * storage unless the user set it, spec §2), storage.serialize(), the parameters' JSON schema and
+ * storage unless the user set it), storage.serialize(), the parameters' JSON schema and
  * defaults, and the task graph. The server makes a new version only when that content changed.
  * Exit codes: 0 registered, 1 a build or the server failed, 2 bad input (module, flow names, labels).
  */
 import type { Command } from "commander";
+import type { RegisterOptions } from "../actions/register.js";
 import { collect } from "../options.js";
 
 export { parameterDefaults, registrationOf } from "../registration.js";
-
-export interface RegisterOptions {
-  flow: string[];
-  label: string[];
-  push: boolean;
-  json?: boolean;
-}
 
 export function register(program: Command): void {
   program

@@ -1,13 +1,13 @@
 /**
  * Extension point of `sluice run`: other parts of Sluice (e.g. environments, with `--environment`) add
  * options to the command and, when those options are given, take over launching the run. Add one by
- * writing a RunExtension next to its feature and listing it in RUN_EXTENSIONS (one line).
+ * writing a RunExtension next to its feature and listing it in RUN_EXTENSIONS (run-extension-list.ts, one
+ * line). This file holds only the contract, so an extension can import it without importing the list.
  */
 import type { Command } from "commander";
 import type { SluiceConfig } from "../../config/index.js";
 import type { FlowRunOptions, FlowRunResult } from "../../core/flow-options.js";
 import type { AnyFlow } from "../../core/load.js";
-import { environmentRunExtension } from "./run-environment.js";
 
 /** Everything `sluice run` decided before running: the flow, where it came from, and the run options. */
 export interface RunPlan {
@@ -31,6 +31,3 @@ export interface RunExtension {
    */
   launcher?(options: Record<string, unknown>, config: SluiceConfig): RunLauncher | undefined | Promise<RunLauncher | undefined>;
 }
-
-/** The extensions of `sluice run`, in order: the first that returns a launcher runs the flow. */
-export const RUN_EXTENSIONS: RunExtension[] = [environmentRunExtension];

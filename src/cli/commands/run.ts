@@ -6,17 +6,9 @@
  * cancelled by Ctrl-C/SIGTERM.
  */
 import type { Command } from "commander";
+import type { RunCommandOptions } from "../actions/run.js";
 import { collect } from "../options.js";
-import { RUN_EXTENSIONS } from "./run-extensions.js";
-
-export interface RunCommandOptions {
-  flow?: string;
-  param?: string[];
-  paramsFile?: string;
-  executor?: string;
-  json?: boolean;
-  [extension: string]: unknown;
-}
+import { RUN_EXTENSIONS } from "./run-extension-list.js";
 
 export function register(program: Command): void {
   const command = program

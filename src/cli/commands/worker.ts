@@ -12,18 +12,7 @@
  * when the command runs.
  */
 import type { Command } from "commander";
-
-export interface WorkerCommandOptions {
-  redis?: string;
-  queue?: string;
-  concurrency?: string;
-  workerId?: string;
-  tlsCa?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  allowInsecure?: boolean;
-  shutdownGrace?: string;
-}
+import type { WorkerCommandOptions } from "../actions/worker.js";
 
 export function register(program: Command): void {
   program

@@ -21,7 +21,7 @@ import { isoNow as now } from "../clock.js";
 import { serializeError, SluiceError } from "../errors.js";
 import type { RunObserver } from "../events.js";
 import type { Executor, ExecutorSession, FlowLocator, RunnableFlow, TaskAttemptOutcome, TaskRunRequest } from "../executor.js";
-import type { FlowRunOptions, FlowRunResult, ResumedTaskRun } from "../flow-options.js";
+import type { FlowRunOptions, FlowRunResult, ResumedTaskRun } from "../run-options.js";
 import type { GraphPlan } from "../graph-plan.js";
 import type { LoggerLevel } from "../logger.js";
 import { MAX_FORCED_RETRIES } from "../signals.js";

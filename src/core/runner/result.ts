@@ -3,7 +3,7 @@
  */
 import { isoNow } from "../clock.js";
 import { serializeError, SluiceError } from "../errors.js";
-import type { FlowRunResult, TaskRunSummary } from "../flow-options.js";
+import type { FlowRunResult, TaskRunSummary } from "../run-options.js";
 import { isPlainObject } from "../graph-input.js";
 import { isRef, type Ref } from "../ref.js";
 import { isFailed, type State } from "../states.js";

@@ -1,6 +1,6 @@
 /** Agents: registered by name (re-registering updates the same agent), seen at every heartbeat and claim. */
 import { randomUUID } from "node:crypto";
-import type { Agent } from "../api/agents.js";
+import type { Agent } from "../../api/agents.js";
 import { defaultAcceptUnlabelled, normalizeLabels } from "../domain/labels.js";
 import type { SqlDriver } from "./driver.js";
 import { cursorSeq, iso, notFound, pageFrom, parseJson } from "./rows.js";

@@ -1,6 +1,6 @@
 /** API keys: the key's SHA-256 and its public prefix are stored, never the key. */
 import { randomUUID } from "node:crypto";
-import type { ApiKeyInfo, CreatedApiKey } from "../api/api-keys.js";
+import type { ApiKeyInfo, CreatedApiKey } from "../../api/api-keys.js";
 import { apiKeyMatches, apiKeyPrefix, generateApiKey } from "../domain/api-key.js";
 import type { SqlDriver } from "./driver.js";
 import { cursorSeq, iso, isoOrNull, pageFrom } from "./rows.js";

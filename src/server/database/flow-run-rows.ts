@@ -3,7 +3,7 @@
  * (optimistic: it applies only if the row's version is still the one read) plus its history row.
  */
 import { isFinished, type State, type StateName } from "../../core/states.js";
-import type { FlowRun } from "../api/flow-runs.js";
+import type { FlowRun } from "../../api/flow-runs.js";
 import type { SqlExecutor } from "./driver.js";
 import { iso, isoOrNull, parseJson, stateOf, toMs } from "./rows.js";
 

@@ -2,8 +2,8 @@
 import { randomUUID } from "node:crypto";
 import { SluiceError } from "../../core/errors.js";
 import { isFinished, makeState, type State, type StateName } from "../../core/states.js";
-import type { Flow } from "../api/flows.js";
-import type { FlowRun } from "../api/flow-runs.js";
+import type { Flow } from "../../api/flows.js";
+import type { FlowRun } from "../../api/flow-runs.js";
 import { decideFlowRunTransition } from "../domain/transitions.js";
 import type { LabelledAgent } from "../domain/labels.js";
 import type { SqlDriver, SqlExecutor, SqlParam } from "./driver.js";

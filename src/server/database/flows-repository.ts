@@ -1,7 +1,7 @@
 /** Flow versions: registration by content hash, lookup by id or name. */
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
-import type { Flow, RegisterFlowBody } from "../api/flows.js";
+import type { Flow, RegisterFlowBody } from "../../api/flows.js";
 import { contentHash } from "../domain/canonical-json.js";
 import { normalizeLabels } from "../domain/labels.js";
 import { isUniqueViolation, type SqlDriver } from "./driver.js";

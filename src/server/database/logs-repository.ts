@@ -5,7 +5,7 @@
  * line committed late with a lower seq.
  */
 import { SluiceError } from "../../core/errors.js";
-import type { ApiLogLevel, LogRecordOut } from "../api/logs.js";
+import type { ApiLogLevel, LogRecordOut } from "../../api/logs.js";
 import type { SqlDriver, SqlParam, TableColumn } from "./driver.js";
 import { iso, notFound, parseJsonOrNull, toMs } from "./rows.js";
 

@@ -1,6 +1,6 @@
 /** Schedules and the bookkeeping of the scheduler (the latest slot a run was created for). */
 import { randomUUID } from "node:crypto";
-import type { Schedule } from "../api/schedules.js";
+import type { Schedule } from "../../api/schedules.js";
 import type { SqlDriver } from "./driver.js";
 import { cursorSeq, iso, isoOrNull, pageFrom, parseJson, parseJsonOrNull } from "./rows.js";
 

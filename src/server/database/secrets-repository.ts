@@ -1,5 +1,5 @@
 /** Secrets: only ciphertext is stored (the SecretBox encrypts before and decrypts after). */
-import type { SecretInfo } from "../api/secrets.js";
+import type { SecretInfo } from "../../api/secrets.js";
 import type { SqlDriver } from "./driver.js";
 import { cursorSeq, iso, pageFrom } from "./rows.js";
 

@@ -1,6 +1,6 @@
 /** The task_runs row, an upsert as the repository takes it, and the row's API form. */
 import type { State, StateName } from "../../core/states.js";
-import type { TaskRun } from "../api/task-runs.js";
+import type { TaskRun } from "../../api/task-runs.js";
 import { iso, isoOrNull, stateOf } from "./rows.js";
 
 export interface TaskRunRow {

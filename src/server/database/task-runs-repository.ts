@@ -7,7 +7,7 @@
  */
 import { SluiceError } from "../../core/errors.js";
 import type { State, StateName } from "../../core/states.js";
-import type { TaskRun, TaskRunResult } from "../api/task-runs.js";
+import type { TaskRun, TaskRunResult } from "../../api/task-runs.js";
 import type { SqlDriver, SqlExecutor, SqlParam, TableColumn } from "./driver.js";
 import { cursorSeq, notFound, pageFrom, stateOf, toMs } from "./rows.js";
 import { planTaskRunUpdates, type TaskRunPlan } from "./task-run-plan.js";

@@ -5,7 +5,7 @@
  */
 import type { z } from "zod";
 import { SluiceError, type ErrorCode } from "../../core/errors.js";
-import type { ErrorBody } from "../api/common.js";
+import type { ErrorBody } from "../../api/common.js";
 
 export interface FieldError {
   field: string;

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { z } from "zod";
-import type { BodyOf, Operation, ParamsOf, QueryOf, ResponseOf } from "../api/operation.js";
+import type { BodyOf, Operation, ParamsOf, QueryOf, ResponseOf } from "../../api/operation.js";
 import { ApiRequestError, fieldErrors, validationError } from "./errors.js";
 
 export interface RouteInput<O extends Operation> {

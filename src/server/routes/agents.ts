@@ -1,6 +1,6 @@
 /** Routes of agents. */
 import type { FastifyInstance } from "fastify";
-import { agentOperations } from "../api/agents.js";
+import { agentOperations } from "../../api/agents.js";
 import type { ServerContext } from "../context.js";
 import { registerRoute } from "../http/route.js";
 import { notFound } from "../database/rows.js";

@@ -1,6 +1,6 @@
 /** Routes of API keys. */
 import type { FastifyInstance } from "fastify";
-import { apiKeyOperations } from "../api/api-keys.js";
+import { apiKeyOperations } from "../../api/api-keys.js";
 import type { ServerContext } from "../context.js";
 import { registerRoute } from "../http/route.js";
 import { notFound } from "../database/rows.js";

@@ -1,8 +1,8 @@
 /** Routes of flow runs: create, read, state changes, claims, heartbeats, cancellation. */
 import type { FastifyInstance } from "fastify";
 import { SluiceError } from "../../core/errors.js";
-import { flowRunOperations } from "../api/flow-runs.js";
-import type { Flow } from "../api/flows.js";
+import { flowRunOperations } from "../../api/flow-runs.js";
+import type { Flow } from "../../api/flows.js";
 import type { ServerContext } from "../context.js";
 import { normalizeLabels } from "../domain/labels.js";
 import { registerRoute } from "../http/route.js";

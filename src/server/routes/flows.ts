@@ -1,6 +1,6 @@
 /** Routes of flows. */
 import type { FastifyInstance } from "fastify";
-import { flowOperations } from "../api/flows.js";
+import { flowOperations } from "../../api/flows.js";
 import type { ServerContext } from "../context.js";
 import { registerRoute } from "../http/route.js";
 import { notFound } from "../database/rows.js";

@@ -1,6 +1,6 @@
 /** GET /health (open) and GET /docs (the OpenAPI document). */
 import type { FastifyInstance } from "fastify";
-import { healthOperations } from "../api/health.js";
+import { healthOperations } from "../../api/health.js";
 import type { ServerContext } from "../context.js";
 import { registerRoute } from "../http/route.js";
 import { openApiDocument } from "../openapi.js";

@@ -1,6 +1,6 @@
 /** Routes of logs: batched writes, cursor reads (for `logs --follow`). */
 import type { FastifyInstance } from "fastify";
-import { logOperations } from "../api/logs.js";
+import { logOperations } from "../../api/logs.js";
 import type { ServerContext } from "../context.js";
 import { registerRoute } from "../http/route.js";
 

@@ -1,6 +1,6 @@
 /** Routes of schedules: the timing and the parameters are validated before anything is stored. */
 import type { FastifyInstance } from "fastify";
-import { scheduleOperations } from "../api/schedules.js";
+import { scheduleOperations } from "../../api/schedules.js";
 import type { ServerContext } from "../context.js";
 import { normalizeLabels } from "../domain/labels.js";
 import { validateTiming } from "../domain/schedule-slots.js";

@@ -1,6 +1,6 @@
 /** Routes of secrets: values are encrypted before they reach the database and never listed. */
 import type { FastifyInstance } from "fastify";
-import { secretOperations } from "../api/secrets.js";
+import { secretOperations } from "../../api/secrets.js";
 import type { ServerContext } from "../context.js";
 import { registerRoute } from "../http/route.js";
 import { notFound } from "../database/rows.js";

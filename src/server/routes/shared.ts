@@ -1,5 +1,5 @@
 /** Helpers shared by several routes. */
-import type { Flow } from "../api/flows.js";
+import type { Flow } from "../../api/flows.js";
 import type { ServerContext } from "../context.js";
 import { validationError } from "../http/errors.js";
 

@@ -1,6 +1,6 @@
 /** Routes of task runs: single and batched upserts, reads. */
 import type { FastifyInstance } from "fastify";
-import { taskRunOperations } from "../api/task-runs.js";
+import { taskRunOperations } from "../../api/task-runs.js";
 import type { ServerContext } from "../context.js";
 import { registerRoute } from "../http/route.js";
 import { notFound } from "../database/rows.js";

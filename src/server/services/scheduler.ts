@@ -8,7 +8,7 @@
  * (a late tick on a busy machine, a tick skipped because the previous one ran long) were not missed by an
  * outage: they are always created, however small the lookahead.
  */
-import type { Flow } from "../api/flows.js";
+import type { Flow } from "../../api/flows.js";
 import type { SluiceDatabase } from "../database/index.js";
 import { definitionOf } from "../database/schedules-repository.js";
 import { slotsBetween } from "../domain/schedule-slots.js";

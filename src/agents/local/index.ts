@@ -1,9 +1,0 @@
-import { join } from "node:path";
-import { homeOf } from "../../config/index.js";
-import type { DeployerFactory } from "../deployer.js";
-import { LocalDeployer } from "./local-deployer.js";
-
-export { LocalDeployer, SLUICE_BIN, conditionFlags, type LocalDeployerOptions } from "./local-deployer.js";
-
-/** The local agent's deployer, configured from `config` (child logs under <home>/agent-runs). */
-export const createLocalDeployer: DeployerFactory = ({ config }) => new LocalDeployer({ logDir: join(homeOf(config), "agent-runs") });

@@ -1,0 +1,21 @@
+/**
+ * Value parsers shared by every section of the configuration, base and platform alike: values from
+ * SLUICE__* variables arrive as strings and become booleans, integers and lists here.
+ */
+import type { Zod } from "../core/zod.js";
+
+/** The parsers, built with the zod instance the schema is built with. */
+export function configKit(z: Zod) {
+  return {
+    /** true/false, or "true" | "false" | "1" | "0" | "yes" | "no". */
+    bool: z.union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"])]).transform((v) => (typeof v === "boolean" ? v : v === "true" || v === "1" || v === "yes")),
+    /** An integer of at least `min` (strings are coerced). */
+    int: (min: number) => z.coerce.number().int().min(min),
+    /** A list of strings, or one comma-separated string. */
+    list: z.union([z.array(z.string()), z.string()]).transform((v) =>
+      (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter((s) => s.length > 0),
+    ),
+  };
+}
+
+export type ConfigKit = ReturnType<typeof configKit>;

@@ -1,0 +1,10 @@
+/** The local agent: each claimed run as a child process on the agent's machine. */
+import { join } from "node:path";
+import { homeOf } from "../../config/home.js";
+import type { DeployerFactory } from "../../agents/deployer.js";
+import { LocalDeployer } from "./local-deployer.js";
+
+export { LocalDeployer, SLUICE_BIN, conditionFlags, type LocalDeployerOptions } from "./local-deployer.js";
+
+/** The local agent's deployer, configured from `config` (child logs under <home>/agent-runs). */
+export const createLocalDeployer: DeployerFactory = ({ config }) => new LocalDeployer({ logDir: join(homeOf(config), "agent-runs") });

@@ -1,0 +1,88 @@
+/**
+ * A worker-cluster run end to end, against a Sluice server, the Kubernetes agent, real Redis and the
+ * Kubernetes stand-in (process mode): Scheduled → stage A Job (the agent's) → the scheduler Job (the
+ * environment's, `execute flow-run --stage run`) → worker pods → Success and every task run reported to
+ * the server by the scheduler → nothing left in the cluster.
+ */
+import { after, before, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Agent } from "../../../../src/agents/agent.js";
+import { inheritedRunSettings } from "../../../../src/agents/deployer.js";
+import { KubernetesDeployer, compileKubernetesAgentOptions } from "../../../../src/platforms/kubernetes/kubernetes-agent.js";
+import { registrationOf } from "../../../../src/cli/commands/register.js";
+import type { SluiceConfig } from "../../../../src/config/schema.js";
+import { createLogger } from "../../../../src/core/logger.js";
+import { DEFAULT_BROKER_IMAGE } from "../../../../src/platforms/kubernetes/cluster/broker.js";
+import { allTaskRuns } from "../../../../src/deployment/flow-run-entry.js";
+import { LocalStorage } from "../../../../src/storage/local/index.js";
+import { testConfig, waitForRun } from "../../../agents/support.js";
+import { sqliteTarget, startTestServer, type TestServer } from "../../../server/support.js";
+import { startKubeStandin, type KubeObject, type KubeStandin } from "../../../support/kube/index.js";
+import { serviceSuite } from "../../../support/services.js";
+import { IMAGE, sharedBrokerFlow, sluiceCommand } from "./fixtures/cluster-flow.js";
+
+const LABEL = "cluster-e2e";
+
+await serviceSuite(["redis"], "a worker-cluster run through the Kubernetes agent (stand-in, process mode)", () => {
+  const target = sqliteTarget();
+  let server: TestServer;
+  let kube: KubeStandin;
+  let home: string;
+  let agent: Agent;
+  let config: SluiceConfig;
+  let flowId: string;
+
+  before(async () => {
+    home = await mkdtemp(join(tmpdir(), "sluice-cluster-agent-"));
+    server = await startTestServer(target, { home });
+    kube = await startKubeStandin({ runner: "process", knownImages: [IMAGE, DEFAULT_BROKER_IMAGE] });
+    config = testConfig(server.server.url, home, {
+      SLUICE__AGENT__NAME: "cluster-e2e-agent",
+      SLUICE__AGENT__LABELS: LABEL,
+      SLUICE__KUBERNETES__KUBECONFIG: kube.kubeconfigPath,
+      SLUICE__LOGGING__LEVEL: "info",
+    });
+    const deployer = new KubernetesDeployer(compileKubernetesAgentOptions(config, { sluiceCommand, env: inheritedRunSettings(config) }));
+    agent = new Agent({ deployer, client: server.client, config, logger: createLogger({ level: "silent" }) });
+    await agent.start();
+    const storage = new LocalStorage();
+    storage.addFlow(sharedBrokerFlow);
+    flowId = (await server.client.registerFlow(registrationOf(sharedBrokerFlow, storage, [LABEL]))).flowId;
+  });
+  after(async () => {
+    await agent?.stop({ stopRuns: true });
+    await kube?.close();
+    await server?.close();
+    await target.cleanup();
+    if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  it("the scheduler Job reports the run and every task run to the server, and the cluster is removed", { timeout: 300_000 }, async () => {
+    const outDir = join(home, "out");
+    const run = await server.client.createFlowRun({ flowId, parameters: { outDir, n: 4, ms: 300, tailMs: 100 } });
+    const done = await waitForRun(server.client, run.id, undefined, 240_000);
+    assert.equal(done.state.name, "Success", done.state.message);
+    const taskRuns = await allTaskRuns(server.client, run.id);
+    const counts = taskRuns.reduce<Record<string, number>>((acc, t) => ({ ...acc, [`${t.taskKey} ${t.state.name}`]: (acc[`${t.taskKey} ${t.state.name}`] ?? 0) + 1 }), {});
+    assert.deepEqual(counts, { "plan Success": 1, "slow Mapped": 1, "slow Success": 4, "tail Success": 1 });
+    assert.equal((await readdir(outDir)).length, 5, "the tasks ran in the worker pods");
+
+    const ofRun = (o: KubeObject): boolean => o.metadata.labels?.["sluice.io/flow-run-id"] === run.id;
+    const jobs = kube.received.filter((r) => r.verb === "create" && r.resource === "jobs" && ofRun(r.body as KubeObject)).map((r) => r.body as KubeObject);
+    assert.equal(jobs.length, 2, "the agent's stage A Job and the scheduler Job");
+    const scheduler = jobs[1]!;
+    assert.equal(scheduler.metadata.name, `sluice-cluster-job-${run.id}`);
+    assert.deepEqual(scheduler.spec.template.spec.containers[0].args.slice(-4), ["execute", "flow-run", "--stage", "run"]);
+    const workers = kube.received.filter((r) => r.verb === "create" && r.resource === "pods" && ofRun(r.body as KubeObject));
+    assert.equal(workers.length, 2, "minWorkers = maxWorkers = 2 worker pods");
+
+    const messages = (await server.client.readLogs(run.id)).items.map((l) => l.message);
+    for (const expected of [/Launched stage B with KubernetesClusterEnvironment: created Job sluice-cluster-job-/, /^Stage B of flow run/]) {
+      assert.ok(messages.some((m) => expected.test(m)), `a log line matching ${expected} in:\n${messages.join("\n")}`);
+    }
+    await kube.waitFor(() => kube.pods().every((p) => !ofRun(p) || p.metadata.labels?.["sluice.io/cluster-role"] === undefined || p.metadata.labels["sluice.io/cluster-role"] === "scheduler"), 30_000);
+  });
+});

@@ -1,0 +1,223 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { configSchema, type SluiceConfig } from "../../../src/config/schema.js";
+import type { RunEvent } from "../../../src/core/events.js";
+import { type SluiceError } from "../../../src/core/errors.js";
+import { DockerOnKubernetesEnvironment, type KubernetesApiError, KubernetesJobEnvironment } from "../../../src/platforms/kubernetes/index.js";
+import { createEnvironment } from "../../../src/platforms/environment-registry.js";
+import { FLOW_RUN_ID_LABEL, IDENTIFIER_LABEL } from "../../../src/platforms/kubernetes/names.js";
+import { startKubeStandin, type KubeObject, type KubeStandin } from "../../support/kube/index.js";
+import { environment, k8sFlow } from "./fixtures/k8s-flow.js";
+
+const IMAGE = "sluice-test/k8s-job-flow:0.1.0";
+/** An image the process runner does not know: its pods stay in ErrImagePull, so nothing runs. */
+const IDLE_IMAGE = "sluice-test/never-runs:1";
+const SPEC = new URL("./fixtures/job_spec.yaml", import.meta.url);
+
+let kube: KubeStandin;
+const configFor = (over: Record<string, unknown> = {}): SluiceConfig =>
+  configSchema().parse({ api: { url: "http://127.0.0.1:9", key: "plain-api-key" }, kubernetes: { kubeconfig: kube.kubeconfigPath }, ...over });
+let runs = 0;
+const runId = (): string => `run-${process.pid}-${++runs}`;
+
+function jobCreates(): { name?: string; namespace?: string; body: KubeObject }[] {
+  return kube.received.filter((r) => r.verb === "create" && r.resource === "jobs" && r.code < 300).map((r) => ({ name: r.name, namespace: r.namespace, body: r.body as KubeObject }));
+}
+
+describe("KubernetesJobEnvironment against the Kubernetes stand-in (process mode)", { timeout: 120_000 }, () => {
+  before(async () => {
+    kube = await startKubeStandin({ runner: "process", namespaces: ["team-a"], knownImages: [IMAGE] });
+  });
+  after(async () => {
+    await kube?.close();
+  });
+
+  it("runs the seeds' flow in a Job created from the spec, with the seeds' mutations and the user's resources", async () => {
+    const flowRunId = runId();
+    const events: RunEvent[] = [];
+    const result = await environment.execute(k8sFlow, { flowRunId, config: configFor(), observers: [(e) => events.push(e)], logLevel: "silent" });
+    assert.equal(result.kind, "launched");
+    assert.match(result.kind === "launched" ? String(result.resources.job) : "", /^my-sluice-job-[a-z0-9]{8}$/);
+    assert.ok(events.some((e) => e.type === "log" && /created Job my-sluice-job-[a-z0-9]{8} in namespace default/.test(e.record.message)));
+
+    const [create] = jobCreates().filter((c) => c.body.metadata.labels?.[FLOW_RUN_ID_LABEL] === flowRunId);
+    assert.ok(create, "the stand-in received the Job");
+    const body = create.body;
+    assert.equal(create.namespace, "default");
+    const identifier = body.metadata.labels![IDENTIFIER_LABEL]!;
+    assert.match(identifier, /^[0-9a-f-]{36}$/);
+    assert.equal(body.metadata.labels!.identifier, identifier, "the seeds' placeholder label is filled");
+    assert.deepEqual(body.spec.template.metadata.labels, { identifier, [IDENTIFIER_LABEL]: identifier, [FLOW_RUN_ID_LABEL]: flowRunId });
+    const container = body.spec.template.spec.containers[0];
+    assert.equal(container.name, "flow-container");
+    assert.equal(container.image, IMAGE);
+    assert.deepEqual(container.resources, { limits: { cpu: "2", memory: "4G" }, requests: { cpu: "1", memory: "2G" } });
+    const env = new Map<string, unknown>(container.env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+    assert.equal(env.get("MY_ENV"), "foo");
+    assert.equal(env.get("SLUICE__CONTEXT__FLOW_RUN_ID"), flowRunId);
+    assert.equal(env.get("SLUICE__CONTEXT__NAMESPACE"), "default");
+    assert.equal(env.get("SLUICE__CONTEXT__IMAGE"), IMAGE);
+    assert.equal(env.get("SLUICE__API__USE_LOCAL_SECRETS"), "false");
+    assert.equal(container.env.filter((e: { name: string }) => e.name === "MY_ENV").length, 1);
+    assert.deepEqual(container.args.slice(-4), ["--module", k8sFlow.module, "--flow", k8sFlow.name]);
+
+    const done = await kube.waitFor(() => {
+      const job = kube.jobs("default").find((j) => j.metadata.labels?.[FLOW_RUN_ID_LABEL] === flowRunId);
+      return job && (job.status?.succeeded || job.status?.failed) ? job : undefined;
+    }, 90_000);
+    const pod = kube.pods("default").find((p) => p.metadata.labels?.[FLOW_RUN_ID_LABEL] === flowRunId)!;
+    const logs = kube.logs(pod.metadata.name!);
+    assert.equal(done.status.succeeded, 1, `the Job succeeded; pod log:\n${logs}`);
+    const line = logs.split("\n").find((l) => l.startsWith("K8S-FLOW-OUTPUT "));
+    assert.ok(line, `the flow printed its output in the pod; log:\n${logs}`);
+    assert.deepEqual(JSON.parse(line.slice("K8S-FLOW-OUTPUT ".length)), { value: "Example!", myEnv: "foo", flowRunId });
+  });
+
+  it("creating the same run's Job again is success; another run under that name is a conflict naming uniqueJobName", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sluice-k8s-idem-"));
+    const file = join(dir, "idem.yaml");
+    writeFileSync(file, readFileSync(SPEC, "utf8").replace("name: my-sluice-job", "name: idem-job"));
+    const env = new KubernetesJobEnvironment({ jobSpecFile: file, metadata: { image: IDLE_IMAGE } });
+    rmSync(dir, { recursive: true, force: true });
+    const flowRunId = runId();
+    const first = await env.execute(k8sFlow, { flowRunId, config: configFor(), logLevel: "silent" });
+    const again = await env.execute(k8sFlow, { flowRunId, config: configFor(), logLevel: "silent" });
+    assert.equal(first.kind === "launched" && first.description, "created Job idem-job in namespace default");
+    assert.equal(again.kind === "launched" && again.description, "found existing Job idem-job in namespace default");
+    assert.equal(kube.jobs("default").filter((j) => j.metadata.name === "idem-job").length, 1);
+    const events: RunEvent[] = [];
+    await assert.rejects(env.execute(k8sFlow, { flowRunId: runId(), config: configFor(), observers: [(e) => events.push(e)], logLevel: "silent" }), (e: KubernetesApiError) => {
+      assert.equal(e.code, "CONFLICT");
+      assert.equal(e.reason, "AlreadyExists");
+      assert.match(e.message, new RegExp(`already exists for another flow run \\(${flowRunId}\\).*uniqueJobName: true`));
+      return true;
+    });
+    assert.ok(events.some((e) => e.type === "log" && e.record.level === "error" && /uniqueJobName/.test(e.record.message)), "the failure is logged on the run");
+  });
+
+  it("uniqueJobName gives concurrent runs of one flow distinct Jobs", async () => {
+    const env = new KubernetesJobEnvironment({ jobSpecFile: SPEC, uniqueJobName: true, metadata: { image: IDLE_IMAGE } });
+    const ids = [runId(), runId(), runId()];
+    const results = await Promise.all(ids.map((flowRunId) => env.execute(k8sFlow, { flowRunId, config: configFor(), logLevel: "silent" })));
+    const names = results.map((r) => (r.kind === "launched" ? String(r.resources.job) : ""));
+    assert.equal(new Set(names).size, 3, names.join(", "));
+    for (const name of names) assert.match(name, /^my-sluice-job-[a-z0-9]{8}$/);
+    for (const flowRunId of ids) assert.ok(kube.jobs("default").some((j) => j.metadata.labels?.[FLOW_RUN_ID_LABEL] === flowRunId));
+  });
+
+  it("creates the Job in the run's namespace and takes the API key from a Secret when configured", async () => {
+    const env = new KubernetesJobEnvironment({ jobSpecFile: SPEC, uniqueJobName: true, metadata: { image: IDLE_IMAGE } });
+    const flowRunId = runId();
+    const config = configFor({ context: { namespace: "team-a" }, kubernetes: { kubeconfig: kube.kubeconfigPath, apiKeySecretName: "sluice-api" } });
+    await env.execute(k8sFlow, { flowRunId, config, logLevel: "silent" });
+    const create = jobCreates().find((c) => c.body.metadata.labels?.[FLOW_RUN_ID_LABEL] === flowRunId)!;
+    assert.equal(create.namespace, "team-a");
+    const text = JSON.stringify(create.body);
+    assert.ok(!text.includes("plain-api-key"), "the API key is not in the manifest");
+    const key = create.body.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === "SLUICE__API__KEY");
+    assert.deepEqual(key, { name: "SLUICE__API__KEY", valueFrom: { secretKeyRef: { name: "sluice-api", key: "api-key" } } });
+    assert.equal(kube.jobs("team-a").length, 1);
+  });
+
+  it("fails with the Kubernetes status message and reason, and logs it on the run", async () => {
+    const env = new KubernetesJobEnvironment({ jobSpecFile: SPEC, uniqueJobName: true, metadata: { image: IDLE_IMAGE } });
+    const undeny = kube.deny("create", "jobs");
+    try {
+      const events: RunEvent[] = [];
+      await assert.rejects(env.execute(k8sFlow, { flowRunId: runId(), config: configFor(), observers: [(e) => events.push(e)], logLevel: "silent" }), (e: KubernetesApiError) => {
+        assert.equal(e.code, "UNAUTHORIZED");
+        assert.equal(e.reason, "Forbidden");
+        assert.equal(e.statusCode, 403);
+        assert.match(e.message, /creating Job my-sluice-job-[a-z0-9]{8} in namespace default failed: .*forbidden.*\(reason: Forbidden, HTTP 403\)/);
+        return true;
+      });
+      const log = events.find((e) => e.type === "log" && e.record.level === "error");
+      assert.ok(log && log.type === "log" && /reason: Forbidden/.test(log.record.message));
+    } finally {
+      undeny();
+    }
+    const dir = mkdtempSync(join(tmpdir(), "sluice-k8s-invalid-"));
+    const file = join(dir, "invalid.yaml");
+    writeFileSync(file, readFileSync(SPEC, "utf8").replace("name: flow-container", "name: Flow_Container"));
+    const invalid = new KubernetesJobEnvironment({ jobSpecFile: file, uniqueJobName: true, metadata: { image: IDLE_IMAGE } });
+    rmSync(dir, { recursive: true, force: true });
+    await assert.rejects(invalid.execute(k8sFlow, { flowRunId: runId(), config: configFor(), logLevel: "silent" }), (e: KubernetesApiError) => {
+      assert.equal(e.reason, "Invalid");
+      assert.equal(e.statusCode, 422);
+      assert.equal(e.field, "spec.template.spec.containers[0].name");
+      assert.match(e.message, /is invalid: .*Flow_Container.*\(reason: Invalid, HTTP 422\)/);
+      return true;
+    });
+    await assert.rejects(env.execute(k8sFlow, { flowRunId: runId(), config: configFor({ context: { namespace: "missing-ns" } }), logLevel: "silent" }), (e: KubernetesApiError) => {
+      assert.equal(e.reason, "NotFound");
+      assert.match(e.message, /namespaces "missing-ns" not found \(reason: NotFound, HTTP 404\)/);
+      return true;
+    });
+  });
+
+  it("an image or a kubeconfig that is missing fails before any call to Kubernetes", async () => {
+    const env = new KubernetesJobEnvironment({ jobSpecFile: SPEC });
+    const before = kube.received.length;
+    await assert.rejects(env.execute(k8sFlow, { flowRunId: runId(), config: configFor(), logLevel: "silent" }), (e: SluiceError) => e.field === "metadata.image" && /has no image to run in/.test(e.message));
+    const withImage = new KubernetesJobEnvironment({ jobSpecFile: SPEC, metadata: { image: IDLE_IMAGE } });
+    await assert.rejects(
+      withImage.execute(k8sFlow, { flowRunId: runId(), config: configFor({ kubernetes: { kubeconfig: "/nonexistent/kubeconfig" } }), logLevel: "silent" }),
+      (e: SluiceError) => e.code === "CONFIG_INVALID" && e.field === "kubernetes.kubeconfig",
+    );
+    await assert.rejects(
+      withImage.execute(k8sFlow, { flowRunId: runId(), config: configFor({ kubernetes: { kubeconfig: kube.kubeconfigPath, context: "nope" } }), logLevel: "silent" }),
+      (e: SluiceError) => e.field === "kubernetes.context" && /"nope" is not in the kubeconfig/.test(e.message),
+    );
+    assert.equal(kube.received.length, before);
+  });
+});
+
+describe("KubernetesJobEnvironment options and serialization", () => {
+  it("serializes type, labels, metadata and uniqueJobName only: never the spec or its path", () => {
+    const env = new KubernetesJobEnvironment({ jobSpecFile: SPEC, labels: ["k8s", "gpu"], metadata: { image: IMAGE }, uniqueJobName: true });
+    const serialized = env.serialize();
+    assert.deepEqual({ ...serialized, version: "x" }, { type: "KubernetesJobEnvironment", version: "x", labels: ["gpu", "k8s"], metadata: { image: IMAGE }, uniqueJobName: true });
+    const text = JSON.stringify(serialized);
+    for (const secret of ["job_spec", "flow-container", "MY_ENV", "4G"]) assert.ok(!text.includes(secret), `${secret} is not serialized`);
+  });
+
+  it("rejects unknown options, bad types and a bad spec at construction, naming the field", () => {
+    assert.throws(() => new KubernetesJobEnvironment({ jobSpecFile: SPEC, uniqueJobname: true } as never), (e: SluiceError) => e.code === "INVALID_OPTION" && /unknown option "uniqueJobname"/.test(e.message));
+    assert.throws(() => new KubernetesJobEnvironment({ jobSpecFile: SPEC, uniqueJobName: "yes" } as never), (e: SluiceError) => e.field === "uniqueJobName");
+    assert.throws(() => new KubernetesJobEnvironment({} as never), (e: SluiceError) => e.field === "jobSpecFile");
+    assert.throws(() => new KubernetesJobEnvironment({ jobSpecFile: SPEC, sluiceCommand: [] }), (e: SluiceError) => e.field === "sluiceCommand");
+    assert.throws(() => new KubernetesJobEnvironment({ jobSpecFile: SPEC, executor: "local" as never }), TypeError);
+  });
+
+  it("is in the environment registry as kubernetes-job (and DockerOnKubernetesEnvironment as docker-on-kubernetes)", async () => {
+    const env = await createEnvironment("kubernetes-job", { jobSpecFile: fileURLToPath(SPEC), uniqueJobName: true, labels: ["k8s"] });
+    assert.ok(env instanceof KubernetesJobEnvironment);
+    assert.deepEqual(env.serialize().labels, ["k8s"]);
+    assert.equal((env as KubernetesJobEnvironment).uniqueJobName, true);
+    await assert.rejects(createEnvironment("kubernetes-job", { jobSpecFile: fileURLToPath(SPEC), uniqueJobname: true }), (e: SluiceError) => /uniqueJobname/.test(e.message));
+    const dok = await createEnvironment("docker-on-kubernetes", { registryUrl: "127.0.0.1:5000", dependencies: ["lodash@4"] });
+    assert.ok(dok instanceof DockerOnKubernetesEnvironment);
+  });
+
+  it("buildJob() shows the Job execute() would create, without calling Kubernetes", () => {
+    const env = new KubernetesJobEnvironment({ jobSpecFile: SPEC, metadata: { image: IMAGE } });
+    const { job, namespace, flowRunId } = env.buildJob(k8sFlow, { flowRunId: "run-dry", config: configSchema().parse({ context: { namespace: "team-b" } }) });
+    assert.equal(namespace, "team-b");
+    assert.equal(flowRunId, "run-dry");
+    assert.equal(job.metadata.name, "my-sluice-job");
+    assert.equal(job.metadata.labels[FLOW_RUN_ID_LABEL], "run-dry");
+    assert.equal(job.spec.template.spec.containers[0]!.image, IMAGE);
+  });
+
+  it("exposes a copy of the spec and declares the spec as the file its image needs, at the path it was read from", () => {
+    const env = new KubernetesJobEnvironment({ jobSpecFile: SPEC });
+    env.jobSpec.metadata.name = "changed";
+    assert.equal(env.jobSpec.metadata.name, "my-sluice-job");
+    assert.deepEqual(env.imageFiles, [fileURLToPath(SPEC)]);
+    assert.deepEqual(new DockerOnKubernetesEnvironment({ metadata: { image: "x:1" } }).imageFiles, [], "an environment that reads no file declares none");
+  });
+});
