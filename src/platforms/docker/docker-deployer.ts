@@ -1,7 +1,10 @@
 /**
  * The Docker agent's deployer: each claimed run becomes a container of the flow's image (the serialized
- * environment's `metadata.image`, set at registration from Docker storage) running
- * `sluice execute flow-run --stage deploy` with the run contract's variables. Containers are labelled
+ * environment's `metadata.image`, set at registration from Docker storage) with the run contract's
+ * variables. A DockerEnvironment run is launched directly: its container runs
+ * `sluice execute flow-run --stage run` (the flow itself, no second container); other runs it takes (those
+ * that run in process, such as LocalEnvironment) run `--stage deploy`. A run whose environment this agent
+ * kind does not run is refused before anything starts, naming the agent kinds that run it. Containers are labelled
  * `sluice.io/flow-run-id` (the key that ties a run's resources together) and `sluice.io/agent`, use the
  * host network by default (so a server on 127.0.0.1 is reachable), and are removed after they exit
  * unless `agent.keepContainers` is on. A container that exits non-zero before its run finished fails the
@@ -14,20 +17,22 @@ import { SluiceError } from "../../core/errors.js";
 import { isFinished } from "../../core/states.js";
 import { DockerEngine, engineMessage } from "../../storage/docker/index.js";
 import { imageOf, type DeployContext, type Deployer, type Deployment } from "../../agents/deployer.js";
+import { refuseUnlessRuns, type RunRouting } from "../run-refusal.js";
+import { DockerEnvironment } from "./docker-environment.js";
 
 /** Label carrying the run id on every container the Docker agent starts. */
 export const FLOW_RUN_LABEL = "sluice.io/flow-run-id";
 /** Label carrying the agent's name. */
 export const AGENT_LABEL = "sluice.io/agent";
 
-export interface DockerDeployerOptions {
+export interface DockerDeployerOptions extends RunRouting {
   /** Docker engine address. @default config.docker.host (the engine client's default) */
   engineHost?: string;
   /** Network mode of run containers. @default "host" */
   network?: string;
   /** Keep containers after they exit. @default false */
   keepContainers?: boolean;
-  /** The command that starts Sluice's CLI in the image; `execute flow-run --stage deploy` is appended. @default ["sluice"] */
+  /** The command that starts Sluice's CLI in the image; `execute flow-run --stage <stage>` is appended. @default ["sluice"] */
   command?: readonly string[];
   /** Variables every run container gets besides the run contract (e.g. heartbeat settings). @default {} */
   env?: Readonly<Record<string, string>>;
@@ -68,6 +73,10 @@ export class DockerDeployer implements Deployer {
 
   async deploy(run: ClaimedFlowRun, ctx: DeployContext): Promise<Deployment> {
     const flowRunId = run.flowRun.id;
+    const environmentType = run.flow.environment.type;
+    refuseUnlessRuns(this.kind, this.#options, { flowRunId, flowName: run.flow.name, environmentType });
+    // The container this agent starts is the one a DockerEnvironment would start: it runs the flow itself.
+    const stage = environmentType === DockerEnvironment.serializedType ? "run" : "deploy";
     const image = imageOf(run);
     if (image === undefined) {
       throw new SluiceError(
@@ -85,7 +94,7 @@ export class DockerDeployer implements Deployer {
     try {
       container = await engine.docker.createContainer({
         Image: image,
-        Cmd: [...command, "execute", "flow-run", "--stage", "deploy"],
+        Cmd: [...command, "execute", "flow-run", "--stage", stage],
         Env: Object.entries(env).map(([name, value]) => `${name}=${value}`),
         Labels: { [FLOW_RUN_LABEL]: flowRunId, [AGENT_LABEL]: ctx.agent.name },
         HostConfig: { NetworkMode: this.#options.network ?? "host", AutoRemove: false },

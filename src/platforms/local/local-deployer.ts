@@ -18,8 +18,9 @@ import { sluicePath } from "../../core/package-root.js";
 import { isFinished } from "../../core/states.js";
 import { RUN_CONTRACT_VARIABLES } from "../../deployment/run-contract.js";
 import type { DeployContext, Deployer, Deployment } from "../../agents/deployer.js";
+import { refuseUnlessRuns, type RunRouting } from "../run-refusal.js";
 
-export interface LocalDeployerOptions {
+export interface LocalDeployerOptions extends RunRouting {
   /**
    * The command that starts Sluice's CLI; `execute flow-run --stage deploy` is appended.
    * @default [node, ...this process's --conditions flags, <this package>/bin/sluice.js]
@@ -100,6 +101,7 @@ export class LocalDeployer implements Deployer {
 
   async deploy(run: ClaimedFlowRun, ctx: DeployContext): Promise<Deployment> {
     const flowRunId = run.flowRun.id;
+    refuseUnlessRuns(this.kind, this.#options, { flowRunId, flowName: run.flow.name, environmentType: run.flow.environment.type });
     const location = (run.flow.storage as { flows?: Record<string, unknown> }).flows?.[run.flow.name];
     const base: Record<string, string> = {};
     for (const [name, value] of Object.entries(this.#env)) {
