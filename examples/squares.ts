@@ -9,6 +9,4 @@ const range = task("range", async (n: number) => Array.from({ length: n }, (_, i
 const square = task("square", async (x: number) => x * x);
 const sum = task("sum", async (xs: number[]) => xs.reduce((a, b) => a + b, 0));
 
-export const squares = flow("squares", { parameters: z.object({ n: z.number().int().min(1).default(3) }) }, (p) =>
-  sum(square.map(range(p.n))),
-);
+export const squares = flow("squares", { parameters: z.object({ n: z.number().int().min(1).default(3) }) }, (p) => sum(square.map(range(p.n))));

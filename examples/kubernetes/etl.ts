@@ -23,4 +23,6 @@ const load = task("load", async (rows: { id: number; amount: number }[], ctx) =>
 
 const environment = new KubernetesJobEnvironment({ jobSpecFile: new URL("./job_spec.yaml", import.meta.url), uniqueJobName: true });
 
-export const k8sEtl = flow("k8s-etl", { environment, storage: new DockerStorage({ registryUrl: "127.0.0.1:5000", imageName: "k8s-etl" }) }, () => load(extract()));
+export const k8sEtl = flow("k8s-etl", { environment, storage: new DockerStorage({ registryUrl: "127.0.0.1:5000", imageName: "k8s-etl" }) }, () =>
+  load(extract()),
+);

@@ -25,14 +25,12 @@ export function deploymentMatrix(): MatrixCell[] {
   const agents = PLATFORMS.flatMap((p) => ("agent" in p && p.agent ? [p.agent] : []));
   return PLATFORMS.flatMap((platform) =>
     Object.entries(platform.environments).flatMap(([environment, kind]) =>
-      agents.map(
-        (agent): MatrixCell => ({
-          environment,
-          type: kind.type,
-          agent: agent.kind,
-          how: agent.launches.includes(environment) ? "launches" : "inProcess" in kind && kind.inProcess === true ? "in place" : "refused",
-        }),
-      ),
+      agents.map((agent): MatrixCell => ({
+        environment,
+        type: kind.type,
+        agent: agent.kind,
+        how: agent.launches.includes(environment) ? "launches" : "inProcess" in kind && kind.inProcess === true ? "in place" : "refused",
+      })),
     ),
   );
 }

@@ -14,7 +14,12 @@ describe("flow-run logs against a server", { timeout: 180_000 }, () => {
   let home: string;
   let url = "http://127.0.0.1:1";
   let server: SluiceProcess;
-  const env = (extra: Record<string, string> = {}): Record<string, string> => ({ SLUICE__HOME: home, SLUICE__API__URL: url, SLUICE__LOGGING__BATCH_INTERVAL_MS: "100", ...extra });
+  const env = (extra: Record<string, string> = {}): Record<string, string> => ({
+    SLUICE__HOME: home,
+    SLUICE__API__URL: url,
+    SLUICE__LOGGING__BATCH_INTERVAL_MS: "100",
+    ...extra,
+  });
   const sluice = (...args: string[]) => runSluice(args, env(), 90_000);
   const create = async (): Promise<string> => {
     const created = await sluice("flow-run", "create", "hello", "--param", "name=logs", "--json");

@@ -24,12 +24,24 @@ const taskRun = (id: string, key: string, mapIndex: number, states: State[]): Ta
 const log = (id: string, taskRunId: string, taskName: string, message: string, ms: number): LogRecord =>
   ({ id, flowRunId: "r", taskRunId, level: "info", message, timestamp: at(ms), fields: { taskName } }) as LogRecord;
 const show = (events: RunEvent[]): string[] =>
-  events.map((e) => (e.type === "log" ? `log ${e.record.message}` : e.type === "flow-run-state" ? `flow ${e.state.name}` : `${e.taskKey}${e.mapIndex === null ? "" : `[${e.mapIndex}]`} ${e.state.name}`));
+  events.map((e) =>
+    e.type === "log"
+      ? `log ${e.record.message}`
+      : e.type === "flow-run-state"
+        ? `flow ${e.state.name}`
+        : `${e.taskKey}${e.mapIndex === null ? "" : `[${e.mapIndex}]`} ${e.state.name}`,
+  );
 
 describe("watch: snapshots to run events", () => {
   it("a task run that changed several times between polls shows every state from its history, retries included", () => {
     const differ = new SnapshotEvents();
-    const load = [st("Pending", 1), st("Running", 2, { attempt: 1 }), st("Retrying", 3, { attempt: 1, error: { name: "Error", message: "database connection reset" } } as Partial<State>), st("Running", 4, { attempt: 2 }), st("Success", 5, { attempt: 2 })];
+    const load = [
+      st("Pending", 1),
+      st("Running", 2, { attempt: 1 }),
+      st("Retrying", 3, { attempt: 1, error: { name: "Error", message: "database connection reset" } } as Partial<State>),
+      st("Running", 4, { attempt: 2 }),
+      st("Success", 5, { attempt: 2 }),
+    ];
     const taskRuns = [taskRun("t1", "load", -1, load)];
     assert.deepEqual(differ.historyNeeded(taskRuns), ["t1"]);
     const events = differ.events({ run: flowRun(st("Running", 0)), taskRuns, logs: [], histories: new Map([["t1", load]]) });
@@ -43,13 +55,21 @@ describe("watch: snapshots to run events", () => {
   it("shows only the states after the ones already shown, and none newer than the snapshot", () => {
     const differ = new SnapshotEvents();
     const history = [st("Pending", 1), st("Running", 2), st("Retrying", 3), st("Running", 4), st("Success", 5)];
-    differ.events({ run: flowRun(st("Running", 0)), taskRuns: [taskRun("t", "k", -1, history.slice(0, 2))], logs: [], histories: new Map([["t", history.slice(0, 2)]]) });
+    differ.events({
+      run: flowRun(st("Running", 0)),
+      taskRuns: [taskRun("t", "k", -1, history.slice(0, 2))],
+      logs: [],
+      histories: new Map([["t", history.slice(0, 2)]]),
+    });
     const snapshot = [taskRun("t", "k", -1, history.slice(0, 4))];
     assert.deepEqual(differ.historyNeeded(snapshot), ["t"]);
     // The history was read after the task runs: it already holds Success, which this snapshot does not.
     const events = differ.events({ run: flowRun(st("Running", 0)), taskRuns: snapshot, logs: [], histories: new Map([["t", history]]) });
     assert.deepEqual(show(events), ["k Retrying", "k Running"]);
-    assert.deepEqual(show(differ.events({ run: flowRun(st("Success", 6)), taskRuns: [taskRun("t", "k", -1, history)], logs: [] })), ["k Success", "flow Success"]);
+    assert.deepEqual(show(differ.events({ run: flowRun(st("Success", 6)), taskRuns: [taskRun("t", "k", -1, history)], logs: [] })), [
+      "k Success",
+      "flow Success",
+    ]);
   });
 
   it("orders task states and log lines by time across task runs, whatever order the server lists them in", () => {
@@ -58,18 +78,37 @@ describe("watch: snapshots to run events", () => {
     const child0 = [st("Pending", 10), st("Running", 11), st("Success", 12)];
     const child1 = [st("Pending", 10), st("Running", 13), st("Success", 14)];
     const parent = [st("Pending", 1), st("Mapped", 9, { mapCount: 2 })];
-    const runs = [taskRun("l", "load", -1, load), taskRun("c1", "transform", 1, child1), taskRun("c0", "transform", 0, child0), taskRun("p", "transform", -1, parent)];
+    const runs = [
+      taskRun("l", "load", -1, load),
+      taskRun("c1", "transform", 1, child1),
+      taskRun("c0", "transform", 0, child0),
+      taskRun("p", "transform", -1, parent),
+    ];
     const events = differ.events({
       run: flowRun(st("Success", 50)),
       taskRuns: runs,
       logs: [log("1", "l", "load", "loaded 2 rows", 40), log("2", "c0", "transform", "converting", 11)],
-      histories: new Map([["l", load], ["c1", child1], ["c0", child0], ["p", parent]]),
+      histories: new Map([
+        ["l", load],
+        ["c1", child1],
+        ["c0", child0],
+        ["p", parent],
+      ]),
     });
     assert.deepEqual(show(events), [
-      "transform Pending", "load Pending", "transform Mapped",
-      "transform[0] Pending", "transform[1] Pending", "transform[0] Running", "log converting", "transform[0] Success",
-      "transform[1] Running", "transform[1] Success",
-      "load Running", "log loaded 2 rows", "load Success",
+      "transform Pending",
+      "load Pending",
+      "transform Mapped",
+      "transform[0] Pending",
+      "transform[1] Pending",
+      "transform[0] Running",
+      "log converting",
+      "transform[0] Success",
+      "transform[1] Running",
+      "transform[1] Success",
+      "load Running",
+      "log loaded 2 rows",
+      "load Success",
       "flow Success",
     ]);
   });
@@ -80,10 +119,25 @@ describe("watch: snapshots to run events", () => {
     const child1 = [st("Pending", 5), st("Running", 7), st("Success", 7)];
     const child0 = [st("Pending", 5), st("Running", 6), st("Success", 7)];
     const runs = [taskRun("l", "load", -1, load), taskRun("c1", "transform", 1, child1), taskRun("c0", "transform", 0, child0)];
-    const events = differ.events({ run: flowRun(st("Running", 0)), taskRuns: runs, logs: [], histories: new Map([["l", load], ["c1", child1], ["c0", child0]]) });
+    const events = differ.events({
+      run: flowRun(st("Running", 0)),
+      taskRuns: runs,
+      logs: [],
+      histories: new Map([
+        ["l", load],
+        ["c1", child1],
+        ["c0", child0],
+      ]),
+    });
     assert.deepEqual(show(events).slice(1), [
-      "load Pending", "transform[0] Pending", "transform[1] Pending", "transform[0] Running",
-      "transform[0] Success", "transform[1] Running", "transform[1] Success", "load Running",
+      "load Pending",
+      "transform[0] Pending",
+      "transform[1] Pending",
+      "transform[0] Running",
+      "transform[0] Success",
+      "transform[1] Running",
+      "transform[1] Success",
+      "load Running",
     ]);
   });
 
@@ -98,9 +152,19 @@ describe("watch: snapshots to run events", () => {
   });
 
   it("timeline: a log line goes before its own task's end in the same millisecond, after other task runs' states", () => {
-    const task = (id: string, name: string, ms: number): Extract<RunEvent, { type: "task-run-state" }> =>
-      ({ type: "task-run-state", flowRunId: "r", taskRunId: id, taskKey: id, taskName: id, mapIndex: null, state: st(name, ms) });
-    const line = (taskRunId: string, ms: number): Extract<RunEvent, { type: "log" }> => ({ type: "log", record: { level: "info", message: `from ${taskRunId}`, timestamp: at(ms), flowRunId: "r", taskRunId } });
+    const task = (id: string, name: string, ms: number): Extract<RunEvent, { type: "task-run-state" }> => ({
+      type: "task-run-state",
+      flowRunId: "r",
+      taskRunId: id,
+      taskKey: id,
+      taskName: id,
+      mapIndex: null,
+      state: st(name, ms),
+    });
+    const line = (taskRunId: string, ms: number): Extract<RunEvent, { type: "log" }> => ({
+      type: "log",
+      record: { level: "info", message: `from ${taskRunId}`, timestamp: at(ms), flowRunId: "r", taskRunId },
+    });
     const out = timeline([task("a", "Running", 5), task("b", "Success", 5), task("a", "Success", 5)], [line("a", 5), line("b", 6)]);
     assert.deepEqual(show(out), ["a Running", "b Success", "log from a", "a Success", "log from b"]);
   });
@@ -112,14 +176,24 @@ function taskAndLogLines(stdout: string): string[] {
     .split("\n")
     .map((l) => l.replace(/^\d\d:\d\d:\d\d\.\d{3} /, ""))
     .filter((l) => l.startsWith("task ") || /^(INFO|WARN|ERROR|DEBUG) +\[/.test(l))
-    .map((l) => l.replace(/ \(\d+(\.\d+)? ?(ms|s)\)/, "").replace(/\s+\{.*\}$/, "").replace(/\s+/g, " "));
+    .map((l) =>
+      l
+        .replace(/ \(\d+(\.\d+)? ?(ms|s)\)/, "")
+        .replace(/\s+\{.*\}$/, "")
+        .replace(/\s+/g, " "),
+    );
 }
 
 describe("flow-run watch against a server", { timeout: 180_000 }, () => {
   let home: string;
   let url = "http://127.0.0.1:1";
   let server: SluiceProcess;
-  const env = (extra: Record<string, string> = {}): Record<string, string> => ({ SLUICE__HOME: home, SLUICE__API__URL: url, SLUICE__LOGGING__BATCH_INTERVAL_MS: "100", ...extra });
+  const env = (extra: Record<string, string> = {}): Record<string, string> => ({
+    SLUICE__HOME: home,
+    SLUICE__API__URL: url,
+    SLUICE__LOGGING__BATCH_INTERVAL_MS: "100",
+    ...extra,
+  });
   const sluice = (...args: string[]) => runSluice(args, env(), 90_000);
   const create = async (...args: string[]): Promise<string> => {
     const created = await sluice("flow-run", "create", "etl", ...args, "--json");
@@ -153,7 +227,10 @@ describe("flow-run watch against a server", { timeout: 180_000 }, () => {
     const expected = taskAndLogLines(local.stdout);
     assert.ok(expected.includes("task load Retrying: database connection reset"), local.stdout);
     assert.deepEqual(taskAndLogLines(watched.stdout), expected, `watch:\n${watched.stdout}\nrun:\n${local.stdout}`);
-    const flowLines = watched.stdout.split("\n").filter((l) => / flow etl /.test(l)).map((l) => l.replace(/^\S+ flow etl (\w+).*$/, "$1"));
+    const flowLines = watched.stdout
+      .split("\n")
+      .filter((l) => / flow etl /.test(l))
+      .map((l) => l.replace(/^\S+ flow etl (\w+).*$/, "$1"));
     assert.deepEqual([flowLines[0], ...flowLines.slice(-2)], ["Scheduled", "Running", "Success"], watched.stdout);
     const shown = await sluice("flow-run", "show", id);
     assert.match(shown.stdout, /load +Success +2 /, "show reports the two attempts the watch printed");
@@ -168,9 +245,15 @@ describe("flow-run watch against a server", { timeout: 180_000 }, () => {
     const watched = await watching.done;
     assert.equal(watched.code, 0, watched.stderr);
     const lines = taskAndLogLines(watched.stdout).filter((l) => l.startsWith("task "));
-    assert.deepEqual(lines.filter((l) => l.startsWith("task load")), ["task load Running", "task load Retrying: database connection reset", "task load Running", "task load Success"]);
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith("task load")),
+      ["task load Running", "task load Retrying: database connection reset", "task load Running", "task load Success"],
+    );
     assert.equal(new Set(lines).size, lines.length - 1, `one line per state (load Running twice):\n${watched.stdout}`);
-    const stamps = watched.stdout.split("\n").filter((l) => /^\d\d:\d\d:\d\d\.\d{3} task /.test(l)).map((l) => l.slice(0, 12));
+    const stamps = watched.stdout
+      .split("\n")
+      .filter((l) => /^\d\d:\d\d:\d\d\.\d{3} task /.test(l))
+      .map((l) => l.slice(0, 12));
     assert.deepEqual(stamps, [...stamps].sort(), `task lines in time order:\n${watched.stdout}`);
     assert.ok(lines.indexOf("task transform[3] Success") < lines.indexOf("task load Running"), watched.stdout);
   });

@@ -41,7 +41,8 @@ const FLOWS: Record<string, AnyFlow | undefined> = matrixFlows;
 const TODO: Record<string, string> = {
   "docker/kubernetes": "the Kubernetes deployer does not refuse what it cannot run yet (its stage deploy pod would need a Docker engine)",
   "docker-on-kubernetes/kubernetes": "a run needs the environment's own image build; not run by this matrix yet",
-  "kubernetes-cluster/kubernetes": "needs Redis reachable from the stand-in's pods and worker images; covered by test/platforms/kubernetes cluster suites, not yet by this matrix",
+  "kubernetes-cluster/kubernetes":
+    "needs Redis reachable from the stand-in's pods and worker images; covered by test/platforms/kubernetes cluster suites, not yet by this matrix",
   "cluster-on-kubernetes/kubernetes": "as kubernetes-cluster",
 };
 const quiet = createLogger({ level: "silent" });
@@ -95,7 +96,14 @@ describe("the deployment matrix, run", { timeout: 1_800_000 }, () => {
       await image.build({ config: config("build") });
       kube = await startKubeStandin({ runner: "docker" });
       const docker = config("docker");
-      agents.push(new Agent({ deployer: new DockerDeployer({ env: inheritedRunSettings(docker), ...routingOf("docker") }), client: server.client, config: docker, logger: quiet }));
+      agents.push(
+        new Agent({
+          deployer: new DockerDeployer({ env: inheritedRunSettings(docker), ...routingOf("docker") }),
+          client: server.client,
+          config: docker,
+          logger: quiet,
+        }),
+      );
       const k8s = config("kubernetes", { SLUICE__KUBERNETES__KUBECONFIG: kube.kubeconfigPath });
       const deployer = await (await agentKind("kubernetes").load())({ config: k8s, logger: quiet, followedTypes: followedEnvironmentTypes("kubernetes") });
       agents.push(new Agent({ deployer, client: server.client, config: k8s, logger: quiet }));
@@ -107,7 +115,10 @@ describe("the deployment matrix, run", { timeout: 1_800_000 }, () => {
     await kube?.close();
     if (image?.image) {
       const { default: Docker } = await import("dockerode");
-      await new Docker({ socketPath: services.dockerSocket }).getImage(image.image).remove().catch(() => undefined);
+      await new Docker({ socketPath: services.dockerSocket })
+        .getImage(image.image)
+        .remove()
+        .catch(() => undefined);
     }
     await server?.close();
     await target.cleanup();
@@ -129,7 +140,7 @@ describe("the deployment matrix, run", { timeout: 1_800_000 }, () => {
   for (const cell of deploymentMatrix()) {
     const name = `${cell.type} × ${cell.agent} agent: ${cell.how === "refused" ? `refused, runs on ${agentKindsFor(cell.type).join(", ")}` : cell.how}`;
     const flow = FLOWS[cell.environment];
-    const needsDocker = cell.agent !== "local" || cell.how !== "refused" && cell.environment !== "local";
+    const needsDocker = cell.agent !== "local" || (cell.how !== "refused" && cell.environment !== "local");
     const todo = TODO[`${cell.environment}/${cell.agent}`];
     if (!flow) {
       it(name, { todo: `no fixture flow for ${cell.environment} yet` }, () => undefined);
@@ -146,7 +157,10 @@ describe("the deployment matrix, run", { timeout: 1_800_000 }, () => {
         if (cell.how === "refused") {
           assert.equal(done.state.name, "Failed", `${done.state.message}\n${logs.join("\n")}`);
           const kinds = agentKindsFor(cell.type);
-          assert.match(done.state.message ?? "", new RegExp(`a ${cell.agent} agent cannot run flow "${flow.name}": its environment ${cell.type} runs on agent kinds ${kinds.join(", ")}`));
+          assert.match(
+            done.state.message ?? "",
+            new RegExp(`a ${cell.agent} agent cannot run flow "${flow.name}": its environment ${cell.type} runs on agent kinds ${kinds.join(", ")}`),
+          );
         } else {
           assert.equal(done.state.name, "Success", `${done.state.message}\n${logs.join("\n")}`);
           assert.ok(logs.includes("info matrix total 6"), logs.join("\n"));

@@ -59,7 +59,7 @@ interface Step {
 
 /** The variables the suites read, as test/support/services.ts and scripts/test.mjs name them, plus test-only SLUICE_TEST_* switches. */
 function suiteVariables(): string[] {
-  const sources = [join(ROOT, "test/support/services.ts"), join(ROOT, "scripts/test.mjs"), join(ROOT, "test/kubernetes/agent-e2e.test.ts")];
+  const sources = [join(ROOT, "test/support/services.ts"), join(ROOT, "scripts/test.mjs"), join(ROOT, "test/platforms/kubernetes/agent-e2e.test.ts")];
   const names = new Set<string>();
   for (const file of sources) for (const m of readFileSync(file, "utf8").matchAll(/process\.env\.([A-Z_]+)/g)) names.add(m[1]!);
   return [...names].sort();
@@ -126,7 +126,8 @@ async function start(text: string, ready: RegExp, timeoutMs: number): Promise<vo
   child.stderr!.setEncoding("utf8").on("data", (d: string) => (output += d));
   const deadline = Date.now() + timeoutMs;
   while (!ready.test(output)) {
-    if (child.exitCode !== null || child.signalCode !== null) assert.fail(`${text} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output.slice(-3000)}`);
+    if (child.exitCode !== null || child.signalCode !== null)
+      assert.fail(`${text} exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${output.slice(-3000)}`);
     if (Date.now() > deadline) assert.fail(`${text} did not print ${ready} within ${timeoutMs} ms:\n${output.slice(-3000)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -153,7 +154,8 @@ function freePort(): Promise<number> {
   });
 }
 
-const ok = (r: Result, text: string): void => assert.equal(r.code, 0, `${text} exited ${r.code ?? r.signal}\nstdout:\n${r.stdout.slice(-3000)}\nstderr:\n${r.stderr.slice(-3000)}`);
+const ok = (r: Result, text: string): void =>
+  assert.equal(r.code, 0, `${text} exited ${r.code ?? r.signal}\nstdout:\n${r.stdout.slice(-3000)}\nstderr:\n${r.stderr.slice(-3000)}`);
 
 /** Remembers the id a `flow-run create` printed. */
 const created = (r: Result): void => {
@@ -204,8 +206,14 @@ const STEPS: Record<string, Step> = {
   "npm test": {
     instead: async () => {
       const scripts = (JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
-      assert.equal(scripts.test, "npm run build && npm run typecheck && npm run lint && node scripts/test.mjs", "npm test builds, type-checks, lints and runs every test");
-      assert.match(await readFile(join(ROOT, "scripts/test.mjs"), "utf8"), /const roots = \["src", "test", "examples"\]/, "scripts/test.mjs finds the tests under test/, this one included");
+      for (const part of ["npm run build", "npm run typecheck", "npm run lint", "node scripts/test.mjs"]) {
+        assert.ok(scripts.test?.includes(part), `npm test runs ${part}: ${scripts.test}`);
+      }
+      assert.match(
+        await readFile(join(ROOT, "scripts/test.mjs"), "utf8"),
+        /const roots = \["src", "test", "examples"\]/,
+        "scripts/test.mjs finds the tests under test/, this one included",
+      );
     },
   },
   "npx sluice run examples/hello.ts": { check: succeeded(/INFO +\[say\] Hello, world!\n[\s\S]*ended Success/) },
@@ -220,8 +228,16 @@ const STEPS: Record<string, Step> = {
   "npx sluice run examples/squares.ts --executor concurrent": { check: succeeded(/ended Success[\s\S]*value: 14/) },
   "npx sluice flows examples/squares.ts": { check: succeeded(/flow "squares"[\s\S]*range[\s\S]*square[\s\S]*sum/) },
   "npx sluice build examples/etl-docker.ts": { needs: DOCKER, timeoutMs: BUILD_MS, check: succeeded(/127\.0\.0\.1:5000\/etl:v1/) },
-  "npx sluice run examples/etl-docker.ts --environment docker": { needs: DOCKER, timeoutMs: BUILD_MS, check: succeeded(/INFO +\[load\] loaded 3 rows[\s\S]*ended Success/) },
-  "npx sluice run examples/etl-docker.ts --environment docker --image 127.0.0.1:5000/etl:v1": { needs: DOCKER, timeoutMs: 300_000, check: succeeded(/ended Success/) },
+  "npx sluice run examples/etl-docker.ts --environment docker": {
+    needs: DOCKER,
+    timeoutMs: BUILD_MS,
+    check: succeeded(/INFO +\[load\] loaded 3 rows[\s\S]*ended Success/),
+  },
+  "npx sluice run examples/etl-docker.ts --environment docker --image 127.0.0.1:5000/etl:v1": {
+    needs: DOCKER,
+    timeoutMs: 300_000,
+    check: succeeded(/ended Success/),
+  },
   "npx sluice server start": { background: /listening on http:\/\/127\.0\.0\.1:\d+/ },
   "npx sluice register examples/etl.ts": { check: succeeded(/etl/) },
   "npx sluice agent start local": { background: /polls http/ },
@@ -245,7 +261,10 @@ const STEPS: Record<string, Step> = {
       const flowRun = await waitForState(lastRunId!, 240_000);
       const logs = (await createClient({ url: url() }).readLogs(flowRun.id)).items.map((l) => `${l.level} ${l.message}`);
       assert.equal(flowRun.state.name, "Success", `${flowRun.state.message}\n${logs.join("\n")}`);
-      assert.ok(logs.some((l) => l === "info loaded 3 rows"), logs.join("\n"));
+      assert.ok(
+        logs.some((l) => l === "info loaded 3 rows"),
+        logs.join("\n"),
+      );
     },
   },
   "bash scripts/services.sh start": {
@@ -256,7 +275,11 @@ const STEPS: Record<string, Step> = {
       const written = await readFile(file, "utf8");
       const defined = [...written.matchAll(/^export ([A-Z_]+)=/gm)].map((m) => m[1]!);
       const read = suiteVariables().filter((v) => v === "SLUICE_TEST_POSTGRES_URL" || (v !== "CI" && !v.startsWith("SLUICE_TEST_")));
-      assert.deepEqual(read.filter((v) => !defined.includes(v)), [], `${file} defines every service variable the suites read`);
+      assert.deepEqual(
+        read.filter((v) => !defined.includes(v)),
+        [],
+        `${file} defines every service variable the suites read`,
+      );
     },
   },
   '. "${TMPDIR:-/tmp}/sluice-services/env.sh"': {},
@@ -286,7 +309,13 @@ describe("README.md", () => {
 
   it("extracts commands from sh blocks only, without their comments", () => {
     const md = ["```ts", "npx nope", "```", "text", "```sh", "a --x   # say # more", "", "# only a comment", 'b "#not" c', "```"].join("\n");
-    assert.deepEqual(shellCommands(md).map((c) => [c.line, c.command]), [[6, "a --x"], [9, 'b "#not" c']]);
+    assert.deepEqual(
+      shellCommands(md).map((c) => [c.line, c.command]),
+      [
+        [6, "a --x"],
+        [9, 'b "#not" c'],
+      ],
+    );
     assert.equal(withoutComment("x#y # z"), "x#y");
   });
 });
@@ -300,7 +329,10 @@ describe("README.md commands, in order", { timeout: 3_600_000 }, () => {
     const bin = join(ROOT, "bin", "sluice.js");
     const launcher = `exec "${process.execPath}" --conditions=sluice-source "${bin}" "$@"\n`;
     await writeFile(join(shims, "sluice"), `#!/bin/sh\n${launcher}`);
-    await writeFile(join(shims, "npx"), `#!/bin/sh\nif [ "$1" = sluice ]; then shift; ${launcher}fi\necho "npx $1: only npx sluice is mapped in this test" >&2\nexit 127\n`);
+    await writeFile(
+      join(shims, "npx"),
+      `#!/bin/sh\nif [ "$1" = sluice ]; then shift; ${launcher}fi\necho "npx $1: only npx sluice is mapped in this test" >&2\nexit 127\n`,
+    );
     await chmod(join(shims, "sluice"), 0o755);
     await chmod(join(shims, "npx"), 0o755);
     port = await freePort();

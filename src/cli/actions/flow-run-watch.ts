@@ -54,7 +54,11 @@ export async function watchRun(id: string, intervalMs: number, json: boolean): P
   let taskRuns: TaskRun[] = [];
   try {
     for (;;) {
-      const [latest, tasks, logs] = await Promise.all([client.getFlowRun(id), allTaskRuns(client, id), client.readLogs(id, { limit: 5000, ...(after === undefined ? {} : { after }) })]);
+      const [latest, tasks, logs] = await Promise.all([
+        client.getFlowRun(id),
+        allTaskRuns(client, id),
+        client.readLogs(id, { limit: 5000, ...(after === undefined ? {} : { after }) }),
+      ]);
       run = latest;
       taskRuns = tasks;
       after = logs.nextCursor;
@@ -62,7 +66,8 @@ export async function watchRun(id: string, intervalMs: number, json: boolean): P
         readHistories(client, differ.historyNeeded(tasks)),
         differ.flowHistoryNeeded(run) ? client.listFlowRunStates(id) : undefined,
       ]);
-      for (const event of differ.events({ run, taskRuns, logs: logs.items, histories, ...(flowStates ? { flowStates: flowStates as State[] } : {}) })) show(event);
+      for (const event of differ.events({ run, taskRuns, logs: logs.items, histories, ...(flowStates ? { flowStates: flowStates as State[] } : {}) }))
+        show(event);
       if ((isFinished(run.state.name) && logs.items.length < 5000) || controller.signal.aborted) break;
       await new Promise((resolve) => setTimeout(resolve, intervalMs));
     }

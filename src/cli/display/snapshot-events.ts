@@ -131,7 +131,15 @@ export class SnapshotEvents {
       // The history may already hold states newer than this snapshot: they are shown with the next one.
       const fresh = history && history.length > seen ? history.slice(seen, t.version) : [t.state as State];
       for (const state of fresh) {
-        states.push({ type: "task-run-state", flowRunId: run.id, taskRunId: t.id, taskKey: t.taskKey, taskName: t.taskName, mapIndex: t.mapIndex < 0 ? null : t.mapIndex, state });
+        states.push({
+          type: "task-run-state",
+          flowRunId: run.id,
+          taskRunId: t.id,
+          taskKey: t.taskKey,
+          taskName: t.taskName,
+          mapIndex: t.mapIndex < 0 ? null : t.mapIndex,
+          state,
+        });
       }
     }
     const logs = snapshot.logs.map((record) => logEvent(record) as LogEvent);

@@ -65,9 +65,16 @@ export class DockerDeployer implements Deployer {
 
   async prepare(ctx: DeployContext): Promise<void> {
     const engine = await this.#connect();
-    const leftovers = await engine.docker.listContainers({ all: true, filters: { label: [`${AGENT_LABEL}=${ctx.agent.name}`], status: ["exited", "dead", "created"] } });
+    const leftovers = await engine.docker.listContainers({
+      all: true,
+      filters: { label: [`${AGENT_LABEL}=${ctx.agent.name}`], status: ["exited", "dead", "created"] },
+    });
     if (this.#options.keepContainers) return;
-    for (const info of leftovers) await engine.docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined);
+    for (const info of leftovers)
+      await engine.docker
+        .getContainer(info.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     if (leftovers.length > 0) ctx.logger.info(`removed ${leftovers.length} exited run containers left by an earlier start of agent ${ctx.agent.name}`);
   }
 
@@ -127,7 +134,10 @@ export class DockerDeployer implements Deployer {
     } catch {
       // The server is unreachable: failRun tries again.
     }
-    const state = await container.inspect().then((info) => info.State, () => undefined);
+    const state = await container.inspect().then(
+      (info) => info.State,
+      () => undefined,
+    );
     const oom = state?.OOMKilled ? " (killed for lack of memory: OOMKilled)" : "";
     let tail = "";
     try {
