@@ -27,16 +27,30 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 function parseLevel(value: string | undefined): ApiLogLevel | undefined {
   if (value === undefined) return undefined;
   if (!(API_LOG_LEVELS as readonly string[]).includes(value)) {
-    throw new SluiceError("INVALID_INPUT", `--level ${showValue(value)} is not a log level; use one of ${API_LOG_LEVELS.join(", ")}`, { field: "--level", value });
+    throw new SluiceError("INVALID_INPUT", `--level ${showValue(value)} is not a log level; use one of ${API_LOG_LEVELS.join(", ")}`, {
+      field: "--level",
+      value,
+    });
   }
   return value as ApiLogLevel;
 }
 
-const runRow = (r: FlowRun): string[] => [r.id, r.flowName, `v${r.flowVersion}`, r.state.name, when(r.scheduledStart), r.labels.join(",") || "-", r.state.message ?? ""];
+const runRow = (r: FlowRun): string[] => [
+  r.id,
+  r.flowName,
+  `v${r.flowVersion}`,
+  r.state.name,
+  when(r.scheduledStart),
+  r.labels.join(",") || "-",
+  r.state.message ?? "",
+];
 
 /** One log line for humans. */
 export function formatLog(record: LogRecord): string {
-  const task = record.fields?.taskName === undefined ? "" : ` [${String(record.fields.taskName)}${record.fields.mapIndex === undefined ? "" : `[${String(record.fields.mapIndex)}]`}]`;
+  const task =
+    record.fields?.taskName === undefined
+      ? ""
+      : ` [${String(record.fields.taskName)}${record.fields.mapIndex === undefined ? "" : `[${String(record.fields.mapIndex)}]`}]`;
   return `${record.timestamp.slice(11, 23)} ${record.level.toUpperCase().padEnd(5)}${task} ${record.message}`;
 }
 
@@ -46,7 +60,8 @@ export async function createRun(flow: string, options: CreateOptions, scheduledS
   let version: number | undefined;
   if (options.version !== undefined) {
     version = Number(options.version);
-    if (!Number.isInteger(version) || version < 1) throw new SluiceError("INVALID_INPUT", `--version ${showValue(options.version)} must be an integer ≥ 1`, { field: "--version" });
+    if (!Number.isInteger(version) || version < 1)
+      throw new SluiceError("INVALID_INPUT", `--version ${showValue(options.version)} must be an integer ≥ 1`, { field: "--version" });
   }
   const byId = UUID.test(flow) && version === undefined;
   const { client } = connect();
@@ -109,7 +124,7 @@ export async function showRun(id: string, json: boolean): Promise<number> {
   return EXIT.ok;
 }
 
-/** `flow-run logs [--follow] [--level l] [--json]`. */
+/** `flow-run logs [--follow] [--level l] [--json]`: exit 0, or 130 when Ctrl-C stops `--follow`. */
 export async function printLogs(id: string, options: { follow?: boolean; level?: string; json?: boolean }): Promise<number> {
   const level = parseLevel(options.level);
   const { client } = connect();
@@ -123,6 +138,8 @@ export async function printLogs(id: string, options: { follow?: boolean; level?:
     } finally {
       process.removeListener("SIGINT", stop);
     }
+    // Stopped by Ctrl-C before the run finished: 130, as `sluice run` and `flow-run watch` (the run goes on).
+    if (controller.signal.aborted) return 130;
   } else {
     let after: string | undefined;
     for (;;) {

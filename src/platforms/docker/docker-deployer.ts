@@ -1,7 +1,10 @@
 /**
  * The Docker agent's deployer: each claimed run becomes a container of the flow's image (the serialized
- * environment's `metadata.image`, set at registration from Docker storage) running
- * `sluice execute flow-run --stage deploy` with the run contract's variables. Containers are labelled
+ * environment's `metadata.image`, set at registration from Docker storage) with the run contract's
+ * variables. A DockerEnvironment run is launched directly: its container runs
+ * `sluice execute flow-run --stage run` (the flow itself, no second container); other runs it takes (those
+ * that run in process, such as LocalEnvironment) run `--stage deploy`. A run whose environment this agent
+ * kind does not run is refused before anything starts, naming the agent kinds that run it. Containers are labelled
  * `sluice.io/flow-run-id` (the key that ties a run's resources together) and `sluice.io/agent`, use the
  * host network by default (so a server on 127.0.0.1 is reachable), and are removed after they exit
  * unless `agent.keepContainers` is on. A container that exits non-zero before its run finished fails the
@@ -15,19 +18,21 @@ import { isFinished } from "../../core/states.js";
 import { AGENT_LABEL, FLOW_RUN_ID_LABEL } from "../../deployment/contract.js";
 import { DockerEngine, engineMessage } from "../../storage/docker/index.js";
 import { imageOf, type DeployContext, type Deployer, type Deployment } from "../../agents/deployer.js";
+import { refuseUnlessRuns, type RunRouting } from "../run-refusal.js";
+import { DockerEnvironment } from "./docker-environment.js";
 
 /** Label carrying the run id on every container the Docker agent starts. */
 export const FLOW_RUN_LABEL = FLOW_RUN_ID_LABEL;
 export { AGENT_LABEL };
 
-export interface DockerDeployerOptions {
+export interface DockerDeployerOptions extends RunRouting {
   /** Docker engine address. @default config.docker.host (the engine client's default) */
   engineHost?: string;
   /** Network mode of run containers. @default "host" */
   network?: string;
   /** Keep containers after they exit. @default false */
   keepContainers?: boolean;
-  /** The command that starts Sluice's CLI in the image; `execute flow-run --stage deploy` is appended. @default ["sluice"] */
+  /** The command that starts Sluice's CLI in the image; `execute flow-run --stage <stage>` is appended. @default ["sluice"] */
   command?: readonly string[];
   /** Variables every run container gets besides the run contract (e.g. heartbeat settings). @default {} */
   env?: Readonly<Record<string, string>>;
@@ -60,14 +65,25 @@ export class DockerDeployer implements Deployer {
 
   async prepare(ctx: DeployContext): Promise<void> {
     const engine = await this.#connect();
-    const leftovers = await engine.docker.listContainers({ all: true, filters: { label: [`${AGENT_LABEL}=${ctx.agent.name}`], status: ["exited", "dead", "created"] } });
+    const leftovers = await engine.docker.listContainers({
+      all: true,
+      filters: { label: [`${AGENT_LABEL}=${ctx.agent.name}`], status: ["exited", "dead", "created"] },
+    });
     if (this.#options.keepContainers) return;
-    for (const info of leftovers) await engine.docker.getContainer(info.Id).remove({ force: true }).catch(() => undefined);
+    for (const info of leftovers)
+      await engine.docker
+        .getContainer(info.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     if (leftovers.length > 0) ctx.logger.info(`removed ${leftovers.length} exited run containers left by an earlier start of agent ${ctx.agent.name}`);
   }
 
   async deploy(run: ClaimedFlowRun, ctx: DeployContext): Promise<Deployment> {
     const flowRunId = run.flowRun.id;
+    const environmentType = run.flow.environment.type;
+    refuseUnlessRuns(this.kind, this.#options, { flowRunId, flowName: run.flow.name, environmentType });
+    // The container this agent starts is the one a DockerEnvironment would start: it runs the flow itself.
+    const stage = environmentType === DockerEnvironment.serializedType ? "run" : "deploy";
     const image = imageOf(run);
     if (image === undefined) {
       throw new SluiceError(
@@ -85,7 +101,7 @@ export class DockerDeployer implements Deployer {
     try {
       container = await engine.docker.createContainer({
         Image: image,
-        Cmd: [...command, "execute", "flow-run", "--stage", "deploy"],
+        Cmd: [...command, "execute", "flow-run", "--stage", stage],
         Env: Object.entries(env).map(([name, value]) => `${name}=${value}`),
         Labels: { [FLOW_RUN_LABEL]: flowRunId, [AGENT_LABEL]: ctx.agent.name },
         HostConfig: { NetworkMode: this.#options.network ?? "host", AutoRemove: false },
@@ -118,7 +134,10 @@ export class DockerDeployer implements Deployer {
     } catch {
       // The server is unreachable: failRun tries again.
     }
-    const state = await container.inspect().then((info) => info.State, () => undefined);
+    const state = await container.inspect().then(
+      (info) => info.State,
+      () => undefined,
+    );
     const oom = state?.OOMKilled ? " (killed for lack of memory: OOMKilled)" : "";
     let tail = "";
     try {

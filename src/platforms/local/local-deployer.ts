@@ -18,8 +18,9 @@ import { sluicePath } from "../../core/package-root.js";
 import { isFinished } from "../../core/states.js";
 import { RUN_CONTRACT_VARIABLES } from "../../deployment/contract.js";
 import type { DeployContext, Deployer, Deployment } from "../../agents/deployer.js";
+import { refuseUnlessRuns, type RunRouting } from "../run-refusal.js";
 
-export interface LocalDeployerOptions {
+export interface LocalDeployerOptions extends RunRouting {
   /**
    * The command that starts Sluice's CLI; `execute flow-run --stage deploy` is appended.
    * @default [node, ...this process's --conditions flags, <this package>/bin/sluice.js]
@@ -60,7 +61,10 @@ async function tailOf(file: string, count: number): Promise<string[]> {
       const length = Math.min(size, 16 * 1024);
       const buffer = Buffer.alloc(length);
       await handle.read(buffer, 0, length, size - length);
-      const lines = buffer.toString("utf8").split("\n").filter((l) => l.trim() !== "");
+      const lines = buffer
+        .toString("utf8")
+        .split("\n")
+        .filter((l) => l.trim() !== "");
       return lines.slice(-count).map((l) => (l.length > 1000 ? `${l.slice(0, 1000)}…` : l));
     } finally {
       await handle.close();
@@ -85,7 +89,7 @@ export class LocalDeployer implements Deployer {
 
   constructor(options: LocalDeployerOptions = {}) {
     if (options.command !== undefined && (options.command.length === 0 || options.command.some((p) => typeof p !== "string" || p === ""))) {
-      throw new SluiceError("INVALID_OPTION", "LocalDeployer: command must be a non-empty list of non-empty strings, e.g. [\"sluice\"]", { field: "command" });
+      throw new SluiceError("INVALID_OPTION", 'LocalDeployer: command must be a non-empty list of non-empty strings, e.g. ["sluice"]', { field: "command" });
     }
     this.#options = options;
     this.#command = options.command ?? [process.execPath, ...conditionFlags(process.execArgv), SLUICE_BIN];
@@ -100,6 +104,7 @@ export class LocalDeployer implements Deployer {
 
   async deploy(run: ClaimedFlowRun, ctx: DeployContext): Promise<Deployment> {
     const flowRunId = run.flowRun.id;
+    refuseUnlessRuns(this.kind, this.#options, { flowRunId, flowName: run.flow.name, environmentType: run.flow.environment.type });
     const location = (run.flow.storage as { flows?: Record<string, unknown> }).flows?.[run.flow.name];
     const base: Record<string, string> = {};
     for (const [name, value] of Object.entries(this.#env)) {
@@ -112,11 +117,18 @@ export class LocalDeployer implements Deployer {
     const output = await open(logFile, "a");
     let child: ChildProcess;
     try {
-      child = spawn(program!, [...args, "execute", "flow-run", "--stage", "deploy"], { env, cwd: this.#options.cwd, detached: true, stdio: ["ignore", output.fd, output.fd] });
+      child = spawn(program!, [...args, "execute", "flow-run", "--stage", "deploy"], {
+        env,
+        cwd: this.#options.cwd,
+        detached: true,
+        stdio: ["ignore", output.fd, output.fd],
+      });
       await new Promise<void>((resolve, reject) => {
         child.once("spawn", resolve);
         child.once("error", (error) =>
-          reject(new SluiceError("DEPLOY_FAILED", `cannot start ${program} for flow run ${flowRunId}: ${error.message}`, { flowRunId, kind: "local", cause: error })),
+          reject(
+            new SluiceError("DEPLOY_FAILED", `cannot start ${program} for flow run ${flowRunId}: ${error.message}`, { flowRunId, kind: "local", cause: error }),
+          ),
         );
       });
     } finally {
@@ -134,7 +146,14 @@ export class LocalDeployer implements Deployer {
   }
 
   /** A child ended badly: fail its run unless the run finished (its own report wins). */
-  async #failedExit(ctx: DeployContext, flowRunId: string, pid: number | undefined, code: number | null, signal: NodeJS.Signals | null, logFile: string): Promise<void> {
+  async #failedExit(
+    ctx: DeployContext,
+    flowRunId: string,
+    pid: number | undefined,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    logFile: string,
+  ): Promise<void> {
     try {
       if (isFinished((await ctx.client.getFlowRun(flowRunId)).state.name)) return;
     } catch {

@@ -33,7 +33,11 @@ export async function ensureBaseImage(engine: DockerEngine, input: BaseImageInpu
       await engine.build(context, { t: tag, dockerfile: basename(input.dockerfile), labels: { [LABEL_KIND]: "base" }, rm: true, forcerm: true }, output);
     } catch (error) {
       const detail = error instanceof BuildError ? error.engineError : (error as Error).message;
-      throw new SluiceError("BUILD_FAILED", `building the user's dockerfile ${input.dockerfile} failed: ${detail}`, { field: "dockerfile", value: input.dockerfile, cause: error });
+      throw new SluiceError("BUILD_FAILED", `building the user's dockerfile ${input.dockerfile} failed: ${detail}`, {
+        field: "dockerfile",
+        value: input.dockerfile,
+        cause: error,
+      });
     }
     return tag;
   }
@@ -50,12 +54,21 @@ export async function ensureBaseImage(engine: DockerEngine, input: BaseImageInpu
   try {
     await engine.pull(base, output);
   } catch (error) {
-    throw new SluiceError("BUILD_FAILED", `base image ${base} does not exist locally and pulling it failed: ${(error as Error).message.replace(/^pulling image \S+ failed: /, "")}`, {
-      field,
-      value: base,
-      kind: "docker",
-      cause: error,
-    });
+    // The default base: say which setting names it and how to get a base without pulling.
+    const hint =
+      input.baseImage === undefined
+        ? `; set SLUICE__DOCKER__BASE_IMAGE (docker.baseImage) to an image this engine has, e.g. one imported from this machine's node (in a Sluice checkout, bash scripts/services.sh start builds node20-local:base), or give the storage a baseImage or dockerfile`
+        : "; give the storage a baseImage this engine has or can pull, or a dockerfile";
+    throw new SluiceError(
+      "BUILD_FAILED",
+      `base image ${base} does not exist locally and pulling it failed: ${(error as Error).message.replace(/^pulling image \S+ failed: /, "")}${hint}`,
+      {
+        field,
+        value: base,
+        kind: "docker",
+        cause: error,
+      },
+    );
   }
   return base;
 }
