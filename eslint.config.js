@@ -62,9 +62,9 @@ const importZones = [
       ...publicEntries("storage"),
       // A platform's agent deployer talks to the server and follows the agents' Deployer contract; its
       // environments give launched runs the deployed-run contract (labels, variables, event lines).
-      src("client/index.ts"),
-      src("agents/deployer.ts"),
-      src("deployment/contract.ts"),
+      src("client/@(index).ts"),
+      src("agents/@(deployer).ts"),
+      src("deployment/@(contract).ts"),
     ],
     "src/platforms imports src/core, src/config, the public entries of executors and storage (index.ts, registry.ts, <kind>/index.ts), the client, the agents' Deployer contract and src/deployment/contract.ts only.",
   ),

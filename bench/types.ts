@@ -26,6 +26,6 @@ export interface Workload {
   id: string;
   title: string;
   /** Services the workload needs; it is skipped with the reason when one is missing. */
-  needs?: ("docker" | "redis" | "postgres")[];
+  needs?: ("docker" | "redis" | "postgres" | "chromium")[];
   run(): Promise<Measurement[]>;
 }

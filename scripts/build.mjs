@@ -103,4 +103,6 @@ try {
 } finally {
   rmSync(plain, { recursive: true, force: true });
 }
+// The web UI (src/ui) is built by Vite into dist/ui, served by `sluice server start`.
+if (tsc.status === 0) await import("./build-ui.mjs");
 process.exit(tsc.status === 0 ? 0 : 1);

@@ -83,7 +83,8 @@ export class Transport {
 
   constructor(private readonly options: TransportOptions) {
     this.base = options.url.replace(/\/+$/, "");
-    this.fetchImpl = options.fetch ?? globalThis.fetch;
+    // Called as a plain function: browsers refuse fetch called as a method of another object.
+    this.fetchImpl = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
     this.attempts = Math.max(1, options.retry?.attempts ?? 8);
     this.baseDelayMs = options.retry?.baseDelayMs ?? 200;
     this.maxDelayMs = options.retry?.maxDelayMs ?? 3000;

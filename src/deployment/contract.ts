@@ -5,6 +5,6 @@
  * import it without loading the deployed-run machinery.
  */
 export { AGENT_LABEL, FLOW_RUN_ID_LABEL, IDENTIFIER_LABEL } from "./labels.js";
-export { RUN_CONTRACT_VARIABLES, envList, inheritedRunSettings, runContractEnv } from "./run-contract.js";
+export { RUN_CONTRACT_VARIABLES, envList, inheritedRunSettings, runContractEnv, type RunContractInput, type RunContractVariable } from "./run-contract.js";
 export { parseOutputLine, type WireResult } from "./event-lines.js";
 export { storageImage } from "./prepare.js";

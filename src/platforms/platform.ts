@@ -11,8 +11,7 @@
 import type { z } from "zod";
 import type { DeployerFactory } from "../agents/deployer.js";
 import type { Environment, EnvironmentOptions } from "../core/environment.js";
-import type { Zod } from "../core/zod.js";
-import type { ConfigKit, PlatformConfig } from "../config/kit.js";
+import type { PlatformConfig } from "../config/kit.js";
 
 export type { PlatformConfig };
 

@@ -80,9 +80,15 @@ const probes: Probe[] = [
   // platforms: core, config, the public entries of executors and storage, never each other
   { file: "src/platforms/docker/probe.ts", from: "../kubernetes/index.js", breaks: "docker imports kubernetes" },
   { file: "src/platforms/kubernetes/probe.ts", from: "../docker/docker-environment.js", breaks: "kubernetes imports docker internals" },
+  { file: "src/index.ts", from: "./platforms/docker/public.js" },
   { file: "src/platforms/aws/probe.ts", from: "../kubernetes/platform.js", breaks: "aws imports kubernetes" },
   { file: "src/platforms/kubernetes/cluster/probe.ts", from: "../../index.js", breaks: "a platform imports the platform list" },
-  { file: "src/platforms/kubernetes/probe.ts", from: "../../client/index.js", breaks: "a platform imports the client" },
+  { file: "src/platforms/kubernetes/probe.ts", from: "../../client/client.js", breaks: "a platform imports client internals" },
+  { file: "src/platforms/kubernetes/probe.ts", from: "../../client/index.js" },
+  { file: "src/platforms/docker/probe.ts", from: "../../deployment/flow-run-entry.js", breaks: "a platform imports the deployed-run entry" },
+  { file: "src/platforms/docker/probe.ts", from: "../../deployment/contract.js" },
+  { file: "src/platforms/local/probe.ts", from: "../../agents/agent.js", breaks: "a platform imports the agents' loop" },
+  { file: "src/platforms/local/probe.ts", from: "../../agents/deployer.js" },
   { file: "src/platforms/kubernetes/probe.ts", from: "../../executors/distributed/session.js", breaks: "a platform imports executor internals" },
   { file: "src/platforms/kubernetes/cluster/probe.ts", from: "../job-spec.js" },
   { file: "src/platforms/docker/platform.ts", from: "../platform.js" },
@@ -97,9 +103,10 @@ const probes: Probe[] = [
   { file: "src/deployment/probe.ts", from: "../platforms/kubernetes/index.js" },
   { file: "src/cli/commands/probe.ts", from: "../../platforms/aws/platform.js" },
   { file: "src/platforms/probe.ts", from: "./docker/platform.js" },
-  // agents know platforms only through the list
+  // agents know platforms only through src/platforms/*.ts (the list and what is built from it)
   { file: "src/agents/probe.ts", from: "../platforms/docker/index.js", breaks: "agents import a platform" },
-  { file: "src/agents/probe.ts", from: "../platforms/environment-registry.js", breaks: "agents import a platforms helper" },
+  { file: "src/agents/probe.ts", from: "../platforms/environment-registry.js" },
+  { file: "src/agents/probe.ts", from: "../platforms/kubernetes/platform.js", breaks: "agents import a platform's own entry" },
   { file: "src/agents/probe.ts", from: "../platforms/index.js" },
   // server: api, core, config, its own folders
   { file: "src/server/routes/probe.ts", from: "../../client/index.js", breaks: "the server imports the client" },

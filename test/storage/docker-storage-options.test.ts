@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { flow, task, DockerStorage, SluiceError, SLUICE_VERSION, deserializeStorage } from "sluice";
+import { flow, task, DockerStorage, SluiceError, SLUICE_VERSION, deserializeStorage, isFlow } from "sluice";
 import { bundleFileName } from "../../src/storage/docker/bundle.js";
 import { removeDir, scratchDir, writeFiles } from "./support.js";
 
@@ -110,6 +110,7 @@ describe("DockerStorage without an engine", () => {
       const module = writeFiles(dir, { "flows.mjs": `import { flow, task } from "sluice";\nexport const f = flow("in-image", {}, () => task("t", async () => 7)());\n` });
       const storage = await deserializeStorage({ type: "DockerStorage", version: SLUICE_VERSION, flows: { "in-image": module }, imageName: "x", imageTag: "y" });
       const loaded = await storage.loadFlow("in-image");
+      assert.ok(isFlow(loaded));
       assert.equal(loaded.name, "in-image");
     } finally {
       removeDir(dir);
