@@ -14,12 +14,12 @@ import { access, constants } from "node:fs/promises";
 
 export type Service = "docker" | "registry" | "redis" | "postgres" | "chromium";
 
-/** Connection settings of the services, from the environment (written by shared/tools/test-infra.sh). */
+/** Connection settings of the services, from the environment (written by scripts/services.sh). */
 export const services = {
   dockerSocket: (process.env.DOCKER_HOST ?? "unix:///var/run/docker.sock").replace(/^unix:\/\//, ""),
   registry: process.env.TEST_REGISTRY ?? "127.0.0.1:5000",
   redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
-  postgresUrl: process.env.SLUICE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/test",
+  postgresUrl: process.env.SLUICE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5433/sluice_test",
   chromiumPath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
   nodeImage: process.env.TEST_NODE_IMAGE ?? "node20-local:base",
 };
@@ -66,7 +66,7 @@ async function probeService(service: Service): Promise<string | null> {
   switch (service) {
     case "docker": {
       const r = await httpProbe({ socketPath: services.dockerSocket, path: "/_ping" });
-      return r && `Docker engine at ${services.dockerSocket}: ${r} (start it with: bash ../shared/tools/test-infra.sh docker image)`;
+      return r && `Docker engine at ${services.dockerSocket}: ${r} (start it with: bash scripts/services.sh start)`;
     }
     case "registry": {
       const [host, port] = services.registry.split(":");
