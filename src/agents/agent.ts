@@ -18,6 +18,9 @@ import { runContractEnv } from "../deployment/run-contract.js";
 import { nextPollDelay } from "./backoff.js";
 import type { AgentIdentity, DeployContext, Deployer, RunEnvInput } from "./deployer.js";
 
+/** The longest a claim waits on the server for work, in ms (the server accepts up to 25 s). */
+const LONG_POLL_MAX_MS = 20_000;
+
 export interface AgentOptions {
   deployer: Deployer;
   client: SluiceClient;
@@ -59,6 +62,8 @@ export class Agent {
   #loop: Promise<void> | undefined;
   #heartbeat: NodeJS.Timeout | undefined;
   #outage = false;
+  /** The last claim found nothing: the next one waits on the server (a long poll) for work to become due. */
+  #idle = false;
 
   constructor(options: AgentOptions) {
     this.deployer = options.deployer;
@@ -140,7 +145,8 @@ export class Agent {
           this.logger.warn({ err: error }, `managing ${this.deployer.kind} deployments failed: ${text(error)}`);
         }
       }
-      delay = nextPollDelay(delay, found, this.config.agent);
+      // An empty long poll has already waited on the server; errors and a full agent keep the backoff.
+      delay = found || this.#idle ? 0 : nextPollDelay(delay, found, this.config.agent);
       await sleep(delay, this.#stop.signal);
     }
   }
@@ -148,13 +154,22 @@ export class Agent {
   /** One poll: claims what fits the free capacity and deploys it. True when it found work. */
   async #turn(ctx: DeployContext): Promise<boolean> {
     const capacity = this.config.agent.maxConcurrentRuns - this.#inFlight.size;
-    if (capacity <= 0) return false;
+    if (capacity <= 0) {
+      this.#idle = false;
+      return false;
+    }
     let claimed: ClaimedFlowRun[];
     try {
-      claimed = await this.client.claimFlowRuns({ agentId: this.identity.id, limit: Math.min(100, capacity) });
+      // When the last claim was empty, the server holds this one until a matching run is due (or the wait
+      // ends), so a run is claimed the moment it is created or comes due instead of at the next poll.
+      const waitMs = this.#idle ? Math.min(LONG_POLL_MAX_MS, this.config.agent.maxPollIntervalMs) : 0;
+      claimed = await this.client.claimFlowRuns({ agentId: this.identity.id, limit: Math.min(100, capacity), waitMs }, this.#stop.signal);
+      this.#idle = claimed.length === 0;
       if (this.#outage) this.logger.info("the server is reachable again");
       this.#outage = false;
     } catch (error) {
+      this.#idle = false;
+      if (this.#stop.signal.aborted) return false; // stopping: the long poll was cut short on purpose
       if (error instanceof SluiceApiError && error.status === 404) {
         await this.#register().catch(() => undefined); // the server forgot this agent (a new database): register again
       } else if (!this.#outage) {

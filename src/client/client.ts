@@ -87,7 +87,8 @@ export function createClient(options: ClientOptions) {
      * Atomically takes due Scheduled runs that fit the agent's labels (they become Submitted). With
      * `waitMs` (at most 25,000), the server holds the call until a run is claimable or that time passed.
      */
-    claimFlowRuns: async (input: { agentId: string; limit?: number; waitMs?: number }) => (await t.call(ops.claimFlowRuns, { body: input })).items,
+    claimFlowRuns: async (input: { agentId: string; limit?: number; waitMs?: number }, signal?: AbortSignal) =>
+      (await t.call(ops.claimFlowRuns, { body: input, signal })).items,
     /** Records that the run is alive; `cancelRequested` tells the runner to stop and report Cancelled. */
     heartbeat: (flowRunId: string) => t.call(ops.heartbeatFlowRun, { params: id(flowRunId) }),
     cancelFlowRun: (flowRunId: string) => t.call(ops.cancelFlowRun, { params: id(flowRunId) }),

@@ -74,6 +74,20 @@ function agentsSuite(target: DatabaseTarget): void {
     await Promise.all(agents.splice(0).map((a) => a.stop()));
   });
 
+  it("an idle agent waits on the server for work: a run created while it waits is claimed at once, not at the next poll", async () => {
+    const flowId = await registerFixture(server.client, "agent-squares", ["longpoll"]);
+    const deployer = new RecordingDeployer();
+    // Polling alone would come back only after a minute; the long poll answers when the run is created.
+    const agent = await start(deployer, { SLUICE__AGENT__NAME: "long-poller", SLUICE__AGENT__LABELS: "longpoll", SLUICE__AGENT__MIN_POLL_INTERVAL_MS: "60000", SLUICE__AGENT__MAX_POLL_INTERVAL_MS: "60000" });
+    await sleep(500); // its first claim found nothing: it now waits on the server
+    const created = await server.client.createFlowRun({ flowId, parameters: { n: 1 } });
+    await waitFor("the run claimed by the waiting agent", () => (deployer.deployed.some((r) => r.flowRun.id === created.id) ? true : undefined), 15_000);
+    const stopping = Date.now();
+    await agent.stop();
+    assert.ok(Date.now() - stopping < 15_000, "stopping cuts the long poll short");
+    agents.splice(agents.indexOf(agent), 1);
+  });
+
   it("follows the label rule: the agent's labels include all of the run's; unlabelled runs only to agents that take them", async () => {
     const flowId = await registerFixture(server.client, "agent-squares");
     const create = async (labels: string[]) => (await server.client.createFlowRun({ flowId, parameters: { n: 1 }, labels })).id;
