@@ -63,11 +63,18 @@ export function compileEcsAgentOptions(config: SluiceConfig, extras: EcsAgentExt
   const subnets = a.subnets ?? [];
   if ((a.apiKeySecretArn || a.logGroup) && !a.executionRoleArn) {
     const key = a.apiKeySecretArn ? "aws.apiKeySecretArn" : "aws.logGroup";
-    throw new SluiceError("CONFIG_INVALID", `ECS agent: ${key} needs aws.executionRoleArn (--execution-role-arn): ECS reads secrets and writes awslogs with the execution role`, { field: key, kind: "ecs" });
+    throw new SluiceError(
+      "CONFIG_INVALID",
+      `ECS agent: ${key} needs aws.executionRoleArn (--execution-role-arn): ECS reads secrets and writes awslogs with the execution role`,
+      { field: key, kind: "ecs" },
+    );
   }
   const container: Record<string, unknown> = {};
   if (a.logGroup) {
-    container.logConfiguration = { logDriver: "awslogs", options: { "awslogs-group": a.logGroup, "awslogs-stream-prefix": "sluice", ...(a.regionName ? { "awslogs-region": a.regionName } : {}) } };
+    container.logConfiguration = {
+      logDriver: "awslogs",
+      options: { "awslogs-group": a.logGroup, "awslogs-stream-prefix": "sluice", ...(a.regionName ? { "awslogs-region": a.regionName } : {}) },
+    };
   }
   if (a.apiKeySecretArn) container.secrets = [{ name: "SLUICE__API__KEY", valueFrom: a.apiKeySecretArn }];
   const shared: Record<string, unknown> = {
@@ -76,23 +83,44 @@ export function compileEcsAgentOptions(config: SluiceConfig, extras: EcsAgentExt
     ...(a.executionRoleArn ? { executionRoleArn: a.executionRoleArn } : {}),
     ...(Object.keys(container).length > 0 ? { containerDefinitions: [container] } : {}),
   };
-  const network = subnets.length > 0
-    ? { networkConfiguration: { awsvpcConfiguration: { subnets, ...(a.securityGroups?.length ? { securityGroups: a.securityGroups } : {}), assignPublicIp: a.assignPublicIp ? "ENABLED" : "DISABLED" } } }
-    : {};
+  const network =
+    subnets.length > 0
+      ? {
+          networkConfiguration: {
+            awsvpcConfiguration: {
+              subnets,
+              ...(a.securityGroups?.length ? { securityGroups: a.securityGroups } : {}),
+              assignPublicIp: a.assignPublicIp ? "ENABLED" : "DISABLED",
+            },
+          },
+        }
+      : {};
   const split = (launchType: "FARGATE" | "EC2", extra: Record<string, unknown>): SplitOptions => {
     try {
       return splitFargateOptions({ launchType, ...shared, ...extra });
     } catch (e) {
       const field = (e as SluiceError).field;
-      throw new SluiceError("CONFIG_INVALID", `ECS agent: ${(e as Error).message.replace(/^FargateTaskEnvironment: option /, "setting ")}`, { field: `aws.${field ?? "?"}`, kind: "ecs", cause: e });
+      throw new SluiceError("CONFIG_INVALID", `ECS agent: ${(e as Error).message.replace(/^FargateTaskEnvironment: option /, "setting ")}`, {
+        field: `aws.${field ?? "?"}`,
+        kind: "ecs",
+        cause: e,
+      });
     }
   };
   return {
-    access: { ...(a.awsAccessKeyId ? { awsAccessKeyId: a.awsAccessKeyId } : {}), ...(a.awsSecretAccessKey ? { awsSecretAccessKey: a.awsSecretAccessKey } : {}), ...(a.awsSessionToken ? { awsSessionToken: a.awsSessionToken } : {}), ...(a.regionName ? { regionName: a.regionName } : {}) },
+    access: {
+      ...(a.awsAccessKeyId ? { awsAccessKeyId: a.awsAccessKeyId } : {}),
+      ...(a.awsSecretAccessKey ? { awsSecretAccessKey: a.awsSecretAccessKey } : {}),
+      ...(a.awsSessionToken ? { awsSessionToken: a.awsSessionToken } : {}),
+      ...(a.regionName ? { regionName: a.regionName } : {}),
+    },
     ...(a.endpoint ? { endpoint: a.endpoint } : {}),
     launchType: a.launchType ?? "FARGATE",
     // Fargate tasks are always awsvpc; EC2 tasks of the agent use the default bridge mode, or awsvpc when subnets are given.
-    aws: { FARGATE: split("FARGATE", network), EC2: split("EC2", subnets.length > 0 ? { networkMode: "awsvpc", memory: "512", ...network } : { memory: "512" }) },
+    aws: {
+      FARGATE: split("FARGATE", network),
+      EC2: split("EC2", subnets.length > 0 ? { networkMode: "awsvpc", memory: "512", ...network } : { memory: "512" }),
+    },
     ...(a.apiKeySecretArn ? { apiKeySecretArn: a.apiKeySecretArn } : {}),
     sluiceCommand: [...(extras.sluiceCommand ?? ["sluice"])],
     pollIntervalMs: a.pollIntervalMs ?? 5_000,

@@ -61,7 +61,11 @@ export class EcsDeployer implements Deployer {
     const flowRunId = run.flowRun.id;
     const image = imageOf(run);
     if (image === undefined) {
-      throw new SluiceError("DEPLOY_FAILED", `flow "${run.flow.name}" (version ${run.flow.version}) names no image: register it with DockerStorage (its image becomes the environment's metadata.image) or set metadata.image on its environment`, { flowRunId, field: "environment.metadata.image", kind: "ecs" });
+      throw new SluiceError(
+        "DEPLOY_FAILED",
+        `flow "${run.flow.name}" (version ${run.flow.version}) names no image: register it with DockerStorage (its image becomes the environment's metadata.image) or set metadata.image on its environment`,
+        { flowRunId, field: "environment.metadata.image", kind: "ecs" },
+      );
     }
     const { api, registrar } = await this.#connect();
     const o = this.options;
@@ -74,7 +78,13 @@ export class EcsDeployer implements Deployer {
     // With a secret ARN the key comes from the definition's `secrets`, never as a value.
     if (o.apiKeySecretArn) delete perRun.SLUICE__API__KEY;
     const [program, ...args] = o.sluiceCommand;
-    const definition = planTaskDefinition({ options: aws, flowName: run.flow.name, image, command: [program!, ...args, "execute", "flow-run", "--stage", stage], sharedEnv: shared });
+    const definition = planTaskDefinition({
+      options: aws,
+      flowName: run.flow.name,
+      image,
+      command: [program!, ...args, "execute", "flow-run", "--stage", stage],
+      sharedEnv: shared,
+    });
     const controller = new AbortController();
     this.#running.set(flowRunId, controller);
     let started!: (arn: string) => void;
@@ -91,7 +101,11 @@ export class EcsDeployer implements Deployer {
         startDeadlineMs: o.startDeadlineMs,
         signal: controller.signal,
         onStatus: (status, task) => {
-          if (status === "RUNNING") void ctx.logRun(flowRunId, "info", `ECS: task ${task.taskArn} RUNNING ${Date.now() - claimedAt} ms after the claim`, { launchLatencyMs: Date.now() - claimedAt, taskArn: task.taskArn });
+          if (status === "RUNNING")
+            void ctx.logRun(flowRunId, "info", `ECS: task ${task.taskArn} RUNNING ${Date.now() - claimedAt} ms after the claim`, {
+              launchLatencyMs: Date.now() - claimedAt,
+              taskArn: task.taskArn,
+            });
         },
       },
       onStarted: (taskArn) => started(taskArn),
@@ -103,7 +117,11 @@ export class EcsDeployer implements Deployer {
     });
     if ("out" in first && first.out.stage === "run") {
       this.#running.delete(flowRunId);
-      throw new SluiceError("DEPLOY_FAILED", `ECS: ${first.out.failure.reason}: ${first.out.failure.message}. ${first.out.failure.hint}`, { flowRunId, kind: "ecs", field: first.out.failure.reason });
+      throw new SluiceError("DEPLOY_FAILED", `ECS: ${first.out.failure.reason}: ${first.out.failure.message}. ${first.out.failure.hint}`, {
+        flowRunId,
+        kind: "ecs",
+        field: first.out.failure.reason,
+      });
     }
     const taskArn = "arn" in first ? first.arn : (first.out.taskArn as string);
     const done = this.#follow(run, ctx, outcome, controller).finally(() => this.#running.delete(flowRunId));
@@ -135,7 +153,9 @@ export class EcsDeployer implements Deployer {
       const out = await outcome;
       if (out.stage !== "watched" || !out.failure) return;
       for (const tail of out.logTail) {
-        await ctx.logRun(flowRunId, "error", `ECS: last ${tail.lines.length} lines of ${tail.group} ${tail.stream}:\n${tail.lines.join("\n")}`, { container: tail.container });
+        await ctx.logRun(flowRunId, "error", `ECS: last ${tail.lines.length} lines of ${tail.group} ${tail.stream}:\n${tail.lines.join("\n")}`, {
+          container: tail.container,
+        });
       }
       if (out.failure.reason === "StoppedByUser" && controller.signal.aborted) return;
       await ctx.failRun(flowRunId, `ECS: ${out.failure.reason}: ${out.failure.message}. ${out.failure.hint}`);

@@ -28,6 +28,8 @@ const LABEL = "ecs-e2e";
 const ACCESS_KEY_ID = "AKIAECSAGENTE2E00001";
 const SECRET = "ecsagent-e2e-Secret-9f3b27c1d4";
 const LOG_GROUP = "/ecs/ecsagent-e2e";
+const API_KEY = "ecsagent-e2e-api-key-5d1c";
+const API_KEY_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecsagent-e2e-api-key";
 
 await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent + ECS stand-in)", () => {
   const target = sqliteTarget();
@@ -36,18 +38,39 @@ await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent
   let home: string;
   let agent: Agent;
   let config: SluiceConfig;
+  let logger: ReturnType<typeof createLogger>;
   const agentLines: string[] = [];
   const flowIds = new Map<string, string>();
   const serialized: string[] = [];
 
-  before(async () => {
-    home = await mkdtemp(join(tmpdir(), "ecsagent-e2e-"));
-    server = await startTestServer(target, { home });
-    standin = await startEcsStandin({ logGroups: [LOG_GROUP], acceptedAccessKeyIds: [ACCESS_KEY_ID] });
-    for (const f of [twoTask, slow]) storage.addFlow(f);
-    await storage.build({ config: configSchema().parse({ docker: { baseImage: services.nodeImage } }) });
-    assert.ok(storage.image?.startsWith(`${services.registry}/ecsagent-e2e-flows:`), storage.image);
-    config = testConfig(server.server.url, home, {
+  before(
+    async () => {
+      home = await mkdtemp(join(tmpdir(), "ecsagent-e2e-"));
+      server = await startTestServer(target, { home });
+      standin = await startEcsStandin({ logGroups: [LOG_GROUP], acceptedAccessKeyIds: [ACCESS_KEY_ID], secrets: { [API_KEY_ARN]: API_KEY } });
+      for (const f of [twoTask, slow]) storage.addFlow(f);
+      await storage.build({ config: configSchema().parse({ docker: { baseImage: services.nodeImage } }) });
+      assert.ok(storage.image?.startsWith(`${services.registry}/ecsagent-e2e-flows:`), storage.image);
+      config = agentConfig({});
+      const destination = new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          agentLines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+          callback();
+        },
+      });
+      logger = createLogger({ level: "debug", destination });
+      agent = new Agent({ deployer: await createEcsDeployer({ config, logger }), client: server.client, config, logger });
+      await agent.start();
+      for (const f of [twoTask, slow]) {
+        const registration = registrationOf(f, storage, [LABEL]);
+        serialized.push(JSON.stringify(registration));
+        flowIds.set(f.name, (await server.client.registerFlow(registration)).flowId);
+      }
+    },
+    { timeout: 900_000 },
+  );
+  const agentConfig = (extra: Record<string, string>): SluiceConfig =>
+    testConfig(server.server.url, home, {
       SLUICE__AGENT__NAME: "ecsagent-e2e-agent",
       SLUICE__AGENT__LABELS: LABEL,
       SLUICE__LOGGING__LEVEL: "info",
@@ -59,23 +82,8 @@ await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent
       SLUICE__AWS__EXECUTION_ROLE_ARN: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
       SLUICE__AWS__LOG_GROUP: LOG_GROUP,
       SLUICE__AWS__POLL_INTERVAL_MS: "200",
+      ...extra,
     });
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        agentLines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
-        callback();
-      },
-    });
-    const logger = createLogger({ level: "debug", destination });
-    const deployer = await createEcsDeployer({ config, logger });
-    agent = new Agent({ deployer, client: server.client, config, logger });
-    await agent.start();
-    for (const f of [twoTask, slow]) {
-      const registration = registrationOf(f, storage, [LABEL]);
-      serialized.push(JSON.stringify(registration));
-      flowIds.set(f.name, (await server.client.registerFlow(registration)).flowId);
-    }
-  }, { timeout: 900_000 });
   after(async () => {
     await agent?.stop({ stopRuns: true });
     await standin?.close();
@@ -84,12 +92,16 @@ await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent
     if (home) await rm(home, { recursive: true, force: true });
     if (storage.image) {
       const { default: Docker } = await import("dockerode");
-      await new Docker({ socketPath: services.dockerSocket }).getImage(storage.image).remove().catch(() => undefined);
+      await new Docker({ socketPath: services.dockerSocket })
+        .getImage(storage.image)
+        .remove()
+        .catch(() => undefined);
     }
   });
 
   const start = async (flowName: string) => server.client.createFlowRun({ flowId: flowIds.get(flowName)!, parameters: {} });
-  const tasksOf = (flowRunId: string) => standin.tasks().filter((t) => (t.tags as { key: string; value: string }[] | undefined)?.some((x) => x.key === FLOW_RUN_ID_TAG && x.value === flowRunId));
+  const tasksOf = (flowRunId: string) =>
+    standin.tasks().filter((t) => (t.tags as { key: string; value: string }[] | undefined)?.some((x) => x.key === FLOW_RUN_ID_TAG && x.value === flowRunId));
   const messages = async (flowRunId: string, level?: "error") => (await server.client.readLogs(flowRunId, level ? { level } : {})).items.map((l) => l.message);
 
   it("the two-task Fargate flow runs in ONE ECS task (stage run) to Success, with task runs and logs in the server", { timeout: 300_000 }, async () => {
@@ -102,7 +114,8 @@ await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent
     assert.equal(tasks.length, 1, "one task for the run");
     const runTasks = standin.received.filter((r) => r.operation === "RunTask" && JSON.stringify(r.body).includes(run.id));
     assert.equal(runTasks.length, 1);
-    const overrides = (runTasks[0]!.body as { overrides: { containerOverrides: { environment: { name: string; value: string }[] }[] } }).overrides.containerOverrides[0]!.environment;
+    const overrides = (runTasks[0]!.body as { overrides: { containerOverrides: { environment: { name: string; value: string }[] }[] } }).overrides
+      .containerOverrides[0]!.environment;
     assert.equal(overrides.find((e) => e.name === "SLUICE__CONTEXT__FLOW_RUN_ID")?.value, run.id);
     const registered = standin.received.filter((r) => r.operation === "RegisterTaskDefinition" && r.status === 200);
     assert.equal(registered.length, 1);
@@ -110,8 +123,15 @@ await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent
     assert.equal(container.image, storage.image);
     assert.deepEqual(container.command.slice(-4), ["execute", "flow-run", "--stage", "run"]);
     const lines = await messages(run.id);
-    for (const expected of [/^Deployed by agent ecsagent-e2e-agent \(ecs\): started ECS task arn:aws:ecs:/, /^ECS: task arn:aws:ecs:\S+ RUNNING \d+ ms after the claim$/, /ECS-FLOW-OUTPUT Example!/]) {
-      assert.ok(lines.some((m) => expected.test(m)), `a log line matching ${expected} in:\n${lines.join("\n")}`);
+    for (const expected of [
+      /^Deployed by agent ecsagent-e2e-agent \(ecs\): started ECS task arn:aws:ecs:/,
+      /^ECS: task arn:aws:ecs:\S+ RUNNING \d+ ms after the claim$/,
+      /ECS-FLOW-OUTPUT Example!/,
+    ]) {
+      assert.ok(
+        lines.some((m) => expected.test(m)),
+        `a log line matching ${expected} in:\n${lines.join("\n")}`,
+      );
     }
     // A second run of the same flow version reuses the definition.
     const again = await start(twoTask.name);
@@ -140,7 +160,29 @@ await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent
     assert.equal(done.state.name, "Cancelled", done.state.message);
     const task = await waitFor("the task stopped", () => tasksOf(run.id).find((t) => t.lastStatus === "STOPPED"), 60_000);
     assert.ok(task);
-    assert.ok(standin.received.some((r) => r.operation === "StopTask" && r.status === 200), "the agent called StopTask");
+    assert.ok(
+      standin.received.some((r) => r.operation === "StopTask" && r.status === 200 && (r.body as { task?: string }).task === task.taskArn),
+      "the agent called StopTask",
+    );
+  });
+
+  it("with --api-key-secret-arn the API key reaches the task as an ECS secret, never as a value", { timeout: 300_000 }, async () => {
+    await agent.stop({ stopRuns: true });
+    const secretConfig = agentConfig({ SLUICE__API__KEY: API_KEY, SLUICE__AWS__API_KEY_SECRET_ARN: API_KEY_ARN });
+    agent = new Agent({ deployer: await createEcsDeployer({ config: secretConfig, logger }), client: server.client, config: secretConfig, logger });
+    await agent.start();
+    const run = await start(twoTask.name);
+    const done = await waitForRun(server.client, run.id, undefined, 240_000);
+    assert.equal(done.state.name, "Success", `${done.state.message}\n${(await messages(run.id)).join("\n")}`);
+    const runTask = standin.received.find((r) => r.operation === "RunTask" && JSON.stringify(r.body).includes(run.id))!;
+    const overrides = JSON.stringify(runTask.body);
+    assert.ok(!overrides.includes("SLUICE__API__KEY") && !overrides.includes(API_KEY), overrides);
+    const registers = standin.received.filter((r) => r.operation === "RegisterTaskDefinition" && r.status === 200);
+    const withSecret = registers
+      .map((r) => (r.body as { containerDefinitions: { secrets?: { name: string; valueFrom: string }[] }[] }).containerDefinitions[0]!.secrets)
+      .find((x) => x !== undefined);
+    assert.deepEqual(withSecret, [{ name: "SLUICE__API__KEY", valueFrom: API_KEY_ARN }]);
+    for (const r of standin.received) assert.ok(!JSON.stringify(r.body).includes(API_KEY), `${r.operation} carries no API key value`);
   });
 
   it("the AWS secret access key is in no log line, no database row and not in the serialized flow", async () => {

@@ -23,22 +23,26 @@ it("defaults: Fargate, no network, polling every 5 s, stage run in the task for 
 });
 
 it("the flags' keys become the tasks' cluster, network, roles, awslogs and the API key secret", () => {
-  const o = compileEcsAgentOptions(config({
-    SLUICE__AWS__CLUSTER: "prod",
-    SLUICE__AWS__LAUNCH_TYPE: "EC2",
-    SLUICE__AWS__SUBNETS: "subnet-a, subnet-b",
-    SLUICE__AWS__SECURITY_GROUPS: "sg-1",
-    SLUICE__AWS__ASSIGN_PUBLIC_IP: "true",
-    SLUICE__AWS__TASK_ROLE_ARN: "arn:aws:iam::123456789012:role/flow",
-    SLUICE__AWS__EXECUTION_ROLE_ARN: "arn:aws:iam::123456789012:role/exec",
-    SLUICE__AWS__API_KEY_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:sluice-key",
-    SLUICE__AWS__LOG_GROUP: "/ecs/sluice",
-  }));
+  const o = compileEcsAgentOptions(
+    config({
+      SLUICE__AWS__CLUSTER: "prod",
+      SLUICE__AWS__LAUNCH_TYPE: "EC2",
+      SLUICE__AWS__SUBNETS: "subnet-a, subnet-b",
+      SLUICE__AWS__SECURITY_GROUPS: "sg-1",
+      SLUICE__AWS__ASSIGN_PUBLIC_IP: "true",
+      SLUICE__AWS__TASK_ROLE_ARN: "arn:aws:iam::123456789012:role/flow",
+      SLUICE__AWS__EXECUTION_ROLE_ARN: "arn:aws:iam::123456789012:role/exec",
+      SLUICE__AWS__API_KEY_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:sluice-key",
+      SLUICE__AWS__LOG_GROUP: "/ecs/sluice",
+    }),
+  );
   assert.equal(o.launchType, "EC2");
   for (const lt of ["FARGATE", "EC2"] as const) {
     const a = o.aws[lt];
     assert.equal(a.runTask.cluster, "prod");
-    assert.deepEqual(a.runTask.networkConfiguration, { awsvpcConfiguration: { subnets: ["subnet-a", "subnet-b"], securityGroups: ["sg-1"], assignPublicIp: "ENABLED" } });
+    assert.deepEqual(a.runTask.networkConfiguration, {
+      awsvpcConfiguration: { subnets: ["subnet-a", "subnet-b"], securityGroups: ["sg-1"], assignPublicIp: "ENABLED" },
+    });
     assert.equal(a.taskDefinition.taskRoleArn, "arn:aws:iam::123456789012:role/flow");
     assert.equal(a.taskDefinition.executionRoleArn, "arn:aws:iam::123456789012:role/exec");
     const c = a.taskDefinition.containerDefinitions![0]!;
@@ -50,8 +54,14 @@ it("the flags' keys become the tasks' cluster, network, roles, awslogs and the A
 });
 
 it("an API key secret or a log group without the execution role fails naming the key", () => {
-  assert.throws(() => compileEcsAgentOptions(config({ SLUICE__AWS__API_KEY_SECRET_ARN: "arn:aws:ssm:us-east-1:123456789012:parameter/k" })), (e: SluiceError) => e.code === "CONFIG_INVALID" && e.field === "aws.apiKeySecretArn" && /--execution-role-arn/.test(e.message));
-  assert.throws(() => compileEcsAgentOptions(config({ SLUICE__AWS__LOG_GROUP: "/ecs/x" })), (e: SluiceError) => e.field === "aws.logGroup");
+  assert.throws(
+    () => compileEcsAgentOptions(config({ SLUICE__AWS__API_KEY_SECRET_ARN: "arn:aws:ssm:us-east-1:123456789012:parameter/k" })),
+    (e: SluiceError) => e.code === "CONFIG_INVALID" && e.field === "aws.apiKeySecretArn" && /--execution-role-arn/.test(e.message),
+  );
+  assert.throws(
+    () => compileEcsAgentOptions(config({ SLUICE__AWS__LOG_GROUP: "/ecs/x" })),
+    (e: SluiceError) => e.field === "aws.logGroup",
+  );
 });
 
 it("a run's launch type: its FargateTaskEnvironment's own, else the agent's", () => {
