@@ -13,12 +13,15 @@
  */
 import type { ClaimedFlowRun } from "../../client/index.js";
 import { SluiceError } from "../../core/errors.js";
+import { isFinished } from "../../core/states.js";
 import { imageOf, type DeployContext, type Deployer, type Deployment } from "../../agents/deployer.js";
 import { resolveAwsAccess } from "./credentials.js";
 import { DefinitionRegistrar } from "./definition-registrar.js";
 import { createEcsApi, type EcsApi } from "./ecs-client.js";
 import type { EcsAgentOptions } from "./ecs-agent-options.js";
 import { launchFlowTask, planTaskDefinition, splitRunEnv } from "./fargate-launch.js";
+import { DEFAULT_STARTED_BY, FLOW_RUN_ID_TAG } from "./names.js";
+import { watchTask, type WatchResult } from "./task-watcher.js";
 
 /** The launch type a run's task uses: its FargateTaskEnvironment's own, else the agent's. */
 export function launchTypeOf(run: ClaimedFlowRun, fallback: "FARGATE" | "EC2"): "FARGATE" | "EC2" {
@@ -34,6 +37,8 @@ export class EcsDeployer implements Deployer {
   /** The runs being followed, by run id: aborting stops the task. */
   readonly #running = new Map<string, AbortController>();
   readonly #pending = new Set<Promise<void>>();
+  /** Set when the agent stops without stopping runs: this deployer then neither stops nor reports tasks. */
+  #detached = false;
 
   constructor(options: EcsAgentOptions) {
     this.options = options;
@@ -50,10 +55,45 @@ export class EcsDeployer implements Deployer {
     return { api, registrar: this.#registrar };
   }
 
+  /**
+   * Connects, then finds the tasks an earlier life of the agent started (by `startedBy` and the run-id
+   * tag): a task whose run already finished is a leftover and is stopped; the others are followed again.
+   */
   async prepare(ctx: DeployContext): Promise<void> {
-    await this.#connect();
-    const cluster = this.options.aws[this.options.launchType].runTask.cluster ?? "default";
-    ctx.logger.info(`ECS agent ${ctx.agent.name}: tasks go to cluster ${cluster}${this.options.endpoint ? ` at ${this.options.endpoint}` : ""}`);
+    const { api } = await this.#connect();
+    const cluster = this.options.aws[this.options.launchType].runTask.cluster;
+    ctx.logger.info(`ECS agent ${ctx.agent.name}: tasks go to cluster ${cluster ?? "default"}${this.options.endpoint ? ` at ${this.options.endpoint}` : ""}`);
+    for (const taskArn of await api.listTasks(cluster, { startedBy: DEFAULT_STARTED_BY, desiredStatus: "RUNNING" })) {
+      const task = await api.describeTask(cluster, taskArn);
+      const flowRunId = task?.tags?.find((t) => t.key === FLOW_RUN_ID_TAG)?.value;
+      if (!task || !flowRunId || this.#running.has(flowRunId)) continue;
+      const run = await ctx.client.getFlowRun(flowRunId).catch(() => undefined);
+      if (!run || isFinished(run.state.name)) {
+        ctx.logger.info({ flowRunId, taskArn }, "ECS agent: stopping a leftover task of a finished (or unknown) run");
+        await api.stopTask(cluster, taskArn, "Sluice: leftover task of a finished flow run");
+        continue;
+      }
+      const definition = task.taskDefinitionArn ? await api.describeTaskDefinition(task.taskDefinitionArn) : undefined;
+      const controller = new AbortController();
+      this.#running.set(flowRunId, controller);
+      await ctx.logRun(flowRunId, "info", `ECS: agent ${ctx.agent.name} follows task ${taskArn} again (started by an earlier agent)`);
+      const watched = watchTask({
+        api,
+        ...(cluster ? { cluster } : {}),
+        taskArn,
+        ...(definition ? { definition } : {}),
+        pollIntervalMs: this.options.pollIntervalMs,
+        startDeadlineMs: this.options.startDeadlineMs,
+        signal: controller.signal,
+      });
+      this.#track(this.#follow(flowRunId, ctx, watched, controller).finally(() => this.#running.delete(flowRunId)));
+    }
+  }
+
+  #track(done: Promise<void>): Promise<void> {
+    this.#pending.add(done);
+    void done.finally(() => this.#pending.delete(done));
+    return done;
   }
 
   async deploy(run: ClaimedFlowRun, ctx: DeployContext): Promise<Deployment> {
@@ -124,20 +164,19 @@ export class EcsDeployer implements Deployer {
       });
     }
     const taskArn = "arn" in first ? first.arn : (first.out.taskArn as string);
-    const done = this.#follow(run, ctx, outcome, controller).finally(() => this.#running.delete(flowRunId));
-    this.#pending.add(done);
-    void done.finally(() => this.#pending.delete(done));
+    // At this point RunTask started a task: the outcome is the watch's.
+    const watched = outcome.then((out): WatchResult => (out.stage === "watched" ? out : { task: undefined, failure: out.failure, logTail: [] }));
+    const done = this.#track(this.#follow(flowRunId, ctx, watched, controller).finally(() => this.#running.delete(flowRunId)));
     return { description: `started ECS task ${taskArn} (stage "${stage}", ${launchType}, image ${image})`, done };
   }
 
   /** Until the task stopped: stops it when the run's cancellation is requested, then reports a failure. */
-  async #follow(run: ClaimedFlowRun, ctx: DeployContext, outcome: ReturnType<typeof launchFlowTask>, controller: AbortController): Promise<void> {
-    const flowRunId = run.flowRun.id;
+  async #follow(flowRunId: string, ctx: DeployContext, outcome: Promise<WatchResult>, controller: AbortController): Promise<void> {
     let ended = false;
     const watchCancel = (async () => {
-      while (!ended && !controller.signal.aborted) {
+      while (!ended && !this.#detached && !controller.signal.aborted) {
         await new Promise((resolve) => setTimeout(resolve, this.options.pollIntervalMs));
-        if (ended) return;
+        if (ended || this.#detached) return;
         try {
           const current = await ctx.client.getFlowRun(flowRunId);
           if (current.cancelRequested && !controller.signal.aborted) {
@@ -151,7 +190,9 @@ export class EcsDeployer implements Deployer {
     })();
     try {
       const out = await outcome;
-      if (out.stage !== "watched" || !out.failure) return;
+      // A detached deployer leaves the run to the task's own reports (and a later agent).
+      if (this.#detached) return;
+      if (!out.failure) return;
       for (const tail of out.logTail) {
         await ctx.logRun(flowRunId, "error", `ECS: last ${tail.lines.length} lines of ${tail.group} ${tail.stream}:\n${tail.lines.join("\n")}`, {
           container: tail.container,
@@ -160,6 +201,8 @@ export class EcsDeployer implements Deployer {
       if (out.failure.reason === "StoppedByUser" && controller.signal.aborted) return;
       await ctx.failRun(flowRunId, `ECS: ${out.failure.reason}: ${out.failure.message}. ${out.failure.hint}`);
     } catch (e) {
+      // Detached, the clients were closed under the watch: that is no failure of the run.
+      if (this.#detached) return;
       await ctx.failRun(flowRunId, `ECS: following the task failed: ${(e as Error).message}`);
     } finally {
       ended = true;
@@ -167,8 +210,12 @@ export class EcsDeployer implements Deployer {
     }
   }
 
-  /** With `stopRuns`, stops the tasks of the runs still followed and waits for them; otherwise leaves them running. */
+  /**
+   * With `stopRuns`, stops the tasks of the runs still followed and waits for them; otherwise leaves them
+   * running and stops following them (their runs report by themselves; a restarted agent follows them again).
+   */
   async close(options: { stopRuns: boolean }): Promise<void> {
+    if (!options.stopRuns) this.#detached = true;
     if (options.stopRuns) {
       for (const controller of this.#running.values()) controller.abort();
       await Promise.allSettled([...this.#pending]);

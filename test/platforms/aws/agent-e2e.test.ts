@@ -166,6 +166,28 @@ await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent
     );
   });
 
+  it("a restarted agent finds the task of a running run by its tag, and stops it when the run is cancelled", { timeout: 300_000 }, async () => {
+    const run = await start(slow.name);
+    await waitFor("the flow sleeping", async () => ((await messages(run.id)).some((m) => m.includes("ECS-FLOW-SLEEPING")) ? true : undefined), 180_000);
+    await agent.stop({ stopRuns: false });
+    const taskArn = tasksOf(run.id)[0]!.taskArn as string;
+    assert.equal(tasksOf(run.id)[0]!.lastStatus, "RUNNING", "the task outlived the agent");
+    agent = new Agent({ deployer: await createEcsDeployer({ config, logger }), client: server.client, config, logger });
+    await agent.start();
+    await waitFor(
+      "the new agent following the task",
+      async () => ((await messages(run.id)).some((m) => m.startsWith(`ECS: agent ecsagent-e2e-agent follows task ${taskArn} again`)) ? true : undefined),
+      30_000,
+    );
+    await server.client.cancelFlowRun(run.id);
+    assert.equal((await waitForRun(server.client, run.id, undefined, 120_000)).state.name, "Cancelled");
+    await waitFor("the task stopped", () => tasksOf(run.id).find((t) => t.lastStatus === "STOPPED"), 60_000);
+    assert.ok(
+      standin.received.some((r) => r.operation === "StopTask" && (r.body as { task?: string }).task === taskArn),
+      "the new agent called StopTask",
+    );
+  });
+
   it("with --api-key-secret-arn the API key reaches the task as an ECS secret, never as a value", { timeout: 300_000 }, async () => {
     await agent.stop({ stopRuns: true });
     const secretConfig = agentConfig({ SLUICE__API__KEY: API_KEY, SLUICE__AWS__API_KEY_SECRET_ARN: API_KEY_ARN });
