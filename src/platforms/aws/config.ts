@@ -21,8 +21,8 @@ export const awsSection = (z: Zod, { bool, int, list }: ConfigKit) => ({
   endpoint: z.string().url().optional(),
   /** ECS agent: the cluster its tasks run in. @default undefined (the account's default cluster) */
   cluster: z.string().min(1).optional(),
-  /** ECS agent: launch type of the tasks of flows that do not name one (a FargateTaskEnvironment's own wins). @default "FARGATE" */
-  launchType: z.enum(["FARGATE", "EC2"]).optional(),
+  /** ECS agent: launch type, "FARGATE" or "EC2", of the tasks of flows that do not name one (a FargateTaskEnvironment's own wins); checked when the agent starts. @default "FARGATE" */
+  launchType: z.string().min(1).optional(),
   /** ECS agent: subnets of awsvpc tasks (required for Fargate). @default [] */
   subnets: list.optional(),
   /** ECS agent: security groups of awsvpc tasks. @default [] (the VPC's default group) */

@@ -13,7 +13,7 @@ import { splitFargateOptions, type SplitOptions } from "./options.js";
 type AwsAgentSection = AwsCredentialInput & {
   endpoint?: string;
   cluster?: string;
-  launchType?: "FARGATE" | "EC2";
+  launchType?: string;
   subnets?: string[];
   securityGroups?: string[];
   assignPublicIp?: boolean;
@@ -61,6 +61,14 @@ export interface EcsAgentExtras {
 export function compileEcsAgentOptions(config: SluiceConfig, extras: EcsAgentExtras = {}): EcsAgentOptions {
   const a = ((config as unknown as { aws?: AwsAgentSection }).aws ?? {}) as AwsAgentSection;
   const subnets = a.subnets ?? [];
+  const launchType = (a.launchType ?? "FARGATE").toUpperCase();
+  if (launchType !== "FARGATE" && launchType !== "EC2") {
+    throw new SluiceError("CONFIG_INVALID", `ECS agent: aws.launchType (--launch-type) is "${a.launchType}": use FARGATE or EC2`, {
+      field: "aws.launchType",
+      value: a.launchType,
+      kind: "ecs",
+    });
+  }
   if ((a.apiKeySecretArn || a.logGroup) && !a.executionRoleArn) {
     const key = a.apiKeySecretArn ? "aws.apiKeySecretArn" : "aws.logGroup";
     throw new SluiceError(
@@ -115,7 +123,7 @@ export function compileEcsAgentOptions(config: SluiceConfig, extras: EcsAgentExt
       ...(a.regionName ? { regionName: a.regionName } : {}),
     },
     ...(a.endpoint ? { endpoint: a.endpoint } : {}),
-    launchType: a.launchType ?? "FARGATE",
+    launchType,
     // Fargate tasks are always awsvpc; EC2 tasks of the agent use the default bridge mode, or awsvpc when subnets are given.
     aws: {
       FARGATE: split("FARGATE", network),

@@ -32,7 +32,6 @@ export const awsPlatform = definePlatform({
       { flags: "--execution-role-arn <arn>", description: "IAM role ECS pulls images, reads secrets and writes logs with", key: "aws.executionRoleArn" },
       { flags: "--api-key-secret-arn <arn>", description: "Secrets Manager or SSM ARN tasks read the API key from (instead of a plain variable)", key: "aws.apiKeySecretArn" },
       { flags: "--log-group <name>", description: "CloudWatch log group of the flow containers (awslogs)", key: "aws.logGroup" },
-      { flags: "--endpoint <url>", description: "ECS and CloudWatch Logs endpoint (a VPC endpoint)", key: "aws.endpoint" },
     ],
     launches: ["fargate-task"],
   },

@@ -53,6 +53,14 @@ it("the flags' keys become the tasks' cluster, network, roles, awslogs and the A
   assert.equal(o.apiKeySecretArn, "arn:aws:secretsmanager:us-east-1:123456789012:secret:sluice-key");
 });
 
+it("a launch type other than FARGATE or EC2 fails naming the key; the case does not matter", () => {
+  assert.throws(
+    () => compileEcsAgentOptions(config({ SLUICE__AWS__LAUNCH_TYPE: "SPOT" })),
+    (e: SluiceError) => e.code === "CONFIG_INVALID" && e.field === "aws.launchType" && /"SPOT": use FARGATE or EC2/.test(e.message),
+  );
+  assert.equal(compileEcsAgentOptions(config({ SLUICE__AWS__LAUNCH_TYPE: "ec2" })).launchType, "EC2");
+});
+
 it("an API key secret or a log group without the execution role fails naming the key", () => {
   assert.throws(
     () => compileEcsAgentOptions(config({ SLUICE__AWS__API_KEY_SECRET_ARN: "arn:aws:ssm:us-east-1:123456789012:parameter/k" })),
