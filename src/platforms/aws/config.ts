@@ -4,10 +4,11 @@
  * imports it through the platform list. Unset keys leave the AWS SDK's own resolution (its default
  * credential chain, AWS_REGION) in charge.
  */
+import type { ConfigKit } from "../../config/kit.js";
 import type { Zod } from "../../core/zod.js";
 
 /** Keys of `config.aws`. */
-export const awsSection = (z: Zod) => ({
+export const awsSection = (z: Zod, { bool, int, list }: ConfigKit) => ({
   /** Access key id, used with awsSecretAccessKey when an environment's options give none. Never logged. @default undefined (the SDK's default chain) */
   awsAccessKeyId: z.string().min(1).optional(),
   /** Secret access key. Never logged. @default undefined */
@@ -18,6 +19,28 @@ export const awsSection = (z: Zod) => ({
   regionName: z.string().min(1).optional(),
   /** Endpoint of ECS and CloudWatch Logs (a VPC endpoint, a test stand-in). @default undefined (AWS's) */
   endpoint: z.string().url().optional(),
+  /** ECS agent: the cluster its tasks run in. @default undefined (the account's default cluster) */
+  cluster: z.string().min(1).optional(),
+  /** ECS agent: launch type, "FARGATE" or "EC2", of the tasks of flows that do not name one (a FargateTaskEnvironment's own wins); checked when the agent starts. @default "FARGATE" */
+  launchType: z.string().min(1).optional(),
+  /** ECS agent: subnets of awsvpc tasks (required for Fargate). @default [] */
+  subnets: list.optional(),
+  /** ECS agent: security groups of awsvpc tasks. @default [] (the VPC's default group) */
+  securityGroups: list.optional(),
+  /** ECS agent: give awsvpc tasks a public IP (needed to pull images without a NAT gateway or VPC endpoints). @default false */
+  assignPublicIp: bool.optional(),
+  /** ECS agent: IAM role the flow's containers run as. @default undefined (none) */
+  taskRoleArn: z.string().min(1).optional(),
+  /** ECS agent: IAM role ECS uses to pull the image, read secrets and write logs. @default undefined (none) */
+  executionRoleArn: z.string().min(1).optional(),
+  /** ECS agent: ARN of a Secrets Manager secret or SSM parameter holding the API key; tasks get SLUICE__API__KEY from it instead of a plain variable (needs executionRoleArn). @default undefined */
+  apiKeySecretArn: z.string().min(1).optional(),
+  /** ECS agent: CloudWatch log group of the flow container (awslogs driver, stream prefix "sluice"); its tail is copied into a failed run's logs (needs executionRoleArn). @default undefined (no awslogs) */
+  logGroup: z.string().min(1).optional(),
+  /** ECS agent: between two DescribeTasks of a task it follows. @default 5000 */
+  pollIntervalMs: int(50).optional(),
+  /** ECS agent: how long a task may stay PROVISIONING/PENDING before it is stopped and its run failed. @default 600000 */
+  startDeadlineMs: int(1_000).optional(),
 });
 
 /** The AWS platform's configuration fragment. */

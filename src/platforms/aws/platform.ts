@@ -18,4 +18,21 @@ export const awsPlatform = definePlatform({
       load: async () => (await import("./fargate-task-environment.js")).FargateTaskEnvironment,
     },
   },
+  agent: {
+    kind: "ecs",
+    description: "runs each flow run as one Amazon ECS task of the flow's image, and follows it to its end",
+    load: async () => (await import("./ecs-agent.js")).createEcsDeployer,
+    flags: [
+      { flags: "--cluster <name>", description: "ECS cluster the tasks run in (default: the account's default cluster)", key: "aws.cluster" },
+      { flags: "--launch-type <type>", description: 'FARGATE or EC2, for flows whose environment names none (default: "FARGATE")', key: "aws.launchType" },
+      { flags: "--subnet <a,b>", description: "subnets of awsvpc tasks, comma-separated (required for Fargate)", key: "aws.subnets" },
+      { flags: "--security-group <a,b>", description: "security groups of awsvpc tasks, comma-separated", key: "aws.securityGroups" },
+      { flags: "--assign-public-ip", description: "give awsvpc tasks a public IP", key: "aws.assignPublicIp" },
+      { flags: "--task-role-arn <arn>", description: "IAM role the flow's containers run as", key: "aws.taskRoleArn" },
+      { flags: "--execution-role-arn <arn>", description: "IAM role ECS pulls images, reads secrets and writes logs with", key: "aws.executionRoleArn" },
+      { flags: "--api-key-secret-arn <arn>", description: "Secrets Manager or SSM ARN tasks read the API key from (instead of a plain variable)", key: "aws.apiKeySecretArn" },
+      { flags: "--log-group <name>", description: "CloudWatch log group of the flow containers (awslogs)", key: "aws.logGroup" },
+    ],
+    launches: ["fargate-task"],
+  },
 });
