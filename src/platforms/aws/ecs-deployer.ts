@@ -86,13 +86,14 @@ export class EcsDeployer implements Deployer {
         startDeadlineMs: this.options.startDeadlineMs,
         signal: controller.signal,
       });
-      this.#track(this.#follow(flowRunId, ctx, watched, controller).finally(() => this.#running.delete(flowRunId)));
+      void this.#track(this.#follow(flowRunId, ctx, watched, controller).finally(() => this.#running.delete(flowRunId)));
     }
   }
 
   #track(done: Promise<void>): Promise<void> {
     this.#pending.add(done);
-    void done.finally(() => this.#pending.delete(done));
+    // A follow that failed has already said so (failRun); its rejection must not go unhandled here.
+    void done.catch(() => undefined).finally(() => this.#pending.delete(done));
     return done;
   }
 
