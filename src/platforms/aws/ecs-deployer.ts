@@ -15,6 +15,7 @@ import type { ClaimedFlowRun } from "../../client/index.js";
 import { SluiceError } from "../../core/errors.js";
 import { isFinished } from "../../core/states.js";
 import { imageOf, type DeployContext, type Deployer, type Deployment } from "../../agents/deployer.js";
+import { refuseUnlessRuns } from "../run-refusal.js";
 import { resolveAwsAccess } from "./credentials.js";
 import { DefinitionRegistrar } from "./definition-registrar.js";
 import { createEcsApi, type EcsApi } from "./ecs-client.js";
@@ -100,6 +101,8 @@ export class EcsDeployer implements Deployer {
   async deploy(run: ClaimedFlowRun, ctx: DeployContext): Promise<Deployment> {
     const claimedAt = Date.now();
     const flowRunId = run.flowRun.id;
+    // One ECS task runs the flow: only environments that run inside that task are accepted.
+    refuseUnlessRuns(this.kind, { runs: this.options.inTaskTypes }, { flowRunId, flowName: run.flow.name, environmentType: run.flow.environment.type });
     const image = imageOf(run);
     if (image === undefined) {
       throw new SluiceError(
