@@ -22,7 +22,11 @@ const platforms = [
     "kubernetes",
     "aws",
     "local",
-    ...(existsSync(platformsDir) ? readdirSync(platformsDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name) : []),
+    ...(existsSync(platformsDir)
+      ? readdirSync(platformsDir, { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => e.name)
+      : []),
   ]),
 ].sort();
 
@@ -68,9 +72,17 @@ const importZones = [
     ],
     "src/platforms imports src/core, src/config, the public entries of executors and storage (index.ts, registry.ts, <kind>/index.ts), the client, the agents' Deployer contract and src/deployment/contract.ts only.",
   ),
-  onlyImports("server", [src("server/**"), src("api/**"), src("core/**"), src("config/**")], "src/server imports src/api, src/core, src/config and its own folders only."),
+  onlyImports(
+    "server",
+    [src("server/**"), src("api/**"), src("core/**"), src("config/**")],
+    "src/server imports src/api, src/core, src/config and its own folders only.",
+  ),
   onlyImports("client", [src("client/**"), src("api/**"), src("core/**")], "src/client imports src/api and src/core only (it never imports the server)."),
-  onlyImports("ui", [src("ui/**"), src("client/**"), src("api/**"), src("core/**")], "src/ui talks to the server through src/client only (src/api and src/core for types)."),
+  onlyImports(
+    "ui",
+    [src("ui/**"), src("client/**"), src("api/**"), src("core/**")],
+    "src/ui talks to the server through src/client only (src/api and src/core for types).",
+  ),
   {
     target: src("agents/**"),
     // Every platform folder; the files beside the list (the list, the registries and capabilities built
@@ -145,7 +157,11 @@ export default tseslint.config(
     rules: {
       "@typescript-eslint/no-floating-promises": [
         "error",
-        { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["describe", "it", "test", "suite", "before", "after", "beforeEach", "afterEach"] }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: "package", package: "node:test", name: ["describe", "it", "test", "suite", "before", "after", "beforeEach", "afterEach"] },
+          ],
+        },
       ],
     },
   },

@@ -57,7 +57,13 @@ export function formatTable(results: readonly WorkloadResult[]): string {
     if (r.error) notes.push(`${r.id} FAILED: ${r.error}`);
     for (const m of r.measurements) {
       const ratio = ratioOf(m);
-      rows.push([m.metric, `${fmt(m.value)} ${m.unit}`, m.baseline === null ? "-" : `${fmt(m.baseline)} ${m.unit}`, ratio === null ? "-" : `${fmt(ratio)}x`, m.target ?? ""]);
+      rows.push([
+        m.metric,
+        `${fmt(m.value)} ${m.unit}`,
+        m.baseline === null ? "-" : `${fmt(m.baseline)} ${m.unit}`,
+        ratio === null ? "-" : `${fmt(ratio)}x`,
+        m.target ?? "",
+      ]);
       if (m.notes) notes.push(`${m.metric}: ${m.notes}`);
       if (m.baseline !== null) notes.push(`${m.metric}: baseline = ${m.baselineName}`);
     }

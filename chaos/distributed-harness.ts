@@ -196,7 +196,18 @@ export function countRow(
   }
   const wrong = outcome.finals.filter((f) => f.state !== "Success" || !f.valueOk);
   for (const f of wrong) notes.push(`run ${f.flowRunId} ended ${f.state}${f.valueOk ? "" : " with a wrong value"}: ${f.message ?? ""}`);
-  return { fault, runs: spec.runs, tasks: spec.runs * (spec.n + 2), lost, duplicates, reruns: settle.reruns, wrong: wrong.length, leftBehind: settle.leftBehind, settleMs: settle.settleMs, notes };
+  return {
+    fault,
+    runs: spec.runs,
+    tasks: spec.runs * (spec.n + 2),
+    lost,
+    duplicates,
+    reruns: settle.reruns,
+    wrong: wrong.length,
+    leftBehind: settle.leftBehind,
+    settleMs: settle.settleMs,
+    notes,
+  };
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -33,7 +33,9 @@ const ENTRIES = { index: "index", "cli/main": "cli/main", "executors/workers/wor
 const CLI_STARTUP = ["cli/actions/run"];
 
 if (!codeOnly) rmSync(join(root, "dist"), { recursive: true, force: true });
-else for (const name of ["chunks", "index.js", "cli/main.js", "executors/workers/worker.js", "testing/index.js"]) rmSync(join(root, "dist", name), { recursive: true, force: true });
+else
+  for (const name of ["chunks", "index.js", "cli/main.js", "executors/workers/worker.js", "testing/index.js"])
+    rmSync(join(root, "dist", name), { recursive: true, force: true });
 
 const tsc = codeOnly
   ? { status: 0 }
@@ -51,7 +53,18 @@ const walk = (dir) => {
 walk(join(root, "src"));
 const plain = mkdtempSync(join(tmpdir(), "sluice-build-"));
 try {
-  await build({ absWorkingDir: root, entryPoints: sources, outbase: "src", outdir: plain, bundle: false, format: "esm", platform: "node", target: "node20", keepNames: true, logLevel: "warning" });
+  await build({
+    absWorkingDir: root,
+    entryPoints: sources,
+    outbase: "src",
+    outdir: plain,
+    bundle: false,
+    format: "esm",
+    platform: "node",
+    target: "node20",
+    keepNames: true,
+    logLevel: "warning",
+  });
 
   // 2. Bundled with chosen chunks.
   const entryIds = new Set(Object.values(ENTRIES).map((m) => join(plain, `${m}.js`)));
@@ -99,7 +112,9 @@ try {
   await bundle.close();
   const code = output.filter((o) => o.type === "chunk");
   const bytes = code.reduce((sum, o) => sum + o.code.length, 0);
-  say(`dist/: ${code.length} files, ${(bytes / 1024).toFixed(0)} KiB of code from ${sources.length} modules, declarations ${codeOnly ? "kept" : tsc.status === 0 ? "ok" : "FAILED"} (${Date.now() - started} ms)`);
+  say(
+    `dist/: ${code.length} files, ${(bytes / 1024).toFixed(0)} KiB of code from ${sources.length} modules, declarations ${codeOnly ? "kept" : tsc.status === 0 ? "ok" : "FAILED"} (${Date.now() - started} ms)`,
+  );
 } finally {
   rmSync(plain, { recursive: true, force: true });
 }

@@ -21,7 +21,13 @@ function walk(dir, out) {
 
 const filters = process.argv.slice(2);
 const files = roots
-  .flatMap((r) => { try { return walk(join(root, r), []); } catch { return []; } })
+  .flatMap((r) => {
+    try {
+      return walk(join(root, r), []);
+    } catch {
+      return [];
+    }
+  })
   .filter((f) => filters.length === 0 || filters.some((p) => f.startsWith(p)))
   .sort();
 if (files.length === 0) {
@@ -30,7 +36,8 @@ if (files.length === 0) {
 }
 const args = [
   "--conditions=sluice-source",
-  "--import", "tsx",
+  "--import",
+  "tsx",
   "--test",
   "--test-concurrency=" + (process.env.SLUICE_TEST_CONCURRENCY ?? "2"),
   "--test-reporter=spec",

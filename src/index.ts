@@ -82,7 +82,15 @@ export {
   type SerializedEnvironment,
   type SerializedScalar,
 } from "./core/environment.js";
-export { isStorage, type Storage, type StorableFlow, type SerializedStorage, type StorageBuildOptions, type BuildOutput, type BuildProgress } from "./core/storage.js";
+export {
+  isStorage,
+  type Storage,
+  type StorableFlow,
+  type SerializedStorage,
+  type StorageBuildOptions,
+  type BuildOutput,
+  type BuildProgress,
+} from "./core/storage.js";
 export { SLUICE_VERSION } from "./core/version.js";
 export { LocalEnvironment, type LocalEnvironmentOptions } from "./platforms/local/index.js";
 // Each platform's public.ts exports its classes without their launch code: importing Sluice loads the

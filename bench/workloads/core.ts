@@ -106,8 +106,7 @@ async function timeIt(fn: () => Promise<unknown>, runs: number, warmups = 1): Pr
   return { min: Math.min(...times), median: median(times), runs };
 }
 
-const medians = (s: Timing, b: Timing): string =>
-  `fastest of ${s.runs} runs; medians: Sluice ${s.median.toFixed(1)} ms, baseline ${b.median.toFixed(1)} ms`;
+const medians = (s: Timing, b: Timing): string => `fastest of ${s.runs} runs; medians: Sluice ${s.median.toFixed(1)} ms, baseline ${b.median.toFixed(1)} ms`;
 
 async function runOk(run: () => Promise<{ state: { name: string; message?: string } }>): Promise<void> {
   const result = await run();
@@ -193,7 +192,16 @@ const W3: Workload = {
   async run() {
     const executor = new ConcurrentExecutor({ maxConcurrency: 8 });
     const s = await timeIt(() => runOk(() => sleepers.run({ ...quiet, executor })), 3, 0);
-    const b = await timeIt(() => pool(Array.from({ length: 200 }, () => 50), 8, (ms) => new Promise((r) => setTimeout(r, ms))), 3, 0);
+    const b = await timeIt(
+      () =>
+        pool(
+          Array.from({ length: 200 }, () => 50),
+          8,
+          (ms) => new Promise((r) => setTimeout(r, ms)),
+        ),
+      3,
+      0,
+    );
     return [
       {
         metric: "W3 200 × 50 ms sleeps, concurrency 8: wall time",
@@ -213,7 +221,8 @@ const W4: Workload = {
   id: "W4",
   title: "10,000 no-op tasks on the workers executor (2 threads)",
   async run() {
-    const run = (keepAliveMs: number) => () => runOk(() => mapReduce.run({ ...quiet, executor: new WorkersExecutor({ threads: 2, keepAliveMs }), parameters: { n: 10_000 } }));
+    const run = (keepAliveMs: number) => () =>
+      runOk(() => mapReduce.run({ ...quiet, executor: new WorkersExecutor({ threads: 2, keepAliveMs }), parameters: { n: 10_000 } }));
     // Cold: every run starts its threads (each registers tsx and imports the flow module), as a `sluice run` process does.
     const cold = await timeIt(run(0), 2, 1);
     // Warm: runs reuse the pool the warm-up run left (keepAliveMs), as repeated runs in one process do.
@@ -240,8 +249,24 @@ const W4: Workload = {
       const warmBase = await timeIt(() => calls(shared), 2, 1);
       await shared.destroy();
       return [
-        ...timeRows("W4", "map 10,000 (workers, 2 threads, cold pool)", cold, coldBase, 10_002, undefined, "piscina called directly, 2 threads, a new pool per run"),
-        ...timeRows("W4", "map 10,000 (workers, 2 threads, warm pool)", warm, warmBase, 10_002, undefined, "piscina called directly, 2 threads, one pool for all runs"),
+        ...timeRows(
+          "W4",
+          "map 10,000 (workers, 2 threads, cold pool)",
+          cold,
+          coldBase,
+          10_002,
+          undefined,
+          "piscina called directly, 2 threads, a new pool per run",
+        ),
+        ...timeRows(
+          "W4",
+          "map 10,000 (workers, 2 threads, warm pool)",
+          warm,
+          warmBase,
+          10_002,
+          undefined,
+          "piscina called directly, 2 threads, one pool for all runs",
+        ),
       ];
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -285,7 +310,11 @@ const W5: Workload = {
     };
     try {
       return [
-        await row(".ts flow", "the flow file is TypeScript, its esbuild compilation cached (every run but the first); for context, a whole Prefect 1 process for a 3-task flow took 0.87 s on this machine (from the issue, not measured here)", async () => join(flows, "three-tasks.ts")),
+        await row(
+          ".ts flow",
+          "the flow file is TypeScript, its esbuild compilation cached (every run but the first); for context, a whole Prefect 1 process for a 3-task flow took 0.87 s on this machine (from the issue, not measured here)",
+          async () => join(flows, "three-tasks.ts"),
+        ),
         await row(".ts flow, first run", "a new copy of the .ts flow each run, so each run compiles it with esbuild (cache miss)", freshCopy),
         await row(".mjs flow", "the same flow as plain JavaScript: nothing to compile", async () => join(flows, "three-tasks.mjs")),
       ];

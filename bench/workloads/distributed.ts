@@ -67,7 +67,12 @@ async function withWorkers<T>(count: number, concurrency: number, body: (queue: 
 }
 
 /** Tasks per second of one timed run of `f` (after a small warm-up run that loads the module in the workers). */
-async function sluiceRate(queue: string, run: (executor: DistributedExecutor) => Promise<{ state: { name: string; message?: string } }>, tasks: number, warm: () => Promise<unknown>): Promise<number> {
+async function sluiceRate(
+  queue: string,
+  run: (executor: DistributedExecutor) => Promise<{ state: { name: string; message?: string } }>,
+  tasks: number,
+  warm: () => Promise<unknown>,
+): Promise<number> {
   await warm();
   // Every task may be queued at once, as the raw baseline adds all its jobs up front.
   const executor = new DistributedExecutor({ redis: services.redisUrl, queuePrefix: queue, maxInFlight: Math.max(1000, tasks + 2) });
@@ -221,11 +226,16 @@ const workloads: Workload[] = [
           await withWorkers(2, concurrency, async (queue) => {
             for (let round = 0; round < ROUNDS; round++) {
               rawRates.push(await rawBullmqRate(2, concurrency, N, true));
-              const run = await timedProcess(built ? [cli, "run", flowFile, "--executor", "distributed", "--json"] : ["--conditions=sluice-source", "--import", "tsx", cli, "run", flowFile, "--executor", "distributed", "--json"], {
-                SLUICE__EXECUTOR__REDIS_URL: services.redisUrl,
-                SLUICE__EXECUTOR__QUEUE_PREFIX: queue,
-                SLUICE__LOGGING__LEVEL: "warn",
-              });
+              const run = await timedProcess(
+                built
+                  ? [cli, "run", flowFile, "--executor", "distributed", "--json"]
+                  : ["--conditions=sluice-source", "--import", "tsx", cli, "run", flowFile, "--executor", "distributed", "--json"],
+                {
+                  SLUICE__EXECUTOR__REDIS_URL: services.redisUrl,
+                  SLUICE__EXECUTOR__QUEUE_PREFIX: queue,
+                  SLUICE__LOGGING__LEVEL: "warn",
+                },
+              );
               sluiceRates.push(N / (run.ms / 1000));
             }
           });

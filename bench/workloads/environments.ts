@@ -150,7 +150,10 @@ async function dockerLatency(): Promise<Measurement[]> {
         },
       ];
     } finally {
-      await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getImage(image)
+        .remove({ force: true })
+        .catch(() => undefined);
     }
   });
 }

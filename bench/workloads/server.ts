@@ -74,7 +74,10 @@ interface Bench {
 
 async function benchServer(target: DatabaseTarget, env: Record<string, string> = {}): Promise<Bench> {
   const home = await mkdtemp(join(tmpdir(), "sluice-bench-server-"));
-  const config = loadConfig({ file: false, env: { SLUICE__HOME: home, SLUICE__SERVER__DATABASE_URL: await target.newDatabaseUrl(), SLUICE__LOGGING__LEVEL: "warn", ...env } });
+  const config = loadConfig({
+    file: false,
+    env: { SLUICE__HOME: home, SLUICE__SERVER__DATABASE_URL: await target.newDatabaseUrl(), SLUICE__LOGGING__LEVEL: "warn", ...env },
+  });
   const server = await startServer({ config, port: 0, logStream: discard });
   const agentConfig = loadConfig({ file: false, env: { SLUICE__HOME: home, SLUICE__API__URL: server.url, SLUICE__LOGGING__LEVEL: "warn", ...env } });
   return {
@@ -121,20 +124,28 @@ async function waitFinished(client: SluiceClient, ids: readonly string[], timeou
 
 const execSluice = (args: string[], env: Record<string, string | undefined>): Promise<void> =>
   new Promise((resolve, reject) =>
-    execFile(process.execPath, [SLUICE_BIN, ...args], { env, timeout: 60_000 }, (error, _stdout, stderr) => (error ? reject(new Error(`sluice ${args.join(" ")}: ${error.message}\n${stderr}`)) : resolve())),
+    execFile(process.execPath, [SLUICE_BIN, ...args], { env, timeout: 60_000 }, (error, _stdout, stderr) =>
+      error ? reject(new Error(`sluice ${args.join(" ")}: ${error.message}\n${stderr}`)) : resolve(),
+    ),
   );
 
 async function pool(n: number, concurrency: number, job: () => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next++ < n) await job();
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < n) await job();
+    }),
+  );
 }
 
 // ---- S1 ----------------------------------------------------------------------------------------------
 
 async function runsPerMinute(target: DatabaseTarget, label: string, runs = 24): Promise<Measurement> {
-  const bench = await benchServer(target, { SLUICE__AGENT__MIN_POLL_INTERVAL_MS: "50", SLUICE__AGENT__MAX_POLL_INTERVAL_MS: "500", SLUICE__AGENT__MAX_CONCURRENT_RUNS: String(CONCURRENCY) });
+  const bench = await benchServer(target, {
+    SLUICE__AGENT__MIN_POLL_INTERVAL_MS: "50",
+    SLUICE__AGENT__MAX_POLL_INTERVAL_MS: "500",
+    SLUICE__AGENT__MAX_CONCURRENT_RUNS: String(CONCURRENCY),
+  });
   try {
     const flowId = await registerTrivialFlow(bench.client);
     const agent = await startAgent(bench);
@@ -181,15 +192,20 @@ async function updatesPerSecond(target: DatabaseTarget, label: string): Promise<
       let updates = 0;
       const end = performance.now() + windowMs;
       const started = performance.now();
-      await Promise.all(runIds.map(async (runId) => {
-        for (let round = 0; performance.now() < end; round++) updates += await send(runId, round);
-      }));
+      await Promise.all(
+        runIds.map(async (runId) => {
+          for (let round = 0; performance.now() < end; round++) updates += await send(runId, round);
+        }),
+      );
       return updates / ((performance.now() - started) / 1000);
     };
     const running = (round: number) => ({ name: "Running" as const, message: `round ${round}`, timestamp: new Date().toISOString() });
     const batched = await measure(async (runId, round) => {
       const state = running(round);
-      await bench.client.setTaskRunStates(runId, Array.from({ length: batch }, (_, i) => ({ taskKey: `t${i}`, state })));
+      await bench.client.setTaskRunStates(
+        runId,
+        Array.from({ length: batch }, (_, i) => ({ taskKey: `t${i}`, state })),
+      );
       return batch;
     });
     const single = await measure(async (runId, round) => {
@@ -214,7 +230,10 @@ async function updatesPerSecond(target: DatabaseTarget, label: string): Promise<
       runIds.map(async (runId) => {
         for (let round = 0; writing; round++) {
           const t0 = performance.now();
-          await bench.client.setTaskRunStates(runId, Array.from({ length: batch }, (_, i) => ({ taskKey: `t${i}`, state: running(round) })));
+          await bench.client.setTaskRunStates(
+            runId,
+            Array.from({ length: batch }, (_, i) => ({ taskKey: `t${i}`, state: running(round) })),
+          );
           batchLatencies.push(performance.now() - t0);
         }
       }),
@@ -247,13 +266,13 @@ async function updatesPerSecond(target: DatabaseTarget, label: string): Promise<
     });
     return [
       {
-      metric: `S2 task-run state updates per second the API sustains (${label})`,
-      unit: "updates/s",
-      value: batched,
-      baseline: single,
-      baselineName: "the same 4 clients sending one update per request",
-      higherIsBetter: true,
-      notes: `${clients} concurrent clients for ${windowMs / 1000} s each way, batches of ${batch} (the run reporter's path); every update writes the task run and its state history`,
+        metric: `S2 task-run state updates per second the API sustains (${label})`,
+        unit: "updates/s",
+        value: batched,
+        baseline: single,
+        baselineName: "the same 4 clients sending one update per request",
+        higherIsBetter: true,
+        notes: `${clients} concurrent clients for ${windowMs / 1000} s each way, batches of ${batch} (the run reporter's path); every update writes the task run and its state history`,
       },
       ...readMeasurements,
     ];
@@ -316,15 +335,30 @@ async function launchLatency(target: DatabaseTarget, label: string, runs = 5): P
   }
 }
 
-const databases: { id: string; label: string; target: () => DatabaseTarget; needs?: ("postgres")[] }[] = [
+const databases: { id: string; label: string; target: () => DatabaseTarget; needs?: "postgres"[] }[] = [
   { id: "SQLITE", label: "SQLite", target: sqliteTarget },
   { id: "PG", label: "PostgreSQL", target: postgresTarget, needs: ["postgres"] },
 ];
 
 const workloads: Workload[] = databases.flatMap((db) => [
-  { id: `S1-${db.id}`, title: `flow runs per minute end to end (${db.label})`, ...(db.needs ? { needs: db.needs } : {}), run: async () => [await runsPerMinute(db.target(), db.label)] },
-  { id: `S2-${db.id}`, title: `state updates per second, and read latency under them (${db.label})`, ...(db.needs ? { needs: db.needs } : {}), run: () => updatesPerSecond(db.target(), db.label) },
-  { id: `S3-${db.id}`, title: `scheduled-to-running latency (${db.label})`, ...(db.needs ? { needs: db.needs } : {}), run: () => launchLatency(db.target(), db.label) },
+  {
+    id: `S1-${db.id}`,
+    title: `flow runs per minute end to end (${db.label})`,
+    ...(db.needs ? { needs: db.needs } : {}),
+    run: async () => [await runsPerMinute(db.target(), db.label)],
+  },
+  {
+    id: `S2-${db.id}`,
+    title: `state updates per second, and read latency under them (${db.label})`,
+    ...(db.needs ? { needs: db.needs } : {}),
+    run: () => updatesPerSecond(db.target(), db.label),
+  },
+  {
+    id: `S3-${db.id}`,
+    title: `scheduled-to-running latency (${db.label})`,
+    ...(db.needs ? { needs: db.needs } : {}),
+    run: () => launchLatency(db.target(), db.label),
+  },
 ]);
 
 export default workloads;

@@ -33,7 +33,12 @@ async function apiBytes(page: Page, action: () => Promise<void>): Promise<number
   const pending: Promise<void>[] = [];
   const onResponse = (response: Response) => {
     if (!new URL(response.url()).pathname.startsWith("/api/")) return;
-    pending.push(response.body().then((b) => void (bytes += b.length), () => undefined));
+    pending.push(
+      response.body().then(
+        (b) => void (bytes += b.length),
+        () => undefined,
+      ),
+    );
   };
   page.on("response", onResponse);
   try {
@@ -83,7 +88,10 @@ async function uiWorkload(): Promise<Measurement[]> {
     const listBytes = await apiBytes(page, async () => {
       const t0 = performance.now();
       await page.goto(`${server.url}/runs?flow=bench-wide`);
-      await page.getByTestId("run-count").filter({ hasText: /^10,00\d runs/ }).waitFor();
+      await page
+        .getByTestId("run-count")
+        .filter({ hasText: /^10,00\d runs/ })
+        .waitFor();
       listMs = performance.now() - t0;
     });
     const l0 = performance.now();
@@ -95,10 +103,40 @@ async function uiWorkload(): Promise<Measurement[]> {
     const listFetchMs = performance.now() - l0;
 
     return [
-      { metric: `U1 run page of a finished ${TASKS.toLocaleString()}-task run: graph shown`, unit: "ms", value: graphMs, baseline: graphFetchMs, baselineName: "the run, its flow and its graph read with fetch from Node", higherIsBetter: false },
-      { metric: `U1 API payload of that page`, unit: "KB", value: graphBytes / 1024, baseline: null, baselineName: "-", higherIsBetter: false, notes: "every /api answer the page read until the graph was drawn" },
-      { metric: `U2 runs list: ${RUNS.toLocaleString()} runs shown`, unit: "ms", value: listMs, baseline: listFetchMs, baselineName: "the same pages of runs with fetch from Node", higherIsBetter: false },
-      { metric: `U2 API payload of the runs list`, unit: "KB", value: listBytes / 1024, baseline: null, baselineName: "-", higherIsBetter: false, notes: "the list's pages plus the flow and agent names" },
+      {
+        metric: `U1 run page of a finished ${TASKS.toLocaleString()}-task run: graph shown`,
+        unit: "ms",
+        value: graphMs,
+        baseline: graphFetchMs,
+        baselineName: "the run, its flow and its graph read with fetch from Node",
+        higherIsBetter: false,
+      },
+      {
+        metric: `U1 API payload of that page`,
+        unit: "KB",
+        value: graphBytes / 1024,
+        baseline: null,
+        baselineName: "-",
+        higherIsBetter: false,
+        notes: "every /api answer the page read until the graph was drawn",
+      },
+      {
+        metric: `U2 runs list: ${RUNS.toLocaleString()} runs shown`,
+        unit: "ms",
+        value: listMs,
+        baseline: listFetchMs,
+        baselineName: "the same pages of runs with fetch from Node",
+        higherIsBetter: false,
+      },
+      {
+        metric: `U2 API payload of the runs list`,
+        unit: "KB",
+        value: listBytes / 1024,
+        baseline: null,
+        baselineName: "-",
+        higherIsBetter: false,
+        notes: "the list's pages plus the flow and agent names",
+      },
     ];
   } finally {
     await browser.close();

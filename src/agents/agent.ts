@@ -243,7 +243,8 @@ export class Agent {
         try {
           await client.setFlowRunState(flowRunId, { name: "Failed", message });
         } catch (error) {
-          if (!(error instanceof SluiceError && error.code === "CONFLICT")) logger.error({ flowRunId, err: error }, `could not fail flow run ${flowRunId}: ${text(error)}`);
+          if (!(error instanceof SluiceError && error.code === "CONFLICT"))
+            logger.error({ flowRunId, err: error }, `could not fail flow run ${flowRunId}: ${text(error)}`);
         }
       },
     };

@@ -41,7 +41,8 @@ export function agentKinds(): string[] {
 /** The entry of `kind`; an unknown kind is an error listing the known ones. */
 export function agentKind(kind: string): AgentKind {
   const entry = Object.hasOwn(kinds, kind) ? kinds[kind] : undefined;
-  if (!entry) throw new SluiceError("INVALID_INPUT", `unknown agent kind ${showValue(kind)}; known kinds: ${agentKinds().join(", ")}`, { field: "kind", value: kind });
+  if (!entry)
+    throw new SluiceError("INVALID_INPUT", `unknown agent kind ${showValue(kind)}; known kinds: ${agentKinds().join(", ")}`, { field: "kind", value: kind });
   return entry;
 }
 

@@ -77,7 +77,16 @@ export const queryInt = (min: number, max: number, fallback: number) => z.coerce
 
 /** A comma-separated query parameter (`state=Running,Failed`), also accepted as a repeated parameter. */
 export const queryList = <T extends z.ZodType>(item: T) =>
-  z.preprocess((v) => (typeof v === "string" ? v.split(",").map((s) => s.trim()).filter((s) => s.length > 0) : v), z.array(item));
+  z.preprocess(
+    (v) =>
+      typeof v === "string"
+        ? v
+            .split(",")
+            .map((s) => s.trim())
+            .filter((s) => s.length > 0)
+        : v,
+    z.array(item),
+  );
 
 /** A boolean query parameter: "true" or "false". */
 export const queryBool = z.preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean());

@@ -1,19 +1,7 @@
 /** Flow runs: one execution of a flow version, its state and history, its claim by an agent, cancellation. */
 import { z } from "zod";
 import { defineOperation } from "./operation.js";
-import {
-  IdParams,
-  IsoDate,
-  JsonObject,
-  Labels,
-  StateInputSchema,
-  StateNameSchema,
-  StateSchema,
-  pageOf,
-  queryBool,
-  queryInt,
-  queryList,
-} from "./common.js";
+import { IdParams, IsoDate, JsonObject, Labels, StateInputSchema, StateNameSchema, StateSchema, pageOf, queryBool, queryInt, queryList } from "./common.js";
 import { FlowSchema } from "./flows.js";
 
 export const CreateFlowRunBody = z

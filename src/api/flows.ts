@@ -28,20 +28,20 @@ export const TaskNodeSchema = z.strictObject({
   mapped: z.boolean().default(false),
 });
 
-export const TaskGraphSchema = z
-  .strictObject({ tasks: z.array(TaskNodeSchema).max(100_000) })
-  .superRefine((graph, ctx) => {
-    const keys = new Set<string>();
-    graph.tasks.forEach((task, i) => {
-      if (keys.has(task.key)) ctx.addIssue({ code: "custom", path: ["tasks", i, "key"], message: `duplicate task key ${JSON.stringify(task.key)}: keys must be unique in a flow` });
-      keys.add(task.key);
-    });
-    graph.tasks.forEach((task, i) =>
-      task.upstream.forEach((up, j) => {
-        if (!keys.has(up)) ctx.addIssue({ code: "custom", path: ["tasks", i, "upstream", j], message: `upstream ${JSON.stringify(up)} is not the key of a task of this flow` });
-      }),
-    );
+export const TaskGraphSchema = z.strictObject({ tasks: z.array(TaskNodeSchema).max(100_000) }).superRefine((graph, ctx) => {
+  const keys = new Set<string>();
+  graph.tasks.forEach((task, i) => {
+    if (keys.has(task.key))
+      ctx.addIssue({ code: "custom", path: ["tasks", i, "key"], message: `duplicate task key ${JSON.stringify(task.key)}: keys must be unique in a flow` });
+    keys.add(task.key);
   });
+  graph.tasks.forEach((task, i) =>
+    task.upstream.forEach((up, j) => {
+      if (!keys.has(up))
+        ctx.addIssue({ code: "custom", path: ["tasks", i, "upstream", j], message: `upstream ${JSON.stringify(up)} is not the key of a task of this flow` });
+    }),
+  );
+});
 
 export const FlowName = z.string().min(1).max(200);
 

@@ -29,17 +29,16 @@ export type ApiOperations = typeof apiOperations;
 export type OperationId = keyof ApiOperations;
 
 export { defineOperation, type BodyInputOf, type BodyOf, type HttpMethod, type Operation, type ParamsOf, type QueryOf, type ResponseOf } from "./operation.js";
+export { ErrorBodySchema, FieldErrorSchema, IsoDate, Labels, StateInputSchema, StateNameSchema, StateSchema, type ErrorBody } from "./common.js";
 export {
-  ErrorBodySchema,
-  FieldErrorSchema,
-  IsoDate,
-  Labels,
-  StateInputSchema,
-  StateNameSchema,
-  StateSchema,
-  type ErrorBody,
-} from "./common.js";
-export { FlowSchema, RegisterFlowBody, RegisterFlowResponse, SerializedEnvironmentSchema, SerializedStorageSchema, TaskGraphSchema, type Flow } from "./flows.js";
+  FlowSchema,
+  RegisterFlowBody,
+  RegisterFlowResponse,
+  SerializedEnvironmentSchema,
+  SerializedStorageSchema,
+  TaskGraphSchema,
+  type Flow,
+} from "./flows.js";
 export { CreateFlowRunBody, FlowRunSchema, HeartbeatResponse, ListFlowRunsQuery, type FlowRun } from "./flow-runs.js";
 export { TaskRunSchema, TaskRunUpdateSchema, UNMAPPED, type TaskRun, type TaskRunResult } from "./task-runs.js";
 export { API_LOG_LEVELS, LogInputSchema, LogRecordSchema, type ApiLogLevel, type LogInput, type LogRecordOut } from "./logs.js";

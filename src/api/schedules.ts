@@ -24,18 +24,20 @@ const scheduleFields = {
   active: z.boolean().optional(),
 };
 
-const oneTiming = (body: { cron?: string | undefined; intervalMs?: number | undefined; timezone?: string | undefined }, ctx: z.RefinementCtx, required: boolean): void => {
+const oneTiming = (
+  body: { cron?: string | undefined; intervalMs?: number | undefined; timezone?: string | undefined },
+  ctx: z.RefinementCtx,
+  required: boolean,
+): void => {
   if (body.cron !== undefined && body.intervalMs !== undefined)
     ctx.addIssue({ code: "custom", path: ["cron"], message: "give either cron or intervalMs, not both" });
   else if (required && body.cron === undefined && body.intervalMs === undefined)
-    ctx.addIssue({ code: "custom", path: ["cron"], message: "give cron (e.g. \"0 * * * *\") or intervalMs (e.g. 3600000)" });
+    ctx.addIssue({ code: "custom", path: ["cron"], message: 'give cron (e.g. "0 * * * *") or intervalMs (e.g. 3600000)' });
   if (body.timezone !== undefined && body.intervalMs !== undefined)
     ctx.addIssue({ code: "custom", path: ["timezone"], message: "timezone applies to cron schedules only" });
 };
 
-export const CreateScheduleBody = z
-  .strictObject({ flowId: z.string().min(1), ...scheduleFields })
-  .superRefine((body, ctx) => oneTiming(body, ctx, true));
+export const CreateScheduleBody = z.strictObject({ flowId: z.string().min(1), ...scheduleFields }).superRefine((body, ctx) => oneTiming(body, ctx, true));
 
 /** Changes to a schedule; runs already created for future slots are replaced by the new definition. */
 export const UpdateScheduleBody = z.strictObject(scheduleFields).superRefine((body, ctx) => oneTiming(body, ctx, false));

@@ -3,9 +3,7 @@ import { z } from "zod";
 import { defineOperation } from "./operation.js";
 import { IsoDate, pageOf, queryInt } from "./common.js";
 
-export const SecretName = z
-  .string()
-  .regex(/^[A-Za-z0-9_.-]{1,200}$/, "1 to 200 letters, digits, '_', '.' or '-'");
+export const SecretName = z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, "1 to 200 letters, digits, '_', '.' or '-'");
 
 export const SecretParams = z.object({ name: SecretName });
 

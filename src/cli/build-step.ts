@@ -27,7 +27,10 @@ export async function loadChosenFlows(file: string, names: readonly string[]): P
 }
 
 /** Builds the storage of `flows` (one build per storage), showing the progress on stderr. */
-export async function buildWithProgress(flows: readonly AnyFlow[], options: { config: SluiceConfig; push: boolean }): Promise<{ storage: Storage; flows: AnyFlow[] }[]> {
+export async function buildWithProgress(
+  flows: readonly AnyFlow[],
+  options: { config: SluiceConfig; push: boolean },
+): Promise<{ storage: Storage; flows: AnyFlow[] }[]> {
   const output = createBuildOutput({ stream: process.stderr, interactive: isInteractive(process.stderr) });
   try {
     return await buildFlows(flows, { ...options, output });

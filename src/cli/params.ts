@@ -30,10 +30,14 @@ export function parseParamArgs(args: readonly string[]): Record<string, unknown>
       });
     }
     if (Object.hasOwn(out, name)) {
-      throw new SluiceError("INVALID_INPUT", `--param ${name} is given twice; give each parameter once (use a JSON list for several values, e.g. --param ${name}='["a","b"]')`, {
-        field: `--param ${name}`,
-        value: arg,
-      });
+      throw new SluiceError(
+        "INVALID_INPUT",
+        `--param ${name} is given twice; give each parameter once (use a JSON list for several values, e.g. --param ${name}='["a","b"]')`,
+        {
+          field: `--param ${name}`,
+          value: arg,
+        },
+      );
     }
     out[name] = parseParamValue(arg.slice(eq + 1));
   }
@@ -53,7 +57,11 @@ export async function readParamsFile(path: string, cwd: string = process.cwd()):
   try {
     value = JSON.parse(text) as unknown;
   } catch (cause) {
-    throw new SluiceError("INVALID_INPUT", `--params-file ${file} is not valid JSON: ${(cause as Error).message}`, { field: "--params-file", value: path, cause });
+    throw new SluiceError("INVALID_INPUT", `--params-file ${file} is not valid JSON: ${(cause as Error).message}`, {
+      field: "--params-file",
+      value: path,
+      cause,
+    });
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new SluiceError("INVALID_INPUT", `--params-file ${file} must hold a JSON object of parameters (e.g. {"count": 3}), not ${showValue(value, 40)}`, {
@@ -65,7 +73,10 @@ export async function readParamsFile(path: string, cwd: string = process.cwd()):
 }
 
 /** The parameters of a run: the file's, overridden by each `--param`. */
-export async function collectParameters(options: { param?: readonly string[]; paramsFile?: string }, cwd: string = process.cwd()): Promise<Record<string, unknown>> {
+export async function collectParameters(
+  options: { param?: readonly string[]; paramsFile?: string },
+  cwd: string = process.cwd(),
+): Promise<Record<string, unknown>> {
   const fromFile = options.paramsFile === undefined ? {} : await readParamsFile(options.paramsFile, cwd);
   return { ...fromFile, ...parseParamArgs(options.param ?? []) };
 }

@@ -17,7 +17,8 @@ export function parameterDefaults(schema: JsonObject): JsonObject {
   if (typeof properties !== "object" || properties === null || Array.isArray(properties)) return {};
   const out: JsonObject = {};
   for (const [name, property] of Object.entries(properties)) {
-    if (property && typeof property === "object" && !Array.isArray(property) && "default" in property && property.default !== undefined) out[name] = property.default;
+    if (property && typeof property === "object" && !Array.isArray(property) && "default" in property && property.default !== undefined)
+      out[name] = property.default;
   }
   return out;
 }

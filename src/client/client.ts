@@ -161,13 +161,21 @@ export type Heartbeat = ResponseOf<typeof ops.heartbeatFlowRun>;
 const pause = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
   });
 
-async function* followLogs(client: { readLogs: SluiceClient["readLogs"]; getFlowRun: SluiceClient["getFlowRun"] }, flowRunId: string, options: FollowLogsOptions): AsyncGenerator<LogRecordOut> {
+async function* followLogs(
+  client: { readLogs: SluiceClient["readLogs"]; getFlowRun: SluiceClient["getFlowRun"] },
+  flowRunId: string,
+  options: FollowLogsOptions,
+): AsyncGenerator<LogRecordOut> {
   const { intervalMs = 1000, untilFinished = true, signal, ...read } = options;
   let after = read.after;
   let finished = false;

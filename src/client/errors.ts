@@ -53,8 +53,17 @@ export class SluiceApiError extends SluiceError {
   /** The operation that failed, e.g. "createFlowRun". */
   readonly operation: string;
 
-  constructor(options: { status: number; code: string | undefined; message: string; field?: string | undefined; fields?: ApiFieldError[] | undefined; operation: string; cause?: unknown }) {
-    const code: ErrorCode = options.code !== undefined && CODES.has(options.code) ? (options.code as ErrorCode) : (CODE_OF_STATUS[options.status] ?? "INTERNAL");
+  constructor(options: {
+    status: number;
+    code: string | undefined;
+    message: string;
+    field?: string | undefined;
+    fields?: ApiFieldError[] | undefined;
+    operation: string;
+    cause?: unknown;
+  }) {
+    const code: ErrorCode =
+      options.code !== undefined && CODES.has(options.code) ? (options.code as ErrorCode) : (CODE_OF_STATUS[options.status] ?? "INTERNAL");
     super(code, options.message, {
       ...(options.field === undefined ? {} : { field: options.field }),
       ...(options.cause === undefined ? {} : { cause: options.cause }),

@@ -30,7 +30,15 @@ export const DEFAULT_CONFIG: Readonly<SluiceConfig> = {
   kubernetes: { apiKeySecretKey: "api-key", namespace: "default", imagePullSecrets: [], deleteFinishedJobs: true },
   aws: {},
   reporter: { heartbeatIntervalMs: 30_000, cancelCheckIntervalMs: 5_000, flushTimeoutMs: 60_000 },
-  agent: { labels: [], minPollIntervalMs: 250, maxPollIntervalMs: 10_000, heartbeatIntervalMs: 30_000, maxConcurrentRuns: 10, keepContainers: false, dockerNetwork: "host" },
+  agent: {
+    labels: [],
+    minPollIntervalMs: 250,
+    maxPollIntervalMs: 10_000,
+    heartbeatIntervalMs: 30_000,
+    maxConcurrentRuns: 10,
+    keepContainers: false,
+    dockerNetwork: "host",
+  },
   cache: {},
 };
 

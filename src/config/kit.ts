@@ -9,13 +9,13 @@ import type { Zod } from "../core/zod.js";
 export function configKit(z: Zod) {
   return {
     /** true/false, or "true" | "false" | "1" | "0" | "yes" | "no". */
-    bool: z.union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"])]).transform((v) => (typeof v === "boolean" ? v : v === "true" || v === "1" || v === "yes")),
+    bool: z
+      .union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"])])
+      .transform((v) => (typeof v === "boolean" ? v : v === "true" || v === "1" || v === "yes")),
     /** An integer of at least `min` (strings are coerced). */
     int: (min: number) => z.coerce.number().int().min(min),
     /** A list of strings, or one comma-separated string. */
-    list: z.union([z.array(z.string()), z.string()]).transform((v) =>
-      (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter((s) => s.length > 0),
-    ),
+    list: z.union([z.array(z.string()), z.string()]).transform((v) => (Array.isArray(v) ? v : v.split(",")).map((s) => s.trim()).filter((s) => s.length > 0)),
   };
 }
 

@@ -65,7 +65,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return out;
 }
 
-
 /** Loads and validates the configuration: environment over config file over defaults. */
 export function loadConfig(options: LoadConfigOptions = {}): SluiceConfig {
   const env = options.env ?? process.env;

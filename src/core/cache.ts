@@ -74,14 +74,16 @@ export const defaultCacheStore = new MemoryCacheStore();
 
 /** JSON with object keys sorted, so equal values give equal text whatever their key order. */
 function stableJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v && typeof v === "object" && !Array.isArray(v)) {
-      const sorted: Record<string, unknown> = {};
-      for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
-      return sorted;
-    }
-    return v;
-  }) ?? "undefined";
+  return (
+    JSON.stringify(value, (_key, v: unknown) => {
+      if (v && typeof v === "object" && !Array.isArray(v)) {
+        const sorted: Record<string, unknown> = {};
+        for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+        return sorted;
+      }
+      return v;
+    }) ?? "undefined"
+  );
 }
 
 /** The default cache key: a SHA-256 of the input's JSON (object keys sorted). */

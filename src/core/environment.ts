@@ -121,10 +121,14 @@ function checkJson(value: unknown, path: string): void {
     for (const [k, v] of Object.entries(value)) checkJson(v, `${path}.${k}`);
     return;
   }
-  throw new SluiceError("INVALID_OPTION", `${path} is ${showValue(value)}, which is not JSON; metadata holds only strings, numbers, booleans, null, arrays and plain objects`, {
-    field: path,
-    value,
-  });
+  throw new SluiceError(
+    "INVALID_OPTION",
+    `${path} is ${showValue(value)}, which is not JSON; metadata holds only strings, numbers, booleans, null, arrays and plain objects`,
+    {
+      field: path,
+      value,
+    },
+  );
 }
 
 function compileLabels(labels: unknown, owner: string): Set<string> {
@@ -299,7 +303,8 @@ export abstract class Environment {
     for (const [key, value] of Object.entries(this.serializedFields())) {
       if (RESERVED.has(key)) throw new SluiceError("INTERNAL", `${type}.serializedFields() declares the reserved field "${key}"`, { field: key });
       const ok = value === null || ["string", "boolean"].includes(typeof value) || (typeof value === "number" && Number.isFinite(value));
-      if (!ok) throw new SluiceError("INTERNAL", `${type}.serializedFields().${key} is ${showValue(value)}; declared fields must be scalars`, { field: key, value });
+      if (!ok)
+        throw new SluiceError("INTERNAL", `${type}.serializedFields().${key} is ${showValue(value)}; declared fields must be scalars`, { field: key, value });
       out[key] = value;
     }
     return out;

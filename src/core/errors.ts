@@ -89,7 +89,7 @@ export function serializeError(error: unknown, depth = 0): SerializedError {
   }
   let text: string;
   try {
-    text = typeof error === "string" ? error : JSON.stringify(error) ?? String(error);
+    text = typeof error === "string" ? error : (JSON.stringify(error) ?? String(error));
   } catch {
     text = String(error);
   }

@@ -64,7 +64,8 @@ function checkFlowOptions(name: string, options: FlowOptions): void {
     });
   for (const key of Object.keys(options)) if (!OPTION_KEYS.has(key)) throw bad(key, `unknown option; known options: ${[...OPTION_KEYS].join(", ")}`);
   const p = options.parameters as { shape?: unknown; extend?: unknown } | undefined;
-  if (p !== undefined && (typeof p?.shape !== "object" || typeof p.extend !== "function")) throw bad("parameters", "use a zod object, e.g. z.object({ n: z.number().default(3) })");
+  if (p !== undefined && (typeof p?.shape !== "object" || typeof p.extend !== "function"))
+    throw bad("parameters", "use a zod object, e.g. z.object({ n: z.number().default(3) })");
   if (options.executor !== undefined && typeof options.executor !== "string" && !isExecutor(options.executor)) {
     throw bad("executor", 'use an Executor object or a kind such as "local" or "concurrent"');
   }
@@ -108,12 +109,17 @@ export class Flow<P = Record<string, unknown>, PIn = P, R = void> implements Run
     this.#referenceKeys = options.referenceTasks ? [...options.referenceTasks] : undefined;
     this.#graph = new FlowGraph(name, options.parameters);
     if (body !== undefined) {
-      if (typeof body !== "function") throw new SluiceError("INVALID_OPTION", `flow "${name}": the body is ${showValue(body)}; pass a function (params) => { ... }`, { field: "body" });
+      if (typeof body !== "function")
+        throw new SluiceError("INVALID_OPTION", `flow "${name}": the body is ${showValue(body)}; pass a function (params) => { ... }`, { field: "body" });
       const returned = withBuilder(this.#graph, () => body(this.#graph.parameterRefs()));
       if (returned && typeof (returned as { then?: unknown }).then === "function") {
-        throw new SluiceError("GRAPH_INVALID", `flow "${name}": the body returned a promise; a flow body must be synchronous (it only wires tasks; they run later)`, {
-          field: "body",
-        });
+        throw new SluiceError(
+          "GRAPH_INVALID",
+          `flow "${name}": the body returned a promise; a flow body must be synchronous (it only wires tasks; they run later)`,
+          {
+            field: "body",
+          },
+        );
       }
       this.#returned = returned;
     }

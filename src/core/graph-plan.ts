@@ -81,11 +81,9 @@ export function compilePlan(graph: FlowGraph, referenceKeys: readonly string[] |
   const upstream = graph.nodes.map((node) => upstreamKeys(node).map(indexOf));
   const cycle = findCycle(graph, upstream);
   if (cycle) {
-    throw new SluiceError(
-      "GRAPH_INVALID",
-      `flow "${graph.flowName}" has a cycle: ${cycle.reverse().join(" → ")}; remove one of these dependencies`,
-      { field: cycle.join(",") },
-    );
+    throw new SluiceError("GRAPH_INVALID", `flow "${graph.flowName}" has a cycle: ${cycle.reverse().join(" → ")}; remove one of these dependencies`, {
+      field: cycle.join(","),
+    });
   }
   const downstream: number[][] = graph.nodes.map(() => []);
   upstream.forEach((ups, i) => {

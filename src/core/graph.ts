@@ -172,7 +172,8 @@ export class FlowGraph implements GraphBuilder {
     }
     if (isRef(selector)) {
       const node = selector.source === "task" && selector.flowName === this.flowName ? this.#byKey.get(selector.key) : undefined;
-      if (!node) throw new SluiceError("GRAPH_INVALID", `flow "${this.flowName}": ${role} ${String(selector)} is not a task of this flow`, { field: selector.key });
+      if (!node)
+        throw new SluiceError("GRAPH_INVALID", `flow "${this.flowName}": ${role} ${String(selector)} is not a task of this flow`, { field: selector.key });
       return node;
     }
     if (!isTask(selector)) {

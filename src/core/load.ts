@@ -44,10 +44,14 @@ export function resolveModule(module: string, cwd: string = process.cwd()): Reso
   else if (existsSync(resolve(cwd, module)) || MODULE_EXTENSIONS.has(extname(module))) path = resolve(cwd, module);
   if (path === undefined) return { kind: "package", specifier: module };
   if (!existsSync(path) || !statSync(path).isFile()) {
-    throw new SluiceError("FLOW_LOAD_FAILED", `flow module ${path} does not exist${path === module ? "" : ` (given as ${module}, from ${cwd})`}; check the path`, {
-      field: "module",
-      value: module,
-    });
+    throw new SluiceError(
+      "FLOW_LOAD_FAILED",
+      `flow module ${path} does not exist${path === module ? "" : ` (given as ${module}, from ${cwd})`}; check the path`,
+      {
+        field: "module",
+        value: module,
+      },
+    );
   }
   return { kind: "file", path, url: pathToFileURL(path).href };
 }
@@ -124,7 +128,8 @@ async function typeScriptUrl(path: string): Promise<string> {
 export async function importModule(module: string, cwd: string = process.cwd()): Promise<Record<string, unknown>> {
   const resolved = resolveModule(module, cwd);
   try {
-    const url = resolved.kind === "package" ? resolved.specifier : TS_EXTENSIONS.has(extname(resolved.path)) ? await typeScriptUrl(resolved.path) : resolved.url;
+    const url =
+      resolved.kind === "package" ? resolved.specifier : TS_EXTENSIONS.has(extname(resolved.path)) ? await typeScriptUrl(resolved.path) : resolved.url;
     return (await import(url)) as Record<string, unknown>;
   } catch (cause) {
     const message = cause instanceof Error ? cause.message : String(cause);

@@ -55,7 +55,8 @@ function silentLogger(make: () => Logger): Logger {
         if (key === "level") return "silent";
         if (key === "levelVal") return Infinity;
         if (key === "isLevelEnabled") return () => false;
-        if (key === "child") return (bindings: Record<string, unknown>, options?: Pino.ChildLoggerOptions) => silentLogger(() => materialize().child(bindings, options));
+        if (key === "child")
+          return (bindings: Record<string, unknown>, options?: Pino.ChildLoggerOptions) => silentLogger(() => materialize().child(bindings, options));
       }
       const logger = materialize();
       const value: unknown = Reflect.get(logger, key, logger);

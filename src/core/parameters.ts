@@ -33,7 +33,10 @@ export function validateParameters(flowName: string, schema: ParametersSchema | 
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const field = issue.path.map(String).join(".") || "parameters";
-      const value = issue.path.reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined), given);
+      const value = issue.path.reduce<unknown>(
+        (v, k) => (v && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[k as PropertyKey] : undefined),
+        given,
+      );
       const missing = value === undefined && issue.code === "invalid_type";
       problems.push(missing ? `missing parameter "${field}" (${issue.message})` : `parameter "${field}" = ${showValue(value)}: ${issue.message}`);
       fields.push(field);

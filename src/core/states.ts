@@ -24,15 +24,7 @@ export const STATE_NAMES = [
 export type StateName = (typeof STATE_NAMES)[number];
 
 /** States after which nothing more happens to a run (Mapped: the children carry on). */
-export const FINISHED_STATES: ReadonlySet<StateName> = new Set<StateName>([
-  "Success",
-  "Failed",
-  "TriggerFailed",
-  "Skipped",
-  "Cancelled",
-  "TimedOut",
-  "Mapped",
-]);
+export const FINISHED_STATES: ReadonlySet<StateName> = new Set<StateName>(["Success", "Failed", "TriggerFailed", "Skipped", "Cancelled", "TimedOut", "Mapped"]);
 
 /** Finished states that count as a failure for triggers and for the flow's final state. */
 export const FAILED_STATES: ReadonlySet<StateName> = new Set<StateName>(["Failed", "TriggerFailed", "TimedOut", "Cancelled"]);

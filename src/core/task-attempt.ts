@@ -24,7 +24,10 @@ function outcomeOfThrown(thrown: unknown, signal: AbortSignal, request: TaskRunR
     }
     default:
       if (signal.aborted) {
-        return { kind: "cancelled", message: `Task "${request.taskName}" was cancelled (it ended with: ${thrown instanceof Error ? thrown.message : String(thrown)})` };
+        return {
+          kind: "cancelled",
+          message: `Task "${request.taskName}" was cancelled (it ended with: ${thrown instanceof Error ? thrown.message : String(thrown)})`,
+        };
       }
       return { kind: "failed", error: serializeError(thrown) };
   }
@@ -37,21 +40,20 @@ function validateInput(task: AnyTask, request: TaskRunRequest): { input: unknown
   const parsed = schema.safeParse(request.input);
   if (parsed.success) return { input: parsed.data };
   const details = parsed.error.issues.map((i) => `${i.path.map(String).join(".") || "input"}: ${i.message}`).join("; ");
-  const error = new SluiceError("INVALID_INPUT", `task "${request.taskName}" got an invalid input (${details}); check what its upstream tasks return and what is bound to it`, {
-    field: parsed.error.issues[0]?.path.map(String).join(".") || "input",
-    taskRunId: request.taskRunId,
-    flowRunId: request.flowRunId,
-  });
+  const error = new SluiceError(
+    "INVALID_INPUT",
+    `task "${request.taskName}" got an invalid input (${details}); check what its upstream tasks return and what is bound to it`,
+    {
+      field: parsed.error.issues[0]?.path.map(String).join(".") || "input",
+      taskRunId: request.taskRunId,
+      flowRunId: request.flowRunId,
+    },
+  );
   return { kind: "failed", error: serializeError(error), noRetry: true };
 }
 
 /** Runs one attempt of `task`. Never throws. */
-export async function runAttempt(
-  task: AnyTask,
-  request: TaskRunRequest,
-  signal: AbortSignal,
-  onLog: (record: LogRecord) => void,
-): Promise<TaskAttemptOutcome> {
+export async function runAttempt(task: AnyTask, request: TaskRunRequest, signal: AbortSignal, onLog: (record: LogRecord) => void): Promise<TaskAttemptOutcome> {
   const checked = validateInput(task, request);
   if ("kind" in checked) return checked;
   if (signal.aborted) return { kind: "cancelled", message: `Task "${request.taskName}" was cancelled before it started` };

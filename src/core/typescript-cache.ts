@@ -275,7 +275,10 @@ async function build(entry: string, dir: string, conditions: readonly string[]):
     format: CACHE_FORMAT,
     output: outputPath(dir, entry, hashOf(entry), conditionKey),
     // A changed tsconfig.json (jsx, decorators, paths) recompiles too; files it extends are not followed.
-    sources: [...new Set([...done, ...[...done].map(nearestTsconfig).filter((t): t is string => t !== undefined)])].map((path) => ({ path, hash: hashOf(path) })),
+    sources: [...new Set([...done, ...[...done].map(nearestTsconfig).filter((t): t is string => t !== undefined)])].map((path) => ({
+      path,
+      hash: hashOf(path),
+    })),
     imports: [...imports],
     needsTsx,
   };

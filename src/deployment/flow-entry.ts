@@ -50,13 +50,19 @@ function parseParameters(text: string | undefined): Record<string, unknown> {
     });
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new SluiceError("INVALID_INPUT", `--parameters ${showValue(text)} is not a JSON object; pass an object such as '{"n": 3}'`, { field: "--parameters" });
+    throw new SluiceError("INVALID_INPUT", `--parameters ${showValue(text)} is not a JSON object; pass an object such as '{"n": 3}'`, {
+      field: "--parameters",
+    });
   }
   return value as Record<string, unknown>;
 }
 
 /** Runs the entry; resolves with the exit code (0 Success, 1 otherwise). Bad input throws SluiceError. */
-export async function runFlowEntry(options: FlowEntryOptions, config: SluiceConfig, write: (text: string) => void = (t) => void process.stdout.write(t)): Promise<number> {
+export async function runFlowEntry(
+  options: FlowEntryOptions,
+  config: SluiceConfig,
+  write: (text: string) => void = (t) => void process.stdout.write(t),
+): Promise<number> {
   const flowRunId = config.context.flowRunId ?? randomUUID();
   const signals = trapRunSignals({ flowRunId });
   const terminated = (): SluiceError | undefined => (signals.termination.aborted ? terminationReason(signals.termination) : undefined);

@@ -120,7 +120,13 @@ async function cancelRequested(client: SluiceClient, flowRunId: string, timeoutM
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
   try {
-    return await Promise.race([client.getFlowRun(flowRunId).then((run) => run.cancelRequested, () => false), late]);
+    return await Promise.race([
+      client.getFlowRun(flowRunId).then(
+        (run) => run.cancelRequested,
+        () => false,
+      ),
+      late,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -183,17 +189,26 @@ export async function executeFlowRun(options: FlowRunEntryOptions): Promise<Flow
     run = await client.getFlowRun(flowRunId);
   } catch (error) {
     if (error instanceof SluiceError && error.code === "NOT_FOUND") {
-      throw new SluiceError("NOT_FOUND", `flow run ${flowRunId} does not exist on the server at ${config.api.url}; check SLUICE__CONTEXT__FLOW_RUN_ID and SLUICE__API__URL`, {
-        field: "context.flowRunId",
-        value: flowRunId,
-        flowRunId,
-        cause: error,
-      });
+      throw new SluiceError(
+        "NOT_FOUND",
+        `flow run ${flowRunId} does not exist on the server at ${config.api.url}; check SLUICE__CONTEXT__FLOW_RUN_ID and SLUICE__API__URL`,
+        {
+          field: "context.flowRunId",
+          value: flowRunId,
+          flowRunId,
+          cause: error,
+        },
+      );
     }
     throw error;
   }
   if (isFinished(run.state.name)) {
-    return { exitCode: run.state.name === "Success" ? 0 : 1, flowRunId, state: run.state.name, message: `flow run ${flowRunId} is already ${run.state.name}: nothing to do` };
+    return {
+      exitCode: run.state.name === "Success" ? 0 : 1,
+      flowRunId,
+      state: run.state.name,
+      message: `flow run ${flowRunId} is already ${run.state.name}: nothing to do`,
+    };
   }
 
   const existing = await allTaskRuns(client, flowRunId);
@@ -244,18 +259,30 @@ export async function executeFlowRun(options: FlowRunEntryOptions): Promise<Flow
         await stop.settled();
         const state = final(result.state);
         reporter.setFlowRunState(state); // no-op when the runner already reported its final state
-        return { exitCode: state.name === "Success" ? 0 : 1, flowRunId, state: state.name, message: `flow run ${flowRunId} ended ${state.name}${stop.terminated() ? `: ${state.message}` : ""}` };
+        return {
+          exitCode: state.name === "Success" ? 0 : 1,
+          flowRunId,
+          state: state.name,
+          message: `flow run ${flowRunId} ended ${state.name}${stop.terminated() ? `: ${state.message}` : ""}`,
+        };
       }
       await environment.setup(flow, { config, flowId: run.flowId });
       const outcome = await environment.execute(flow, { ...runOptions, config, flowId: run.flowId });
       if (outcome.kind === "launched") {
-        reporter.log("info", `Launched ${STAGE_TITLES.run.replace("Stage", "stage")} with ${environment.type}: ${outcome.description}`, { resources: outcome.resources });
+        reporter.log("info", `Launched ${STAGE_TITLES.run.replace("Stage", "stage")} with ${environment.type}: ${outcome.description}`, {
+          resources: outcome.resources,
+        });
         return { exitCode: 0, flowRunId, message: `flow run ${flowRunId}: ${outcome.description}` };
       }
       await stop.settled();
       const state = final(outcome.result.state);
       reporter.setFlowRunState(state);
-      return { exitCode: state.name === "Success" ? 0 : 1, flowRunId, state: state.name, message: `flow run ${flowRunId} ended ${state.name}${stop.terminated() ? `: ${state.message}` : ""}` };
+      return {
+        exitCode: state.name === "Success" ? 0 : 1,
+        flowRunId,
+        state: state.name,
+        message: `flow run ${flowRunId} ended ${state.name}${stop.terminated() ? `: ${state.message}` : ""}`,
+      };
     } catch (error) {
       await stop.settled();
       const what = stage === "run" ? "running" : "setting up or executing";

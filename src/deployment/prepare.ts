@@ -27,7 +27,9 @@ export function storagesOf(flows: readonly AnyFlow[]): { storage: Storage; flows
   for (const flow of flows) {
     if (flow.storage === undefined) continue;
     if (!isStorage(flow.storage)) {
-      throw new SluiceError("INVALID_OPTION", `flow "${flow.name}": storage is not a Storage (LocalStorage, ModuleStorage, DockerStorage)`, { field: "storage" });
+      throw new SluiceError("INVALID_OPTION", `flow "${flow.name}": storage is not a Storage (LocalStorage, ModuleStorage, DockerStorage)`, {
+        field: "storage",
+      });
     }
     const storage = flow.storage;
     storage.addFlow(flow); // the same flow again is a no-op; a different flow of that name is a CONFLICT

@@ -122,7 +122,11 @@ export class RunReporter {
       case "task-run-state": {
         const mapIndex = event.mapIndex ?? UNMAPPED;
         this.#keyOfRunnerId.set(event.taskRunId, keyOf(event.taskKey, mapIndex));
-        this.#enqueue({ kind: "task", runnerId: event.taskRunId, update: { taskKey: event.taskKey, mapIndex, taskName: event.taskName, state: stateForApi(event.state) } });
+        this.#enqueue({
+          kind: "task",
+          runnerId: event.taskRunId,
+          update: { taskKey: event.taskKey, mapIndex, taskName: event.taskName, state: stateForApi(event.state) },
+        });
         return;
       }
       case "log":
@@ -255,7 +259,10 @@ export class RunReporter {
       this.#queue.unshift(...tasks, ...logs, ...(flow ? [flow] : []));
       if (!this.#outage) {
         this.#outage = true;
-        this.#o.logger.warn({ flowRunId: this.flowRunId, err: error }, `cannot reach the server; ${this.#queue.length} states and logs are kept and sent again`);
+        this.#o.logger.warn(
+          { flowRunId: this.flowRunId, err: error },
+          `cannot reach the server; ${this.#queue.length} states and logs are kept and sent again`,
+        );
       }
       return false;
     }
@@ -271,7 +278,10 @@ export class RunReporter {
     this.stats.taskRunRequests++;
     let results;
     try {
-      results = await this.#client.setTaskRunStates(this.flowRunId, chunk.map((item) => item.update));
+      results = await this.#client.setTaskRunStates(
+        this.flowRunId,
+        chunk.map((item) => item.update),
+      );
     } catch (error) {
       if (isRetryable(error)) throw error;
       this.#drop("task-run states", chunk.length, error);
@@ -282,7 +292,10 @@ export class RunReporter {
       if (result.ok && result.id !== undefined) this.#serverIds.set(keyOf(result.taskKey, result.mapIndex), result.id);
       else if (!result.ok) {
         this.stats.refusedTaskUpdates++;
-        this.#o.logger.debug({ flowRunId: this.flowRunId, taskKey: result.taskKey, mapIndex: result.mapIndex }, `task-run update refused: ${result.error?.message ?? "no reason"}`);
+        this.#o.logger.debug(
+          { flowRunId: this.flowRunId, taskKey: result.taskKey, mapIndex: result.mapIndex },
+          `task-run update refused: ${result.error?.message ?? "no reason"}`,
+        );
       }
     }
   }
@@ -358,4 +371,3 @@ export class RunReporter {
     this.setFlowRunState(makeState("Failed", { message, ...(error === undefined ? {} : { error: serializeError(error) }) }));
   }
 }
-

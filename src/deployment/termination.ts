@@ -85,7 +85,10 @@ export function trapRunSignals(options: { flowRunId?: string; onSecond?: (signal
   for (const signal of [CANCEL_SIGNAL, ...TERMINATION_SIGNALS] as NodeJS.Signals[]) {
     const handler = (): void => {
       if (++received > 1) return options.onSecond?.(signal);
-      if (signal === CANCEL_SIGNAL) cancel.abort(new SluiceError("CANCELLED", `the flow run was cancelled by ${signal}`, options.flowRunId === undefined ? {} : { flowRunId: options.flowRunId }));
+      if (signal === CANCEL_SIGNAL)
+        cancel.abort(
+          new SluiceError("CANCELLED", `the flow run was cancelled by ${signal}`, options.flowRunId === undefined ? {} : { flowRunId: options.flowRunId }),
+        );
       else termination.abort(terminationError(signal, options.flowRunId));
     };
     handlers.set(signal, handler);

@@ -26,8 +26,7 @@ export interface ConformanceOptions {
   cleanup?: (executor: Executor) => void | Promise<void>;
 }
 
-const stateOf = (result: FlowRunResult, key: string, mapIndex: number | null = null): string | undefined =>
-  result.taskRun(key, mapIndex)?.state.name;
+const stateOf = (result: FlowRunResult, key: string, mapIndex: number | null = null): string | undefined => result.taskRun(key, mapIndex)?.state.name;
 
 /** Registers the conformance tests (node:test) for the executor made by `makeExecutor`. */
 export function runExecutorConformance(name: string, makeExecutor: () => Executor | Promise<Executor>, options: ConformanceOptions = {}): void {

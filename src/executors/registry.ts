@@ -27,7 +27,10 @@ const loaders: Record<string, () => Promise<ExecutorFactory>> = {
 /** Registers a custom kind at run time (built-in kinds are listed in `loaders` above). */
 export function registerExecutorKind(kind: string, load: () => Promise<ExecutorFactory>): void {
   if (typeof kind !== "string" || !/^[a-z][a-z0-9-]*$/.test(kind)) {
-    throw new SluiceError("INVALID_OPTION", `executor kind ${JSON.stringify(kind)} is not valid; use lowercase letters, digits and -`, { field: "kind", value: kind });
+    throw new SluiceError("INVALID_OPTION", `executor kind ${JSON.stringify(kind)} is not valid; use lowercase letters, digits and -`, {
+      field: "kind",
+      value: kind,
+    });
   }
   loaders[kind] = load;
 }

@@ -22,7 +22,7 @@ export const commonOptions = lazy((z) =>
   z.strictObject({
     labels: z.array(z.string().min(1, "labels are non-empty strings")).optional(),
     metadata: z.record(z.string(), z.json()).optional(),
-    executor: z.string().min(1, "give an executor kind such as \"local\" or \"concurrent\"").optional(),
+    executor: z.string().min(1, 'give an executor kind such as "local" or "concurrent"').optional(),
   }),
 );
 
@@ -47,7 +47,10 @@ for (const platform of PLATFORMS) for (const [kind, entry] of Object.entries(pla
 /** Registers a kind at run time (the platforms' kinds are registered when this module loads). */
 export function registerEnvironmentKind(kind: string, entry: EnvironmentKind): void {
   if (typeof kind !== "string" || !/^[a-z][a-z0-9-]*$/.test(kind)) {
-    throw new SluiceError("INVALID_OPTION", `environment kind ${showValue(kind)} is not valid; use lowercase letters, digits and -`, { field: "kind", value: kind });
+    throw new SluiceError("INVALID_OPTION", `environment kind ${showValue(kind)} is not valid; use lowercase letters, digits and -`, {
+      field: "kind",
+      value: kind,
+    });
   }
   kinds[kind] = entry;
 }
@@ -61,7 +64,11 @@ export function environmentKinds(): string[] {
 export function environmentKind(kind: string, field = "environment"): EnvironmentKind {
   const entry = Object.hasOwn(kinds, kind) ? kinds[kind] : undefined;
   if (!entry) {
-    throw new SluiceError("INVALID_OPTION", `unknown environment kind ${showValue(kind)}; known kinds: ${environmentKinds().join(", ")}`, { field, value: kind, kind });
+    throw new SluiceError("INVALID_OPTION", `unknown environment kind ${showValue(kind)}; known kinds: ${environmentKinds().join(", ")}`, {
+      field,
+      value: kind,
+      kind,
+    });
   }
   return entry;
 }

@@ -8,11 +8,6 @@ import { dockerPlatform } from "./docker/platform.js";
 import { kubernetesPlatform } from "./kubernetes/platform.js";
 import { localPlatform } from "./local/platform.js";
 
-export const PLATFORMS = [
-  localPlatform,
-  dockerPlatform,
-  kubernetesPlatform,
-  awsPlatform,
-] as const;
+export const PLATFORMS = [localPlatform, dockerPlatform, kubernetesPlatform, awsPlatform] as const;
 
 export type { AgentFlag, EnvironmentClass, EnvironmentKind, Platform, PlatformAgent, PlatformConfig, PlatformEnvironmentKind } from "./platform.js";

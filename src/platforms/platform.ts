@@ -81,7 +81,6 @@ export interface PlatformAgent {
   launches: readonly string[];
 }
 
-
 /** One platform. */
 export interface Platform<Name extends string = string> {
   /** The platform's name, also the name of its configuration section and its folder. */

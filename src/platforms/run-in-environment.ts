@@ -55,7 +55,9 @@ export async function runInEnvironment(options: RunInEnvironmentOptions): Promis
   let outcome;
   if (!entry.needsImage) {
     if (options.image !== undefined) {
-      throw new SluiceError("INVALID_INPUT", `--image is for environments that run from an image; --environment ${kind} runs the flow here`, { field: "--image" });
+      throw new SluiceError("INVALID_INPUT", `--image is for environments that run from an image; --environment ${kind} runs the flow here`, {
+        field: "--image",
+      });
     }
     outcome = await environment.execute(flow, execute);
   } else {
@@ -78,7 +80,9 @@ export async function runInEnvironment(options: RunInEnvironmentOptions): Promis
     }
   }
   if (outcome.kind !== "finished") {
-    throw new SluiceError("ENVIRONMENT_ERROR", `the ${kind} environment launched the run elsewhere (${outcome.description}); it reports there, not here`, { kind });
+    throw new SluiceError("ENVIRONMENT_ERROR", `the ${kind} environment launched the run elsewhere (${outcome.description}); it reports there, not here`, {
+      kind,
+    });
   }
   return outcome.result;
 }

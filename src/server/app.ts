@@ -76,16 +76,26 @@ export function buildApp(ctx: ServerContext, logger: FastifyBaseLogger, options:
     const waitMs = failures.blockedFor(request.ip);
     if (waitMs > 0) {
       void reply.header("retry-after", String(Math.ceil(waitMs / 1000)));
-      throw new ApiRequestError(429, "UNAUTHORIZED", `too many failed authentications from ${request.ip}: try again in ${Math.ceil(waitMs / 1000)} s with a valid API key`, {
-        field: "authorization",
-      });
+      throw new ApiRequestError(
+        429,
+        "UNAUTHORIZED",
+        `too many failed authentications from ${request.ip}: try again in ${Math.ceil(waitMs / 1000)} s with a valid API key`,
+        {
+          field: "authorization",
+        },
+      );
     }
     const key = presentedKey(request.headers);
     if (key === undefined) {
       failures.failed(request.ip);
-      throw new ApiRequestError(401, "UNAUTHORIZED", "this server requires an API key: send Authorization: Bearer <key> (create one with `sluice auth create-key`)", {
-        field: "authorization",
-      });
+      throw new ApiRequestError(
+        401,
+        "UNAUTHORIZED",
+        "this server requires an API key: send Authorization: Bearer <key> (create one with `sluice auth create-key`)",
+        {
+          field: "authorization",
+        },
+      );
     }
     const hash = hashApiKey(key);
     const until = verified.get(hash);

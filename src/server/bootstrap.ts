@@ -33,9 +33,13 @@ export function loadSecretBox(config: SluiceConfig): SecretBox {
   chmodSync(file, 0o600);
   const hex = readFileSync(file, "utf8").trim();
   if (!/^[0-9a-f]{64}$/i.test(hex))
-    throw new SluiceError("CONFIG_INVALID", `${file} must hold 64 hex characters (a 32-byte key); restore it from a backup or set SLUICE__SERVER__ENCRYPTION_KEY`, {
-      field: "server.encryptionKey",
-    });
+    throw new SluiceError(
+      "CONFIG_INVALID",
+      `${file} must hold 64 hex characters (a 32-byte key); restore it from a backup or set SLUICE__SERVER__ENCRYPTION_KEY`,
+      {
+        field: "server.encryptionKey",
+      },
+    );
   return new SecretBox(Buffer.from(hex, "hex"));
 }
 

@@ -75,11 +75,15 @@ export function loadTls(server: { tlsCert?: string | undefined; tlsKey?: string 
     try {
       return readFileSync(path);
     } catch (cause) {
-      throw new SluiceError("CONFIG_INVALID", `server.${field} ${path} cannot be read: ${(cause as Error).message}. Give the path of a PEM file this process can read.`, {
-        field: `server.${field}`,
-        value: path,
-        cause,
-      });
+      throw new SluiceError(
+        "CONFIG_INVALID",
+        `server.${field} ${path} cannot be read: ${(cause as Error).message}. Give the path of a PEM file this process can read.`,
+        {
+          field: `server.${field}`,
+          value: path,
+          cause,
+        },
+      );
     }
   };
   return { cert: read("tlsCert", server.tlsCert!), key: read("tlsKey", server.tlsKey!) };
@@ -113,16 +117,27 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const secretBox = loadSecretBox(config);
   const database = await openDatabase(databaseUrl);
   const runSignal = new RunSignal(database.driver.channel("runs"));
-  const ctx: ServerContext = { db: database, secretBox, parameters: new ParameterValidator(), auth: config.server.auth, bodyLimit: config.server.bodyLimitBytes, runSignal };
+  const ctx: ServerContext = {
+    db: database,
+    secretBox,
+    parameters: new ParameterValidator(),
+    auth: config.server.auth,
+    bodyLimit: config.server.bodyLimitBytes,
+    runSignal,
+  };
   let app: FastifyInstance;
   try {
     app = buildApp(ctx, logger, { corsOrigins: config.server.corsOrigins, ...(tls ? { tls } : {}) });
   } catch (cause) {
     await database.close();
-    throw new SluiceError("CONFIG_INVALID", `the TLS certificate or key cannot be used: ${(cause as Error).message}. Check server.tlsCert and server.tlsKey (a PEM certificate and its private key).`, {
-      field: "server.tlsCert",
-      cause,
-    });
+    throw new SluiceError(
+      "CONFIG_INVALID",
+      `the TLS certificate or key cannot be used: ${(cause as Error).message}. Check server.tlsCert and server.tlsKey (a PEM certificate and its private key).`,
+      {
+        field: "server.tlsCert",
+        cause,
+      },
+    );
   }
   try {
     await app.listen({ host, port });
@@ -143,7 +158,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const upSince = Date.now();
   const services: ServerServices = {
     zombieKiller: new ZombieKiller(database, { heartbeatTimeoutMs: s.heartbeatTimeoutMs, intervalMs: s.serviceIntervalMs, upSince }, logger),
-    resurrection: new Resurrection(database, { afterMs: s.resurrectionAfterMs, maxAttempts: s.resurrectionMaxAttempts, intervalMs: s.serviceIntervalMs, upSince, runSignal }, logger),
+    resurrection: new Resurrection(
+      database,
+      { afterMs: s.resurrectionAfterMs, maxAttempts: s.resurrectionMaxAttempts, intervalMs: s.serviceIntervalMs, upSince, runSignal },
+      logger,
+    ),
     cancellation: new Cancellation(database, { graceMs: s.cancellationGraceMs, intervalMs: s.serviceIntervalMs }, logger),
     scheduler: new Scheduler(database, { lookaheadMs: s.schedulerLookaheadMs, intervalMs: s.serviceIntervalMs, runSignal }, logger),
   };

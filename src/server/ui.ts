@@ -15,7 +15,7 @@ const API_PATH = /^\/(api(\/|$)|health$|docs$)/;
 
 const notBuilt = (dir: string) =>
   `<!doctype html><meta charset="utf-8"><title>Sluice</title><p>The Sluice web UI is not built (no ${dir}/index.html). ` +
-  "Run <code>npm run build</code> (or <code>node scripts/build-ui.mjs</code>), then reload. The API is at <a href=\"/docs\">/docs</a>.</p>";
+  'Run <code>npm run build</code> (or <code>node scripts/build-ui.mjs</code>), then reload. The API is at <a href="/docs">/docs</a>.</p>';
 
 /**
  * Registers the UI's files and the app-route fallback. `dir` is where the built app is.
@@ -31,8 +31,7 @@ export function uiRoutes(app: FastifyInstance, dir: string = sluicePath("dist", 
     if (built) await scope.register(fastifyStatic, { root: dir, wildcard: false, index: false, cacheControl: false, decorateReply: true });
     const app_ = (request: FastifyRequest, reply: FastifyReply) => {
       const path = request.url.split("?")[0] ?? "/";
-      if (API_PATH.test(path))
-        return reply.code(404).send({ error: { code: "NOT_FOUND", message: `no route GET ${path}: see GET /docs for the API` } });
+      if (API_PATH.test(path)) return reply.code(404).send({ error: { code: "NOT_FOUND", message: `no route GET ${path}: see GET /docs for the API` } });
       if (!built) return reply.code(503).type("text/html; charset=utf-8").send(notBuilt(dir));
       // The page itself is never cached, so a new build is picked up; its hashed assets may be.
       return reply.header("cache-control", "no-cache").sendFile("index.html");

@@ -29,7 +29,10 @@ const kinds: Record<string, StorageKind> = {
 /** Registers a kind at run time (built-in kinds are listed in `kinds` above). */
 export function registerStorageKind(kind: string, entry: StorageKind): void {
   if (typeof kind !== "string" || !/^[a-z][a-z0-9-]*$/.test(kind)) {
-    throw new SluiceError("INVALID_OPTION", `storage kind ${showValue(kind)} is not valid; use lowercase letters, digits and -`, { field: "kind", value: kind });
+    throw new SluiceError("INVALID_OPTION", `storage kind ${showValue(kind)} is not valid; use lowercase letters, digits and -`, {
+      field: "kind",
+      value: kind,
+    });
   }
   kinds[kind] = entry;
 }
@@ -40,7 +43,12 @@ export function storageKinds(): string[] {
 
 function entryOf(kind: string): StorageKind {
   const entry = Object.hasOwn(kinds, kind) ? kinds[kind] : undefined;
-  if (!entry) throw new SluiceError("INVALID_OPTION", `unknown storage kind ${showValue(kind)}; known kinds: ${storageKinds().join(", ")}`, { field: "storage", value: kind, kind });
+  if (!entry)
+    throw new SluiceError("INVALID_OPTION", `unknown storage kind ${showValue(kind)}; known kinds: ${storageKinds().join(", ")}`, {
+      field: "storage",
+      value: kind,
+      kind,
+    });
   return entry;
 }
 
@@ -54,17 +62,29 @@ export async function createStorage(kind: string, options: JsonObject = {}): Pro
 export async function deserializeStorage(value: unknown): Promise<Storage> {
   const v = value as Partial<SerializedStorage> | null;
   if (typeof v !== "object" || v === null || typeof v.type !== "string") {
-    throw new SluiceError("INVALID_INPUT", `serialized storage is ${showValue(value)}; expected an object with a type such as "DockerStorage"`, { field: "storage", value });
+    throw new SluiceError("INVALID_INPUT", `serialized storage is ${showValue(value)}; expected an object with a type such as "DockerStorage"`, {
+      field: "storage",
+      value,
+    });
   }
   if (typeof v.flows !== "object" || v.flows === null || Array.isArray(v.flows) || Object.values(v.flows).some((p) => typeof p !== "string")) {
-    throw new SluiceError("INVALID_INPUT", `serialized ${v.type}: flows is ${showValue(v.flows)}; expected an object of flow name → location`, { field: "flows", value: v.flows });
+    throw new SluiceError("INVALID_INPUT", `serialized ${v.type}: flows is ${showValue(v.flows)}; expected an object of flow name → location`, {
+      field: "flows",
+      value: v.flows,
+    });
   }
   const entry = Object.values(kinds).find((k) => k.type === v.type);
   if (!entry) {
-    throw new SluiceError("INVALID_INPUT", `serialized storage type ${showValue(v.type)} is unknown; known types: ${Object.values(kinds).map((k) => k.type).join(", ")}`, {
-      field: "type",
-      value: v.type,
-    });
+    throw new SluiceError(
+      "INVALID_INPUT",
+      `serialized storage type ${showValue(v.type)} is unknown; known types: ${Object.values(kinds)
+        .map((k) => k.type)
+        .join(", ")}`,
+      {
+        field: "type",
+        value: v.type,
+      },
+    );
   }
   return (await entry.load()).fromSerialized(v as SerializedStorage);
 }

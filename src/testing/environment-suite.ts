@@ -91,7 +91,10 @@ export function runEnvironmentConformance(name: string, options: EnvironmentConf
 
     it("rejects labels that are not a list of non-empty strings, naming the field", () => {
       for (const labels of ["docker", [""], [3]]) {
-        assert.throws(() => create({ labels: labels as never }), (e: unknown) => e instanceof SluiceError && e.field === "labels");
+        assert.throws(
+          () => create({ labels: labels as never }),
+          (e: unknown) => e instanceof SluiceError && e.field === "labels",
+        );
       }
     });
 
@@ -103,7 +106,13 @@ export function runEnvironmentConformance(name: string, options: EnvironmentConf
     });
 
     it("serializes type, version, sorted labels, metadata and declared scalars only: no executor, no callbacks", () => {
-      const env = create({ labels: ["b", "a"], metadata: { image: "x:1", nested: { k: [1, 2] } }, executor: new CountingExecutor(), onStart: () => undefined, onExit: () => undefined });
+      const env = create({
+        labels: ["b", "a"],
+        metadata: { image: "x:1", nested: { k: [1, 2] } },
+        executor: new CountingExecutor(),
+        onStart: () => undefined,
+        onExit: () => undefined,
+      });
       const s = env.serialize();
       assert.deepEqual(
         Object.keys(s).sort(),
@@ -128,7 +137,10 @@ export function runEnvironmentConformance(name: string, options: EnvironmentConf
       assert.equal(standIn.routesTo(["docker"]), false);
       const { probeFlow } = probe();
       for (const attempt of [() => standIn.run(probeFlow), () => standIn.execute(probeFlow), () => standIn.setup(probeFlow)]) {
-        await assert.rejects(attempt(), (e: unknown) => e instanceof SluiceError && e.code === "ENVIRONMENT_ERROR" && /load the real flow from its storage/i.test(e.message));
+        await assert.rejects(
+          attempt(),
+          (e: unknown) => e instanceof SluiceError && e.code === "ENVIRONMENT_ERROR" && /load the real flow from its storage/i.test(e.message),
+        );
       }
     });
 
@@ -169,7 +181,10 @@ export function runEnvironmentConformance(name: string, options: EnvironmentConf
         (e: unknown) => e instanceof SluiceError && e.code === "INVALID_PARAMETER",
       );
       assert.deepEqual(calls, ["onExit"]);
-      assert.ok(events.some((e) => e.type === "log" && e.record.level === "error" && /not a number|expected number/i.test(e.record.message)), "the error was logged");
+      assert.ok(
+        events.some((e) => e.type === "log" && e.record.level === "error" && /not a number|expected number/i.test(e.record.message)),
+        "the error was logged",
+      );
     });
 
     it("run(): a failed flow run is a result, not an exception, and onExit runs", async () => {
@@ -195,7 +210,10 @@ export function runEnvironmentConformance(name: string, options: EnvironmentConf
         assert.equal(outcome.result.state.name, "Success", outcome.result.state.message);
         if (spec.check) spec.check(outcome.result.value);
         else assert.deepEqual(outcome.result.value, spec.value);
-        assert.ok(events.some((e) => e.type === "task-run-state" && e.state.name === "Success"), "observers saw task states");
+        assert.ok(
+          events.some((e) => e.type === "task-run-state" && e.state.name === "Success"),
+          "observers saw task states",
+        );
         assert.equal(events.filter((e) => e.type === "flow-run-state").at(-1)?.type === "flow-run-state", true);
       });
     }

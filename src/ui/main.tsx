@@ -18,14 +18,23 @@ function App() {
         <BrowserRouter>
           <div className="shell">
             <nav className="nav">
-              <div className="brand"><span className="logo" />Sluice</div>
+              <div className="brand">
+                <span className="logo" />
+                Sluice
+              </div>
               <NavLink to="/runs">Flow runs</NavLink>
               <NavLink to="/flows">Flows</NavLink>
               <NavLink to="/agents">Agents</NavLink>
               <NavLink to="/schedules">Schedules</NavLink>
               <span className="spacer" />
-              <a href="/docs" target="_blank" rel="noreferrer">API</a>
-              {auth && <button type="button" className="link" onClick={signOut}>Forget key</button>}
+              <a href="/docs" target="_blank" rel="noreferrer">
+                API
+              </a>
+              {auth && (
+                <button type="button" className="link" onClick={signOut}>
+                  Forget key
+                </button>
+              )}
             </nav>
             <main>
               <Routes>
@@ -47,4 +56,9 @@ function App() {
 }
 
 const root = document.getElementById("root");
-if (root) createRoot(root).render(<StrictMode><App /></StrictMode>);
+if (root)
+  createRoot(root).render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  );

@@ -58,7 +58,9 @@ function agentsSuite(target: DatabaseTarget): void {
     const ids = new Set<string>();
     for (let i = 0; i < 100; i++) ids.add((await server.client.createFlowRun({ flowId, parameters: { n: 1 } })).id);
     const deployers = [new RecordingDeployer({ delayMs: 2 }), new RecordingDeployer({ delayMs: 2 }), new RecordingDeployer({ delayMs: 2 })];
-    await Promise.all(deployers.map((d, i) => start(d, { SLUICE__AGENT__NAME: `racer-${i}`, SLUICE__AGENT__LABELS: "race", SLUICE__AGENT__MAX_CONCURRENT_RUNS: "7" })));
+    await Promise.all(
+      deployers.map((d, i) => start(d, { SLUICE__AGENT__NAME: `racer-${i}`, SLUICE__AGENT__LABELS: "race", SLUICE__AGENT__MAX_CONCURRENT_RUNS: "7" })),
+    );
     await waitFor("100 deploys", () => (deployers.reduce((n, d) => n + d.deployed.length, 0) >= 100 ? true : undefined), 60_000);
     await sleep(300); // a double deploy would show up by now
     const all = deployers.flatMap((d) => d.deployed.map((r) => r.flowRun.id));
@@ -78,7 +80,12 @@ function agentsSuite(target: DatabaseTarget): void {
     const flowId = await registerFixture(server.client, "agent-squares", ["longpoll"]);
     const deployer = new RecordingDeployer();
     // Polling alone would come back only after a minute; the long poll answers when the run is created.
-    const agent = await start(deployer, { SLUICE__AGENT__NAME: "long-poller", SLUICE__AGENT__LABELS: "longpoll", SLUICE__AGENT__MIN_POLL_INTERVAL_MS: "60000", SLUICE__AGENT__MAX_POLL_INTERVAL_MS: "60000" });
+    const agent = await start(deployer, {
+      SLUICE__AGENT__NAME: "long-poller",
+      SLUICE__AGENT__LABELS: "longpoll",
+      SLUICE__AGENT__MIN_POLL_INTERVAL_MS: "60000",
+      SLUICE__AGENT__MAX_POLL_INTERVAL_MS: "60000",
+    });
     await sleep(500); // its first claim found nothing: it now waits on the server
     const created = await server.client.createFlowRun({ flowId, parameters: { n: 1 } });
     await waitFor("the run claimed by the waiting agent", () => (deployer.deployed.some((r) => r.flowRun.id === created.id) ? true : undefined), 15_000);
@@ -124,7 +131,10 @@ function agentsSuite(target: DatabaseTarget): void {
   it("a deploy error writes an ERROR log line on the run and fails it with the message", async () => {
     const flowId = await registerFixture(server.client, "agent-squares", ["broken"]);
     const run = await server.client.createFlowRun({ flowId, parameters: { n: 1 } });
-    const agent = await start(new RecordingDeployer({ fail: "the launcher is out of order" }), { SLUICE__AGENT__NAME: "broken", SLUICE__AGENT__LABELS: "broken" });
+    const agent = await start(new RecordingDeployer({ fail: "the launcher is out of order" }), {
+      SLUICE__AGENT__NAME: "broken",
+      SLUICE__AGENT__LABELS: "broken",
+    });
     const failed = await waitForRun(server.client, run.id);
     assert.equal(failed.state.name, "Failed");
     assert.match(failed.state.message!, /Deploying flow run .* with agent broken \(recording\) failed: the launcher is out of order/);

@@ -67,8 +67,12 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 
 /** Waits until the run is finished (or in one of `states`) and answers it. */
 export function waitForRun(client: SluiceClient, id: string, states?: readonly StateName[], timeoutMs = 30_000): Promise<FlowRun> {
-  return waitFor(`flow run ${id} to be ${states?.join("/") ?? "finished"}`, async () => {
-    const run = await client.getFlowRun(id);
-    return (states ? states.includes(run.state.name) : isFinished(run.state.name)) ? run : undefined;
-  }, timeoutMs);
+  return waitFor(
+    `flow run ${id} to be ${states?.join("/") ?? "finished"}`,
+    async () => {
+      const run = await client.getFlowRun(id);
+      return (states ? states.includes(run.state.name) : isFinished(run.state.name)) ? run : undefined;
+    },
+    timeoutMs,
+  );
 }

@@ -28,7 +28,10 @@ describe("distributed faults (short)", { skip: missing !== null && process.env.C
     assert.equal(missing, null, missing ?? "");
     const row = await redisRestart.run(context);
     assertClean(row);
-    assert.ok(row.notes.some((n) => /^[1-9]\d* recoveries/.test(n)), `the run reported the lost queue: ${row.notes.join("; ")}`);
+    assert.ok(
+      row.notes.some((n) => /^[1-9]\d* recoveries/.test(n)),
+      `the run reported the lost queue: ${row.notes.join("; ")}`,
+    );
   });
 
   it("a worker SIGKILLed mid-task: its attempts run again elsewhere and each result arrives once", { timeout: 300_000 }, async () => {

@@ -36,7 +36,8 @@ describe("RunProgress", () => {
       taskEvent("a", "extract", null, "Running", 2, { attempt: 1 }),
       taskEvent("b", "load", null, "Running", 3, { attempt: 1 }),
       taskEvent("a", "extract", null, "Success", 12, { attempt: 1 }),
-    ]) p.apply(e);
+    ])
+      p.apply(e);
     assert.deepEqual(Object.fromEntries(p.counts), { Running: 1, Success: 1 });
     assert.deepEqual([...p.running], ["b"]);
     assert.equal(p.finished, 1);
@@ -113,7 +114,10 @@ describe("valueLine", () => {
   it("shows short JSON values, cuts long ones and skips what is not JSON", () => {
     assert.equal(valueLine(14), "  value: 14");
     assert.equal(valueLine(undefined), null);
-    assert.equal(valueLine(() => 1), null);
+    assert.equal(
+      valueLine(() => 1),
+      null,
+    );
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     assert.equal(valueLine(cyclic), null);
@@ -126,7 +130,9 @@ describe("plainLines", () => {
     const p = new RunProgress("etl", 1, T0);
     assert.deepEqual(plainLines(p, flowEvent("Running", 0)), ["00:00:00.000 flow etl Running"]);
     assert.deepEqual(plainLines(p, taskEvent("a", "extract", null, "Running", 5)), ["00:00:00.005 task extract Running"]);
-    assert.deepEqual(plainLines(p, taskEvent("a", "extract", null, "Retrying", 9, { message: "Retrying in 1 s" })), ["00:00:00.009 task extract Retrying: Retrying in 1 s"]);
+    assert.deepEqual(plainLines(p, taskEvent("a", "extract", null, "Retrying", 9, { message: "Retrying in 1 s" })), [
+      "00:00:00.009 task extract Retrying: Retrying in 1 s",
+    ]);
     assert.deepEqual(plainLines(p, taskEvent("a", "extract", null, "Running", 1009)), ["00:00:01.009 task extract Running"]);
     assert.deepEqual(plainLines(p, taskEvent("a", "extract", null, "Success", 1020, { cached: true })), ["00:00:01.020 task extract Success (1.0 s) (cached)"]);
   });
@@ -134,7 +140,9 @@ describe("plainLines", () => {
   it("prints no line for the initial Pending state, and no repeated reason for Mapped", () => {
     const p = new RunProgress("etl", 1, T0);
     assert.deepEqual(plainLines(p, taskEvent("a", "extract", null, "Pending", 1)), []);
-    assert.deepEqual(plainLines(p, taskEvent("m", "add", null, "Mapped", 2, { mapCount: 3, message: "Mapped over 3 elements" })), ["00:00:00.002 task add Mapped (3 children)"]);
+    assert.deepEqual(plainLines(p, taskEvent("m", "add", null, "Mapped", 2, { mapCount: 3, message: "Mapped over 3 elements" })), [
+      "00:00:00.002 task add Mapped (3 children)",
+    ]);
   });
 
   it("prints log records with their task", () => {
@@ -159,7 +167,9 @@ describe("plainLines", () => {
     for (let i = 0; i < 20; i++) {
       out.push(...plainLines(p, taskEvent(`c${i}`, "add", i, "Running", 10 + i)));
       const fails = i % 5 === 0;
-      out.push(...plainLines(p, taskEvent(`c${i}`, "add", i, fails ? "Failed" : "Success", 100 + i, fails ? { message: "boom" } : {}), { mapFailuresShown: 2 }));
+      out.push(
+        ...plainLines(p, taskEvent(`c${i}`, "add", i, fails ? "Failed" : "Success", 100 + i, fails ? { message: "boom" } : {}), { mapFailuresShown: 2 }),
+      );
     }
     assert.deepEqual(out, [
       "00:00:00.100 task add[0] Failed (90 ms): boom",

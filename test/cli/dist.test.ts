@@ -75,7 +75,10 @@ describe("the built package (dist/)", { skip, timeout: 180_000 }, () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /ended Success/);
     const modules = readFileSync(record, "utf8").split("\n").filter(Boolean);
-    assert.ok(modules.some((m) => m.includes("/dist/cli/main.js")), "the recording saw the CLI (so it can fail)");
+    assert.ok(
+      modules.some((m) => m.includes("/dist/cli/main.js")),
+      "the recording saw the CLI (so it can fail)",
+    );
     assert.deepEqual(
       modules.filter((m) => /\/node_modules\/(zod|pino)\//.test(m)),
       [],

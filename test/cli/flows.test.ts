@@ -20,7 +20,14 @@ const t = (key: string, upstream: string[] = [], extra: Partial<TaskDescription>
 describe("sluice flows: formatting", () => {
   it("draws the DAG as a tree under each task's first upstream, naming the others", () => {
     const lines = formatTaskTree(
-      [t("a"), t("b", ["a"], { mapped: true }), t("c", ["a"]), t("d", ["b", "c"], { retries: 2 }), t("e"), t("b-2", ["e"], { trigger: "anyFailed", tags: ["x"] })],
+      [
+        t("a"),
+        t("b", ["a"], { mapped: true }),
+        t("c", ["a"]),
+        t("d", ["b", "c"], { retries: 2 }),
+        t("e"),
+        t("b-2", ["e"], { trigger: "anyFailed", tags: ["x"] }),
+      ],
       ["d", "b-2"],
     );
     assert.deepEqual(lines, [
@@ -62,7 +69,10 @@ describe("sluice flows (end to end)", { timeout: 120_000 }, () => {
   it("lists the flows of a TypeScript module with parameters and task trees", async () => {
     const r = await runCli(["flows", fixture("numbers.ts")]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /flow "sum-of-squares": Sums the squares of 1\.\.n\n {2}parameters:\n {4}n {6}integer {2}\(default 3\)\n {4}label {2}string {2}\(default "total"\)\n {2}tasks:\n {4}range\n {4}└─ square {2}\(mapped\)\n {7}└─ sum {2}\(reference\)/);
+    assert.match(
+      r.stdout,
+      /flow "sum-of-squares": Sums the squares of 1\.\.n\n {2}parameters:\n {4}n {6}integer {2}\(default 3\)\n {4}label {2}string {2}\(default "total"\)\n {2}tasks:\n {4}range\n {4}└─ square {2}\(mapped\)\n {7}└─ sum {2}\(reference\)/,
+    );
     assert.match(r.stdout, /flow "failing"\n {2}parameters: none/);
   });
 
@@ -72,7 +82,14 @@ describe("sluice flows (end to end)", { timeout: 120_000 }, () => {
     const out = JSON.parse(r.stdout) as { module: string; flows: FlowDescription[] };
     assert.equal(out.module, fixture("numbers.ts"));
     const sum = out.flows.find((f) => f.name === "sum-of-squares")!;
-    assert.deepEqual(sum.tasks.map((x) => [x.key, x.upstream, x.mapped]), [["range", [], false], ["square", ["range"], true], ["sum", ["square"], false]]);
+    assert.deepEqual(
+      sum.tasks.map((x) => [x.key, x.upstream, x.mapped]),
+      [
+        ["range", [], false],
+        ["square", ["range"], true],
+        ["sum", ["square"], false],
+      ],
+    );
     assert.deepEqual(Object.keys((sum.parameters as { properties: object }).properties), ["n", "label"]);
     const missing = await runCli(["flows", fixture("missing.ts")]);
     assert.equal(missing.code, 2);

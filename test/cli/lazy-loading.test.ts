@@ -29,7 +29,8 @@ describe("lazy loading", { timeout: 240_000 }, () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('import "sluice" evaluates none of the heavy SDKs, nor zod', async () => {
-    const script = 'const s = await import("sluice"); process.stdout.write(String(typeof s.DockerEnvironment === "function" && typeof s.KubernetesJobEnvironment === "function"));';
+    const script =
+      'const s = await import("sluice"); process.stdout.write(String(typeof s.DockerEnvironment === "function" && typeof s.KubernetesJobEnvironment === "function"));';
     // tsx is loaded before the blocker, so esbuild (which tsx itself uses) can be blocked too.
     const r = await node(["--import", "tsx", "--import", BLOCK_HEAVY, "--input-type=module", "-e", script], { SLUICE_BLOCK_ALSO: "esbuild,zod" });
     assert.equal(r.code, 0, r.stderr);
@@ -66,7 +67,10 @@ describe("lazy loading", { timeout: 240_000 }, () => {
         assert.deepEqual(unexpected, [], `sluice run loaded src/${folder}`);
       }
       assert.ok(own("cli/actions").length === 1, "the run action itself was loaded");
-      assert.ok(loaded.some((url) => url.includes("/sluice-ts-cache")), "the flow was imported from its compilation, not through tsx");
+      assert.ok(
+        loaded.some((url) => url.includes("/sluice-ts-cache")),
+        "the flow was imported from its compilation, not through tsx",
+      );
     } finally {
       rmSync(flowFile, { force: true });
     }
@@ -80,7 +84,10 @@ describe("lazy loading", { timeout: 240_000 }, () => {
     assert.equal(r.code, 0, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
     assert.match(r.stdout, /value: 60/);
     const loaded = readFileSync(free, "utf8").split("\n");
-    assert.ok(loaded.some((url) => url.endsWith("/src/index.ts")), "the flow imported sluice from source");
+    assert.ok(
+      loaded.some((url) => url.endsWith("/src/index.ts")),
+      "the flow imported sluice from source",
+    );
     assert.deepEqual(zodModules(loaded), [], "sluice run of a flow that does not use zod loaded zod");
 
     // The same recording sees zod when the flow declares zod parameters, and Sluice validates them.

@@ -22,7 +22,10 @@ describe("loadFlows", () => {
 
   it("finds flows inside a default-exported object, once each", async () => {
     const flows = await loadFlows(fixture("default-export.ts"));
-    assert.deepEqual(flows.map((f) => f.name), ["one", "two"]);
+    assert.deepEqual(
+      flows.map((f) => f.name),
+      ["one", "two"],
+    );
   });
 
   it("names a missing file", async () => {
@@ -39,7 +42,10 @@ describe("loadFlows", () => {
   });
 
   it("says how to export a flow when a module has none, listing its exports", async () => {
-    await assert.rejects(loadFlows(fixture("no-flows.ts")), loadError(/exports no flow \(its exports: answer, helper\); export one, e\.g\. export const myFlow = flow\(/));
+    await assert.rejects(
+      loadFlows(fixture("no-flows.ts")),
+      loadError(/exports no flow \(its exports: answer, helper\); export one, e\.g\. export const myFlow = flow\(/),
+    );
   });
 
   it("rejects two different flows with the same name", async () => {
@@ -52,8 +58,14 @@ describe("pickFlow and loadFlow", () => {
     const flows = await loadFlows(fixture("numbers.ts"));
     assert.equal(pickFlow(flows, "slow", "m").name, "slow");
     assert.equal(pickFlow(flows.slice(0, 1), undefined, "m"), flows[0]);
-    assert.throws(() => pickFlow(flows, undefined, "m.ts"), loadError(/m\.ts defines 4 flows \("failing", "ignores-cancel", "slow", "sum-of-squares"\); choose one by name \(--flow <name>\)/));
-    assert.throws(() => pickFlow(flows, "nope", "m.ts"), loadError(/m\.ts has no flow named "nope"; its flows are: "failing", "ignores-cancel", "slow", "sum-of-squares"/));
+    assert.throws(
+      () => pickFlow(flows, undefined, "m.ts"),
+      loadError(/m\.ts defines 4 flows \("failing", "ignores-cancel", "slow", "sum-of-squares"\); choose one by name \(--flow <name>\)/),
+    );
+    assert.throws(
+      () => pickFlow(flows, "nope", "m.ts"),
+      loadError(/m\.ts has no flow named "nope"; its flows are: "failing", "ignores-cancel", "slow", "sum-of-squares"/),
+    );
   });
 
   it("loads a flow by locator, the same object every time", async () => {
@@ -81,12 +93,20 @@ describe("module resolution and tsx flags", () => {
   });
 
   it("strips the flags that load tsx, and only those", () => {
-    assert.deepEqual(withoutTsxFlags(["--conditions=sluice-source", "--import", "tsx", "--import=tsx/esm", "--loader", "file:///x/node_modules/tsx/dist/loader.mjs", "--import", "./other.js", "--max-old-space-size=100"]), [
-      "--conditions=sluice-source",
-      "--import",
-      "./other.js",
-      "--max-old-space-size=100",
-    ]);
+    assert.deepEqual(
+      withoutTsxFlags([
+        "--conditions=sluice-source",
+        "--import",
+        "tsx",
+        "--import=tsx/esm",
+        "--loader",
+        "file:///x/node_modules/tsx/dist/loader.mjs",
+        "--import",
+        "./other.js",
+        "--max-old-space-size=100",
+      ]),
+      ["--conditions=sluice-source", "--import", "./other.js", "--max-old-space-size=100"],
+    );
   });
 
   it("knows tsx is active in the test process", () => {

@@ -34,7 +34,10 @@ describe("--param parsing", () => {
   });
 
   it("rejects a parameter given twice, naming it", () => {
-    assert.throws(() => parseParamArgs(["n=1", "n=2"]), (e: unknown) => e instanceof SluiceError && e.message.includes("--param n is given twice"));
+    assert.throws(
+      () => parseParamArgs(["n=1", "n=2"]),
+      (e: unknown) => e instanceof SluiceError && e.message.includes("--param n is given twice"),
+    );
   });
 
   it("does not let __proto__ pollute the result", () => {
@@ -61,7 +64,10 @@ describe("--params-file", () => {
     try {
       await writeFile(join(dir, "bad.json"), "{ nope");
       await writeFile(join(dir, "list.json"), "[1,2]");
-      await assert.rejects(readParamsFile("missing.json", dir), (e: unknown) => e instanceof SluiceError && e.message.includes(join(dir, "missing.json")) && e.message.includes("cannot be read"));
+      await assert.rejects(
+        readParamsFile("missing.json", dir),
+        (e: unknown) => e instanceof SluiceError && e.message.includes(join(dir, "missing.json")) && e.message.includes("cannot be read"),
+      );
       await assert.rejects(readParamsFile("bad.json", dir), (e: unknown) => e instanceof SluiceError && e.message.includes("is not valid JSON"));
       await assert.rejects(readParamsFile("list.json", dir), (e: unknown) => e instanceof SluiceError && e.message.includes("must hold a JSON object"));
     } finally {

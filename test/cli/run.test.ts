@@ -111,7 +111,10 @@ describe("sluice run (end to end)", TIMEOUT, () => {
       [["run", NUMBERS, "--flow", "sum-of-squares", "--param", "colour=red"], /unknown parameter "colour" \(known: n, label\)/],
       [["run", NUMBERS, "--flow", "sum-of-squares", "--param", "n"], /--param "n" is not of the form name=value/],
       [["run", NUMBERS, "--flow", "sum-of-squares", "--params-file", "/nonexistent/p.json"], /--params-file \/nonexistent\/p\.json cannot be read/],
-      [["run", NUMBERS, "--flow", "sum-of-squares", "--executor", "bogus"], /--executor bogus: unknown executor kind "bogus"; known kinds: .*local.*concurrent.*workers/],
+      [
+        ["run", NUMBERS, "--flow", "sum-of-squares", "--executor", "bogus"],
+        /--executor bogus: unknown executor kind "bogus"; known kinds: .*local.*concurrent.*workers/,
+      ],
       [["run", fixture("throws.ts")], /failed to load: kaboom while importing/],
       [["run"], /missing required argument 'file'/],
     ];

@@ -38,7 +38,11 @@ function cliEnv(home: string): NodeJS.ProcessEnv {
 export function startCli(args: readonly string[], options: { timeoutMs?: number; cwd?: string } = {}): CliProcess {
   const home = mkdtempSync(join(tmpdir(), "sluice-cli-home-"));
   const started = performance.now();
-  const child = spawn(process.execPath, ["--conditions=sluice-source", BIN, ...args], { cwd: options.cwd ?? ROOT, env: cliEnv(home), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--conditions=sluice-source", BIN, ...args], {
+    cwd: options.cwd ?? ROOT,
+    env: cliEnv(home),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   const waiters: { pattern: RegExp; resolve: () => void }[] = [];
@@ -61,7 +65,10 @@ export function startCli(args: readonly string[], options: { timeoutMs?: number;
     waitForOutput: (pattern, timeoutMs = 20_000) =>
       new Promise((resolve, reject) => {
         if (pattern.test(stdout)) return resolve();
-        const timer = setTimeout(() => reject(new Error(`no output matching ${pattern} within ${timeoutMs} ms; stdout so far:\n${stdout}\nstderr:\n${stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no output matching ${pattern} within ${timeoutMs} ms; stdout so far:\n${stdout}\nstderr:\n${stderr}`)),
+          timeoutMs,
+        );
         waiters.push({
           pattern,
           resolve: () => {

@@ -60,7 +60,10 @@ describe("config", () => {
     writeFileSync(join(dir, "config.yaml"), "logging:\n  level: warn\n");
     assert.equal(loadConfig({ env: { SLUICE__HOME: dir } }).logging.level, "warn");
     assert.equal(loadConfig({ env: { HOME: dir }, file: false, overrides: { server: { port: "5000" } } }).server.port, 5000);
-    assert.throws(() => loadConfig({ env: { SLUICE__HOME: "" }, file: false, overrides: { home: 5 } }), (e: unknown) => e instanceof SluiceError && e.field === "home");
+    assert.throws(
+      () => loadConfig({ env: { SLUICE__HOME: "" }, file: false, overrides: { home: 5 } }),
+      (e: unknown) => e instanceof SluiceError && e.field === "home",
+    );
   });
 
   it("fails clearly on a config file that does not exist when one is named", () => {

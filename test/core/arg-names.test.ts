@@ -9,8 +9,20 @@ describe("inferArgNames", () => {
     ["defaults holding commas and calls", ({ a = Math.max(1, 2), b = "x,y" }: { a?: number; b?: string }) => [a, b], ["a", "b"]],
     ["renaming and nested patterns", ({ a: renamed, b: { c } }: { a: number; b: { c: number } }) => renamed + c, ["a", "b"]],
     ["second parameter ignored", ({ x }: { x: number }, _ctx: unknown) => x, ["x"]],
-    ["function expression", function named({ p, q }: { p: number; q: number }) { return p + q; }, ["p", "q"]],
-    ["async function", async function ({ z }: { z: number }) { return z; }, ["z"]],
+    [
+      "function expression",
+      function named({ p, q }: { p: number; q: number }) {
+        return p + q;
+      },
+      ["p", "q"],
+    ],
+    [
+      "async function",
+      async function ({ z }: { z: number }) {
+        return z;
+      },
+      ["z"],
+    ],
     ["no parameters", () => 1, []],
     ["plain parameter", (input: unknown) => input, null],
     ["single identifier arrow", ((x: unknown) => x) as (...args: never[]) => unknown, null],

@@ -64,11 +64,15 @@ describe("task result cache", () => {
   it("does not cache failures", async () => {
     const store = new MemoryCacheStore();
     let calls = 0;
-    const shaky = task("shaky", async () => {
-      calls++;
-      if (calls === 1) throw new Error("first call fails");
-      return "ok";
-    }, { cache: { ttlMs: 60_000, store } });
+    const shaky = task(
+      "shaky",
+      async () => {
+        calls++;
+        if (calls === 1) throw new Error("first call fails");
+        return "ok";
+      },
+      { cache: { ttlMs: 60_000, store } },
+    );
     const f = flow("no-cache-failures", () => shaky());
     assert.equal((await f.run(quiet)).state.name, "Failed");
     assert.equal(store.size, 0);
@@ -86,7 +90,10 @@ describe("task result cache", () => {
     const result = await f.run({ ...quiet, parameters: { xs: [2, 3, 1] } });
     assert.deepEqual(result.value, [4, 9, 1]);
     assert.deepEqual(seen, [1, 2, 3]);
-    assert.deepEqual(result.taskRuns.filter((t) => t.mapIndex !== null).map((t) => t.state.cached === true), [true, false, true]);
+    assert.deepEqual(
+      result.taskRuns.filter((t) => t.mapIndex !== null).map((t) => t.state.cached === true),
+      [true, false, true],
+    );
   });
 
   it("defaults to a SHA-256 of the input's JSON with sorted keys", () => {

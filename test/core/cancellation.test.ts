@@ -4,7 +4,10 @@ import { ConcurrentExecutor, flow, task, type RunEvent, type TaskContext } from 
 import { quiet, recorder } from "./support.js";
 
 /** Rejects when the signal aborts (a well-behaved long task). */
-const waits = task("waits", (_: undefined, ctx: TaskContext) => new Promise((_r, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason))));
+const waits = task(
+  "waits",
+  (_: undefined, ctx: TaskContext) => new Promise((_r, reject) => ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason))),
+);
 /** Ignores its signal for 5 s (its timer does not keep the test alive). */
 const stubborn = task("stubborn", () => new Promise((r) => setTimeout(r, 5000).unref()));
 const next = task("next", async (_: unknown) => "ran");
@@ -72,7 +75,13 @@ describe("cancellation", () => {
       observers: [abortWhenRunning(controller, "waits")],
     });
     const children = result.taskRuns.filter((t) => t.mapIndex !== null);
-    assert.deepEqual(children.map((c) => c.state.name), ["Cancelled", "Cancelled", "Cancelled", "Cancelled"]);
-    assert.deepEqual(children.map((c) => c.attempts), [1, 1, 0, 0]);
+    assert.deepEqual(
+      children.map((c) => c.state.name),
+      ["Cancelled", "Cancelled", "Cancelled", "Cancelled"],
+    );
+    assert.deepEqual(
+      children.map((c) => c.attempts),
+      [1, 1, 0, 0],
+    );
   });
 });

@@ -54,7 +54,10 @@ describe("Environment base class", () => {
       () => new LocalEnvironment({ metadata: { when: new Date() as never } }),
       (e: unknown) => e instanceof SluiceError && e.code === "INVALID_OPTION" && e.field === "metadata.when",
     );
-    assert.throws(() => new LocalEnvironment({ metadata: [] as never }), (e: unknown) => e instanceof SluiceError && e.field === "metadata");
+    assert.throws(
+      () => new LocalEnvironment({ metadata: [] as never }),
+      (e: unknown) => e instanceof SluiceError && e.field === "metadata",
+    );
   });
 
   it("copies metadata at construction and lets registration set it afterwards", () => {
@@ -79,7 +82,10 @@ describe("Environment base class", () => {
       },
     });
     await assert.rejects(env.run(oneFlow, quiet), (e: unknown) => e === exitError);
-    await assert.rejects(env.run(oneFlow, { ...quiet, parameters: { unknown: 1 } }), (e: unknown) => e instanceof SluiceError && e.code === "INVALID_PARAMETER");
+    await assert.rejects(
+      env.run(oneFlow, { ...quiet, parameters: { unknown: 1 } }),
+      (e: unknown) => e instanceof SluiceError && e.code === "INVALID_PARAMETER",
+    );
   });
 
   it("routes an unlabelled environment to any agent, a labelled one only to agents with all its labels", () => {
@@ -105,7 +111,11 @@ describe("Environment base class", () => {
       [{ type: "X", version: "1", labels: [], metadata: [] }, "metadata"],
     ];
     for (const [value, field] of bad) {
-      assert.throws(() => deserializeEnvironment(value), (e: unknown) => e instanceof SluiceError && e.code === "INVALID_INPUT" && e.field === field, field);
+      assert.throws(
+        () => deserializeEnvironment(value),
+        (e: unknown) => e instanceof SluiceError && e.code === "INVALID_INPUT" && e.field === field,
+        field,
+      );
     }
   });
 });

@@ -135,17 +135,23 @@ describe("imperative API", () => {
     const f = flow("Kubernetes Job Environment w/ Resource Requests & Limits");
     f.setUpstream(outputValue, getValue);
     f.bind(outputValue, { value: getValue });
-    assert.deepEqual(f.describe().tasks.map((t) => [t.key, t.upstream]), [
-      ["output_value", ["get_value"]],
-      ["get_value", []],
-    ]);
+    assert.deepEqual(
+      f.describe().tasks.map((t) => [t.key, t.upstream]),
+      [
+        ["output_value", ["get_value"]],
+        ["get_value", []],
+      ],
+    );
     const result = await f.run(quiet);
     assert.equal(result.state.name, "Success");
     assert.deepEqual(printed, ["Example!"]);
-    assert.deepEqual(result.taskRuns.map((t) => [t.taskKey, t.state.name]), [
-      ["output_value", "Success"],
-      ["get_value", "Success"],
-    ]);
+    assert.deepEqual(
+      result.taskRuns.map((t) => [t.taskKey, t.state.name]),
+      [
+        ["output_value", "Success"],
+        ["get_value", "Success"],
+      ],
+    );
   });
 
   it("rejects a bind to an argument the task does not have, naming the allowed ones", async () => {

@@ -54,7 +54,10 @@ describe("logging", () => {
     const { lines, logger } = capture("info");
     const result = await f.run({ logger });
     const taskLines = lines.filter((l) => l.taskName === "chatty");
-    assert.deepEqual(taskLines.map((l) => l.msg), ["info line", "warn line", "pino order"]);
+    assert.deepEqual(
+      taskLines.map((l) => l.msg),
+      ["info line", "warn line", "pino order"],
+    );
     const info = taskLines[0]!;
     assert.equal(info.flowRunId, result.flowRunId);
     assert.equal(info.taskRunId, result.taskRun("chatty")!.taskRunId);
@@ -67,10 +70,13 @@ describe("logging", () => {
   it("forwards LogRecords to observers, filtered by the run's level", async () => {
     const records: RunEvent[] = [];
     await f.run({ logger: capture("warn").logger, observers: [(e) => e.type === "log" && records.push(e)] });
-    assert.deepEqual(records.map((e) => (e.type === "log" ? [e.record.level, e.record.message] : [])), [
-      ["warn", "warn line"],
-      ["error", "pino order"],
-    ]);
+    assert.deepEqual(
+      records.map((e) => (e.type === "log" ? [e.record.level, e.record.message] : [])),
+      [
+        ["warn", "warn line"],
+        ["error", "pino order"],
+      ],
+    );
     const all: RunEvent[] = [];
     await f.run({ logLevel: "debug", logger: capture("debug").logger, observers: [(e) => e.type === "log" && all.push(e)] });
     assert.equal(all.length, 4);

@@ -19,7 +19,10 @@ describe("mapping", () => {
     const result = await f.run({ ...quiet, parameters: { n: 4 } });
     assert.equal(result.value, 2 + 3 + 4 + 5);
     assert.equal(result.taskRun("inc")!.state.mapCount, 4);
-    assert.deepEqual(result.taskRuns.filter((t) => t.taskKey === "inc").map((t) => t.mapIndex), [null, 0, 1, 2, 3]);
+    assert.deepEqual(
+      result.taskRuns.filter((t) => t.taskKey === "inc").map((t) => t.mapIndex),
+      [null, 0, 1, 2, 3],
+    );
   });
 
   it("maps over an empty list: Mapped with 0 children, the reduce gets []", async () => {
@@ -40,20 +43,29 @@ describe("mapping", () => {
     });
     const result = await f.run(quiet);
     assert.deepEqual(result.value, [30, 40, 50]);
-    assert.deepEqual(f.describe().tasks.map((t) => [t.key, t.mapped]), [
-      ["list", false],
-      ["inc", true],
-      ["inc-2", true],
-      ["scale", true],
-    ]);
+    assert.deepEqual(
+      f.describe().tasks.map((t) => [t.key, t.mapped]),
+      [
+        ["list", false],
+        ["inc", true],
+        ["inc-2", true],
+        ["scale", true],
+      ],
+    );
   });
 
   it("a failed child only affects its own element downstream", async () => {
     const f = flow("elementwise-failure", () => inc.map(fragile.map(list(4))));
     const result = await f.run(quiet);
     assert.equal(result.state.name, "Failed");
-    assert.deepEqual(result.taskRuns.filter((t) => t.taskKey === "fragile" && t.mapIndex !== null).map((t) => t.state.name), ["Success", "Success", "Failed", "Success"]);
-    assert.deepEqual(result.taskRuns.filter((t) => t.taskKey === "inc" && t.mapIndex !== null).map((t) => t.state.name), ["Success", "Success", "TriggerFailed", "Success"]);
+    assert.deepEqual(
+      result.taskRuns.filter((t) => t.taskKey === "fragile" && t.mapIndex !== null).map((t) => t.state.name),
+      ["Success", "Success", "Failed", "Success"],
+    );
+    assert.deepEqual(
+      result.taskRuns.filter((t) => t.taskKey === "inc" && t.mapIndex !== null).map((t) => t.state.name),
+      ["Success", "Success", "TriggerFailed", "Success"],
+    );
     assert.deepEqual(result.value, [101, 201, undefined, 401]);
     assert.match(result.state.message ?? "", /inc \(TriggerFailed ×1\)/);
   });

@@ -9,11 +9,11 @@ const echo = task("echo", async (v: unknown) => {
   calls++;
   return v;
 });
-const f = flow(
-  "params",
-  { parameters: z.object({ n: z.number().int().default(3), name: z.string(), tags: z.array(z.string()).default([]) }) },
-  (p) => ({ n: echo(p.n), name: echo(p.name), tags: echo(p.tags) }),
-);
+const f = flow("params", { parameters: z.object({ n: z.number().int().default(3), name: z.string(), tags: z.array(z.string()).default([]) }) }, (p) => ({
+  n: echo(p.n),
+  name: echo(p.name),
+  tags: echo(p.tags),
+}));
 
 describe("flow parameters", () => {
   it("gives the body a ref per parameter and applies defaults", async () => {
@@ -26,7 +26,12 @@ describe("flow parameters", () => {
   it("names a missing parameter, before anything runs", async () => {
     const rec = recorder();
     calls = 0;
-    const error = await rejectsWith(() => f.run({ ...quiet, observers: [rec.observer], parameters: {} as never }), "INVALID_PARAMETER", /missing parameter "name"/, /flow "params"/);
+    const error = await rejectsWith(
+      () => f.run({ ...quiet, observers: [rec.observer], parameters: {} as never }),
+      "INVALID_PARAMETER",
+      /missing parameter "name"/,
+      /flow "params"/,
+    );
     assert.equal(error.field, "name");
     assert.equal(calls, 0);
     assert.deepEqual(rec.events, []);

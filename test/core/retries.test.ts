@@ -71,11 +71,15 @@ describe("retries", () => {
   });
 
   it("a retry signal adds an attempt beyond `retries`, with its own delay", async () => {
-    const t = task("flaky", async (_: undefined, ctx: TaskContext) => {
-      if (ctx.attempt === 1) throw retry("rate limited", { delayMs: 30 });
-      if (ctx.attempt === 2) throw new Error("plain failure");
-      return ctx.attempt;
-    }, { retries: 1, retryDelayMs: 1 });
+    const t = task(
+      "flaky",
+      async (_: undefined, ctx: TaskContext) => {
+        if (ctx.attempt === 1) throw retry("rate limited", { delayMs: 30 });
+        if (ctx.attempt === 2) throw new Error("plain failure");
+        return ctx.attempt;
+      },
+      { retries: 1, retryDelayMs: 1 },
+    );
     const { run: r, retrying } = await run(t);
     assert.equal(r.state.name, "Success");
     assert.equal(r.attempts, 3);

@@ -23,12 +23,15 @@ describe("flow.run()", () => {
     assert.deepEqual(result.result(refs.d), [2, 4]);
     assert.equal(result.taskRun(refs.d, 1)?.state.result, 4);
     assert.equal(result.taskRun("nope"), undefined);
-    assert.deepEqual(result.taskRuns.map((t) => [t.taskKey, t.mapIndex]), [
-      ["add", null],
-      ["double", null],
-      ["double", 0],
-      ["double", 1],
-    ]);
+    assert.deepEqual(
+      result.taskRuns.map((t) => [t.taskKey, t.mapIndex]),
+      [
+        ["add", null],
+        ["double", null],
+        ["double", 0],
+        ["double", 1],
+      ],
+    );
     assert.equal(result.flowName, "result");
     assert.equal(new Set(result.taskRuns.map((t) => t.taskRunId)).size, 4);
   });
@@ -37,7 +40,10 @@ describe("flow.run()", () => {
     const f = flow("ids", () => double.map([1, 2]));
     const result = await f.run({ ...quiet, flowRunId: "run-42", taskRunIdFor: (key, i) => (i === null ? undefined : `${key}#${i}`) });
     assert.equal(result.flowRunId, "run-42");
-    assert.deepEqual(result.taskRuns.map((t) => t.taskRunId.includes("#") ? t.taskRunId : "uuid"), ["uuid", "double#0", "double#1"]);
+    assert.deepEqual(
+      result.taskRuns.map((t) => (t.taskRunId.includes("#") ? t.taskRunId : "uuid")),
+      ["uuid", "double#0", "double#1"],
+    );
   });
 
   it("runs tasks in definition order with the local executor", async () => {

@@ -41,10 +41,14 @@ describe("task run states", () => {
 
   it("Running → Retrying (with retryAt) → Running → Success", async () => {
     const rec = recorder();
-    const flaky = task("flaky", async (_: undefined, ctx: TaskContext) => {
-      if (ctx.attempt === 1) throw new Error("first attempt fails");
-      return ctx.attempt;
-    }, { retries: 1, retryDelayMs: 5 });
+    const flaky = task(
+      "flaky",
+      async (_: undefined, ctx: TaskContext) => {
+        if (ctx.attempt === 1) throw new Error("first attempt fails");
+        return ctx.attempt;
+      },
+      { retries: 1, retryDelayMs: 5 },
+    );
     await flow("s-retry", () => flaky()).run({ ...quiet, observers: [rec.observer] });
     assert.deepEqual(rec.states("flaky"), ["Pending", "Running", "Retrying", "Running", "Success"]);
     const retrying = rec.events.find((e) => e.type === "task-run-state" && e.state.name === "Retrying");
@@ -85,9 +89,13 @@ describe("task run states", () => {
 
   it("Running → Failed by a fail signal, without retries", async () => {
     const rec = recorder();
-    const refuses = task("refuses", async () => {
-      throw fail("bad row 12");
-    }, { retries: 5 });
+    const refuses = task(
+      "refuses",
+      async () => {
+        throw fail("bad row 12");
+      },
+      { retries: 5 },
+    );
     const result = await flow("s-fail-signal", () => refuses()).run({ ...quiet, observers: [rec.observer] });
     assert.deepEqual(rec.states("refuses"), ["Pending", "Running", "Failed"]);
     assert.equal(result.taskRun("refuses")!.state.message, "bad row 12");

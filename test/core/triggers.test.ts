@@ -96,9 +96,13 @@ describe("triggers in a flow", () => {
 
   it("passes undefined for an upstream without a result when the trigger lets the task run", async () => {
     let received: unknown = "unset";
-    const cleanup = task("cleanup", async (x: unknown) => {
-      received = x;
-    }, { trigger: "allFinished" });
+    const cleanup = task(
+      "cleanup",
+      async (x: unknown) => {
+        received = x;
+      },
+      { trigger: "allFinished" },
+    );
     await flow("undefined-input", () => cleanup(bad())).run(quiet);
     assert.equal(received, undefined);
   });

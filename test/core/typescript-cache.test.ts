@@ -49,7 +49,14 @@ describe("TypeScript cache", { timeout: 120_000 }, () => {
     mkdirSync(join(dir, "lib"));
     writeFileSync(
       join(dir, "lib/helper.ts"),
-      ["export const where: string = import.meta.url;", "export const version = 1;", "export function boom(): never {", '  throw new Error("boom in helper");', "}", ""].join("\n"),
+      [
+        "export const where: string = import.meta.url;",
+        "export const version = 1;",
+        "export function boom(): never {",
+        '  throw new Error("boom in helper");',
+        "}",
+        "",
+      ].join("\n"),
     );
     writeFileSync(
       join(dir, "entry.ts"),
@@ -74,7 +81,10 @@ describe("TypeScript cache", { timeout: 120_000 }, () => {
     const compiled = await compileTypeScript(join(dir, "entry.ts"), []);
     assert.ok(compiled, "compiled");
     assert.equal(compiled.needsTsx, false);
-    const r = await inPlainNode(compiled.url, 'const yaml = await import("yaml"); return { info: m.info, parsed: m.parsed, sameYaml: m.yamlParse === yaml.parse };');
+    const r = await inPlainNode(
+      compiled.url,
+      'const yaml = await import("yaml"); return { info: m.info, parsed: m.parsed, sameYaml: m.yamlParse === yaml.parse };',
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.out, {
       info: {
@@ -166,23 +176,27 @@ describe("TypeScript cache", { timeout: 120_000 }, () => {
     assert.equal(await compileTypeScript(broken, []), undefined, "a syntax error is left to tsx, which reports it as before");
   });
 
-  it("never uses a cache directory that other users can write to", { skip: typeof process.getuid !== "function" ? "no uids on this platform" : false }, async () => {
-    const tmp = mkdtempSync(join(tmpdir(), "sluice-ts-tmp-"));
-    const saved = process.env.TMPDIR;
-    try {
-      const cache = join(tmp, `sluice-ts-cache-${process.getuid!()}`);
-      mkdirSync(cache);
-      chmodSync(cache, 0o777);
-      process.env.TMPDIR = tmp;
-      assert.equal(await compileTypeScript(join(dir, "entry.ts"), []), undefined);
-      chmodSync(cache, 0o700);
-      assert.ok(await compileTypeScript(join(dir, "entry.ts"), []), "usable once private");
-    } finally {
-      if (saved === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = saved;
-      rmSync(tmp, { recursive: true, force: true });
-    }
-  });
+  it(
+    "never uses a cache directory that other users can write to",
+    { skip: typeof process.getuid !== "function" ? "no uids on this platform" : false },
+    async () => {
+      const tmp = mkdtempSync(join(tmpdir(), "sluice-ts-tmp-"));
+      const saved = process.env.TMPDIR;
+      try {
+        const cache = join(tmp, `sluice-ts-cache-${process.getuid!()}`);
+        mkdirSync(cache);
+        chmodSync(cache, 0o777);
+        process.env.TMPDIR = tmp;
+        assert.equal(await compileTypeScript(join(dir, "entry.ts"), []), undefined);
+        chmodSync(cache, 0o700);
+        assert.ok(await compileTypeScript(join(dir, "entry.ts"), []), "usable once private");
+      } finally {
+        if (saved === undefined) delete process.env.TMPDIR;
+        else process.env.TMPDIR = saved;
+        rmSync(tmp, { recursive: true, force: true });
+      }
+    },
+  );
 
   it("reads the export conditions from the node flags", () => {
     const conditions = exportConditions(["--conditions=sluice-source", "-C", "worker", "--import", "x"], "--conditions custom");

@@ -18,7 +18,12 @@ function script(source: string, nodeFlags: string[] = []): { status: number | nu
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.NODE_OPTIONS;
   delete env.NODE_TEST_CONTEXT;
-  const r = spawnSync(process.execPath, [...nodeFlags, "--conditions=sluice-source", "--import", "tsx/esm", "--input-type=module", "-e", source], { cwd: ROOT, env, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, [...nodeFlags, "--conditions=sluice-source", "--import", "tsx/esm", "--input-type=module", "-e", source], {
+    cwd: ROOT,
+    env,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -37,7 +42,9 @@ describe("lazy zod", () => {
   });
 
   it("is the zod instance the flow's own import gets", () => {
-    const r = script(`import { zod } from ${JSON.stringify(ZOD_TS)}; const { z } = await import("zod"); process.stdout.write(String(zod() === z && zod().object === z.object));`);
+    const r = script(
+      `import { zod } from ${JSON.stringify(ZOD_TS)}; const { z } = await import("zod"); process.stdout.write(String(zod() === z && zod().object === z.object));`,
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, "true");
   });

@@ -30,7 +30,9 @@ describe("stateForApi", () => {
   it("turns a result into plain JSON (a Date becomes its string) and cuts long messages and stacks", () => {
     const date = new Date("2026-01-02T03:04:05.000Z");
     assert.equal(stateForApi(makeState("Success", { result: date })).result, "2026-01-02T03:04:05.000Z");
-    const failed = stateForApi(makeState("Failed", { message: "m".repeat(30_000), error: { name: "Error", message: "e", stack: "s".repeat(50_000), code: "TASK_FAILED" } }));
+    const failed = stateForApi(
+      makeState("Failed", { message: "m".repeat(30_000), error: { name: "Error", message: "e", stack: "s".repeat(50_000), code: "TASK_FAILED" } }),
+    );
     assert.ok(failed.message!.length <= 20_000);
     assert.ok(failed.error!.stack!.length <= 10_000);
     assert.equal(failed.error!.code, "TASK_FAILED");
@@ -41,10 +43,26 @@ describe("stateForApi", () => {
 describe("logForApi", () => {
   it("puts the task's name and map index into the fields and the server's task-run id on the line", () => {
     const out = logForApi(
-      { level: "info", message: "hi", timestamp: "2026-01-01T00:00:00.000Z", flowRunId: "r", taskRunId: "runner-id", taskName: "square", mapIndex: 2, fields: { x: 1 } },
+      {
+        level: "info",
+        message: "hi",
+        timestamp: "2026-01-01T00:00:00.000Z",
+        flowRunId: "r",
+        taskRunId: "runner-id",
+        taskName: "square",
+        mapIndex: 2,
+        fields: { x: 1 },
+      },
       "server-id",
     );
-    assert.deepEqual(out, { flowRunId: "r", taskRunId: "server-id", level: "info", message: "hi", timestamp: "2026-01-01T00:00:00.000Z", fields: { x: 1, taskName: "square", mapIndex: 2 } });
+    assert.deepEqual(out, {
+      flowRunId: "r",
+      taskRunId: "server-id",
+      level: "info",
+      message: "hi",
+      timestamp: "2026-01-01T00:00:00.000Z",
+      fields: { x: 1, taskName: "square", mapIndex: 2 },
+    });
     assert.equal(LogInputSchema.safeParse(out).success, true);
   });
 
@@ -68,9 +86,12 @@ describe("resumableTaskRuns", () => {
       taskRun("d", -1, stateForApi(makeState("Failed"))),
       taskRun("e", -1, stateForApi(makeState("Mapped", { mapCount: 3 }))),
     ]);
-    assert.deepEqual(resumed.map((r) => [r.taskKey, r.mapIndex, r.taskRunId, r.state.name]), [
-      ["a", null, "id-a--1", "Success"],
-      ["c", null, "id-c--1", "Skipped"],
-    ]);
+    assert.deepEqual(
+      resumed.map((r) => [r.taskKey, r.mapIndex, r.taskRunId, r.state.name]),
+      [
+        ["a", null, "id-a--1", "Success"],
+        ["c", null, "id-c--1", "Skipped"],
+      ],
+    );
   });
 });

@@ -37,7 +37,10 @@ describe("sluice execute flow (the container entry)", () => {
     assert.deepEqual(text, []);
     assert.equal(result?.flowRunId, "entry-run-1");
     assert.equal(result?.value, 11);
-    assert.deepEqual(result?.taskRuns.map((t) => [t.taskKey, t.state.name]), [["add", "Success"]]);
+    assert.deepEqual(
+      result?.taskRuns.map((t) => [t.taskKey, t.state.name]),
+      [["add", "Success"]],
+    );
     assert.deepEqual(
       events.filter((e) => e.type === "flow-run-state").map((e) => (e.type === "flow-run-state" ? e.state.name : "")),
       ["Running", "Success"],
@@ -45,13 +48,19 @@ describe("sluice execute flow (the container entry)", () => {
   });
 
   it("rejects parameters that are not a JSON object (bad input)", async () => {
-    await assert.rejects(entry({ module: fixture, parameters: "[1]" }), (e: unknown) => e instanceof SluiceError && e.code === "INVALID_INPUT" && e.field === "--parameters");
+    await assert.rejects(
+      entry({ module: fixture, parameters: "[1]" }),
+      (e: unknown) => e instanceof SluiceError && e.code === "INVALID_INPUT" && e.field === "--parameters",
+    );
     await assert.rejects(entry({ module: fixture, parameters: "{nope" }), (e: unknown) => e instanceof SluiceError && e.field === "--parameters");
   });
 
   it("reports a flow that cannot load as a Failed run state, then fails", async () => {
     let out = "";
-    await assert.rejects(runFlowEntry({ module: fixture, flow: "no-such-flow", events: true }, config, (t) => void (out += t)), (e: unknown) => e instanceof SluiceError && e.code === "FLOW_LOAD_FAILED");
+    await assert.rejects(
+      runFlowEntry({ module: fixture, flow: "no-such-flow", events: true }, config, (t) => void (out += t)),
+      (e: unknown) => e instanceof SluiceError && e.code === "FLOW_LOAD_FAILED",
+    );
     const parsed = parseOutputLine(out.trim());
     assert.equal(parsed.kind === "event" && parsed.event.type === "flow-run-state" && parsed.event.state.name, "Failed");
     assert.match(out, /no flow named \\"no-such-flow\\"/);
@@ -90,7 +99,10 @@ describe("sluice execute flow (the container entry)", () => {
         assert.equal(result?.taskRuns[0]?.state.name, "Failed");
         assert.match(result?.taskRuns[0]?.state.message ?? "", message);
         assert.deepEqual(flowStates(events), ["Running", "Failed"]);
-        assert.ok(!events.some((e) => (e.type === "flow-run-state" || e.type === "task-run-state") && e.state.name === "Cancelled"), "no Cancelled state is reported");
+        assert.ok(
+          !events.some((e) => (e.type === "flow-run-state" || e.type === "task-run-state") && e.state.name === "Cancelled"),
+          "no Cancelled state is reported",
+        );
       });
     }
   });

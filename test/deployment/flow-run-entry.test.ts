@@ -99,7 +99,10 @@ describe("sluice execute flow-run", { timeout: 180_000 }, () => {
       assert.match(task!.state.message ?? "", message);
       const logs = (await server.client.readLogs(run.id)).items.map((l) => l.message);
       assert.ok(logs.includes("sleeping 60000 ms"), "the task's log line was flushed");
-      assert.ok(logs.some((m) => m.startsWith(`The flow run's process was terminated by ${signal}`)), logs.join("\n"));
+      assert.ok(
+        logs.some((m) => m.startsWith(`The flow run's process was terminated by ${signal}`)),
+        logs.join("\n"),
+      );
       assert.match(result.stderr, new RegExp(`ended Failed: terminated by ${signal}`));
     });
   }

@@ -26,15 +26,25 @@ describe("preparing flows for deployment", () => {
     const c = flow("group-c", { storage: new LocalStorage() }, () => t());
     const d = flow("group-d", {}, () => t());
     const groups = storagesOf([a, b, c, d]);
-    assert.deepEqual(groups.map((g) => g.flows.map((f) => f.name)), [["group-a", "group-b"], ["group-c"]]);
+    assert.deepEqual(
+      groups.map((g) => g.flows.map((f) => f.name)),
+      [["group-a", "group-b"], ["group-c"]],
+    );
     assert.deepEqual(shared.flowNames, ["group-a", "group-b"]);
-    assert.deepEqual(storagesOf([a]).map((g) => g.storage), [shared], "adding again is a no-op");
+    assert.deepEqual(
+      storagesOf([a]).map((g) => g.storage),
+      [shared],
+      "adding again is a no-op",
+    );
   });
 
   it("refuses two different flows of one name in one storage", () => {
     const shared = new DockerStorage();
     const one = flow("twin", { storage: shared }, () => t());
     const two = flow("twin", { storage: shared }, () => t());
-    assert.throws(() => storagesOf([one, two]), (e: unknown) => e instanceof SluiceError && e.code === "CONFLICT");
+    assert.throws(
+      () => storagesOf([one, two]),
+      (e: unknown) => e instanceof SluiceError && e.code === "CONFLICT",
+    );
   });
 });

@@ -34,7 +34,10 @@ describe("run contract", () => {
   });
 
   it("keeps a value the user already set, and the user's other variables", () => {
-    const env = runContractEnv({ config, flowRunId: "run-1" }, { SLUICE__LOGGING__LEVEL: "error", SLUICE__API__USE_LOCAL_SECRETS: "true", MY_ENV: "foo", UNSET: undefined });
+    const env = runContractEnv(
+      { config, flowRunId: "run-1" },
+      { SLUICE__LOGGING__LEVEL: "error", SLUICE__API__USE_LOCAL_SECRETS: "true", MY_ENV: "foo", UNSET: undefined },
+    );
     assert.equal(env.SLUICE__LOGGING__LEVEL, "error");
     assert.equal(env.SLUICE__API__USE_LOCAL_SECRETS, "true");
     assert.equal(env.MY_ENV, "foo");
@@ -48,12 +51,16 @@ describe("run contract", () => {
     assert.equal(env.SLUICE__API__URL, "http://other:1");
     assert.equal(env.SLUICE__CONTEXT__NAMESPACE, "ns");
     assert.equal(env.SLUICE__ENGINE__EXECUTOR, "workers");
-    for (const name of ["SLUICE__API__KEY", "SLUICE__CONTEXT__FLOW_ID", "SLUICE__CONTEXT__IMAGE", "SLUICE__CONTEXT__FLOW_FILE_PATH"]) assert.equal(name in env, false, name);
+    for (const name of ["SLUICE__API__KEY", "SLUICE__CONTEXT__FLOW_ID", "SLUICE__CONTEXT__IMAGE", "SLUICE__CONTEXT__FLOW_FILE_PATH"])
+      assert.equal(name in env, false, name);
     assert.equal(env.SLUICE__LOGGING__EXTRA_LOGGERS, "");
   });
 
   it("needs a flow run id", () => {
-    assert.throws(() => runContractEnv({ config, flowRunId: "" }), (e: unknown) => e instanceof SluiceError && e.field === "flowRunId");
+    assert.throws(
+      () => runContractEnv({ config, flowRunId: "" }),
+      (e: unknown) => e instanceof SluiceError && e.field === "flowRunId",
+    );
   });
 
   it("formats NAME=value pairs for launchers", () => {

@@ -25,7 +25,14 @@ function reporterFor(client: SluiceClient, config: SluiceConfig, flowRunId: stri
 async function runReported(f: AnyFlow, reporter: RunReporter, parameters: Record<string, unknown> = {}) {
   reporter.start();
   try {
-    return await f.run({ parameters, flowRunId: reporter.flowRunId, observers: [reporter.observer], signal: reporter.signal, logger: quiet, logLevel: "debug" });
+    return await f.run({
+      parameters,
+      flowRunId: reporter.flowRunId,
+      observers: [reporter.observer],
+      signal: reporter.signal,
+      logger: quiet,
+      logLevel: "debug",
+    });
   } finally {
     await reporter.close();
   }
@@ -71,12 +78,22 @@ describe("RunReporter", { timeout: 120_000 }, () => {
     const flowId = await registerFixture(server.client, "agent-squares");
     const run = await server.client.createFlowRun({ flowId, parameters: { n: 2 } });
     await runReported(await named("agent-squares"), reporterFor(server.client, config, run.id), { n: 2 });
-    assert.deepEqual((await server.client.listFlowRunStates(run.id)).map((s) => s.name), ["Scheduled", "Running", "Success"]);
+    assert.deepEqual(
+      (await server.client.listFlowRunStates(run.id)).map((s) => s.name),
+      ["Scheduled", "Running", "Success"],
+    );
     const total = (await allTaskRuns(server.client, run.id)).find((t) => t.taskKey === "total")!;
-    assert.deepEqual((await server.client.listTaskRunStates(total.id)).map((s) => s.name), ["Pending", "Running", "Success"]);
+    assert.deepEqual(
+      (await server.client.listTaskRunStates(total.id)).map((s) => s.name),
+      ["Pending", "Running", "Success"],
+    );
     assert.equal(total.state.result, 5, "the JSON result travels with the Success state");
     const logs = (await server.client.readLogs(run.id)).items;
-    assert.deepEqual(logs.map((l) => [l.level, l.message]), [["warn", "the total is ready"]], "info lines are below logging.level=warn");
+    assert.deepEqual(
+      logs.map((l) => [l.level, l.message]),
+      [["warn", "the total is ready"]],
+      "info lines are below logging.level=warn",
+    );
     assert.equal(logs[0]!.taskRunId, total.id, "a task's log line carries the server's id of its task run");
     assert.deepEqual(logs[0]!.fields, { sum: 5, taskName: "total" });
   });
@@ -152,7 +169,10 @@ describe("RunReporter", { timeout: 120_000 }, () => {
       assert.equal((await second.client.getFlowRun(run.id)).state.name, "Success");
       const taskRuns = await allTaskRuns(second.client, run.id);
       assert.equal(taskRuns.length, result.taskRuns.length);
-      assert.ok(taskRuns.every((t) => ["Success", "Mapped"].includes(t.state.name)), taskRuns.map((t) => `${t.taskKey}[${t.mapIndex}] ${t.state.name}`).join(", "));
+      assert.ok(
+        taskRuns.every((t) => ["Success", "Mapped"].includes(t.state.name)),
+        taskRuns.map((t) => `${t.taskKey}[${t.mapIndex}] ${t.state.name}`).join(", "),
+      );
       const messages = (await second.client.readLogs(run.id)).items.map((l) => l.message);
       const expected = result.taskRuns.filter((t) => t.state.name === "Success").length;
       assert.equal(messages.filter((m) => m.startsWith("step ")).length, expected, "every task's log line arrived");

@@ -18,7 +18,8 @@ import { json, killAll, runSluice, startSluice, type SluiceProcess } from "./sup
 
 const FLOWS = fileURLToPath(new URL("./fixtures/docker-flows.ts", import.meta.url));
 const docker = new Docker({ socketPath: services.dockerSocket });
-const containersOf = (flowRunId: string): Promise<Docker.ContainerInfo[]> => docker.listContainers({ all: true, filters: { label: [`sluice.io/flow-run-id=${flowRunId}`] } });
+const containersOf = (flowRunId: string): Promise<Docker.ContainerInfo[]> =>
+  docker.listContainers({ all: true, filters: { label: [`sluice.io/flow-run-id=${flowRunId}`] } });
 
 await serviceSuite(["docker"], "end to end: server + Docker agent + Docker storage", () => {
   let home: string;
@@ -67,8 +68,16 @@ await serviceSuite(["docker"], "end to end: server + Docker agent + Docker stora
     await agent?.stop();
     await server?.stop();
     await killAll();
-    for (const c of await docker.listContainers({ all: true, filters: { label: ["sluice.io/agent=e2e-docker"] } })) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    if (image) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+    for (const c of await docker.listContainers({ all: true, filters: { label: ["sluice.io/agent=e2e-docker"] } }))
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+    if (image)
+      await docker
+        .getImage(image)
+        .remove({ force: true })
+        .catch(() => undefined);
     await rm(home, { recursive: true, force: true });
   });
 
@@ -82,8 +91,16 @@ await serviceSuite(["docker"], "end to end: server + Docker agent + Docker stora
     assert.equal(taskRuns.find((t) => t.taskKey === "sum")!.state.result, 20);
     assert.deepEqual(taskRuns.find((t) => t.taskKey === "where")!.state.result, { image, runId: id }, "the run contract reached the container");
     const messages = (await client.readLogs(id)).items.map((l) => l.message);
-    for (const expected of [new RegExp(`^Deployed by agent e2e-docker \\(docker\\): started container [0-9a-f]{12} from ${image.replace(/[.]/g, "\\.")}$`), /loaded flow "docker-agent-squares" from its DockerStorage/, /^running in a container$/, /^summed$/]) {
-      assert.ok(messages.some((m) => expected.test(m)), `a log line matching ${expected} in:\n${messages.join("\n")}`);
+    for (const expected of [
+      new RegExp(`^Deployed by agent e2e-docker \\(docker\\): started container [0-9a-f]{12} from ${image.replace(/[.]/g, "\\.")}$`),
+      /loaded flow "docker-agent-squares" from its DockerStorage/,
+      /^running in a container$/,
+      /^summed$/,
+    ]) {
+      assert.ok(
+        messages.some((m) => expected.test(m)),
+        `a log line matching ${expected} in:\n${messages.join("\n")}`,
+      );
     }
     await waitFor("the container to be removed", async () => ((await containersOf(id)).length === 0 ? true : undefined), 30_000);
   });

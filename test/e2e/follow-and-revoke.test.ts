@@ -121,7 +121,10 @@ describe("follow and revoke against a server with auth on", { timeout: 90_000 },
     const refused = await fetch(`${url}/api/flow-runs`, { headers });
     assert.equal(refused.status, 401);
     assert.deepEqual(((await refused.json()) as { error: { code: string } }).error.code, "UNAUTHORIZED");
-    await assert.rejects(createClient({ url, apiKey: doomed.key }).listFlowRuns(), (e: unknown) => e instanceof SluiceApiError && e.status === 401 && /unknown or revoked/.test(e.message));
+    await assert.rejects(
+      createClient({ url, apiKey: doomed.key }).listFlowRuns(),
+      (e: unknown) => e instanceof SluiceApiError && e.status === 401 && /unknown or revoked/.test(e.message),
+    );
     const denied = await runSluice(["flow-run", "ls"], asDoomed, 30_000);
     assert.equal(denied.code, 1, denied.stdout);
     assert.match(denied.stderr, /error: .*unknown or revoked/);
@@ -130,6 +133,9 @@ describe("follow and revoke against a server with auth on", { timeout: 90_000 },
     const listed = await runSluice(["auth", "ls", "--json"], env(), 30_000);
     assert.equal(listed.code, 0, listed.stderr);
     const keys = json<{ items: { id: string; name: string; revokedAt: string | null }[] }>(listed).items;
-    assert.deepEqual(keys.map((k) => [k.name, k.revokedAt !== null]).sort(), [["admin", false], ["doomed", true]]);
+    assert.deepEqual(keys.map((k) => [k.name, k.revokedAt !== null]).sort(), [
+      ["admin", false],
+      ["doomed", true],
+    ]);
   });
 });

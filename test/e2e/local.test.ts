@@ -91,17 +91,30 @@ describe("end to end: server + local agent", { timeout: 300_000 }, () => {
 
     const shown = json<{ flowRun: FlowRun; states: { name: string }[]; taskRuns: TaskRun[] }>(await sluice("flow-run", "show", id, "--json"));
     assert.equal(shown.flowRun.state.name, "Success");
-    assert.deepEqual(shown.states.map((s) => s.name), ["Scheduled", "Submitted", "Running", "Success"]);
+    assert.deepEqual(
+      shown.states.map((s) => s.name),
+      ["Scheduled", "Submitted", "Running", "Success"],
+    );
     assert.equal(shown.taskRuns.length, 6);
     const apiTaskRuns = (await client.listTaskRuns(id)).items;
     assert.deepEqual(apiTaskRuns.map((t) => t.state.name).sort(), ["Mapped", "Success", "Success", "Success", "Success", "Success"]);
     for (const t of apiTaskRuns.filter((t) => t.state.name === "Success")) {
-      assert.deepEqual((await client.listTaskRunStates(t.id)).map((s) => s.name), ["Pending", "Running", "Success"], `${t.taskKey}[${t.mapIndex}]`);
+      assert.deepEqual(
+        (await client.listTaskRunStates(t.id)).map((s) => s.name),
+        ["Pending", "Running", "Success"],
+        `${t.taskKey}[${t.mapIndex}]`,
+      );
     }
 
     const logs = await sluice("flow-run", "logs", id);
     assert.equal(logs.code, 0);
-    for (const line of [/INFO +Deployed by agent e2e-local \(local\)/, /INFO +\[range\] making the range/, /INFO +\[square\[2\]\] squaring 3/, /WARN +\[total\] the total is ready/]) assert.match(logs.stdout, line);
+    for (const line of [
+      /INFO +Deployed by agent e2e-local \(local\)/,
+      /INFO +\[range\] making the range/,
+      /INFO +\[square\[2\]\] squaring 3/,
+      /WARN +\[total\] the total is ready/,
+    ])
+      assert.match(logs.stdout, line);
     const apiLogs = (await client.readLogs(id)).items;
     assert.ok(apiLogs.some((l) => l.message === "squaring 1" && l.taskRunId === apiTaskRuns.find((t) => t.mapIndex === 0)!.id));
 
@@ -146,7 +159,11 @@ describe("end to end: server + local agent", { timeout: 300_000 }, () => {
 
   it("a server restart mid-run loses nothing", async () => {
     const id = await create("agent-steps", "ms=400");
-    await waitFor("two steps done", async () => ((await client.listTaskRuns(id)).items.filter((t) => t.state.name === "Success").length >= 2 ? true : undefined), 60_000);
+    await waitFor(
+      "two steps done",
+      async () => ((await client.listTaskRuns(id)).items.filter((t) => t.state.name === "Success").length >= 2 ? true : undefined),
+      60_000,
+    );
     const stopped = await server.stop("SIGTERM");
     assert.equal(stopped.code, 0, stopped.stderr.slice(-1000));
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -161,5 +178,4 @@ describe("end to end: server + local agent", { timeout: 300_000 }, () => {
     const lines = (await client.readLogs(id)).items.map((l: LogRecord) => l.message).filter((m) => /^step \d+$/.test(m));
     assert.deepEqual(lines.sort(), Array.from({ length: 12 }, (_, i) => `step ${i}`).sort(), "every step's log line arrived");
   });
-
 });

@@ -25,7 +25,10 @@ describe("server-side CLI helpers", () => {
     assert.equal(parseStartAt("+90s", now), "2026-01-01T00:01:30.000Z");
     assert.equal(parseStartAt("+2h", now), "2026-01-01T02:00:00.000Z");
     assert.equal(parseStartAt("2026-03-04T05:06:07+01:00", now), "2026-03-04T04:06:07.000Z");
-    assert.throws(() => parseStartAt("tomorrow", now), (e: Error & { field?: string }) => e.field === "--start-at" && /not a time; give an ISO 8601 instant/.test(e.message));
+    assert.throws(
+      () => parseStartAt("tomorrow", now),
+      (e: Error & { field?: string }) => e.field === "--start-at" && /not a time; give an ISO 8601 instant/.test(e.message),
+    );
   });
 
   it("reads the parameter defaults out of the JSON schema", () => {
@@ -43,25 +46,50 @@ describe("server-side CLI helpers", () => {
   });
 
   it("agent flags become config overrides that the config schema validates", () => {
-    const config = loadConfig({ file: false, env: {}, overrides: agentOverrides({ label: ["gpu", "linux"], name: "a", acceptUnlabelled: true, maxRuns: "3", keepContainers: true, network: "bridge" }) });
+    const config = loadConfig({
+      file: false,
+      env: {},
+      overrides: agentOverrides({ label: ["gpu", "linux"], name: "a", acceptUnlabelled: true, maxRuns: "3", keepContainers: true, network: "bridge" }),
+    });
     assert.deepEqual(config.agent.labels, ["gpu", "linux"]);
     assert.equal(config.agent.maxConcurrentRuns, 3);
     assert.equal(config.agent.acceptUnlabelled, true);
     assert.equal(config.agent.dockerNetwork, "bridge");
-    assert.throws(() => loadConfig({ file: false, env: {}, overrides: agentOverrides({ label: [], maxRuns: "zero" }) }), /agent\.maxConcurrentRuns \(SLUICE__AGENT__MAX_CONCURRENT_RUNS\) is invalid/);
+    assert.throws(
+      () => loadConfig({ file: false, env: {}, overrides: agentOverrides({ label: [], maxRuns: "zero" }) }),
+      /agent\.maxConcurrentRuns \(SLUICE__AGENT__MAX_CONCURRENT_RUNS\) is invalid/,
+    );
   });
 
   it("watch turns successive snapshots into run events: flow Running first, changed task runs, logs, final state last", () => {
     const differ = new SnapshotEvents();
     const run = { id: "r", flowName: "f", state: state("Running", "2026-01-01T00:00:01.000Z") } as FlowRun;
-    const task = (version: number, name: string): TaskRun => ({ id: "t", taskKey: "k", taskName: "k", mapIndex: -1, version, state: state(name, `2026-01-01T00:00:0${version}.000Z`) }) as TaskRun;
-    const log = { id: "1", flowRunId: "r", taskRunId: "t", level: "fatal", message: "m", timestamp: "2026-01-01T00:00:02.000Z", fields: { taskName: "k", mapIndex: 2, x: 1 } } as LogRecord;
+    const task = (version: number, name: string): TaskRun =>
+      ({ id: "t", taskKey: "k", taskName: "k", mapIndex: -1, version, state: state(name, `2026-01-01T00:00:0${version}.000Z`) }) as TaskRun;
+    const log = {
+      id: "1",
+      flowRunId: "r",
+      taskRunId: "t",
+      level: "fatal",
+      message: "m",
+      timestamp: "2026-01-01T00:00:02.000Z",
+      fields: { taskName: "k", mapIndex: 2, x: 1 },
+    } as LogRecord;
     const first = differ.events({ run, taskRuns: [task(1, "Running")], logs: [log] });
-    assert.deepEqual(first.map((e) => e.type), ["flow-run-state", "task-run-state", "log"]);
-    assert.deepEqual(logEvent(log), { type: "log", record: { level: "error", message: "m", timestamp: log.timestamp, flowRunId: "r", taskRunId: "t", taskName: "k", mapIndex: 2, fields: { x: 1 } } });
+    assert.deepEqual(
+      first.map((e) => e.type),
+      ["flow-run-state", "task-run-state", "log"],
+    );
+    assert.deepEqual(logEvent(log), {
+      type: "log",
+      record: { level: "error", message: "m", timestamp: log.timestamp, flowRunId: "r", taskRunId: "t", taskName: "k", mapIndex: 2, fields: { x: 1 } },
+    });
     assert.deepEqual(differ.events({ run, taskRuns: [task(1, "Running")], logs: [] }), [], "nothing changed, nothing to show");
     const done = differ.events({ run: { ...run, state: state("Success", "2026-01-01T00:00:09.000Z") }, taskRuns: [task(2, "Success")], logs: [] });
-    assert.deepEqual(done.map((e) => (e.type === "log" ? "log" : `${e.type} ${e.state.name}`)), ["task-run-state Success", "flow-run-state Success"]);
+    assert.deepEqual(
+      done.map((e) => (e.type === "log" ? "log" : `${e.type} ${e.state.name}`)),
+      ["task-run-state Success", "flow-run-state Success"],
+    );
   });
 });
 
@@ -70,7 +98,13 @@ describe("server-side CLI against a server with auth on", { timeout: 180_000 }, 
   let url = "http://127.0.0.1:1";
   let server: SluiceProcess;
   let key = "";
-  const env = (extra: Record<string, string> = {}): Record<string, string> => ({ SLUICE__HOME: home, SLUICE__API__URL: url, SLUICE__SERVER__AUTH: "true", ...(key ? { SLUICE__API__KEY: key } : {}), ...extra });
+  const env = (extra: Record<string, string> = {}): Record<string, string> => ({
+    SLUICE__HOME: home,
+    SLUICE__API__URL: url,
+    SLUICE__SERVER__AUTH: "true",
+    ...(key ? { SLUICE__API__KEY: key } : {}),
+    ...extra,
+  });
 
   before(async () => {
     home = await mkdtemp(join(tmpdir(), "sluice-e2e-cli-"));
@@ -94,7 +128,10 @@ describe("server-side CLI against a server with auth on", { timeout: 180_000 }, 
     key = info.key;
     const listed = await runSluice(["auth", "ls", "--json"], env());
     assert.equal(listed.code, 0, listed.stderr);
-    assert.deepEqual(json<{ items: { name: string }[] }>(listed).items.map((k) => k.name), ["admin"]);
+    assert.deepEqual(
+      json<{ items: { name: string }[] }>(listed).items.map((k) => k.name),
+      ["admin"],
+    );
     const second = await runSluice(["auth", "create-key", "--name", "agent"], env());
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, /through the API/);
@@ -111,7 +148,10 @@ describe("server-side CLI against a server with auth on", { timeout: 180_000 }, 
     assert.doesNotMatch(listed.stdout, /p4ss|abc/);
     const removed = await runSluice(["secret", "rm", "token", "--json"], env());
     assert.deepEqual(json(removed), { name: "token", deleted: true });
-    assert.deepEqual(json<{ items: { name: string }[] }>(await runSluice(["secret", "ls", "--json"], env())).items.map((s) => s.name), ["registry"]);
+    assert.deepEqual(
+      json<{ items: { name: string }[] }>(await runSluice(["secret", "ls", "--json"], env())).items.map((s) => s.name),
+      ["registry"],
+    );
   });
 
   it("flow-run create: bad input exits 2 naming the flag or field; an unknown run exits 1", async () => {

@@ -70,8 +70,14 @@ export function startSluice(args: readonly string[], env: Record<string, string>
       for (;;) {
         const match = (stream === "stdout" ? stdout : stderr).match(pattern);
         if (match) return match;
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`sluice ${args.join(" ")} exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}\nstdout:\n${stdout}\nstderr:\n${stderr.slice(-3000)}`);
-        if (Date.now() > deadline) throw new Error(`no ${stream} matching ${pattern} within ${waitMs} ms from sluice ${args.join(" ")}\nstdout:\n${stdout}\nstderr:\n${stderr.slice(-3000)}`);
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(
+            `sluice ${args.join(" ")} exited (${child.exitCode ?? child.signalCode}) before printing ${pattern}\nstdout:\n${stdout}\nstderr:\n${stderr.slice(-3000)}`,
+          );
+        if (Date.now() > deadline)
+          throw new Error(
+            `no ${stream} matching ${pattern} within ${waitMs} ms from sluice ${args.join(" ")}\nstdout:\n${stdout}\nstderr:\n${stderr.slice(-3000)}`,
+          );
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
@@ -96,10 +102,13 @@ export function runSluice(args: readonly string[], env: Record<string, string>, 
 
 /** Kills every process started here that is still running (an after() hook's safety net). */
 export async function killAll(): Promise<void> {
-  const waits = [...live].map((child) => new Promise<void>((resolve) => {
-    child.once("close", () => resolve());
-    child.kill("SIGKILL");
-  }));
+  const waits = [...live].map(
+    (child) =>
+      new Promise<void>((resolve) => {
+        child.once("close", () => resolve());
+        child.kill("SIGKILL");
+      }),
+  );
   await Promise.all(waits);
 }
 

@@ -103,7 +103,10 @@ await ecsSuite([], "ECS stand-in: protocol and schema validation", () => {
   });
 
   it("refuses a value of the wrong type with SerializationException and an unknown member with ValidationException", async () => {
-    const wrongType = { ...fargateDefinition("ecs-standin-type"), containerDefinitions: [{ name: "c", image: "i", memory: "512" }] } as unknown as RegisterTaskDefinitionCommandInput;
+    const wrongType = {
+      ...fargateDefinition("ecs-standin-type"),
+      containerDefinitions: [{ name: "c", image: "i", memory: "512" }],
+    } as unknown as RegisterTaskDefinitionCommandInput;
     const e1 = await rejection(ecs.send(new RegisterTaskDefinitionCommand(wrongType)));
     assert.equal(e1.name, "SerializationException");
     assert.match(e1.message, /Expected an integer at 'containerDefinitions\.1\.member\.memory'/);

@@ -29,20 +29,27 @@ await ecsSuite(["docker"], "ECS stand-in: tasks run as Docker containers", () =>
 
   async function register(container: Partial<ContainerDefinition>, task: { memory?: string } = {}): Promise<string> {
     const name = `ecs-standin-tasks-${++family}`;
-    await ecs.send(new RegisterTaskDefinitionCommand({
-      family: name,
-      requiresCompatibilities: ["FARGATE"],
-      networkMode: "awsvpc",
-      cpu: "256",
-      memory: task.memory ?? "512",
-      executionRoleArn: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
-      containerDefinitions: [{
-        name: "flow-container",
-        image,
-        logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/ecs/standin-tasks", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "sluice" } },
-        ...container,
-      }],
-    }));
+    await ecs.send(
+      new RegisterTaskDefinitionCommand({
+        family: name,
+        requiresCompatibilities: ["FARGATE"],
+        networkMode: "awsvpc",
+        cpu: "256",
+        memory: task.memory ?? "512",
+        executionRoleArn: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+        containerDefinitions: [
+          {
+            name: "flow-container",
+            image,
+            logConfiguration: {
+              logDriver: "awslogs",
+              options: { "awslogs-group": "/ecs/standin-tasks", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "sluice" },
+            },
+            ...container,
+          },
+        ],
+      }),
+    );
     return name;
   }
 
@@ -70,16 +77,33 @@ await ecsSuite(["docker"], "ECS stand-in: tasks run as Docker containers", () =>
     const def = await register({
       entryPoint: ["node", "-e"],
       command: ["console.log('from-definition', process.env.A, process.env.B)"],
-      environment: [{ name: "A", value: "def-a" }, { name: "B", value: "def-b" }],
+      environment: [
+        { name: "A", value: "def-a" },
+        { name: "B", value: "def-b" },
+      ],
     });
     const seen = new Set<string>();
     const arn = await run(def, {
-      overrides: { containerOverrides: [{ name: "flow-container", command: ["console.log('hello', process.env.A, process.env.B, process.env.C); console.error('to-stderr')"], environment: [{ name: "B", value: "override-b" }, { name: "C", value: "c" }] }] },
+      overrides: {
+        containerOverrides: [
+          {
+            name: "flow-container",
+            command: ["console.log('hello', process.env.A, process.env.B, process.env.C); console.error('to-stderr')"],
+            environment: [
+              { name: "B", value: "override-b" },
+              { name: "C", value: "c" },
+            ],
+          },
+        ],
+      },
       tags: [{ key: "sluice.io/flow-run-id", value: "run-1" }],
       startedBy: "sluice-agent",
     });
     assert.match(arn, /^arn:aws:ecs:us-east-1:123456789012:task\/default\/[0-9a-f]{32}$/);
-    const watcher = setInterval(() => { const t = standin.task(arn); if (t) seen.add(t.lastStatus as string); }, 5);
+    const watcher = setInterval(() => {
+      const t = standin.task(arn);
+      if (t) seen.add(t.lastStatus as string);
+    }, 5);
     const stopped = await standin.stopped(arn);
     clearInterval(watcher);
     assert.ok(seen.has("PENDING") && seen.has("RUNNING") && seen.has("DEPROVISIONING"), `statuses seen: ${[...seen].join(", ")}`);
@@ -93,7 +117,9 @@ await ecsSuite(["docker"], "ECS stand-in: tasks run as Docker containers", () =>
     assert.ok(task.startedAt instanceof Date && task.stoppedAt instanceof Date);
     assert.equal(stopped.lastStatus, "STOPPED");
     const id = arn.split("/").pop()!;
-    const events = await logs.send(new GetLogEventsCommand({ logGroupName: "/ecs/standin-tasks", logStreamName: `sluice/flow-container/${id}`, startFromHead: true }));
+    const events = await logs.send(
+      new GetLogEventsCommand({ logGroupName: "/ecs/standin-tasks", logStreamName: `sluice/flow-container/${id}`, startFromHead: true }),
+    );
     const messages = events.events!.map((e) => e.message);
     assert.ok(messages.includes("hello def-a override-b c"), messages.join("\n"));
     assert.ok(messages.includes("to-stderr"));
@@ -164,11 +190,17 @@ await ecsSuite(["docker"], "ECS stand-in: tasks run as Docker containers", () =>
   });
 
   it("StopTask stops a running task: UserInitiated with the reason, through DEPROVISIONING", async () => {
-    const def = await register({ entryPoint: ["node", "-e"], command: ["process.on('SIGTERM', () => process.exit(143)); console.log('ready'); setInterval(() => {}, 1000)"] });
+    const def = await register({
+      entryPoint: ["node", "-e"],
+      command: ["process.on('SIGTERM', () => process.exit(143)); console.log('ready'); setInterval(() => {}, 1000)"],
+    });
     const arn = await run(def);
     await standin.waitFor(() => standin.output(arn).includes("ready"));
     const seen = new Set<string>();
-    const watcher = setInterval(() => { const t = standin.task(arn); if (t) seen.add(t.lastStatus as string); }, 5);
+    const watcher = setInterval(() => {
+      const t = standin.task(arn);
+      if (t) seen.add(t.lastStatus as string);
+    }, 5);
     const stopping = await ecs.send(new StopTaskCommand({ cluster: "default", task: arn, reason: "cancelled by Sluice" }));
     assert.equal(stopping.task!.desiredStatus, "STOPPED");
     await standin.stopped(arn);
@@ -196,6 +228,9 @@ await ecsSuite(["docker"], "ECS stand-in: tasks run as Docker containers", () =>
     assert.equal(stuck.stopCode, "UserInitiated");
     assert.equal(stuck.stoppedReason, "Task stopped by user");
     standin.faults.throttleRegister(1);
-    await assert.rejects(register({}), (e: Error) => e.name === "ThrottlingException" && /Too many concurrent attempts to create a new revision/.test(e.message));
+    await assert.rejects(
+      register({}),
+      (e: Error) => e.name === "ThrottlingException" && /Too many concurrent attempts to create a new revision/.test(e.message),
+    );
   });
 });

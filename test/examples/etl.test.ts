@@ -30,11 +30,14 @@ describe("examples/etl.ts", () => {
 
   it("describes its graph and parameters", () => {
     const d = etl.describe();
-    assert.deepEqual(d.tasks.map((t) => [t.key, t.upstream, t.mapped]), [
-      ["extract", [], false],
-      ["transform", ["extract"], true],
-      ["load", ["transform"], false],
-    ]);
+    assert.deepEqual(
+      d.tasks.map((t) => [t.key, t.upstream, t.mapped]),
+      [
+        ["extract", [], false],
+        ["transform", ["extract"], true],
+        ["load", ["transform"], false],
+      ],
+    );
     assert.deepEqual(Object.keys((d.parameters as { properties: object }).properties), ["n", "rate"]);
   });
 });

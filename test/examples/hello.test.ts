@@ -9,11 +9,14 @@ describe("examples/hello.ts", () => {
     const result = await hello.run({ logLevel: "silent", observers: [(e: RunEvent) => e.type === "log" && logs.push(e.record.message)] });
     assert.equal(result.state.name, "Success");
     assert.equal(result.value, "Hello, world!");
-    assert.deepEqual(result.taskRuns.map((t) => [t.taskKey, t.state.name]), [
-      ["greeting", "Success"],
-      ["compose", "Success"],
-      ["say", "Success"],
-    ]);
+    assert.deepEqual(
+      result.taskRuns.map((t) => [t.taskKey, t.state.name]),
+      [
+        ["greeting", "Success"],
+        ["compose", "Success"],
+        ["say", "Success"],
+      ],
+    );
   });
 
   it("takes parameters", async () => {

@@ -25,15 +25,24 @@ const invalidOption = (field: string, pattern: RegExp) => (e: unknown) => {
 
 describe("DistributedExecutor options", () => {
   it("rejects a bad broker URL, naming redis and what to write", () => {
-    assert.throws(() => new DistributedExecutor({ redis: "not a url" }), invalidOption("redis", /is "not a url", which is not a URL; write redis:\/\/host:port/));
-    assert.throws(() => new DistributedExecutor({ redis: "http://127.0.0.1:6379" }), invalidOption("redis", /the scheme http: is not supported; use redis:\/\/ or rediss:\/\//));
+    assert.throws(
+      () => new DistributedExecutor({ redis: "not a url" }),
+      invalidOption("redis", /is "not a url", which is not a URL; write redis:\/\/host:port/),
+    );
+    assert.throws(
+      () => new DistributedExecutor({ redis: "http://127.0.0.1:6379" }),
+      invalidOption("redis", /the scheme http: is not supported; use redis:\/\/ or rediss:\/\//),
+    );
     assert.throws(() => new DistributedExecutor({ redis: "redis://127.0.0.1:6379/zero" }), invalidOption("redis", /must be a database number/));
     assert.throws(() => new DistributedExecutor({ redis: "" }), invalidOption("redis", /give a URL such as/));
     assert.throws(() => new DistributedExecutor({} as never), invalidOption("redis", /give the broker's URL/));
   });
 
   it("never shows a password in an error", () => {
-    assert.throws(() => new DistributedExecutor({ redis: "http://user:hunter2@example.com" }), (e: Error) => !e.message.includes("hunter2") && /\*\*\*@example\.com/.test(e.message));
+    assert.throws(
+      () => new DistributedExecutor({ redis: "http://user:hunter2@example.com" }),
+      (e: Error) => !e.message.includes("hunter2") && /\*\*\*@example\.com/.test(e.message),
+    );
   });
 
   it("refuses a non-loopback redis:// without password, unless allowInsecure", () => {
@@ -52,7 +61,10 @@ describe("DistributedExecutor options", () => {
 
   it("compiles passwords, users, databases and TLS from the URL or the options", () => {
     const a = compileRedis("rediss://alice:s%40cret@redis.example.com:6380/2");
-    assert.deepEqual([a.host, a.port, a.db, a.username, a.password, a.display], ["redis.example.com", 6380, 2, "alice", "s@cret", "rediss://redis.example.com:6380/2"]);
+    assert.deepEqual(
+      [a.host, a.port, a.db, a.username, a.password, a.display],
+      ["redis.example.com", 6380, 2, "alice", "s@cret", "rediss://redis.example.com:6380/2"],
+    );
     assert.equal(a.tls?.servername, "redis.example.com");
     const b = compileRedis({ url: "redis://127.0.0.1", password: "p" });
     assert.deepEqual([b.port, b.password, b.tls, b.display], [6379, "p", undefined, "redis://127.0.0.1:6379"]);
@@ -87,7 +99,10 @@ describe("DistributedExecutor options", () => {
     assert.throws(() => new DistributedExecutor({ redis, resultStore: "relative" }), invalidOption("resultStore", /absolute path/));
     assert.throws(() => new DistributedExecutor({ redis, workStealing: "no" as never }), invalidOption("workStealing", /true or false/));
     assert.throws(() => new DistributedExecutor({ redis, maxStalledCount: 0 }), invalidOption("maxStalledCount", /≥ 1/));
-    assert.throws(() => new DistributedExecutor({ redis, colour: "blue" } as never), invalidOption("colour", /unknown option colour; known options: redis, queuePrefix/));
+    assert.throws(
+      () => new DistributedExecutor({ redis, colour: "blue" } as never),
+      invalidOption("colour", /unknown option colour; known options: redis, queuePrefix/),
+    );
     assert.throws(() => new DistributedWorker({ redis, concurrency: 0 }), invalidOption("concurrency", /whole number ≥ 1/));
     assert.throws(() => new DistributedWorker({ redis, queuePrefix: "has space" }), invalidOption("queue", /the executor's queuePrefix/));
   });
@@ -148,12 +163,17 @@ describe("sluice worker (command line)", () => {
     await Promise.all([
       assert.rejects(startWorkerProcess({ redisUrl: "http://127.0.0.1:6379", queue: "q" }), fails(2, /the scheme http: is not supported/)),
       assert.rejects(startWorkerProcess({ redisUrl: "redis://10.1.2.3:6379", queue: "q" }), fails(2, /neither a password nor TLS.*--allow-insecure/)),
-      assert.rejects(startWorkerProcess({ redisUrl: "redis://127.0.0.1:6379", queue: "q", concurrency: 0 }), fails(2, /--concurrency "0" is not a whole number ≥ 1/)),
+      assert.rejects(
+        startWorkerProcess({ redisUrl: "redis://127.0.0.1:6379", queue: "q", concurrency: 0 }),
+        fails(2, /--concurrency "0" is not a whole number ≥ 1/),
+      ),
     ]);
   });
 
   it("exits 1 naming the URL when Redis cannot be reached", { timeout: 30_000 }, async () => {
-    await assert.rejects(startWorkerProcess({ redisUrl: "redis://127.0.0.1:1", queue: "q" }), fails(1, /cannot use Redis at redis:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/));
+    await assert.rejects(
+      startWorkerProcess({ redisUrl: "redis://127.0.0.1:1", queue: "q" }),
+      fails(1, /cannot use Redis at redis:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/),
+    );
   });
 });
-

@@ -37,11 +37,13 @@ await serviceSuite(["redis"], "DistributedExecutor: placement and dead workers",
       ...quiet,
       parameters: { ms: 1500 },
       executor: executor({ lockDurationMs: 2000, stalledIntervalMs: 500 }),
-      observers: [(e: RunEvent) => {
-        if (killed || e.type !== "log" || e.record.message !== "holding") return;
-        killed = workers.find((w) => w.pid === e.record.fields?.pid);
-        killed?.child.kill("SIGKILL");
-      }],
+      observers: [
+        (e: RunEvent) => {
+          if (killed || e.type !== "log" || e.record.message !== "holding") return;
+          killed = workers.find((w) => w.pid === e.record.fields?.pid);
+          killed?.child.kill("SIGKILL");
+        },
+      ],
     });
     assert.ok(killed, "the task reported the worker running it");
     assert.equal(await killed.exited, null, "the worker died of SIGKILL");
@@ -62,14 +64,16 @@ await serviceSuite(["redis"], "DistributedExecutor: placement and dead workers",
     const result = await pairFlow.run({
       ...quiet,
       executor: executor({ workStealing: false }),
-      observers: [(e: RunEvent) => {
-        // kill the worker that ran `first` right when it succeeds: `next` is then pinned to a dead worker
-        if (e.type === "task-run-state" && e.taskKey === "first" && e.state.name === "Success") {
-          killedPid = (e.state.result as number[])[0];
-          killedAt = Date.now();
-          workers.find((w) => w.pid === killedPid)?.child.kill("SIGKILL");
-        }
-      }],
+      observers: [
+        (e: RunEvent) => {
+          // kill the worker that ran `first` right when it succeeds: `next` is then pinned to a dead worker
+          if (e.type === "task-run-state" && e.taskKey === "first" && e.state.name === "Success") {
+            killedPid = (e.state.result as number[])[0];
+            killedAt = Date.now();
+            workers.find((w) => w.pid === killedPid)?.child.kill("SIGKILL");
+          }
+        },
+      ],
     });
     assert.equal(result.state.name, "Success", result.state.message);
     const trail = result.value as number[];
@@ -85,11 +89,13 @@ await serviceSuite(["redis"], "DistributedExecutor: placement and dead workers",
       ...quiet,
       parameters: { ms: 1000 },
       executor: executor(),
-      observers: [(e: RunEvent) => {
-        if (stopped || e.type !== "log" || e.record.message !== "holding") return;
-        stopped = workers.find((w) => w.pid === e.record.fields?.pid);
-        stopped?.child.kill("SIGTERM");
-      }],
+      observers: [
+        (e: RunEvent) => {
+          if (stopped || e.type !== "log" || e.record.message !== "holding") return;
+          stopped = workers.find((w) => w.pid === e.record.fields?.pid);
+          stopped?.child.kill("SIGTERM");
+        },
+      ],
     });
     assert.ok(stopped);
     assert.equal(result.state.name, "Success", result.state.message);

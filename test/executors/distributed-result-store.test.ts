@@ -97,8 +97,14 @@ describe("LocalDirectoryResultStore", () => {
     const store = new LocalDirectoryResultStore({ dir });
     await assert.rejects(store.put("../escape", "x"), /key "\.\.\/escape" is not valid/);
     await assert.rejects(store.put("/abs", "x"), /key "\/abs" is not valid/);
-    assert.throws(() => new LocalDirectoryResultStore({ dir: "relative/dir" }), (e: SluiceError) => e.code === "INVALID_OPTION" && e.field === "dir");
-    await assert.rejects(store.get({ store: "s3", key: "a", bytes: 1 }), /asked for a value stored in a "s3" ref; the executor and its workers must use the same result store/);
+    assert.throws(
+      () => new LocalDirectoryResultStore({ dir: "relative/dir" }),
+      (e: SluiceError) => e.code === "INVALID_OPTION" && e.field === "dir",
+    );
+    await assert.rejects(
+      store.get({ store: "s3", key: "a", bytes: 1 }),
+      /asked for a value stored in a "s3" ref; the executor and its workers must use the same result store/,
+    );
   });
 
   it("is what a directory spec or a file: URL opens, and a worker reopens it from its location", () => {
@@ -118,7 +124,10 @@ describe("S3ResultStore against an S3-compatible stand-in", () => {
   after(() => s3.close());
 
   const store = (secret = credentials.secretAccessKey): S3ResultStore =>
-    resultStoreFromSpec(`s3://sluice-results/runs/a?endpoint=${encodeURIComponent(s3.endpoint)}&region=eu-west-3`, { ...credentials, secretAccessKey: secret }) as S3ResultStore;
+    resultStoreFromSpec(`s3://sluice-results/runs/a?endpoint=${encodeURIComponent(s3.endpoint)}&region=eu-west-3`, {
+      ...credentials,
+      secretAccessKey: secret,
+    }) as S3ResultStore;
 
   it("puts, gets and deletes (paging through ListObjectsV2) with requests the stand-in verifies", async () => {
     const s = store();
@@ -130,9 +139,19 @@ describe("S3ResultStore against an S3-compatible stand-in", () => {
     await s.delete("q/run-1/");
     assert.deepEqual([...s3.objects.keys()], ["runs/a/q/run-2/j0.result.json"]);
     assert.ok(s3.requests.filter((r) => r.query.includes("continuation-token")).length >= 2, "the listing was paged");
-    assert.ok(s3.requests.every((r) => r.status < 300), JSON.stringify(s3.requests.filter((r) => r.status >= 300)));
+    assert.ok(
+      s3.requests.every((r) => r.status < 300),
+      JSON.stringify(s3.requests.filter((r) => r.status >= 300)),
+    );
     assert.ok(s3.requests.every((r) => ["host", "x-amz-content-sha256", "x-amz-date"].every((h) => r.signedHeaders.includes(h))));
-    assert.deepEqual(s.location(), { kind: "s3", bucket: "sluice-results", prefix: "runs/a/", endpoint: s3.endpoint, region: "eu-west-3", forcePathStyle: true });
+    assert.deepEqual(s.location(), {
+      kind: "s3",
+      bucket: "sluice-results",
+      prefix: "runs/a/",
+      endpoint: s3.endpoint,
+      region: "eu-west-3",
+      forcePathStyle: true,
+    });
   });
 
   it("reports a wrong secret as the service's SignatureDoesNotMatch, with what to check", async () => {
@@ -144,7 +163,10 @@ describe("S3ResultStore against an S3-compatible stand-in", () => {
   });
 
   it("reports a missing object as NoSuchKey naming the URL", async () => {
-    await assert.rejects(store().get({ store: "s3", key: "q/none.json", bytes: 1 }), /GET http:\/\/127\.0\.0\.1:\d+\/sluice-results\/runs\/a\/q\/none\.json answered 404 NoSuchKey/);
+    await assert.rejects(
+      store().get({ store: "s3", key: "q/none.json", bytes: 1 }),
+      /GET http:\/\/127\.0\.0\.1:\d+\/sluice-results\/runs\/a\/q\/none\.json answered 404 NoSuchKey/,
+    );
   });
 
   it("needs credentials and a valid URL", () => {

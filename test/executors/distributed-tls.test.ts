@@ -85,28 +85,53 @@ await serviceSuite(["redis"], "DistributedExecutor over TLS with a password", ()
   let files: { ca: string; cert: string; key: string };
   let worker: WorkerProcess | undefined;
 
-  before(async () => {
-    files = makeCertificates(dir);
-    port = await freePort();
-    redis = spawn(
-      "redis-server",
-      ["--port", "0", "--tls-port", String(port), "--bind", "127.0.0.1", "--tls-cert-file", files.cert, "--tls-key-file", files.key,
-        "--tls-ca-cert-file", files.ca, "--tls-auth-clients", "no", "--requirepass", PASSWORD, "--save", "", "--appendonly", "no", "--dir", dir],
-      { stdio: ["ignore", "pipe", "pipe"] },
-    );
-    redis.stdout!.on("data", (d: Buffer) => (redisLog += d.toString()));
-    redis.stderr!.on("data", (d: Buffer) => (redisLog += d.toString()));
-    await waitForTls(port, files.ca, 10_000).catch((e: Error) => {
-      throw new Error(`${e.message}\n${redisLog}`);
-    });
-    worker = await startWorkerProcess({
-      redisUrl: `rediss://127.0.0.1:${port}`,
-      queue: "tls",
-      concurrency: 2,
-      args: ["--tls-ca", files.ca],
-      env: { SLUICE__EXECUTOR__REDIS_PASSWORD: PASSWORD },
-    });
-  }, { timeout: 60_000 });
+  before(
+    async () => {
+      files = makeCertificates(dir);
+      port = await freePort();
+      redis = spawn(
+        "redis-server",
+        [
+          "--port",
+          "0",
+          "--tls-port",
+          String(port),
+          "--bind",
+          "127.0.0.1",
+          "--tls-cert-file",
+          files.cert,
+          "--tls-key-file",
+          files.key,
+          "--tls-ca-cert-file",
+          files.ca,
+          "--tls-auth-clients",
+          "no",
+          "--requirepass",
+          PASSWORD,
+          "--save",
+          "",
+          "--appendonly",
+          "no",
+          "--dir",
+          dir,
+        ],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
+      redis.stdout!.on("data", (d: Buffer) => (redisLog += d.toString()));
+      redis.stderr!.on("data", (d: Buffer) => (redisLog += d.toString()));
+      await waitForTls(port, files.ca, 10_000).catch((e: Error) => {
+        throw new Error(`${e.message}\n${redisLog}`);
+      });
+      worker = await startWorkerProcess({
+        redisUrl: `rediss://127.0.0.1:${port}`,
+        queue: "tls",
+        concurrency: 2,
+        args: ["--tls-ca", files.ca],
+        env: { SLUICE__EXECUTOR__REDIS_PASSWORD: PASSWORD },
+      });
+    },
+    { timeout: 60_000 },
+  );
 
   after(async () => {
     await worker?.stop();
@@ -115,7 +140,10 @@ await serviceSuite(["redis"], "DistributedExecutor over TLS with a password", ()
   });
 
   it("runs a flow with the executor and a worker both on rediss:// with a password and the CA file", { timeout: 30_000 }, async () => {
-    const executor = new DistributedExecutor({ redis: { url: `rediss://127.0.0.1:${port}`, password: PASSWORD, tls: { caFile: files.ca } }, queuePrefix: "tls" });
+    const executor = new DistributedExecutor({
+      redis: { url: `rediss://127.0.0.1:${port}`, password: PASSWORD, tls: { caFile: files.ca } },
+      queuePrefix: "tls",
+    });
     const result = await chainFlow.run({ ...quiet, parameters: { start: 1 }, executor });
     assert.equal(result.state.name, "Success", result.state.message);
     assert.equal(result.value, 4);
@@ -127,7 +155,10 @@ await serviceSuite(["redis"], "DistributedExecutor over TLS with a password", ()
   });
 
   it("says the password is wrong, without showing it", { timeout: 20_000 }, async () => {
-    const executor = new DistributedExecutor({ redis: { url: `rediss://127.0.0.1:${port}`, password: "not-it", tls: { caFile: files.ca } }, queuePrefix: "tls" });
+    const executor = new DistributedExecutor({
+      redis: { url: `rediss://127.0.0.1:${port}`, password: "not-it", tls: { caFile: files.ca } },
+      queuePrefix: "tls",
+    });
     await assert.rejects(chainFlow.run({ ...quiet, executor }), (e: SluiceError) => {
       assert.match(e.message, /cannot use Redis at rediss:\/\/127\.0\.0\.1:\d+: .*(WRONGPASS|NOAUTH).*check the password/);
       assert.ok(!e.message.includes("not-it"));
@@ -137,7 +168,10 @@ await serviceSuite(["redis"], "DistributedExecutor over TLS with a password", ()
 
   it("refuses a server whose certificate it cannot verify (no CA given)", { timeout: 20_000 }, async () => {
     const executor = new DistributedExecutor({ redis: { url: `rediss://127.0.0.1:${port}`, password: PASSWORD }, queuePrefix: "tls" });
-    await assert.rejects(chainFlow.run({ ...quiet, executor }), /cannot use Redis at rediss:\/\/127\.0\.0\.1:\d+: .*(self.signed|unable to verify|certificate)/i);
+    await assert.rejects(
+      chainFlow.run({ ...quiet, executor }),
+      /cannot use Redis at rediss:\/\/127\.0\.0\.1:\d+: .*(self.signed|unable to verify|certificate)/i,
+    );
   });
 
   it("fails fast when plain redis:// is pointed at the TLS port", { timeout: 20_000 }, async () => {

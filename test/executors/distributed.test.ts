@@ -59,9 +59,11 @@ await serviceSuite(["redis"], "DistributedExecutor on 2 worker processes", () =>
       ...quiet,
       parameters: { n: 998 },
       executor: executor(),
-      observers: [(e: RunEvent) => {
-        if (e.type === "task-run-state") finals.set(`${e.taskKey}[${e.mapIndex}]`, e.state.name);
-      }],
+      observers: [
+        (e: RunEvent) => {
+          if (e.type === "task-run-state") finals.set(`${e.taskKey}[${e.mapIndex}]`, e.state.name);
+        },
+      ],
     });
     assert.equal(result.state.name, "Success", result.state.message);
     const executed = result.taskRuns.filter((t) => t.state.name !== "Mapped");
@@ -86,17 +88,25 @@ await serviceSuite(["redis"], "DistributedExecutor on 2 worker processes", () =>
       flowRunId,
       parameters: { n: 20 },
       executor: executor({ resultStore: store, resultThresholdBytes: 1024 }),
-      observers: [(e: RunEvent) => {
-        if (e.type === "task-run-state" && e.taskKey === "lengths" && e.state.name === "Running") {
-          storedDuringRun = readdirSync(join(resultDir, queue, runTag(flowRunId))).length;
-        }
-      }],
+      observers: [
+        (e: RunEvent) => {
+          if (e.type === "task-run-state" && e.taskKey === "lengths" && e.state.name === "Running") {
+            storedDuringRun = readdirSync(join(resultDir, queue, runTag(flowRunId))).length;
+          }
+        },
+      ],
     });
     assert.equal(result.state.name, "Success", result.state.message);
     const value = result.value as { rows: { i: number; text: string }[]; lengths: number[] };
-    assert.deepEqual(value.rows.map((r) => r.i), Array.from({ length: 20 }, (_, i) => i));
+    assert.deepEqual(
+      value.rows.map((r) => r.i),
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     assert.ok(value.rows.every((r) => r.text.length === 2000 && r.text.startsWith(`${r.i}:x`)));
-    assert.deepEqual(value.lengths, Array.from({ length: 20 }, () => 2000));
+    assert.deepEqual(
+      value.lengths,
+      Array.from({ length: 20 }, () => 2000),
+    );
     assert.equal(store.gets, 20, "each large child result was fetched from the store");
     assert.equal(store.puts, 1, "the reduce's large input was stored once");
     assert.ok(storedDuringRun >= 20, `the store held the children's results during the run (${storedDuringRun} files)`);
@@ -108,7 +118,10 @@ await serviceSuite(["redis"], "DistributedExecutor on 2 worker processes", () =>
     const first = await cachedFlow.run({ ...quiet, cacheStore, parameters: { label: "a" }, executor: executor() });
     const second = await cachedFlow.run({ ...quiet, cacheStore, parameters: { label: "a" }, executor: executor() });
     assert.equal(first.state.name, "Success", first.state.message);
-    assert.ok(workers.some((w) => w.pid === (first.value as { pid: number }).pid), "the first run ran on a worker");
+    assert.ok(
+      workers.some((w) => w.pid === (first.value as { pid: number }).pid),
+      "the first run ran on a worker",
+    );
     assert.deepEqual(second.value, first.value);
     assert.equal(second.taskRun("stamp")!.state.message, "Result taken from the cache");
   });
@@ -122,9 +135,11 @@ await serviceSuite(["redis"], "DistributedExecutor on 2 worker processes", () =>
         ...quiet,
         parameters: { ms: 800 },
         executor: executor(),
-        observers: [(e: RunEvent) => {
-          if (e.type === "log" && e.record.message === "holding") looking ??= inspectQueue(conn, queue).then((i) => void (seen = i));
-        }],
+        observers: [
+          (e: RunEvent) => {
+            if (e.type === "log" && e.record.message === "holding") looking ??= inspectQueue(conn, queue).then((i) => void (seen = i));
+          },
+        ],
       });
       await looking;
       assert.equal(result.state.name, "Success", result.state.message);
@@ -201,7 +216,10 @@ await serviceSuite(["redis"], "DistributedExecutor: unusable brokers", () => {
     const started = Date.now();
     await assert.rejects(whereFlow.run({ ...quiet, executor: new DistributedExecutor({ redis: "redis://127.0.0.1:1" }) }), (e: SluiceError) => {
       assert.equal(e.code, "EXECUTOR_ERROR");
-      assert.match(e.message, /the distributed executor could not start: cannot use Redis at redis:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.*check that Redis runs there/);
+      assert.match(
+        e.message,
+        /the distributed executor could not start: cannot use Redis at redis:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.*check that Redis runs there/,
+      );
       return true;
     });
     assert.ok(Date.now() - started < 5000);

@@ -12,7 +12,13 @@ describe("findUnserializable (structured clone)", () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;
     const values: unknown[] = [
-      undefined, null, 1, NaN, "s", true, 10n,
+      undefined,
+      null,
+      1,
+      NaN,
+      "s",
+      true,
+      10n,
       { a: [1, { b: new Date(0) }], r: /x/g, m: new Map([["k", new Set([1])]]), buf: new Uint8Array(3), ab: new ArrayBuffer(2), e: new Error("x") },
       Object.create(null) as object,
       cyclic,

@@ -17,7 +17,10 @@ describe("WorkersExecutor", TIMEOUT, () => {
     const result = await whereFlow.run({ ...quiet, parameters: { n: 6 }, executor: new WorkersExecutor({ threads: 2 }) });
     assert.equal(result.state.name, "Success", result.state.message);
     const rows = result.value as { i: number; mainThread: boolean; threadId: number }[];
-    assert.deepEqual(rows.map((r) => r.i), [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      rows.map((r) => r.i),
+      [0, 1, 2, 3, 4, 5],
+    );
     assert.ok(rows.every((r) => !r.mainThread && r.threadId > 0));
     assert.ok(new Set(rows.map((r) => r.threadId)).size <= 2);
   });
@@ -69,11 +72,17 @@ describe("WorkersExecutor", TIMEOUT, () => {
     const result = await chattyFlow.run({ ...quiet, parameters: { n: 30 }, executor: new WorkersExecutor({ threads: 1 }), observers: [(e) => events.push(e)] });
     assert.equal(result.state.name, "Success", result.state.message);
     const logs = events.flatMap((e, i) => (e.type === "log" ? [{ i, record: e.record }] : []));
-    assert.deepEqual(logs.map((l) => l.record.message), Array.from({ length: 30 }, (_, i) => `line ${i}`));
+    assert.deepEqual(
+      logs.map((l) => l.record.message),
+      Array.from({ length: 30 }, (_, i) => `line ${i}`),
+    );
     assert.equal(logs[3]!.record.fields?.fn, "[function fn]");
     assert.equal(logs[3]!.record.taskName, "chatty");
     const success = events.findIndex((e) => e.type === "task-run-state" && e.taskKey === "chatty" && e.state.name === "Success");
-    assert.ok(logs.every((l) => l.i < success), "every log record arrives before the task's Success");
+    assert.ok(
+      logs.every((l) => l.i < success),
+      "every log record arrives before the task's Success",
+    );
   });
 
   it("cancels a CPU-bound task that ignores its signal by stopping its thread after the grace period", async () => {
@@ -86,10 +95,12 @@ describe("WorkersExecutor", TIMEOUT, () => {
       executor: new WorkersExecutor({ threads: 1, cancelGraceMs: 200 }),
       signal: controller.signal,
       cancelGraceMs: 5_000,
-      observers: [(e) => {
-        events.push(e);
-        if (e.type === "task-run-state" && e.state.name === "Running") setTimeout(() => controller.abort(), 100);
-      }],
+      observers: [
+        (e) => {
+          events.push(e);
+          if (e.type === "task-run-state" && e.state.name === "Running") setTimeout(() => controller.abort(), 100);
+        },
+      ],
     });
     const result = await running;
     assert.equal(result.state.name, "Cancelled");
@@ -111,23 +122,48 @@ describe("WorkersExecutor", TIMEOUT, () => {
   it("refuses to start without a locator, and names a flow the worker cannot find", async () => {
     const executor = new WorkersExecutor({ threads: 1 });
     const base = { flowRunId: "fr", flow: whereFlow, onLog: () => undefined, signal: new AbortController().signal };
-    await assert.rejects(executor.start({ ...base, locator: null }), (e: unknown) => e instanceof SluiceError && e.code === "EXECUTOR_ERROR" && /module is unknown/.test(e.message));
+    await assert.rejects(
+      executor.start({ ...base, locator: null }),
+      (e: unknown) => e instanceof SluiceError && e.code === "EXECUTOR_ERROR" && /module is unknown/.test(e.message),
+    );
     const session = await executor.start({ ...base, locator: { module: FIXTURES, flowName: "nope" } });
     try {
       const outcome = await session.submit(
-        { flowName: "nope", flowRunId: "fr", taskRunId: "tr", taskKey: "where", taskName: "where", mapIndex: null, attempt: 1, input: 1, parameters: {}, timeoutMs: null },
+        {
+          flowName: "nope",
+          flowRunId: "fr",
+          taskRunId: "tr",
+          taskKey: "where",
+          taskName: "where",
+          mapIndex: null,
+          attempt: 1,
+          input: 1,
+          parameters: {},
+          timeoutMs: null,
+        },
         new AbortController().signal,
       );
       assert.equal(outcome.kind, "failed");
-      assert.ok(outcome.kind === "failed" && outcome.error.code === "FLOW_LOAD_FAILED" && outcome.error.message.includes('has no flow named "nope"') && outcome.error.message.includes('"where"'));
+      assert.ok(
+        outcome.kind === "failed" &&
+          outcome.error.code === "FLOW_LOAD_FAILED" &&
+          outcome.error.message.includes('has no flow named "nope"') &&
+          outcome.error.message.includes('"where"'),
+      );
     } finally {
       await session.close();
     }
   });
 
   it("validates its options, naming the field", () => {
-    assert.throws(() => new WorkersExecutor({ threads: 0 }), (e: unknown) => e instanceof SluiceError && e.code === "INVALID_OPTION" && e.field === "threads");
-    assert.throws(() => new WorkersExecutor({ thread: 2 } as never), (e: unknown) => e instanceof SluiceError && e.field === "thread" && e.message.includes("known options"));
+    assert.throws(
+      () => new WorkersExecutor({ threads: 0 }),
+      (e: unknown) => e instanceof SluiceError && e.code === "INVALID_OPTION" && e.field === "threads",
+    );
+    assert.throws(
+      () => new WorkersExecutor({ thread: 2 } as never),
+      (e: unknown) => e instanceof SluiceError && e.field === "thread" && e.message.includes("known options"),
+    );
     const executor = new WorkersExecutor({ threads: 2, tasksPerThread: 3 });
     assert.equal(executor.maxConcurrency, 12);
     assert.deepEqual(executor.describe(), { kind: "workers", options: { threads: 2, tasksPerThread: 3, maxQueue: 6, cancelGraceMs: 2000, keepAliveMs: 5000 } });

@@ -6,9 +6,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import {
-  BatchV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, setHeaderOptions, VersionApi, type V1Job,
-} from "@kubernetes/client-node";
+import { BatchV1Api, CoreV1Api, KubernetesObjectApi, PatchStrategy, setHeaderOptions, VersionApi, type V1Job } from "@kubernetes/client-node";
 import { startKubeStandin, type KubeStandin } from "../support/kube/index.js";
 import { expectStatus } from "../support/kube/expectStatus.js";
 
@@ -103,24 +101,80 @@ describe("kube stand-in API", { timeout: 30_000 }, () => {
     const pod = (j: V1Job) => j.spec!.template.spec!;
     const main = (j: V1Job) => pod(j).containers[0]!;
     const cases: [string, Edit, string, string][] = [
-      ["pfp-onfailure", (j) => { pod(j).restartPolicy = "OnFailure"; j.spec!.podFailurePolicy = { rules: [{ action: "FailJob", onExitCodes: { operator: "In", values: [42] } }] }; },
-        `${P}.restartPolicy`, 'Invalid value: "OnFailure": only "Never" is supported when podFailurePolicy is specified'],
-      ["fieldref", (j) => { main(j).env = [{ name: "PHASE", valueFrom: { fieldRef: { fieldPath: "status.phase" } } }]; },
-        `${P}.containers[0].env[0].valueFrom.fieldRef.fieldPath`, 'Unsupported value: "status.phase": supported values: "metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.podIP", "status.podIPs"'],
-      ["gpu", (j) => { main(j).resources = { limits: { gpu: "1" } }; },
-        `${P}.containers[0].resources.limits[gpu]`, 'Invalid value: "gpu": must be a standard resource type or fully qualified'],
-      ["two-sources", (j) => { pod(j).volumes = [{ name: "data", emptyDir: {}, hostPath: { path: "/tmp" } }]; },
-        `${P}.volumes[0].hostPath`, "Forbidden: may not specify more than 1 volume type"],
-      ["selector-space", (j) => { pod(j).nodeSelector = { pool: "gpu nodes" }; },
-        `${P}.nodeSelector`, 'Invalid value: "gpu nodes": a valid label must be an empty string or consist of alphanumeric characters, \'-\', \'_\' or \'.\', and must start and end with an alphanumeric character (e.g. \'MyValue\',  or \'my_value\',  or \'12345\', regex used for validation is \'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\')'],
-      ["exists-value", (j) => { pod(j).tolerations = [{ key: "gpu", operator: "Exists", value: "yes", effect: "NoSchedule" }]; },
-        `${P}.tolerations[0].operator`, 'Invalid value: core.Toleration{Key:"gpu", Operator:"Exists", Value:"yes", Effect:"NoSchedule", TolerationSeconds:(*int64)(nil)}: value must be empty when `operator` is \'Exists\''],
-      ["negative-uid", (j) => { pod(j).securityContext = { runAsUser: -1 }; },
-        `${P}.securityContext.runAsUser`, "Invalid value: -1: must be between 0 and 2147483647, inclusive"],
-      ["dns-none", (j) => { pod(j).dnsPolicy = "None"; },
-        `${P}.dnsConfig`, "Required value: must provide `dnsConfig` when `dnsPolicy` is None"],
-      ["host-port", (j) => { pod(j).hostNetwork = true; main(j).ports = [{ containerPort: 8080, hostPort: 9090 }]; },
-        `${P}.containers[0].ports[0].containerPort`, "Invalid value: 8080: must match `hostPort` when `hostNetwork` is true"],
+      [
+        "pfp-onfailure",
+        (j) => {
+          pod(j).restartPolicy = "OnFailure";
+          j.spec!.podFailurePolicy = { rules: [{ action: "FailJob", onExitCodes: { operator: "In", values: [42] } }] };
+        },
+        `${P}.restartPolicy`,
+        'Invalid value: "OnFailure": only "Never" is supported when podFailurePolicy is specified',
+      ],
+      [
+        "fieldref",
+        (j) => {
+          main(j).env = [{ name: "PHASE", valueFrom: { fieldRef: { fieldPath: "status.phase" } } }];
+        },
+        `${P}.containers[0].env[0].valueFrom.fieldRef.fieldPath`,
+        'Unsupported value: "status.phase": supported values: "metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.podIP", "status.podIPs"',
+      ],
+      [
+        "gpu",
+        (j) => {
+          main(j).resources = { limits: { gpu: "1" } };
+        },
+        `${P}.containers[0].resources.limits[gpu]`,
+        'Invalid value: "gpu": must be a standard resource type or fully qualified',
+      ],
+      [
+        "two-sources",
+        (j) => {
+          pod(j).volumes = [{ name: "data", emptyDir: {}, hostPath: { path: "/tmp" } }];
+        },
+        `${P}.volumes[0].hostPath`,
+        "Forbidden: may not specify more than 1 volume type",
+      ],
+      [
+        "selector-space",
+        (j) => {
+          pod(j).nodeSelector = { pool: "gpu nodes" };
+        },
+        `${P}.nodeSelector`,
+        "Invalid value: \"gpu nodes\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+      ],
+      [
+        "exists-value",
+        (j) => {
+          pod(j).tolerations = [{ key: "gpu", operator: "Exists", value: "yes", effect: "NoSchedule" }];
+        },
+        `${P}.tolerations[0].operator`,
+        'Invalid value: core.Toleration{Key:"gpu", Operator:"Exists", Value:"yes", Effect:"NoSchedule", TolerationSeconds:(*int64)(nil)}: value must be empty when `operator` is \'Exists\'',
+      ],
+      [
+        "negative-uid",
+        (j) => {
+          pod(j).securityContext = { runAsUser: -1 };
+        },
+        `${P}.securityContext.runAsUser`,
+        "Invalid value: -1: must be between 0 and 2147483647, inclusive",
+      ],
+      [
+        "dns-none",
+        (j) => {
+          pod(j).dnsPolicy = "None";
+        },
+        `${P}.dnsConfig`,
+        "Required value: must provide `dnsConfig` when `dnsPolicy` is None",
+      ],
+      [
+        "host-port",
+        (j) => {
+          pod(j).hostNetwork = true;
+          main(j).ports = [{ containerPort: 8080, hostPort: 9090 }];
+        },
+        `${P}.containers[0].ports[0].containerPort`,
+        "Invalid value: 8080: must match `hostPort` when `hostNetwork` is true",
+      ],
     ];
     for (const [name, edit, field, message] of cases) {
       const body = job(`rules-${name}`);
@@ -128,17 +182,19 @@ describe("kube stand-in API", { timeout: 30_000 }, () => {
       const status = await expectStatus(batch.createNamespacedJob({ namespace: "default", body }), 422);
       assert.equal(status.reason, "Invalid", name);
       assert.equal(status.code, 422);
-      assert.ok(status.details!.causes!.some((c) => c.field === field && c.message === message),
-        `${name}: expected ${field}: ${message}; got ${JSON.stringify(status.details!.causes)}`);
+      assert.ok(
+        status.details!.causes!.some((c) => c.field === field && c.message === message),
+        `${name}: expected ${field}: ${message}; got ${JSON.stringify(status.details!.causes)}`,
+      );
       assert.ok(status.message.includes(`${field}: ${message}`), `${name}: the Status message carries the cause: ${status.message}`);
     }
     const gpu = job("rules-gpu-twice");
     gpu.spec!.template.spec!.containers[0]!.resources = { limits: { gpu: "1" } };
     const both = await expectStatus(batch.createNamespacedJob({ namespace: "default", body: gpu }), 422);
-    assert.deepEqual(both.details!.causes!.map((c) => c.message), [
-      'Invalid value: "gpu": must be a standard resource type or fully qualified',
-      'Invalid value: "gpu": must be a standard resource for containers',
-    ]);
+    assert.deepEqual(
+      both.details!.causes!.map((c) => c.message),
+      ['Invalid value: "gpu": must be a standard resource type or fully qualified', 'Invalid value: "gpu": must be a standard resource for containers'],
+    );
     const zero = await batch.createNamespacedJob({ namespace: "default", body: job("deadline-zero", { activeDeadlineSeconds: 0, suspend: true }) });
     assert.equal(zero.spec!.activeDeadlineSeconds, 0);
     await batch.deleteNamespacedJob({ name: "deadline-zero", namespace: "default", propagationPolicy: "Background" });
@@ -170,7 +226,9 @@ describe("kube stand-in API", { timeout: 30_000 }, () => {
 
   it("answers 400 BadRequest for malformed JSON and wrong JSON types", async () => {
     const res = await fetch(`${standin.url}/apis/batch/v1/namespaces/default/jobs`, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: "{not json",
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "{not json",
     });
     assert.equal(res.status, 400);
     const status = (await res.json()) as { reason: string; kind: string };
@@ -195,7 +253,10 @@ describe("kube stand-in API", { timeout: 30_000 }, () => {
     const logDeny = standin.deny("get", "pods/log");
     await expectStatus(core.readNamespacedPodLog({ name: "any", namespace: "default" }), 403);
     logDeny();
-    for (const [name, ns] of [["denied", "team-a"], ["allowed-elsewhere", "default"]] as const) {
+    for (const [name, ns] of [
+      ["denied", "team-a"],
+      ["allowed-elsewhere", "default"],
+    ] as const) {
       await batch.deleteNamespacedJob({ name, namespace: ns, propagationPolicy: "Background" });
     }
   });
@@ -225,7 +286,9 @@ describe("kube stand-in API", { timeout: 30_000 }, () => {
       await core.createNamespacedConfigMap({ namespace: "team-a", body: { metadata: { name, labels } } });
     }
     const names = async (labelSelector?: string, fieldSelector?: string) =>
-      (await core.listNamespacedConfigMap({ namespace: "team-a", labelSelector, fieldSelector })).items.map((i) => i.metadata!.name).filter((n) => n!.startsWith("sel-"));
+      (await core.listNamespacedConfigMap({ namespace: "team-a", labelSelector, fieldSelector })).items
+        .map((i) => i.metadata!.name)
+        .filter((n) => n!.startsWith("sel-"));
     assert.deepEqual(await names("app=sluice"), ["sel-a", "sel-b"]);
     assert.deepEqual(await names("app==sluice,tier=web"), ["sel-a"]);
     assert.deepEqual(await names("app!=sluice"), ["sel-c", "sel-d"]);
@@ -241,7 +304,10 @@ describe("kube stand-in API", { timeout: 30_000 }, () => {
 
   it("pages lists with limit and continue", async () => {
     for (let i = 0; i < 5; i++) {
-      await core.createNamespacedSecret({ namespace: "default", body: { metadata: { name: `page-${i}`, labels: { paging: "yes" } }, stringData: { i: String(i) } } });
+      await core.createNamespacedSecret({
+        namespace: "default",
+        body: { metadata: { name: `page-${i}`, labels: { paging: "yes" } }, stringData: { i: String(i) } },
+      });
     }
     const seen: string[] = [];
     let token: string | undefined;
@@ -263,7 +329,10 @@ describe("kube stand-in API", { timeout: 30_000 }, () => {
     const jp = await core.patchNamespacedConfigMap({ name: "patched", namespace: "default", body: [{ op: "add", path: "/data/y", value: "2" }] });
     assert.deepEqual(jp.data, { x: "1", y: "2" });
     const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-    const mp = await core.patchNamespacedConfigMap({ name: "patched", namespace: "default", body: { data: { x: null, z: "3" }, metadata: { labels: { b: "2" } } } }, merge);
+    const mp = await core.patchNamespacedConfigMap(
+      { name: "patched", namespace: "default", body: { data: { x: null, z: "3" }, metadata: { labels: { b: "2" } } } },
+      merge,
+    );
     assert.deepEqual(mp.data, { y: "2", z: "3" });
     assert.deepEqual(mp.metadata!.labels, { a: "1", b: "2" });
     assert.ok(Number(mp.metadata!.resourceVersion) > Number(jp.metadata!.resourceVersion));
@@ -272,29 +341,45 @@ describe("kube stand-in API", { timeout: 30_000 }, () => {
     assert.equal(conflict.reason, "Conflict");
     const created = await batch.createNamespacedJob({ namespace: "default", body: job("smp", { suspend: true }) });
     const smp = setHeaderOptions("Content-Type", PatchStrategy.StrategicMergePatch);
-    const patched = await batch.patchNamespacedJob({
-      name: "smp", namespace: "default",
-      body: { spec: { template: { spec: { containers: [{ name: "main", env: [{ name: "ADDED", value: "1" }] }] } } } },
-    }, smp);
+    const patched = await batch.patchNamespacedJob(
+      {
+        name: "smp",
+        namespace: "default",
+        body: { spec: { template: { spec: { containers: [{ name: "main", env: [{ name: "ADDED", value: "1" }] }] } } } },
+      },
+      smp,
+    );
     const container = patched.spec!.template.spec!.containers[0]!;
     assert.equal(container.image, "node20-local:base", "strategic merge keeps the other fields of the named container");
     assert.deepEqual(JSON.parse(JSON.stringify(container.env)), [{ name: "ADDED", value: "1" }]);
     assert.equal(patched.metadata!.generation, 2);
     assert.equal(created.metadata!.generation, 1);
-    const immutable = await expectStatus(batch.patchNamespacedJob({ name: "smp", namespace: "default", body: [{ op: "replace", path: "/spec/completions", value: 3 }] }), 422);
-    assert.deepEqual(immutable.details!.causes!.map((c) => c.field), ["spec.completions"]);
+    const immutable = await expectStatus(
+      batch.patchNamespacedJob({ name: "smp", namespace: "default", body: [{ op: "replace", path: "/spec/completions", value: 3 }] }),
+      422,
+    );
+    assert.deepEqual(
+      immutable.details!.causes!.map((c) => c.field),
+      ["spec.completions"],
+    );
     await batch.deleteNamespacedJob({ name: "smp", namespace: "default", propagationPolicy: "Background" });
   });
 
   it("serves Services with an allocated cluster IP, and requires ports", async () => {
-    const svc = await core.createNamespacedService({ namespace: "default", body: { metadata: { name: "redis" }, spec: { selector: { app: "redis" }, ports: [{ port: 6379 }] } } });
+    const svc = await core.createNamespacedService({
+      namespace: "default",
+      body: { metadata: { name: "redis" }, spec: { selector: { app: "redis" }, ports: [{ port: 6379 }] } },
+    });
     assert.match(svc.spec!.clusterIP!, /^10\.96\.\d+\.\d+$/);
     assert.equal(svc.spec!.ports![0]!.targetPort, 6379);
     assert.equal((await core.readNamespacedService({ name: "redis", namespace: "default" })).metadata!.uid, svc.metadata!.uid);
     await core.deleteNamespacedService({ name: "redis", namespace: "default" });
     await expectStatus(core.readNamespacedService({ name: "redis", namespace: "default" }), 404);
     const noPorts = await expectStatus(core.createNamespacedService({ namespace: "default", body: { metadata: { name: "noports" }, spec: {} } }), 422);
-    assert.deepEqual(noPorts.details!.causes!.map((c) => c.field), ["spec.ports"]);
+    assert.deepEqual(
+      noPorts.details!.causes!.map((c) => c.field),
+      ["spec.ports"],
+    );
     await expectStatus(core.createNamespacedService({ namespace: "default", body: { metadata: { name: "1svc" }, spec: { ports: [{ port: 1 }] } } }), 422);
   });
 
@@ -312,13 +397,17 @@ describe("kube stand-in API", { timeout: 30_000 }, () => {
     await core.createNamespacedService({ namespace: "default", body: { metadata: { name: "lb" }, spec: { type: "LoadBalancer", ports: [{ port: 80 }] } } });
     const current = await core.readNamespacedService({ name: "lb", namespace: "default" });
     const viaStatus = await core.replaceNamespacedServiceStatus({
-      name: "lb", namespace: "default",
+      name: "lb",
+      namespace: "default",
       body: { ...current, spec: { ...current.spec!, sessionAffinity: "ClientIP" }, status: { loadBalancer: { ingress: [{ ip: "192.0.2.1" }] } } },
     });
     assert.equal(viaStatus.status!.loadBalancer!.ingress![0]!.ip, "192.0.2.1");
     assert.equal(viaStatus.spec!.sessionAffinity, "None", "spec changes through /status are ignored");
     const merge = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-    const viaMain = await core.patchNamespacedService({ name: "lb", namespace: "default", body: { status: { loadBalancer: {} }, metadata: { labels: { x: "y" } } } }, merge);
+    const viaMain = await core.patchNamespacedService(
+      { name: "lb", namespace: "default", body: { status: { loadBalancer: {} }, metadata: { labels: { x: "y" } } } },
+      merge,
+    );
     assert.equal(viaMain.status!.loadBalancer!.ingress![0]!.ip, "192.0.2.1", "status changes through the main resource are ignored");
     assert.equal(viaMain.metadata!.labels!.x, "y");
     await core.deleteNamespacedService({ name: "lb", namespace: "default" });
@@ -330,7 +419,10 @@ describe("kube stand-in API", { timeout: 30_000 }, () => {
       await core.createNamespacedConfigMap({ namespace: "doomed", body: { metadata: { name, labels: { drop: String(name.startsWith("drop")) } } } });
     }
     await core.deleteCollectionNamespacedConfigMap({ namespace: "doomed", labelSelector: "drop=true" });
-    assert.deepEqual((await core.listNamespacedConfigMap({ namespace: "doomed" })).items.map((c) => c.metadata!.name), ["keep"]);
+    assert.deepEqual(
+      (await core.listNamespacedConfigMap({ namespace: "doomed" })).items.map((c) => c.metadata!.name),
+      ["keep"],
+    );
     await core.deleteNamespace({ name: "doomed" });
     await standin.waitFor(() => !standin.objects("namespaces").some((n) => n.metadata.name === "doomed"));
     assert.deepEqual(standin.objects("configmaps", "doomed"), []);
@@ -345,7 +437,8 @@ describe("kube stand-in API", { timeout: 30_000 }, () => {
       "console.log(list.items.map((n) => n.metadata.name).join(','), kc.getContextObject(kc.getCurrentContext()).namespace);",
     ].join("\n");
     const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], {
-      env: { PATH: process.env.PATH, KUBECONFIG: standin.kubeconfigPath }, timeout: 15_000,
+      env: { PATH: process.env.PATH, KUBECONFIG: standin.kubeconfigPath },
+      timeout: 15_000,
     });
     assert.match(stdout, /default/);
     assert.match(stdout, / default\n$/);

@@ -43,8 +43,7 @@ await serviceSuite(["docker"], "kube stand-in jobs (docker runner)", () => {
   const docker = new Dockerode({ socketPath: services.dockerSocket });
   const ns = "default";
   const podsOf = (name: string) => standin.pods(ns).filter((p) => p.metadata.labels?.["job-name"] === name);
-  const finished = (name: string, ms = 20_000) =>
-    standin.waitFor(() => failedOrComplete(standin.jobs(ns).find((j) => j.metadata.name === name)), ms);
+  const finished = (name: string, ms = 20_000) => standin.waitFor(() => failedOrComplete(standin.jobs(ns).find((j) => j.metadata.name === name)), ms);
 
   before(async () => {
     standin = await startKubeStandin({ runner: "docker", dockerSocket: services.dockerSocket });
@@ -143,7 +142,10 @@ await serviceSuite(["docker", "registry"], "kube stand-in image pulls from the l
   });
   after(async () => {
     await standin.close();
-    await docker.getImage(pushed).remove().catch(() => undefined);
+    await docker
+      .getImage(pushed)
+      .remove()
+      .catch(() => undefined);
   });
 
   it("pulls a registry image that is not local, then runs it", { timeout: 60_000 }, async () => {
@@ -154,7 +156,13 @@ await serviceSuite(["docker", "registry"], "kube stand-in image pulls from the l
     assert.equal(cond.type, "Complete");
     const pod = standin.pods().find((p) => p.metadata.labels?.["job-name"] === "pulled")!;
     assert.match(standin.logs(pod.metadata.name!), /from registry/);
-    const reasons = standin.events().filter((e) => e.involvedObject.name === pod.metadata.name).map((e) => `${e.reason}: ${e.message}`);
-    assert.ok(reasons.some((r) => r.startsWith(`Pulled: Successfully pulled image "${pushed}"`)), reasons.join("\n"));
+    const reasons = standin
+      .events()
+      .filter((e) => e.involvedObject.name === pod.metadata.name)
+      .map((e) => `${e.reason}: ${e.message}`);
+    assert.ok(
+      reasons.some((r) => r.startsWith(`Pulled: Successfully pulled image "${pushed}"`)),
+      reasons.join("\n"),
+    );
   });
 });

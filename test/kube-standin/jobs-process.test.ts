@@ -6,9 +6,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
-import {
-  BatchV1Api, CoreV1Api, Log, makeInformer, Watch, type V1Job, type V1Pod,
-} from "@kubernetes/client-node";
+import { BatchV1Api, CoreV1Api, Log, makeInformer, Watch, type V1Job, type V1Pod } from "@kubernetes/client-node";
 import { oomAfterAnnotation, startKubeStandin, type KubeObject, type KubeStandin } from "../support/kube/index.js";
 
 const image = "node20-local:base";
@@ -52,7 +50,10 @@ describe("kube stand-in jobs (process runner)", { timeout: 60_000 }, () => {
   const jobNamed = (name: string) => standin.jobs(ns).find((j) => j.metadata.name === name);
   const podsOf = (name: string) => standin.pods(ns).filter((p) => p.metadata.labels?.["job-name"] === name);
   const waitJob = (name: string, type: "Complete" | "Failed", ms = 15_000) =>
-    standin.waitFor(() => { const j = jobNamed(name); return condition(j, type) ? j : undefined; }, ms);
+    standin.waitFor(() => {
+      const j = jobNamed(name);
+      return condition(j, type) ? j : undefined;
+    }, ms);
 
   before(async () => {
     standin = await startKubeStandin({ runner: "process", knownImages: [image], timeScale: 0.01 });
@@ -78,7 +79,10 @@ describe("kube stand-in jobs (process runner)", { timeout: 60_000 }, () => {
     assert.equal(pod.metadata!.labels!["batch.kubernetes.io/job-name"], "hello");
     assert.equal(pod.metadata!.labels!["controller-uid"], job.metadata!.uid);
     assert.equal(pod.metadata!.labels!.app, "sluice-test");
-    assert.deepEqual(pod.metadata!.ownerReferences!.map((r) => [r.kind, r.name, r.uid, r.controller]), [["Job", "hello", job.metadata!.uid, true]]);
+    assert.deepEqual(
+      pod.metadata!.ownerReferences!.map((r) => [r.kind, r.name, r.uid, r.controller]),
+      [["Job", "hello", job.metadata!.uid, true]],
+    );
     const term = pod.status!.containerStatuses![0]!.state!.terminated!;
     assert.equal(term.exitCode, 0);
     assert.equal(term.reason, "Completed");
@@ -88,22 +92,31 @@ describe("kube stand-in jobs (process runner)", { timeout: 60_000 }, () => {
     assert.match(text, /^to stderr$/m);
     const out = new PassThrough();
     let streamed = "";
-    out.on("data", (c: Buffer) => { streamed += c.toString(); });
+    out.on("data", (c: Buffer) => {
+      streamed += c.toString();
+    });
     await new Log(standin.kubeConfig).log(ns, pod.metadata!.name!, "main", out, { follow: true, timestamps: true });
     await standin.waitFor(() => streamed.includes("hi"), 5_000);
     assert.match(streamed, /^\d{4}-\d\d-\d\dT[\d:.]+Z hi$/m);
     const reasons = (await core.listNamespacedEvent({ namespace: ns, fieldSelector: `involvedObject.name=${pod.metadata!.name}` })).items.map((e) => e.reason);
     for (const r of ["Scheduled", "Pulled", "Created", "Started"]) assert.ok(reasons.includes(r), `event ${r} in ${reasons.join(",")}`);
-    const jobEvents = (await core.listNamespacedEvent({ namespace: ns, fieldSelector: "involvedObject.kind=Job,involvedObject.name=hello" })).items.map((e) => e.reason);
+    const jobEvents = (await core.listNamespacedEvent({ namespace: ns, fieldSelector: "involvedObject.kind=Job,involvedObject.name=hello" })).items.map(
+      (e) => e.reason,
+    );
     assert.deepEqual(jobEvents.sort(), ["Completed", "SuccessfulCreate"]);
   });
 
   it("follows logs while the container runs and ends the stream when it exits", async () => {
-    await batch.createNamespacedJob({ namespace: ns, body: nodeJob("follow", "let i = 0; const t = setInterval(() => { console.log('tick ' + i++); if (i === 4) clearInterval(t); }, 150)") });
+    await batch.createNamespacedJob({
+      namespace: ns,
+      body: nodeJob("follow", "let i = 0; const t = setInterval(() => { console.log('tick ' + i++); if (i === 4) clearInterval(t); }, 150)"),
+    });
     const pod = await standin.waitFor(() => podsOf("follow").find((p) => p.status?.phase === "Running"));
     const out = new PassThrough();
     let text = "";
-    out.on("data", (c: Buffer) => { text += c.toString(); });
+    out.on("data", (c: Buffer) => {
+      text += c.toString();
+    });
     const ended = new Promise<void>((resolve) => out.on("finish", resolve));
     await new Log(standin.kubeConfig).log(ns, pod.metadata.name!, "main", out, { follow: true });
     await ended;
@@ -207,9 +220,17 @@ describe("kube stand-in jobs (process runner)", { timeout: 60_000 }, () => {
   });
 
   it("resolves env from secretKeyRef, and reports CreateContainerConfigError until the secret exists", async () => {
-    const body = nodeJob("secret-env", "console.log('token=' + process.env.TOKEN + ' plain=' + process.env.PLAIN)", {}, {
-      env: [{ name: "PLAIN", value: "p-$(TOKEN)" }, { name: "TOKEN", valueFrom: { secretKeyRef: { name: "api-token", key: "token" } } }],
-    });
+    const body = nodeJob(
+      "secret-env",
+      "console.log('token=' + process.env.TOKEN + ' plain=' + process.env.PLAIN)",
+      {},
+      {
+        env: [
+          { name: "PLAIN", value: "p-$(TOKEN)" },
+          { name: "TOKEN", valueFrom: { secretKeyRef: { name: "api-token", key: "token" } } },
+        ],
+      },
+    );
     await batch.createNamespacedJob({ namespace: ns, body });
     const waiting = await standin.waitFor(() => {
       const w = podsOf("secret-env")[0]?.status?.containerStatuses?.[0]?.state?.waiting;
@@ -217,14 +238,19 @@ describe("kube stand-in jobs (process runner)", { timeout: 60_000 }, () => {
     });
     assert.equal(waiting.message, 'secret "api-token" not found');
     await core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: "api-token" }, data: { other: Buffer.from("x").toString("base64") } } });
-    await standin.waitFor(() => podsOf("secret-env")[0]?.status?.containerStatuses?.[0]?.state?.waiting?.message === "couldn't find key token in Secret default/api-token");
+    await standin.waitFor(
+      () => podsOf("secret-env")[0]?.status?.containerStatuses?.[0]?.state?.waiting?.message === "couldn't find key token in Secret default/api-token",
+    );
     await core.replaceNamespacedSecret({ name: "api-token", namespace: ns, body: { metadata: { name: "api-token" }, stringData: { token: "s3cret" } } });
     await waitJob("secret-env", "Complete");
     assert.match(standin.logs(podsOf("secret-env")[0]!.metadata.name!), /token=s3cret plain=p-\$\(TOKEN\)/);
   });
 
   it("fails a Job past activeDeadlineSeconds with DeadlineExceeded, and deletes finished Jobs after their TTL", async () => {
-    await batch.createNamespacedJob({ namespace: ns, body: nodeJob("deadline", "setTimeout(() => {}, 60000)", { activeDeadlineSeconds: 1, ttlSecondsAfterFinished: 1 }) });
+    await batch.createNamespacedJob({
+      namespace: ns,
+      body: nodeJob("deadline", "setTimeout(() => {}, 60000)", { activeDeadlineSeconds: 1, ttlSecondsAfterFinished: 1 }),
+    });
     const failed = await waitJob("deadline", "Failed", 5_000);
     assert.equal(condition(failed, "Failed")!.reason, "DeadlineExceeded");
     assert.equal(condition(failed, "Failed")!.message, "Job was active longer than specified deadline");
@@ -263,8 +289,11 @@ describe("kube stand-in jobs (process runner)", { timeout: 60_000 }, () => {
   });
 
   it("runs completions with parallelism: two pods succeed and the Job counts both", async () => {
-    await batch.createNamespacedJob({ namespace: ns, body: nodeJob("twice", "setTimeout(() => console.log('done'), 200)", { completions: 2, parallelism: 2 }) });
-    const running = await standin.waitFor(() => jobNamed("twice")?.status?.active === 2 ? jobNamed("twice") : undefined);
+    await batch.createNamespacedJob({
+      namespace: ns,
+      body: nodeJob("twice", "setTimeout(() => console.log('done'), 200)", { completions: 2, parallelism: 2 }),
+    });
+    const running = await standin.waitFor(() => (jobNamed("twice")?.status?.active === 2 ? jobNamed("twice") : undefined));
     assert.equal(running.status.active, 2);
     const done = await waitJob("twice", "Complete");
     assert.equal(done.status.succeeded, 2);
@@ -332,9 +361,12 @@ describe("kube stand-in jobs (process runner)", { timeout: 60_000 }, () => {
   it("streams watch events ADDED / MODIFIED / DELETED to client-node's Watch, resumable by resourceVersion", async () => {
     const events: [string, string | undefined][] = [];
     const list = await core.listNamespacedPod({ namespace: ns });
-    const controller = await new Watch(standin.kubeConfig).watch(`/api/v1/namespaces/${ns}/pods`,
+    const controller = await new Watch(standin.kubeConfig).watch(
+      `/api/v1/namespaces/${ns}/pods`,
       { labelSelector: "job-name=watched", resourceVersion: list.metadata!.resourceVersion },
-      (type: string, obj: V1Pod) => events.push([type, obj.status?.phase]), () => {});
+      (type: string, obj: V1Pod) => events.push([type, obj.status?.phase]),
+      () => {},
+    );
     await batch.createNamespacedJob({ namespace: ns, body: nodeJob("watched", "console.log(1)") });
     await waitJob("watched", "Complete");
     await batch.deleteNamespacedJob({ name: "watched", namespace: ns, propagationPolicy: "Background" });
@@ -348,8 +380,12 @@ describe("kube stand-in jobs (process runner)", { timeout: 60_000 }, () => {
   });
 
   it("feeds makeInformer (list + watch) with add and update callbacks", async () => {
-    const informer = makeInformer(standin.kubeConfig, `/apis/batch/v1/namespaces/${ns}/jobs`,
-      () => batch.listNamespacedJob({ namespace: ns, labelSelector: "informed=yes" }), "informed=yes");
+    const informer = makeInformer(
+      standin.kubeConfig,
+      `/apis/batch/v1/namespaces/${ns}/jobs`,
+      () => batch.listNamespacedJob({ namespace: ns, labelSelector: "informed=yes" }),
+      "informed=yes",
+    );
     const added: string[] = [];
     const completed: string[] = [];
     informer.on("add", (j: V1Job) => added.push(j.metadata!.name!));

@@ -6,9 +6,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { BatchV1Api, CoreV1Api, Watch, type V1Job } from "@kubernetes/client-node";
-import {
-  jobBackoffDelayMs, realJobBackoff, startKubeStandin, type KubeObject, type KubeStandin,
-} from "../support/kube/index.js";
+import { jobBackoffDelayMs, realJobBackoff, startKubeStandin, type KubeObject, type KubeStandin } from "../support/kube/index.js";
 
 const image = "node20-local:base";
 const ns = "default";
@@ -50,7 +48,12 @@ describe("kube stand-in: events as the real components record them", { timeout: 
   it("scheduler events: no first/last timestamp, a microsecond eventTime, action Binding; kubelet events: second precision, no eventTime", async () => {
     const batch = standin.kubeConfig.makeApiClient(BatchV1Api);
     await batch.createNamespacedJob({ namespace: ns, body: nodeJob("evented", "console.log('hi')", { backoffLimit: 0 }) });
-    const done = await standin.waitFor(() => conditionOf(standin.jobs(ns).find((j) => j.metadata.name === "evented"), "Complete"));
+    const done = await standin.waitFor(() =>
+      conditionOf(
+        standin.jobs(ns).find((j) => j.metadata.name === "evented"),
+        "Complete",
+      ),
+    );
     assert.ok(done);
     const pod = standin.pods(ns).find((p) => p.metadata.labels?.["job-name"] === "evented")!;
     // Raw JSON, as the server sends it (the client turns times into Dates and drops the microseconds).
@@ -83,7 +86,9 @@ describe("kube stand-in: events as the real components record them", { timeout: 
     const typedScheduled = typed.find((e) => e.reason === "Scheduled")!;
     assert.equal(typedScheduled.lastTimestamp ?? null, null, "client-node sees no lastTimestamp on a scheduler event");
     assert.ok(typedScheduled.eventTime, "client-node reads the eventTime");
-    const jobEvents = (await fetch(`${standin.url}/api/v1/namespaces/${ns}/events?fieldSelector=${encodeURIComponent("involvedObject.name=evented")}`).then((r) => r.json())) as { items: RawEvent[] };
+    const jobEvents = (await fetch(`${standin.url}/api/v1/namespaces/${ns}/events?fieldSelector=${encodeURIComponent("involvedObject.name=evented")}`).then(
+      (r) => r.json(),
+    )) as { items: RawEvent[] };
     for (const e of jobEvents.items) {
       assert.equal(e.source.component, "job-controller");
       assert.equal(e.eventTime, null);
@@ -118,9 +123,14 @@ describe("kube stand-in: the Job controller as Kubernetes runs it", { timeout: 6
 
     const added: number[] = [];
     const list = await standin.kubeConfig.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: ns });
-    const watch = await new Watch(standin.kubeConfig).watch(`/api/v1/namespaces/${ns}/pods`,
+    const watch = await new Watch(standin.kubeConfig).watch(
+      `/api/v1/namespaces/${ns}/pods`,
       { labelSelector: "job-name=backing-off", resourceVersion: list.metadata!.resourceVersion },
-      (type: string) => { if (type === "ADDED") added.push(Date.now()); }, () => {});
+      (type: string) => {
+        if (type === "ADDED") added.push(Date.now());
+      },
+      () => {},
+    );
     await batch.createNamespacedJob({ namespace: ns, body: nodeJob("backing-off", "process.exit(1)", { backoffLimit: 2 }) });
     const failed = await standin.waitFor(() => conditionOf(jobNamed("backing-off"), "Failed"), 20_000);
     watch.abort();
@@ -159,7 +169,7 @@ describe("kube stand-in: the Job controller as Kubernetes runs it", { timeout: 6
     });
     const first = await standin.waitFor(() => podsOf("policy-ignore").find((p) => p.status?.phase === "Running"));
     await standin.evict(first.metadata.name!);
-    const done = await standin.waitFor(() => conditionOf(jobNamed("policy-ignore"), "Complete") ? jobNamed("policy-ignore") : undefined, 15_000);
+    const done = await standin.waitFor(() => (conditionOf(jobNamed("policy-ignore"), "Complete") ? jobNamed("policy-ignore") : undefined), 15_000);
     assert.equal(done.status.failed, 0);
     assert.equal(done.status.succeeded, 1);
     assert.equal(podsOf("policy-ignore").length, 2);
@@ -186,7 +196,7 @@ describe("kube stand-in: the Job controller as Kubernetes runs it", { timeout: 6
 
   it("deletes a finished Job after ttlSecondsAfterFinished, its pods first", async () => {
     await batch.createNamespacedJob({ namespace: ns, body: nodeJob("ttl", "1", { backoffLimit: 0, ttlSecondsAfterFinished: 0 }) });
-    await standin.waitFor(() => !jobNamed("ttl") && podsOf("ttl").length === 0 ? true : undefined);
+    await standin.waitFor(() => (!jobNamed("ttl") && podsOf("ttl").length === 0 ? true : undefined));
   });
 });
 

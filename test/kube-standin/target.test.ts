@@ -19,7 +19,10 @@ describe("kubeTarget()", { timeout: 30_000 }, () => {
       assert.deepEqual(skipped, []);
       const core = target.kubeConfig.makeApiClient(CoreV1Api);
       await core.createNamespacedConfigMap({ namespace: target.namespace, body: { metadata: { name: "mine" } } });
-      assert.deepEqual(hooks.objects("configmaps", target.namespace).map((c) => c.metadata.name), ["mine"]);
+      assert.deepEqual(
+        hooks.objects("configmaps", target.namespace).map((c) => c.metadata.name),
+        ["mine"],
+      );
     } finally {
       await target.close();
     }
@@ -35,7 +38,10 @@ describe("kubeTarget()", { timeout: 30_000 }, () => {
       const skipped: string[] = [];
       assert.equal(target.requireHooks({ skip: (m) => skipped.push(m ?? "") }, "OOM-kills a container"), undefined);
       assert.equal(skipped.length, 1);
-      assert.match(skipped[0]!, /^OOM-kills a container: needs the Kubernetes stand-in's hooks, not available against the real cluster of SLUICE_TEST_KUBECONFIG$/);
+      assert.match(
+        skipped[0]!,
+        /^OOM-kills a container: needs the Kubernetes stand-in's hooks, not available against the real cluster of SLUICE_TEST_KUBECONFIG$/,
+      );
       const core = target.kubeConfig.makeApiClient(CoreV1Api);
       const ns = await core.readNamespace({ name: target.namespace });
       assert.match(ns.metadata!.name!, /^suite-[0-9a-f]{6}$/);

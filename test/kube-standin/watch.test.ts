@@ -6,9 +6,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  BatchV1Api, CoreV1Api, makeInformer, Watch, type CoreV1Event, type V1Job, type V1JobList,
-} from "@kubernetes/client-node";
+import { BatchV1Api, CoreV1Api, makeInformer, Watch, type CoreV1Event, type V1Job, type V1JobList } from "@kubernetes/client-node";
 import { startKubeStandin, type KubeStandin } from "../support/kube/index.js";
 
 const image = "node20-local:base";
@@ -35,7 +33,13 @@ async function readWatch(url: string, untilMs = 10_000): Promise<{ lines: WatchL
   assert.equal(res.status, 200);
   assert.match(res.headers.get("content-type") ?? "", /application\/json/);
   const text = await res.text();
-  return { lines: text.split("\n").filter(Boolean).map((l) => JSON.parse(l) as WatchLine), endedAfterMs: Date.now() - started };
+  return {
+    lines: text
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as WatchLine),
+    endedAfterMs: Date.now() - started,
+  };
 }
 
 describe("kube stand-in watches", { timeout: 60_000 }, () => {
@@ -53,7 +57,9 @@ describe("kube stand-in watches", { timeout: 60_000 }, () => {
 
   it("streams ADDED, MODIFIED, DELETED and BOOKMARK lines from a resourceVersion, and closes at timeoutSeconds", async () => {
     const rv = (await batch.listNamespacedJob({ namespace: ns })).metadata!.resourceVersion!;
-    const reading = readWatch(`${standin.url}/apis/batch/v1/namespaces/${ns}/jobs?watch=1&resourceVersion=${rv}&allowWatchBookmarks=true&timeoutSeconds=2&labelSelector=watched%3Dyes`);
+    const reading = readWatch(
+      `${standin.url}/apis/batch/v1/namespaces/${ns}/jobs?watch=1&resourceVersion=${rv}&allowWatchBookmarks=true&timeoutSeconds=2&labelSelector=watched%3Dyes`,
+    );
     await batch.createNamespacedJob({ namespace: ns, body: job("raw-watch") });
     await standin.waitFor(() => standin.jobs(ns).find((j) => j.metadata.name === "raw-watch" && j.status?.succeeded === 1));
     await batch.deleteNamespacedJob({ name: "raw-watch", namespace: ns, propagationPolicy: "Background" });
@@ -74,13 +80,20 @@ describe("kube stand-in watches", { timeout: 60_000 }, () => {
     const last = lines[lines.length - 1]!;
     assert.equal(last.type, "BOOKMARK", "a last bookmark before the timeout closes the stream");
     const rvs = lines.map((l) => Number(l.object.metadata!.resourceVersion));
-    assert.deepEqual([...rvs].sort((a, b) => a - b), rvs, "resourceVersions only grow along the stream");
+    assert.deepEqual(
+      [...rvs].sort((a, b) => a - b),
+      rvs,
+      "resourceVersions only grow along the stream",
+    );
   });
 
   it("sends no bookmark unless allowWatchBookmarks is set", async () => {
     const rv = (await core.listNamespacedPod({ namespace: ns })).metadata!.resourceVersion!;
     const { lines } = await readWatch(`${standin.url}/api/v1/namespaces/${ns}/pods?watch=true&resourceVersion=${rv}&timeoutSeconds=1`);
-    assert.deepEqual(lines.filter((l) => l.type === "BOOKMARK"), []);
+    assert.deepEqual(
+      lines.filter((l) => l.type === "BOOKMARK"),
+      [],
+    );
   });
 
   it("answers a too-old resourceVersion with an ERROR event holding a 410 Expired Status, then closes", async () => {
@@ -98,7 +111,10 @@ describe("kube stand-in watches", { timeout: 60_000 }, () => {
     // A watch from a resourceVersion after the compaction resumes normally.
     const fresh = (await core.listNamespacedEvent({ namespace: ns })).metadata!.resourceVersion!;
     const ok = await readWatch(`${standin.url}/api/v1/namespaces/${ns}/events?watch=1&resourceVersion=${fresh}&timeoutSeconds=1`);
-    assert.deepEqual(ok.lines.filter((l) => l.type === "ERROR"), []);
+    assert.deepEqual(
+      ok.lines.filter((l) => l.type === "ERROR"),
+      [],
+    );
   });
 
   it("keeps a bounded history: past the limit, an old resourceVersion is 410 too", async () => {
@@ -112,7 +128,10 @@ describe("kube stand-in watches", { timeout: 60_000 }, () => {
       assert.equal(lines[0]!.object.code, 410);
       const recent = String(Number(old) + 6);
       const resumed = await readWatch(`${small.url}/api/v1/namespaces/${ns}/configmaps?watch=1&resourceVersion=${recent}&timeoutSeconds=1`);
-      assert.deepEqual(resumed.lines.map((l) => l.object.metadata!.name), ["cm-6", "cm-7"]);
+      assert.deepEqual(
+        resumed.lines.map((l) => l.object.metadata!.name),
+        ["cm-6", "cm-7"],
+      );
     } finally {
       await small.close();
     }
@@ -122,22 +141,39 @@ describe("kube stand-in watches", { timeout: 60_000 }, () => {
     const seen: [string, string | undefined][] = [];
     const rv = (await core.listNamespacedEvent({ namespace: ns })).metadata!.resourceVersion!;
     const done = new Promise<unknown>((resolve) => {
-      void new Watch(standin.kubeConfig).watch(`/api/v1/namespaces/${ns}/events`, { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: 3 },
-        (type: string, obj: CoreV1Event) => seen.push([type, obj.reason]), resolve);
+      void new Watch(standin.kubeConfig).watch(
+        `/api/v1/namespaces/${ns}/events`,
+        { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: 3 },
+        (type: string, obj: CoreV1Event) => seen.push([type, obj.reason]),
+        resolve,
+      );
     });
     await batch.createNamespacedJob({ namespace: ns, body: job("event-watch") });
     await standin.waitFor(() => seen.some(([t, r]) => t === "ADDED" && r === "Completed") && seen.some(([t]) => t === "BOOKMARK"));
-    for (const reason of ["SuccessfulCreate", "Scheduled", "Pulled", "Started"]) assert.ok(seen.some(([t, r]) => t === "ADDED" && r === reason), reason);
+    for (const reason of ["SuccessfulCreate", "Scheduled", "Pulled", "Started"])
+      assert.ok(
+        seen.some(([t, r]) => t === "ADDED" && r === reason),
+        reason,
+      );
     assert.equal(await done, null, "the server closed the stream at timeoutSeconds");
 
     standin.compactWatchHistory();
     const errors: { code?: number; reason?: string }[] = [];
     const ended = new Promise<unknown>((resolve) => {
-      void new Watch(standin.kubeConfig).watch(`/api/v1/namespaces/${ns}/events`, { resourceVersion: rv },
-        (type: string, obj: { code?: number; reason?: string }) => { if (type === "ERROR") errors.push(obj); }, resolve);
+      void new Watch(standin.kubeConfig).watch(
+        `/api/v1/namespaces/${ns}/events`,
+        { resourceVersion: rv },
+        (type: string, obj: { code?: number; reason?: string }) => {
+          if (type === "ERROR") errors.push(obj);
+        },
+        resolve,
+      );
     });
     await ended;
-    assert.deepEqual(errors.map((e) => [e.code, e.reason]), [[410, "Expired"]]);
+    assert.deepEqual(
+      errors.map((e) => [e.code, e.reason]),
+      [[410, "Expired"]],
+    );
   });
 
   it("feeds makeInformer, which lists again after a 410 and keeps its cache right", async () => {

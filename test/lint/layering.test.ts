@@ -184,12 +184,20 @@ describe("import cycles, type-only ones included (sluice/no-import-cycle)", () =
 
   it("reports both files of a cycle made of type-only imports", async () => {
     const results = await eslint.lintFiles([join(dir, "a.ts"), join(dir, "b.ts")]);
-    for (const result of results) assert.deepEqual(result.messages.map((m) => m.ruleId), [CYCLE], result.filePath);
+    for (const result of results)
+      assert.deepEqual(
+        result.messages.map((m) => m.ruleId),
+        [CYCLE],
+        result.filePath,
+      );
   });
 
   it("reports a longer cycle through a re-export and a dynamic import, naming the route", async () => {
     const [result] = await eslint.lintFiles([join(dir, "c.ts")]);
-    assert.deepEqual(result?.messages.map((m) => m.ruleId), [CYCLE]);
+    assert.deepEqual(
+      result?.messages.map((m) => m.ruleId),
+      [CYCLE],
+    );
     assert.match(result?.messages[0]?.message ?? "", /d\.ts -> .*e\.ts leads back/);
   });
 

@@ -32,7 +32,10 @@ describe("environment registry", () => {
 
   it("rejects an unknown kind listing the known ones, and bad options naming the field", async () => {
     await assert.rejects(createEnvironment("mainframe"), (e: unknown) => e instanceof SluiceError && /known kinds: local, docker/.test(e.message));
-    await assert.rejects(createEnvironment("docker", { pull: "sometimes" }), (e: unknown) => e instanceof SluiceError && e.field === "pull" && /"sometimes"/.test(e.message));
+    await assert.rejects(
+      createEnvironment("docker", { pull: "sometimes" }),
+      (e: unknown) => e instanceof SluiceError && e.field === "pull" && /"sometimes"/.test(e.message),
+    );
     await assert.rejects(createEnvironment("local", { labels: "x" }), (e: unknown) => e instanceof SluiceError && e.field === "labels");
     await assert.rejects(createEnvironment("local", { image: "x" }), (e: unknown) => e instanceof SluiceError && /unknown option "image"/.test(e.message));
     await assert.rejects(createEnvironment("local", { executor: "quantum" }), (e: unknown) => e instanceof SluiceError && /quantum/.test(e.message));

@@ -40,7 +40,9 @@ function platformClasses(): Map<string, string[]> {
   const base = join(SRC, "platforms");
   for (const entry of readdirSync(base, { withFileTypes: true })) {
     if (!entry.isDirectory()) continue;
-    const names = files(join(base, entry.name)).flatMap((file) => [...readFileSync(file, "utf8").matchAll(/export (?:abstract )?class (\w+)/g)].map((m) => m[1]!));
+    const names = files(join(base, entry.name)).flatMap((file) =>
+      [...readFileSync(file, "utf8").matchAll(/export (?:abstract )?class (\w+)/g)].map((m) => m[1]!),
+    );
     out.set(entry.name, names);
   }
   return out;

@@ -30,7 +30,11 @@ describe("the platform list", () => {
 
   it("gives the configuration schema exactly the platforms' configuration fragments", () => {
     const declared = PLATFORMS.flatMap((p) => (p.config ? [p.config] : []));
-    assert.deepEqual(new Set(PLATFORM_CONFIGS), new Set(declared), "config-sections.ts lists the fragment of every platform that declares one, and nothing else");
+    assert.deepEqual(
+      new Set(PLATFORM_CONFIGS),
+      new Set(declared),
+      "config-sections.ts lists the fragment of every platform that declares one, and nothing else",
+    );
     for (const platform of PLATFORMS) assert.ok(!platform.config || platform.config.name === platform.name, `${platform.name}: its section is named after it`);
     const parsed = configSchema().parse({}) as Record<string, unknown>;
     for (const fragment of PLATFORM_CONFIGS) assert.equal(typeof parsed[fragment.name], "object", `config.${fragment.name} exists`);
@@ -48,7 +52,13 @@ describe("the platform list", () => {
 
   it("lets the Kubernetes agent follow every Kubernetes kind and the kinds that run in process", () => {
     const followed = followedEnvironmentTypes("kubernetes");
-    for (const type of ["KubernetesJobEnvironment", "DockerOnKubernetesEnvironment", "KubernetesClusterEnvironment", "ClusterOnKubernetesEnvironment", "LocalEnvironment"]) {
+    for (const type of [
+      "KubernetesJobEnvironment",
+      "DockerOnKubernetesEnvironment",
+      "KubernetesClusterEnvironment",
+      "ClusterOnKubernetesEnvironment",
+      "LocalEnvironment",
+    ]) {
       assert.ok(followed.has(type), type);
     }
     assert.ok(!followed.has("DockerEnvironment"), "a container of the Docker engine is not a Kubernetes Job");

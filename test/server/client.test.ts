@@ -9,7 +9,12 @@ type Step = { status: number; body?: unknown } | { error: string };
 function scripted(steps: Step[]) {
   const calls: { url: string; method: string; headers: Record<string, string>; body?: string }[] = [];
   const fetchImpl = (async (url: string, init: RequestInit) => {
-    calls.push({ url, method: init.method ?? "GET", headers: init.headers as Record<string, string>, ...(typeof init.body === "string" ? { body: init.body } : {}) });
+    calls.push({
+      url,
+      method: init.method ?? "GET",
+      headers: init.headers as Record<string, string>,
+      ...(typeof init.body === "string" ? { body: init.body } : {}),
+    });
     const step = steps.shift();
     if (!step) throw new Error("no more scripted answers");
     if ("error" in step) throw Object.assign(new TypeError("fetch failed"), { cause: Object.assign(new Error(step.error), { code: step.error }) });
@@ -79,7 +84,14 @@ describe("client transport", () => {
   });
 
   it("turns error answers into SluiceApiError with code, field and fields, without retrying", async () => {
-    const body = { error: { code: "INVALID_PARAMETER", message: "invalid parameters", field: "parameters.n", fields: [{ field: "parameters.n", message: "must be integer" }] } };
+    const body = {
+      error: {
+        code: "INVALID_PARAMETER",
+        message: "invalid parameters",
+        field: "parameters.n",
+        fields: [{ field: "parameters.n", message: "must be integer" }],
+      },
+    };
     const { fetchImpl, calls } = scripted([{ status: 422, body }]);
     const error = await createClient({ url: "http://sluice.test", fetch: fetchImpl, retry: fast })
       .createFlowRun({ flowName: "f", parameters: { n: "x" } })
@@ -96,7 +108,10 @@ describe("client transport", () => {
   });
 
   it("stamps states with the client's clock, encodes path parameters and joins list queries", async () => {
-    const { fetchImpl, calls } = scripted([{ status: 200, body: run }, { status: 200, body: { items: [] } }]);
+    const { fetchImpl, calls } = scripted([
+      { status: 200, body: run },
+      { status: 200, body: { items: [] } },
+    ]);
     const client = createClient({ url: "http://sluice.test", fetch: fetchImpl, retry: fast });
     await client.setFlowRunState("r/1", { name: "Running" });
     await client.listFlowRuns({ state: ["Running", "Failed"], limit: 5 });

@@ -62,9 +62,15 @@ describe("schedule slots", () => {
 
   it("cron slots follow the expression in its time zone", () => {
     const utc = slotsBetween({ cron: "0 9 * * *", timezone: null, intervalMs: null, anchor: base }, base, base + 2 * 86_400_000, 10);
-    assert.deepEqual(utc.map((s) => new Date(s).toISOString()), ["2024-01-01T09:00:00.000Z", "2024-01-02T09:00:00.000Z"]);
+    assert.deepEqual(
+      utc.map((s) => new Date(s).toISOString()),
+      ["2024-01-01T09:00:00.000Z", "2024-01-02T09:00:00.000Z"],
+    );
     const paris = slotsBetween({ cron: "0 9 * * *", timezone: "Europe/Paris", intervalMs: null, anchor: base }, base, base + 86_400_000, 10);
-    assert.deepEqual(paris.map((s) => new Date(s).toISOString()), ["2024-01-01T08:00:00.000Z"]);
+    assert.deepEqual(
+      paris.map((s) => new Date(s).toISOString()),
+      ["2024-01-01T08:00:00.000Z"],
+    );
   });
 
   it("invalid timings name their field", () => {
@@ -130,7 +136,11 @@ describe("database URLs and addresses", () => {
   it("parses SQLite and PostgreSQL URLs, with an optional schema", () => {
     assert.deepEqual(parseDatabaseUrl("sqlite:/var/lib/sluice.db"), { dialect: "sqlite", file: "/var/lib/sluice.db" });
     assert.deepEqual(parseDatabaseUrl("sqlite::memory:"), { dialect: "sqlite", file: ":memory:" });
-    assert.deepEqual(parseDatabaseUrl("postgres://u@h:5432/db?schema=tenant_1"), { dialect: "postgres", connectionString: "postgres://u@h:5432/db", schema: "tenant_1" });
+    assert.deepEqual(parseDatabaseUrl("postgres://u@h:5432/db?schema=tenant_1"), {
+      dialect: "postgres",
+      connectionString: "postgres://u@h:5432/db",
+      schema: "tenant_1",
+    });
     assert.throws(() => parseDatabaseUrl("mysql://x"), { code: "CONFIG_INVALID", field: "server.databaseUrl" });
     assert.throws(() => parseDatabaseUrl("postgres://h/db?schema=Robert'); DROP"), { field: "server.databaseUrl" });
     assert.equal(redactUrl("postgres://user:secret@host/db"), "postgres://user:***@host/db");

@@ -67,24 +67,42 @@ describe("run views", { timeout: 60_000 }, () => {
     const graph = RunGraphSchema.parse(await res.json());
     const [extract, load] = graph.nodes;
     assert.deepEqual([extract?.key, extract?.state, extract?.attempts, extract?.retried, extract?.counts], ["extract", "Success", 2, 1, { Success: 1 }]);
-    assert.deepEqual([load?.key, load?.mapped, load?.children, load?.state, load?.counts, load?.upstream], ["load", true, 3, "Failed", { Success: 1, Failed: 1, Running: 1 }, ["extract"]]);
+    assert.deepEqual(
+      [load?.key, load?.mapped, load?.children, load?.state, load?.counts, load?.upstream],
+      ["load", true, 3, "Failed", { Success: 1, Failed: 1, Running: 1 }, ["extract"]],
+    );
     assert.equal((await fetch(`${t.server.url}/api/flow-runs/nope/graph`)).status, 404);
   });
 
   it("searches every log line of a run on the server, case-insensitively, with a cursor to continue", async () => {
     const { flowId } = await registerSampleFlow(t.client);
     const run = await t.client.createFlowRun({ flowId, parameters: { count: 1 } });
-    const lines = Array.from({ length: 12_000 }, (_, i) => ({ flowRunId: run.id, level: i % 1000 === 999 ? ("error" as const) : ("info" as const), message: i % 1000 === 999 ? `Disk FULL at ${i}` : `line ${i}` }));
+    const lines = Array.from({ length: 12_000 }, (_, i) => ({
+      flowRunId: run.id,
+      level: i % 1000 === 999 ? ("error" as const) : ("info" as const),
+      message: i % 1000 === 999 ? `Disk FULL at ${i}` : `line ${i}`,
+    }));
     for (let i = 0; i < lines.length; i += 5000) await t.client.writeLogs(lines.slice(i, i + 5000));
-    const search = async (query: string) => (await fetch(`${t.server.url}/api/flow-runs/${run.id}/logs/search?${query}`)).json() as Promise<{ items: { message: string; id: string }[]; nextCursor?: string }>;
+    const search = async (query: string) =>
+      (await fetch(`${t.server.url}/api/flow-runs/${run.id}/logs/search?${query}`)).json() as Promise<{
+        items: { message: string; id: string }[];
+        nextCursor?: string;
+      }>;
     const all = await search("q=disk%20full");
-    assert.deepEqual(all.items.map((l) => l.message), Array.from({ length: 12 }, (_, k) => `Disk FULL at ${k * 1000 + 999}`));
+    assert.deepEqual(
+      all.items.map((l) => l.message),
+      Array.from({ length: 12 }, (_, k) => `Disk FULL at ${k * 1000 + 999}`),
+    );
     assert.equal(all.nextCursor, undefined, "every line was searched");
     const first = await search("q=disk&limit=5");
     assert.equal(first.items.length, 5);
     const rest = await search(`q=disk&after=${first.nextCursor}`);
     assert.equal(rest.items.length, 7);
-    const error = await rejection(fetch(`${t.server.url}/api/flow-runs/${run.id}/logs/search`).then(async (r) => { if (!r.ok) throw Object.assign(new Error(await r.text()), { status: r.status }); }));
+    const error = await rejection(
+      fetch(`${t.server.url}/api/flow-runs/${run.id}/logs/search`).then(async (r) => {
+        if (!r.ok) throw Object.assign(new Error(await r.text()), { status: r.status });
+      }),
+    );
     assert.equal(error.status, 422, "q is required");
   });
 
@@ -113,11 +131,15 @@ describe("run views", { timeout: 60_000 }, () => {
     // Resuming after the last cursor sends no old line again.
     const lastCursor = events.filter((e) => e.type === "logs").at(-1);
     const again = await readEvents(`${url}?after=${lastCursor?.type === "logs" ? lastCursor.nextCursor : ""}`, (e) => e.some((x) => x.type === "end"));
-    assert.deepEqual(again.filter((e) => e.type === "logs"), []);
+    assert.deepEqual(
+      again.filter((e) => e.type === "logs"),
+      [],
+    );
   });
 
   it("documents the three operations in the OpenAPI document", () => {
     const paths = Object.keys((openApiDocument() as { paths: Record<string, unknown> }).paths);
-    for (const path of ["/api/flow-runs/{id}/graph", "/api/flow-runs/{id}/events", "/api/flow-runs/{id}/logs/search"]) assert.ok(paths.includes(path), `${path} in ${paths.join(", ")}`);
+    for (const path of ["/api/flow-runs/{id}/graph", "/api/flow-runs/{id}/events", "/api/flow-runs/{id}/logs/search"])
+      assert.ok(paths.includes(path), `${path} in ${paths.join(", ")}`);
   });
 });

@@ -28,7 +28,8 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
   }
 }
 
-const pragma = async (driver: SqliteDriver, name: string): Promise<number> => Number(Object.values((await driver.get<Record<string, number>>(`PRAGMA ${name}`))!)[0]);
+const pragma = async (driver: SqliteDriver, name: string): Promise<number> =>
+  Number(Object.values((await driver.get<Record<string, number>>(`PRAGMA ${name}`))!)[0]);
 
 /** About `pages` 4 KiB pages of WAL, written in many small transactions (as a busy server does). */
 async function writePages(driver: SqliteDriver, pages: number): Promise<void> {

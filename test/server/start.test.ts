@@ -51,7 +51,12 @@ describe("startServer", { timeout: 30_000 }, () => {
   it("runs its services on the configured interval (here: a zombie is failed within moments)", () =>
     withHome(async (home) => {
       const config = loadConfig({
-        env: { SLUICE__HOME: home, SLUICE__SERVER__DATABASE_URL: "sqlite::memory:", SLUICE__SERVER__SERVICE_INTERVAL_MS: "20", SLUICE__SERVER__HEARTBEAT_TIMEOUT_MS: "50" },
+        env: {
+          SLUICE__HOME: home,
+          SLUICE__SERVER__DATABASE_URL: "sqlite::memory:",
+          SLUICE__SERVER__SERVICE_INTERVAL_MS: "20",
+          SLUICE__SERVER__HEARTBEAT_TIMEOUT_MS: "50",
+        },
         file: false,
       });
       const server = await startServer({ config, port: 0, logStream: discard });

@@ -56,8 +56,11 @@ describe("engine helpers", () => {
   });
 
   it("keeps the engine's own message", () => {
-    assert.equal(engineMessage({ message: "(HTTP code 404) no such image - No such image: x:1 ", json: { message: "No such image: x:1" } }), "No such image: x:1");
-    assert.equal(engineMessage(new Error("(HTTP code 500) server error - Get \"https://r/v2/\": refused")), 'Get "https://r/v2/": refused');
+    assert.equal(
+      engineMessage({ message: "(HTTP code 404) no such image - No such image: x:1 ", json: { message: "No such image: x:1" } }),
+      "No such image: x:1",
+    );
+    assert.equal(engineMessage(new Error('(HTTP code 500) server error - Get "https://r/v2/": refused')), 'Get "https://r/v2/": refused');
   });
 
   it("fails a build with the engine's address when the engine does not answer", async () => {
@@ -66,7 +69,10 @@ describe("engine helpers", () => {
     const config = configSchema().parse({ docker: { host: "unix:///tmp/sluice-no-such-docker.sock" } });
     await assert.rejects(
       storage.build({ config }),
-      (e: unknown) => e instanceof SluiceError && e.code === "SERVICE_UNAVAILABLE" && /Docker engine at unix:\/\/\/tmp\/sluice-no-such-docker\.sock is not reachable/.test(e.message),
+      (e: unknown) =>
+        e instanceof SluiceError &&
+        e.code === "SERVICE_UNAVAILABLE" &&
+        /Docker engine at unix:\/\/\/tmp\/sluice-no-such-docker\.sock is not reachable/.test(e.message),
     );
   });
 });
@@ -75,16 +81,28 @@ describe("health check", () => {
   it("loads every flow of a manifest and reports the ones that fail, marked for the build log", async () => {
     const dir = scratchDir("healthcheck");
     try {
-      const good = writeFiles(dir, { "good.mjs": 'import { flow, task } from "sluice";\nexport const g = flow("good", {}, () => task("t", async () => 1)());\n' });
+      const good = writeFiles(dir, {
+        "good.mjs": 'import { flow, task } from "sluice";\nexport const g = flow("good", {}, () => task("t", async () => 1)());\n',
+      });
       const bad = writeFiles(dir, { "bad.mjs": 'throw new Error("cannot import me");\n' });
       const manifest = writeFiles(dir, {
-        "manifest.json": JSON.stringify({ sluiceVersion: "0.1.0", flows: [{ name: "good", module: good }, { name: "bad", module: bad }, { name: "absent", module: good }] }),
+        "manifest.json": JSON.stringify({
+          sluiceVersion: "0.1.0",
+          flows: [
+            { name: "good", module: good },
+            { name: "bad", module: bad },
+            { name: "absent", module: good },
+          ],
+        }),
       });
       const lines: string[] = [];
       assert.equal(await runHealthCheck(manifest, (l) => lines.push(l)), false);
       assert.match(lines[0]!, /^health check: flow "good" loads/);
       const failures = healthCheckFailures(["Step 3/4 : RUN ...", ...lines]);
-      assert.deepEqual(failures.map((f) => f.flow), ["bad", "absent"]);
+      assert.deepEqual(
+        failures.map((f) => f.flow),
+        ["bad", "absent"],
+      );
       assert.match(failures[0]!.error, /cannot import me/);
       assert.match(failures[1]!.error, /no flow named "absent"/);
     } finally {

@@ -53,11 +53,17 @@ describe("DockerStorage options (bad input)", () => {
     const storage = new DockerStorage();
     const location = storage.addFlow(flowA);
     assert.equal(storage.addFlow(flowA), location);
-    assert.throws(() => storage.addFlow(otherA), (e: unknown) => e instanceof SluiceError && e.code === "CONFLICT" && /storage-a/.test(e.message));
+    assert.throws(
+      () => storage.addFlow(otherA),
+      (e: unknown) => e instanceof SluiceError && e.code === "CONFLICT" && /storage-a/.test(e.message),
+    );
   });
 
   it("refuses to build with no flow", async () => {
-    await assert.rejects(new DockerStorage().build(), (e: unknown) => e instanceof SluiceError && e.code === "STORAGE_ERROR" && /holds no flow/.test(e.message));
+    await assert.rejects(
+      new DockerStorage().build(),
+      (e: unknown) => e instanceof SluiceError && e.code === "STORAGE_ERROR" && /holds no flow/.test(e.message),
+    );
   });
 
   it("refuses a flow from a package that is not in dependencies", () => {
@@ -74,7 +80,13 @@ describe("DockerStorage options (bad input)", () => {
 
 describe("DockerStorage without an engine", () => {
   it("locates each flow's module bundle in the image and serializes what the server may know", () => {
-    const storage = new DockerStorage({ registryUrl: "127.0.0.1:5000", imageName: "etl", imageTag: "v1", env: { SECRET: "x" }, files: { [here]: "/opt/x.ts" } });
+    const storage = new DockerStorage({
+      registryUrl: "127.0.0.1:5000",
+      imageName: "etl",
+      imageTag: "v1",
+      env: { SECRET: "x" },
+      files: { [here]: "/opt/x.ts" },
+    });
     storage.addFlow(flowA);
     storage.addFlow(flowB);
     const location = `/opt/sluice/flows/${bundleFileName(here)}`;
@@ -99,7 +111,10 @@ describe("DockerStorage without an engine", () => {
     const back = await deserializeStorage(JSON.parse(JSON.stringify(storage.serialize())));
     assert.equal(back.type, "DockerStorage");
     assert.deepEqual(back.serialize(), storage.serialize());
-    await assert.rejects(back.loadFlow("storage-a"), (e: unknown) => e instanceof SluiceError && e.code === "STORAGE_ERROR" && /lives in the image etl:v1/.test(e.message));
+    await assert.rejects(
+      back.loadFlow("storage-a"),
+      (e: unknown) => e instanceof SluiceError && e.code === "STORAGE_ERROR" && /lives in the image etl:v1/.test(e.message),
+    );
     await assert.rejects(back.loadFlow("nope"), (e: unknown) => e instanceof SluiceError && e.code === "NOT_FOUND");
     await assert.rejects(back.build(), (e: unknown) => e instanceof SluiceError && /deserialized/.test(e.message));
   });
@@ -107,8 +122,16 @@ describe("DockerStorage without an engine", () => {
   it("loads a flow from its bundle path when the process can see it (as inside the image)", async () => {
     const dir = scratchDir("storage");
     try {
-      const module = writeFiles(dir, { "flows.mjs": `import { flow, task } from "sluice";\nexport const f = flow("in-image", {}, () => task("t", async () => 7)());\n` });
-      const storage = await deserializeStorage({ type: "DockerStorage", version: SLUICE_VERSION, flows: { "in-image": module }, imageName: "x", imageTag: "y" });
+      const module = writeFiles(dir, {
+        "flows.mjs": `import { flow, task } from "sluice";\nexport const f = flow("in-image", {}, () => task("t", async () => 7)());\n`,
+      });
+      const storage = await deserializeStorage({
+        type: "DockerStorage",
+        version: SLUICE_VERSION,
+        flows: { "in-image": module },
+        imageName: "x",
+        imageTag: "y",
+      });
       const loaded = await storage.loadFlow("in-image");
       assert.ok(isFlow(loaded));
       assert.equal(loaded.name, "in-image");

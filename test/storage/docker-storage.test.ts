@@ -52,14 +52,21 @@ const sluice = (args: string[], timeoutMs: number): Promise<NodeResult> =>
 const base = JSON.stringify(services.nodeImage);
 
 await serviceSuite(["docker", "registry"], "DockerStorage (real engine)", () => {
-  before(async () => {
-    dir = scratchDir("docker-storage");
-    // Sluice's runtime image is built once here, so the tests below measure only their own builds.
-    await build(await flowWithStorage("warm-up", `{ baseImage: ${base}, localImage: true, imageName: "sluice-test-warm-up", imageTag: "${tag}" }`));
-  }, { timeout: 15 * 60_000 });
+  before(
+    async () => {
+      dir = scratchDir("docker-storage");
+      // Sluice's runtime image is built once here, so the tests below measure only their own builds.
+      await build(await flowWithStorage("warm-up", `{ baseImage: ${base}, localImage: true, imageName: "sluice-test-warm-up", imageTag: "${tag}" }`));
+    },
+    { timeout: 15 * 60_000 },
+  );
 
   after(async () => {
-    for (const image of images) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+    for (const image of images)
+      await docker
+        .getImage(image)
+        .remove({ force: true })
+        .catch(() => undefined);
     removeDir(dir);
   });
 
@@ -70,13 +77,21 @@ await serviceSuite(["docker", "registry"], "DockerStorage (real engine)", () => 
     const labels = (await docker.getImage(storage.image).inspect()).Config.Labels;
     assert.equal(labels["io.sluice.flows"], '["labelled"]');
     assert.equal(labels["io.sluice.version"], "0.1.0");
-    assert.ok(output.text.some((l) => /^Step \d+\/\d+ : RUN \["sluice","execute","health-check"/.test(l)), "the health check ran");
+    assert.ok(
+      output.text.some((l) => /^Step \d+\/\d+ : RUN \["sluice","execute","health-check"/.test(l)),
+      "the health check ran",
+    );
     assert.ok(output.text.some((l) => l === 'health check: flow "labelled" loads from /opt/sluice/flows/labelled-' + l.split("labelled-")[1]));
   });
 
   it("fails the build with the load error when a flow cannot load inside the image", { timeout: 180_000 }, async () => {
     // typescript is a dev dependency: present here, absent from the image.
-    const flow = await flowWithStorage("unloadable", `{ baseImage: ${base}, localImage: true, imageTag: "${tag}" }`, `task("t", async () => ts.version)()`, 'import ts from "typescript";');
+    const flow = await flowWithStorage(
+      "unloadable",
+      `{ baseImage: ${base}, localImage: true, imageTag: "${tag}" }`,
+      `task("t", async () => ts.version)()`,
+      'import ts from "typescript";',
+    );
     await assert.rejects(
       build(flow),
       (e: unknown) =>
@@ -85,7 +100,12 @@ await serviceSuite(["docker", "registry"], "DockerStorage (real engine)", () => 
         /health check in the image could not load flow "unloadable"/.test(e.message) &&
         /Cannot find package 'typescript'/.test(e.message),
     );
-    const skipped = await flowWithStorage("unloadable-unchecked", `{ baseImage: ${base}, localImage: true, imageTag: "${tag}", ignoreHealthchecks: true }`, `task("t", async () => ts.version)()`, 'import ts from "typescript";');
+    const skipped = await flowWithStorage(
+      "unloadable-unchecked",
+      `{ baseImage: ${base}, localImage: true, imageTag: "${tag}", ignoreHealthchecks: true }`,
+      `task("t", async () => ts.version)()`,
+      'import ts from "typescript";',
+    );
     assert.equal((await build(skipped)).image, `unloadable-unchecked:${tag}`, "ignoreHealthchecks skips the check");
   });
 
@@ -102,24 +122,34 @@ await serviceSuite(["docker", "registry"], "DockerStorage (real engine)", () => 
     } finally {
       if (storage.image) images.push(storage.image);
     }
-    assert.ok(output.text.some((l) => /^health check: flow "packed" loads from \/opt\/sluice\/flows\/flow-pack-[0-9a-f]{8}\.mjs$/.test(l)), output.text.join("\n"));
+    assert.ok(
+      output.text.some((l) => /^health check: flow "packed" loads from \/opt\/sluice\/flows\/flow-pack-[0-9a-f]{8}\.mjs$/.test(l)),
+      output.text.join("\n"),
+    );
   });
 
   it("names the registry and carries the engine's error when the registry is unreachable", { timeout: 180_000 }, async () => {
     const flow = await flowWithStorage("unreachable", `{ baseImage: ${base}, localImage: true, registryUrl: "127.0.0.1:9", imageTag: "${tag}" }`);
     await assert.rejects(
       build(flow, true),
-      (e: unknown) => e instanceof SluiceError && e.field === "registryUrl" && /to registry 127\.0\.0\.1:9 failed: .*(connection refused|connect)/.test(e.message),
+      (e: unknown) =>
+        e instanceof SluiceError && e.field === "registryUrl" && /to registry 127\.0\.0\.1:9 failed: .*(connection refused|connect)/.test(e.message),
     );
   });
 
   it("refuses a base image that does not exist locally, or cannot be pulled, naming it", { timeout: 120_000 }, async () => {
     const local = await flowWithStorage("no-base-local", `{ baseImage: "sluice-no-such-base:1", localImage: true }`);
-    await assert.rejects(build(local), (e: unknown) => e instanceof SluiceError && e.field === "baseImage" && /sluice-no-such-base:1 does not exist .* localImage is true/.test(e.message));
+    await assert.rejects(
+      build(local),
+      (e: unknown) => e instanceof SluiceError && e.field === "baseImage" && /sluice-no-such-base:1 does not exist .* localImage is true/.test(e.message),
+    );
     const pulled = await flowWithStorage("no-base-pull", `{ baseImage: "127.0.0.1:9/sluice-no-such-base:1" }`);
     await assert.rejects(
       build(pulled),
-      (e: unknown) => e instanceof SluiceError && e.field === "baseImage" && /127\.0\.0\.1:9\/sluice-no-such-base:1 does not exist locally and pulling it failed: .+/.test(e.message),
+      (e: unknown) =>
+        e instanceof SluiceError &&
+        e.field === "baseImage" &&
+        /127\.0\.0\.1:9\/sluice-no-such-base:1 does not exist locally and pulling it failed: .+/.test(e.message),
     );
   });
 
@@ -142,14 +172,20 @@ await serviceSuite(["docker", "registry"], "DockerStorage (real engine)", () => 
       const built = await sluice(["build", fixture.module, "--no-push", "--json"], 10 * 60_000);
       assert.equal(built.code, 0, built.stderr);
       const report = JSON.parse(built.stdout) as { built: { type: string; image: string; flows: string[] }[] };
-      assert.deepEqual(report.built.map((b) => [b.type, b.image, [...b.flows].sort()]), [["DockerStorage", `${services.registry}/sluice-test-cli:${tag}`, ["docker-failing", "docker-sleepy", "docker-story"]]]);
+      assert.deepEqual(
+        report.built.map((b) => [b.type, b.image, [...b.flows].sort()]),
+        [["DockerStorage", `${services.registry}/sluice-test-cli:${tag}`, ["docker-failing", "docker-sleepy", "docker-story"]]],
+      );
       assert.match(built.stderr, /Building image /);
 
       const ran = await sluice(["run", fixture.module, "--flow", "docker-story", "--environment", "docker", "--param", "name=cli"], 5 * 60_000);
       assert.equal(ran.code, 0, ran.stderr);
       assert.match(ran.stdout, /\[HELLO, CLI\]/);
 
-      const reused = await sluice(["run", fixture.module, "--flow", "docker-failing", "--environment", "docker", "--image", `${services.registry}/sluice-test-cli:${tag}`], 2 * 60_000);
+      const reused = await sluice(
+        ["run", fixture.module, "--flow", "docker-failing", "--environment", "docker", "--image", `${services.registry}/sluice-test-cli:${tag}`],
+        2 * 60_000,
+      );
       assert.equal(reused.code, 1, "a failed run exits 1");
       assert.doesNotMatch(reused.stderr, /Building image/, "--image reuses the image");
       assert.match(reused.stdout, /broken on purpose in the container/);

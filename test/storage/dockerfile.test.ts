@@ -27,6 +27,9 @@ describe("flow image Dockerfile", () => {
   });
 
   it("leaves out what is not asked for", () => {
-    assert.equal(flowDockerfile({ from: "r:1", env: {}, dependencies: false, files: [], healthCheck: false }), 'FROM r:1\nCOPY ["flows","/opt/sluice/flows"]\n');
+    assert.equal(
+      flowDockerfile({ from: "r:1", env: {}, dependencies: false, files: [], healthCheck: false }),
+      'FROM r:1\nCOPY ["flows","/opt/sluice/flows"]\n',
+    );
   });
 });

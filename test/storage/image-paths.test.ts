@@ -21,7 +21,10 @@ const origins: ImageOrigins = {
     "/opt/sluice/flows/other-5e6f7a8b.mjs": ["/home/me/project/other/other.ts"],
   },
 };
-const inImage = (...files: string[]) => (path: string): boolean => files.includes(path);
+const inImage =
+  (...files: string[]) =>
+  (path: string): boolean =>
+    files.includes(path);
 
 describe("paths inside a flow image", () => {
   it("maps a path relative to a bundle back beside each module bundled there, and a cwd-relative one under the build's directory", () => {
@@ -49,7 +52,8 @@ describe("paths inside a flow image", () => {
     const b = "/home/me/project/other/job_spec.yaml";
     assert.throws(
       () => pathInImage("/opt/sluice/flows/job_spec.yaml", { origins, cwd: "/app", exists: inImage(a, b) }),
-      (e: SluiceError) => e.code === "STORAGE_ERROR" && e.message.includes(a) && e.message.includes(b) && /name no other flow module in the image uses/.test(e.message),
+      (e: SluiceError) =>
+        e.code === "STORAGE_ERROR" && e.message.includes(a) && e.message.includes(b) && /name no other flow module in the image uses/.test(e.message),
     );
   });
 });
@@ -74,8 +78,14 @@ describe("files the flows' environments need", () => {
   });
 
   it("a user's file landing on a declared file's path is a conflict; a declaration that is not a list of absolute paths is an error naming the flow", () => {
-    assert.throws(() => imageCopies({ "/mine/other.yaml": "/proj/job_spec.yaml" }, [flowWith("a", ["/proj/job_spec.yaml"])]), (e: SluiceError) => e.code === "CONFLICT" && e.field === "files./mine/other.yaml");
-    assert.throws(() => declaredImageFiles(flowWith("etl", { "/a": "/b" })), (e: SluiceError) => e.field === "environment.imageFiles" && /flow "etl"/.test(e.message));
+    assert.throws(
+      () => imageCopies({ "/mine/other.yaml": "/proj/job_spec.yaml" }, [flowWith("a", ["/proj/job_spec.yaml"])]),
+      (e: SluiceError) => e.code === "CONFLICT" && e.field === "files./mine/other.yaml",
+    );
+    assert.throws(
+      () => declaredImageFiles(flowWith("etl", { "/a": "/b" })),
+      (e: SluiceError) => e.field === "environment.imageFiles" && /flow "etl"/.test(e.message),
+    );
     assert.throws(() => declaredImageFiles(flowWith("etl", ["job_spec.yaml"])), /"job_spec\.yaml", which is not an absolute path/);
   });
 

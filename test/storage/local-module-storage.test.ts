@@ -43,7 +43,10 @@ describe("LocalStorage", () => {
   it("refuses two flows of one name, a package module, and a module that disappeared", async () => {
     const storage = new LocalStorage();
     storage.addFlow(localFlow);
-    assert.throws(() => storage.addFlow(sameName), (e: unknown) => e instanceof SluiceError && e.code === "CONFLICT");
+    assert.throws(
+      () => storage.addFlow(sameName),
+      (e: unknown) => e instanceof SluiceError && e.code === "CONFLICT",
+    );
     assert.throws(() => new LocalStorage().addFlow({ name: "p" }, "zod"), /use ModuleStorage/);
     const gone = await deserializeStorage({ type: "LocalStorage", version: SLUICE_VERSION, flows: { x: "/no/such/module.ts" }, host: hostname() });
     await assert.rejects(gone.build(), (e: unknown) => e instanceof SluiceError && /does not exist/.test(e.message));
@@ -77,8 +80,14 @@ describe("ModuleStorage", () => {
   });
 
   it("refuses a path instead of a specifier, a missing module option, and a package that is not installed", async () => {
-    assert.throws(() => new ModuleStorage({ module: "./flows.js" }), (e: unknown) => e instanceof SluiceError && e.field === "module" && /LocalStorage/.test(e.message));
-    assert.throws(() => new ModuleStorage({} as never), (e: unknown) => e instanceof SluiceError && e.field === "module");
+    assert.throws(
+      () => new ModuleStorage({ module: "./flows.js" }),
+      (e: unknown) => e instanceof SluiceError && e.field === "module" && /LocalStorage/.test(e.message),
+    );
+    assert.throws(
+      () => new ModuleStorage({} as never),
+      (e: unknown) => e instanceof SluiceError && e.field === "module",
+    );
     await assert.rejects(new ModuleStorage({ module: "no-such-package-sluice-test" }).build(), /npm install no-such-package-sluice-test/);
   });
 });
@@ -88,7 +97,10 @@ describe("storage registry", () => {
     assert.deepEqual(storageKinds().slice(0, 3), ["local", "module", "docker"]);
     assert.equal((await createStorage("module", { module: "sluice" })).type, "ModuleStorage");
     assert.equal((await createStorage("docker", { imageName: "etl" })).type, "DockerStorage");
-    await assert.rejects(createStorage("s3"), (e: unknown) => e instanceof SluiceError && /known kinds: local, module, docker/.test(e.message) && e.field === "storage");
+    await assert.rejects(
+      createStorage("s3"),
+      (e: unknown) => e instanceof SluiceError && /known kinds: local, module, docker/.test(e.message) && e.field === "storage",
+    );
   });
 
   it("rejects a malformed or unknown serialized storage", async () => {

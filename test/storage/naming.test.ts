@@ -47,6 +47,7 @@ describe("Docker image naming", () => {
   it("rejects invalid names, tags and registries, naming the field", () => {
     for (const name of ["ETL", "etl:v1", "-etl", "etl-", "a//b", "", "a b"]) assert.throws(() => checkImageName(name), invalid("imageName"), name);
     for (const tag of [".v1", "-v1", "a/b", "x".repeat(129), "", "v 1"]) assert.throws(() => checkImageTag(tag), invalid("imageTag"), tag);
-    for (const url of ["http://127.0.0.1:5000", "host:port", "bad_host!:5000", "ok.io/UPPER"]) assert.throws(() => checkRegistryUrl(url), invalid("registryUrl"), url);
+    for (const url of ["http://127.0.0.1:5000", "host:port", "bad_host!:5000", "ok.io/UPPER"])
+      assert.throws(() => checkRegistryUrl(url), invalid("registryUrl"), url);
   });
 });

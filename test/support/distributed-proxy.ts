@@ -58,10 +58,12 @@ export class TcpProxy {
     const server = connect({ host: "127.0.0.1", port: targetPort });
     const link: Link = { client, server, held: [] };
     this.#links.add(link);
-    const forward = (to: Socket) => (data: Buffer): void => {
-      if (this.#cut) link.held.push({ to, data });
-      else to.write(data);
-    };
+    const forward =
+      (to: Socket) =>
+      (data: Buffer): void => {
+        if (this.#cut) link.held.push({ to, data });
+        else to.write(data);
+      };
     client.on("data", forward(server));
     server.on("data", forward(client));
     const close = (): void => {

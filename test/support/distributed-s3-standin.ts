@@ -43,7 +43,16 @@ function errorXml(res: ServerResponse, status: number, code: string, message: st
 }
 
 /** Recomputes the signature of a request as received. */
-function expectedSignature(req: IncomingMessage, rawPath: string, rawQuery: string, signed: string[], payloadHash: string, secret: string, scope: string[], amzDate: string): string {
+function expectedSignature(
+  req: IncomingMessage,
+  rawPath: string,
+  rawQuery: string,
+  signed: string[],
+  payloadHash: string,
+  secret: string,
+  scope: string[],
+  amzDate: string,
+): string {
   const path = rawPath
     .split("/")
     .map((seg) => strict(decodeURIComponent(seg)))
@@ -77,7 +86,9 @@ export async function startS3StandIn(options: S3StandInOptions): Promise<S3Stand
   const handle = (req: IncomingMessage, res: ServerResponse, body: Buffer): number => {
     const [rawPath = "/", rawQuery = ""] = (req.url ?? "/").split("?");
     const auth = String(req.headers.authorization ?? "");
-    const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([a-z0-9-]+)\/(s3)\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(auth);
+    const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([a-z0-9-]+)\/(s3)\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(
+      auth,
+    );
     if (!m) return errorXml(res, 403, "AccessDenied", `malformed Authorization header: ${auth.slice(0, 60)}`);
     const [, key, day, region, service, signedList, signature] = m;
     if (key !== options.accessKeyId) return errorXml(res, 403, "InvalidAccessKeyId", "unknown access key");
@@ -87,13 +98,17 @@ export async function startS3StandIn(options: S3StandInOptions): Promise<S3Stand
       if (!signed.includes(required)) return errorXml(res, 403, "AccessDenied", `${required} must be signed`);
     }
     const amzDate = String(req.headers["x-amz-date"] ?? "");
-    if (!/^\d{8}T\d{6}Z$/.test(amzDate) || amzDate.slice(0, 8) !== day) return errorXml(res, 403, "AccessDenied", "x-amz-date is malformed or not the scope's day");
-    const when = Date.parse(`${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`);
+    if (!/^\d{8}T\d{6}Z$/.test(amzDate) || amzDate.slice(0, 8) !== day)
+      return errorXml(res, 403, "AccessDenied", "x-amz-date is malformed or not the scope's day");
+    const when = Date.parse(
+      `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+    );
     if (Math.abs(Date.now() - when) > 15 * 60_000) return errorXml(res, 403, "RequestTimeTooSkewed", "the request time is too far from the server's");
     const payloadHash = String(req.headers["x-amz-content-sha256"] ?? "");
     if (payloadHash !== sha(body)) return errorXml(res, 400, "XAmzContentSHA256Mismatch", "the payload hash does not match the body");
     const expected = expectedSignature(req, rawPath, rawQuery, signed, payloadHash, options.secretAccessKey, [key!, day!, region!, service!], amzDate);
-    if (expected !== signature) return errorXml(res, 403, "SignatureDoesNotMatch", "the request signature we calculated does not match the signature you provided");
+    if (expected !== signature)
+      return errorXml(res, 403, "SignatureDoesNotMatch", "the request signature we calculated does not match the signature you provided");
 
     const parts = rawPath.split("/").slice(1).map(decodeURIComponent);
     const bucket = parts[0] ?? "";

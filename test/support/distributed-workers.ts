@@ -184,14 +184,20 @@ export function useWorkerPool(name: string, n: number, options: { redisUrl: stri
   const queue = uniqueQueue(name);
   const resultDir = mkdtempSync(join(tmpdir(), `sluice-${name}-`));
   const workers: WorkerProcess[] = [];
-  before(async () => {
-    workers.push(...(await startWorkers(n, { redisUrl: options.redisUrl, queue, concurrency: options.concurrency })));
-  }, { timeout: 60_000 });
-  after(async () => {
-    await stopWorkers(workers);
-    await deleteKeys(options.redisUrl, queue);
-    rmSync(resultDir, { recursive: true, force: true });
-  }, { timeout: 30_000 });
+  before(
+    async () => {
+      workers.push(...(await startWorkers(n, { redisUrl: options.redisUrl, queue, concurrency: options.concurrency })));
+    },
+    { timeout: 60_000 },
+  );
+  after(
+    async () => {
+      await stopWorkers(workers);
+      await deleteKeys(options.redisUrl, queue);
+      rmSync(resultDir, { recursive: true, force: true });
+    },
+    { timeout: 30_000 },
+  );
   return {
     queue,
     resultDir,

@@ -27,7 +27,10 @@ export const services = {
 function tcpProbe(host: string, port: number, hello?: string, expect?: RegExp): Promise<string | null> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
-    const done = (reason: string | null) => { socket.destroy(); resolve(reason); };
+    const done = (reason: string | null) => {
+      socket.destroy();
+      resolve(reason);
+    };
     socket.setTimeout(1500, () => done(`no answer from ${host}:${port} within 1.5 s`));
     socket.on("error", (e) => done(`${host}:${port}: ${e.message}`));
     socket.on("connect", () => {
@@ -44,7 +47,10 @@ function httpProbe(options: { socketPath?: string; host?: string; port?: number;
       res.resume();
       resolve(res.statusCode && res.statusCode < 500 ? null : `HTTP ${res.statusCode}`);
     });
-    req.on("timeout", () => { req.destroy(); resolve("no answer within 1.5 s"); });
+    req.on("timeout", () => {
+      req.destroy();
+      resolve("no answer within 1.5 s");
+    });
     req.on("error", (e) => resolve(e.message));
     req.end();
   });

@@ -32,12 +32,28 @@ export async function finishedRun(client: SluiceClient, flowId: string, tasks: n
     const start = Math.floor(i / 50) * 500;
     const failed = i % 997 === 13;
     if (i % 97 === 5) {
-      updates.push({ taskKey: `t${i}`, mapIndex: -1, taskName: `step-${Math.floor(i / 50)}-${i % 50}`, state: { name: "Mapped" as const, mapCount: 3, timestamp: at(start + 10) } });
-      for (let c = 0; c < 3; c++) updates.push({ taskKey: `t${i}`, mapIndex: c, taskName: `step-${Math.floor(i / 50)}-${i % 50}`, state: { name: "Running" as const, timestamp: at(start + 20) } });
+      updates.push({
+        taskKey: `t${i}`,
+        mapIndex: -1,
+        taskName: `step-${Math.floor(i / 50)}-${i % 50}`,
+        state: { name: "Mapped" as const, mapCount: 3, timestamp: at(start + 10) },
+      });
+      for (let c = 0; c < 3; c++)
+        updates.push({
+          taskKey: `t${i}`,
+          mapIndex: c,
+          taskName: `step-${Math.floor(i / 50)}-${i % 50}`,
+          state: { name: "Running" as const, timestamp: at(start + 20) },
+        });
       for (let c = 0; c < 3; c++) updates.push({ taskKey: `t${i}`, mapIndex: c, state: { name: "Success" as const, timestamp: at(start + 300) } });
       continue;
     }
-    updates.push({ taskKey: `t${i}`, mapIndex: -1, taskName: `step-${Math.floor(i / 50)}-${i % 50}`, state: { name: "Running" as const, attempt: 1, timestamp: at(start + 5) } });
+    updates.push({
+      taskKey: `t${i}`,
+      mapIndex: -1,
+      taskName: `step-${Math.floor(i / 50)}-${i % 50}`,
+      state: { name: "Running" as const, attempt: 1, timestamp: at(start + 5) },
+    });
     if (i % 211 === 7) {
       updates.push({ taskKey: `t${i}`, mapIndex: -1, state: { name: "Retrying" as const, attempt: 1, timestamp: at(start + 100) } });
       updates.push({ taskKey: `t${i}`, mapIndex: -1, state: { name: "Running" as const, attempt: 2, timestamp: at(start + 150) } });
@@ -45,7 +61,9 @@ export async function finishedRun(client: SluiceClient, flowId: string, tasks: n
     updates.push({
       taskKey: `t${i}`,
       mapIndex: -1,
-      state: failed ? { name: "Failed" as const, error: { name: "Error", message: `step ${i} failed` }, timestamp: at(start + 400) } : { name: "Success" as const, timestamp: at(start + 400) },
+      state: failed
+        ? { name: "Failed" as const, error: { name: "Error", message: `step ${i} failed` }, timestamp: at(start + 400) }
+        : { name: "Success" as const, timestamp: at(start + 400) },
     });
   }
   for (let i = 0; i < updates.length; i += 5000) await client.setTaskRunStates(run.id, updates.slice(i, i + 5000));

@@ -24,12 +24,15 @@ await serviceSuite(["chromium"], "web UI", () => {
   let browser: Browser;
   let page: Page;
 
-  before(async () => {
-    buildUi();
-    [stack, browser] = await Promise.all([startStack({ name: "main", agent: true }), launchBrowser()]);
-    page = await newPage(browser);
-    page.setDefaultTimeout(30_000);
-  }, { timeout: 240_000 });
+  before(
+    async () => {
+      buildUi();
+      [stack, browser] = await Promise.all([startStack({ name: "main", agent: true }), launchBrowser()]);
+      page = await newPage(browser);
+      page.setDefaultTimeout(30_000);
+    },
+    { timeout: 240_000 },
+  );
   after(async () => {
     await browser?.close();
     await stack?.stop();
@@ -137,7 +140,13 @@ await serviceSuite(["chromium"], "web UI", () => {
     const pipeline = (await stack.client.listFlows({ name: "ui-pipeline" })).items[0];
     assert.ok(pipeline);
     for (let day = 1; day <= 6; day++)
-      await stack.client.createFlowRun({ flowId: pipeline.id, name: `backfill-2026-11-0${day}`, labels: ["backfill"], parameters: { rows: day }, scheduledStart: new Date(Date.now() + day * 3_600_000).toISOString() });
+      await stack.client.createFlowRun({
+        flowId: pipeline.id,
+        name: `backfill-2026-11-0${day}`,
+        labels: ["backfill"],
+        parameters: { rows: day },
+        scheduledStart: new Date(Date.now() + day * 3_600_000).toISOString(),
+      });
     await page.goto(`${stack.url}/runs`);
     await page.locator(".trow-table[data-run-id]").first().waitFor();
     await screenshot(page, "runs");
@@ -150,7 +159,10 @@ await serviceSuite(["chromium"], "web UI", () => {
     const states = await attributes(page, ".trow-table[data-run-id]", "data-state");
     assert.ok(states.length >= 1 && states.every((s) => s === "Failed"), `only Failed runs: ${states.join(",")}`);
     assert.equal(await page.getByLabel("Flow").inputValue(), "ui-failing");
-    assert.equal(await page.getByRole("group", { name: "State filter" }).getByRole("button", { name: "Failed", exact: true }).getAttribute("aria-pressed"), "true");
+    assert.equal(
+      await page.getByRole("group", { name: "State filter" }).getByRole("button", { name: "Failed", exact: true }).getAttribute("aria-pressed"),
+      "true",
+    );
   });
 
   it("shows flows, agents and schedules", T, async () => {
@@ -186,10 +198,13 @@ await serviceSuite(["chromium"], "web UI with API keys", () => {
   let stack: Stack;
   let browser: Browser;
 
-  before(async () => {
-    buildUi();
-    [stack, browser] = await Promise.all([startStack({ name: "auth", auth: true }), launchBrowser()]);
-  }, { timeout: 240_000 });
+  before(
+    async () => {
+      buildUi();
+      [stack, browser] = await Promise.all([startStack({ name: "auth", auth: true }), launchBrowser()]);
+    },
+    { timeout: 240_000 },
+  );
   after(async () => {
     await browser?.close();
     await stack?.stop();
@@ -203,7 +218,7 @@ await serviceSuite(["chromium"], "web UI with API keys", () => {
       if (new URL(r.url()).pathname.startsWith("/api/")) apiCalls.push(`${r.status()} ${new URL(r.url()).pathname}`);
     });
     await page.goto(`${stack.url}/runs`);
-    await page.getByTestId("key-prompt").waitFor();
+    await page.getByTestId("key-prompt").waitFor({ timeout: 60_000 });
     assert.equal(await page.locator("nav").count(), 0, "no navigation before a key");
     assert.equal(await page.locator(".runs-page").count(), 0);
     await screenshot(page, "key-prompt");
@@ -211,7 +226,10 @@ await serviceSuite(["chromium"], "web UI with API keys", () => {
     await page.getByRole("button", { name: "Continue" }).click();
     await page.getByText("This key is unknown or revoked.").waitFor();
     assert.equal(await page.locator("nav").count(), 0);
-    assert.ok(apiCalls.every((c) => c.startsWith("401")), `only refused API calls so far: ${apiCalls.join(", ")}`);
+    assert.ok(
+      apiCalls.every((c) => c.startsWith("401")),
+      `only refused API calls so far: ${apiCalls.join(", ")}`,
+    );
     await page.getByLabel("API key").fill(stack.env.SLUICE__API__KEY ?? "");
     await page.getByRole("button", { name: "Continue" }).click();
     await page.locator(".runs-page").waitFor();

@@ -19,7 +19,10 @@ export async function startAgent(kind: string, overrides: Record<string, unknown
   const running = new Agent({ deployer, client: apiClient(config), config, logger });
   const identity = await running.start();
   if (json) printJson({ agentId: identity.id, name: identity.name, kind: identity.kind, labels: identity.labels, server: config.api.url });
-  else process.stdout.write(`Agent ${identity.name} (${identity.kind}, labels: ${identity.labels.join(", ") || "none"}) polls ${config.api.url}; stop it with Ctrl-C\n`);
+  else
+    process.stdout.write(
+      `Agent ${identity.name} (${identity.kind}, labels: ${identity.labels.join(", ") || "none"}) polls ${config.api.url}; stop it with Ctrl-C\n`,
+    );
   await untilStopSignal();
   await running.stop({ stopRuns: false });
   return EXIT.ok;

@@ -21,7 +21,9 @@ export async function createKey(options: { name: string; via?: "api" | "database
   if (options.json) printJson({ ...created, via });
   else {
     process.stdout.write(`${created.key}\n`);
-    process.stderr.write(`Created API key ${created.id} (${created.name}) ${via === "api" ? "through the API" : "in the server's database"}. It is shown only now: store it, then set SLUICE__API__KEY.\n`);
+    process.stderr.write(
+      `Created API key ${created.id} (${created.name}) ${via === "api" ? "through the API" : "in the server's database"}. It is shown only now: store it, then set SLUICE__API__KEY.\n`,
+    );
   }
   return EXIT.ok;
 }
@@ -30,7 +32,13 @@ export async function listKeys(options: { json?: boolean }): Promise<number> {
   const { client } = connect();
   const page = await client.listApiKeys({ limit: 1000 });
   if (options.json) printJson(page);
-  else printLines(table(["ID", "NAME", "PREFIX", "CREATED", "LAST USED", "REVOKED"], page.items.map((k) => [k.id, k.name, k.prefix, when(k.createdAt), when(k.lastUsedAt), when(k.revokedAt)])));
+  else
+    printLines(
+      table(
+        ["ID", "NAME", "PREFIX", "CREATED", "LAST USED", "REVOKED"],
+        page.items.map((k) => [k.id, k.name, k.prefix, when(k.createdAt), when(k.lastUsedAt), when(k.revokedAt)]),
+      ),
+    );
   return EXIT.ok;
 }
 

@@ -45,7 +45,10 @@ export async function registerCommand(file: string, options: RegisterOptions): P
     results.push({ ...(await client.registerFlow(registrationOf(flow, storage, options.label))), image: storageImage(storage) ?? null });
   }
   if (options.json) {
-    printJson({ module, flows: results.map((r) => ({ flowId: r.flowId, name: r.flow.name, version: r.version, created: r.created, image: r.image, labels: r.flow.labels })) });
+    printJson({
+      module,
+      flows: results.map((r) => ({ flowId: r.flowId, name: r.flow.name, version: r.version, created: r.created, image: r.image, labels: r.flow.labels })),
+    });
   } else {
     printLines(
       table(

@@ -92,7 +92,13 @@ interface Presenter {
   abandon(): void;
 }
 
-function presenterFor(options: RunCommandOptions, progress: RunProgress, plan: Omit<RunPlan, "runOptions">, executor: Executor, parameters: Record<string, unknown>): Presenter {
+function presenterFor(
+  options: RunCommandOptions,
+  progress: RunProgress,
+  plan: Omit<RunPlan, "runOptions">,
+  executor: Executor,
+  parameters: Record<string, unknown>,
+): Presenter {
   const collectProgress: RunObserver = (event) => void progress.apply(event);
   if (options.json) {
     return {
@@ -107,7 +113,11 @@ function presenterFor(options: RunCommandOptions, progress: RunProgress, plan: O
     return {
       observers: [live.observer],
       start: () => live.start(),
-      finish: (result) => live.stop(true, [valueLine(result.value)].filter((l) => l !== null)),
+      finish: (result) =>
+        live.stop(
+          true,
+          [valueLine(result.value)].filter((l) => l !== null),
+        ),
       abandon: () => live.stop(false),
     };
   }

@@ -26,7 +26,13 @@ export async function listSecrets(json: boolean): Promise<number> {
   } while (cursor !== undefined);
   if (json) printJson({ items });
   else if (items.length === 0) process.stdout.write("no secrets\n");
-  else printLines(table(["NAME", "CREATED", "UPDATED"], items.map((s) => [s.name, when(s.createdAt), when(s.updatedAt)])));
+  else
+    printLines(
+      table(
+        ["NAME", "CREATED", "UPDATED"],
+        items.map((s) => [s.name, when(s.createdAt), when(s.updatedAt)]),
+      ),
+    );
   return EXIT.ok;
 }
 

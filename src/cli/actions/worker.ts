@@ -36,7 +36,9 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<numb
   const fromConfig = redisSpecFromConfig(config);
   const url = options.redis ?? e.redisUrl;
   if (url === undefined) {
-    throw new SluiceError("INVALID_INPUT", "sluice worker needs a Redis URL: pass --redis redis://host:6379 or set SLUICE__EXECUTOR__REDIS_URL", { field: "--redis" });
+    throw new SluiceError("INVALID_INPUT", "sluice worker needs a Redis URL: pass --redis redis://host:6379 or set SLUICE__EXECUTOR__REDIS_URL", {
+      field: "--redis",
+    });
   }
   const tls = {
     ...(typeof fromConfig === "object" ? fromConfig.tls : undefined),

@@ -28,7 +28,12 @@ function attributeOf(flag: AgentFlag): { name: string; negated: boolean; switch:
   const long = flag.flags.split(/[ ,|]+/).find((part) => part.startsWith("--")) ?? flag.flags;
   const negated = long.startsWith("--no-");
   const words = long.slice(negated ? 5 : 2).split("-");
-  const name = words[0] + words.slice(1).map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
+  const name =
+    words[0] +
+    words
+      .slice(1)
+      .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+      .join("");
   return { name, negated, switch: !flag.flags.includes("<") && !flag.flags.includes("[") };
 }
 

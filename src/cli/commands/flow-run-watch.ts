@@ -12,7 +12,8 @@ export { SnapshotEvents, logEvent, type WatchSnapshot } from "../display/snapsho
 
 function parseInterval(value: string): number {
   const ms = Number(value);
-  if (!Number.isInteger(ms) || ms < 50 || ms > 60_000) throw new SluiceError("INVALID_INPUT", `--interval ${showValue(value)} must be a number of ms from 50 to 60000`, { field: "--interval", value });
+  if (!Number.isInteger(ms) || ms < 50 || ms > 60_000)
+    throw new SluiceError("INVALID_INPUT", `--interval ${showValue(value)} must be a number of ms from 50 to 60000`, { field: "--interval", value });
   return ms;
 }
 

@@ -23,25 +23,37 @@ export function parseStartAt(value: string, now = Date.now()): string {
   if (relative) return new Date(now + Number(relative[1]) * UNITS[relative[2]!]!).toISOString();
   const parsed = Date.parse(value);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(parsed)) {
-    throw new SluiceError("INVALID_INPUT", `--start-at ${showValue(value)} is not a time; give an ISO 8601 instant (2026-11-22T10:00:00Z) or a delay such as +30s, +10m, +2h`, {
-      field: "--start-at",
-      value,
-    });
+    throw new SluiceError(
+      "INVALID_INPUT",
+      `--start-at ${showValue(value)} is not a time; give an ISO 8601 instant (2026-11-22T10:00:00Z) or a delay such as +30s, +10m, +2h`,
+      {
+        field: "--start-at",
+        value,
+      },
+    );
   }
   return new Date(parsed).toISOString();
 }
 
 export function parseLimit(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new SluiceError("INVALID_INPUT", `--limit ${showValue(value)} must be an integer from 1 to 1000`, { field: "--limit", value });
+  if (!Number.isInteger(n) || n < 1 || n > 1000)
+    throw new SluiceError("INVALID_INPUT", `--limit ${showValue(value)} must be an integer from 1 to 1000`, { field: "--limit", value });
   return n;
 }
 
 export function parseStates(value: string | undefined): StateName[] | undefined {
   if (value === undefined) return undefined;
-  const names = value.split(",").map((s) => s.trim()).filter(Boolean);
+  const names = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = names.find((n) => !isStateName(n));
-  if (bad !== undefined) throw new SluiceError("INVALID_INPUT", `--state ${showValue(bad)} is not a state; use e.g. Running, Failed or Success (comma-separated)`, { field: "--state", value: bad });
+  if (bad !== undefined)
+    throw new SluiceError("INVALID_INPUT", `--state ${showValue(bad)} is not a state; use e.g. Running, Failed or Success (comma-separated)`, {
+      field: "--state",
+      value: bad,
+    });
   return names as StateName[];
 }
 
@@ -77,7 +89,10 @@ export function register(program: Command): void {
       const state = parseStates(options.state);
       const limit = parseLimit(options.limit);
       const { listRuns } = await import("../actions/flow-run.js");
-      process.exitCode = await listRuns({ limit, ...(state ? { state } : {}), ...(options.flow === undefined ? {} : { flowName: options.flow }) }, options.json === true);
+      process.exitCode = await listRuns(
+        { limit, ...(state ? { state } : {}), ...(options.flow === undefined ? {} : { flowName: options.flow }) },
+        options.json === true,
+      );
     });
 
   flowRun

@@ -19,16 +19,4 @@ import { register as worker } from "./worker.js";
 
 export type RegisterCommand = (program: Command) => void;
 
-export const COMMANDS: RegisterCommand[] = [
-  run,
-  flows,
-  build,
-  execute,
-  worker,
-  server,
-  registerFlows,
-  flowRun,
-  secret,
-  auth,
-  agent,
-];
+export const COMMANDS: RegisterCommand[] = [run, flows, build, execute, worker, server, registerFlows, flowRun, secret, auth, agent];

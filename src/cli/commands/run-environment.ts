@@ -18,16 +18,27 @@ export const environmentRunExtension: RunExtension = {
     const kind = options.environment as string | undefined;
     const image = options.image as string | undefined;
     if (kind === undefined) {
-      if (image !== undefined) throw new SluiceError("INVALID_INPUT", "--image needs --environment docker (the environment that runs it)", { field: "--image", value: image });
+      if (image !== undefined)
+        throw new SluiceError("INVALID_INPUT", "--image needs --environment docker (the environment that runs it)", { field: "--image", value: image });
       return undefined;
     }
     const { environmentKind } = await import("../../platforms/environment-registry.js");
     environmentKind(kind, "--environment");
     return async (plan) => {
-      const [{ runInEnvironment }, { createBuildOutput }] = await Promise.all([import("../../platforms/run-in-environment.js"), import("../../storage/build-output.js")]);
+      const [{ runInEnvironment }, { createBuildOutput }] = await Promise.all([
+        import("../../platforms/run-in-environment.js"),
+        import("../../storage/build-output.js"),
+      ]);
       const output = createBuildOutput({ stream: process.stderr, interactive: isInteractive(process.stderr) });
       try {
-        return await runInEnvironment({ flow: plan.flow, kind, config: plan.config, runOptions: plan.runOptions, output, ...(image !== undefined ? { image } : {}) });
+        return await runInEnvironment({
+          flow: plan.flow,
+          kind,
+          config: plan.config,
+          runOptions: plan.runOptions,
+          output,
+          ...(image !== undefined ? { image } : {}),
+        });
       } finally {
         output.done();
       }

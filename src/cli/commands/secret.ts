@@ -26,14 +26,21 @@ export async function secretValue(value: string | undefined, options: SetOptions
     try {
       text = await readFile(file, "utf8");
     } catch (cause) {
-      throw new SluiceError("INVALID_INPUT", `--from-file ${file} cannot be read: ${(cause as Error).message}`, { field: "--from-file", value: options.fromFile, cause });
+      throw new SluiceError("INVALID_INPUT", `--from-file ${file} cannot be read: ${(cause as Error).message}`, {
+        field: "--from-file",
+        value: options.fromFile,
+        cause,
+      });
     }
   }
   if (!options.jsonValue) return text;
   try {
     return JSON.parse(text!) as unknown;
   } catch (cause) {
-    throw new SluiceError("INVALID_INPUT", `--json-value: the value ${showValue(text, 40)} is not JSON: ${(cause as Error).message}`, { field: "--json-value", cause });
+    throw new SluiceError("INVALID_INPUT", `--json-value: the value ${showValue(text, 40)} is not JSON: ${(cause as Error).message}`, {
+      field: "--json-value",
+      cause,
+    });
   }
 }
 

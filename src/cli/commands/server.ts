@@ -18,7 +18,10 @@ interface StartOptions {
 function parsePort(value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port > 65535) {
-    throw new SluiceError("INVALID_INPUT", `--port ${showValue(value)} is not a port; give a number from 0 to 65535 (0 picks a free one)`, { field: "--port", value });
+    throw new SluiceError("INVALID_INPUT", `--port ${showValue(value)} is not a port; give a number from 0 to 65535 (0 picks a free one)`, {
+      field: "--port",
+      value,
+    });
   }
   return port;
 }

@@ -74,9 +74,5 @@ export function formatTaskTree(tasks: readonly TaskDescription[], referenceTasks
 }
 
 export function formatFlow(d: FlowDescription): string[] {
-  return [
-    `flow "${d.name}"${d.description ? `: ${d.description}` : ""}`,
-    ...formatParameters(d.parameters),
-    ...formatTaskTree(d.tasks, d.referenceTasks),
-  ];
+  return [`flow "${d.name}"${d.description ? `: ${d.description}` : ""}`, ...formatParameters(d.parameters), ...formatTaskTree(d.tasks, d.referenceTasks)];
 }

@@ -61,7 +61,9 @@ export class LiveDisplay {
     if (view && FAILED_STATES.has(view.state.name) && this.#failureLines < this.#maxFailureLines) {
       this.#failureLines++;
       const why = view.state.error?.message ?? view.state.message ?? "";
-      this.#above.push(`${view.state.name} ${view.mapIndex === null ? view.taskKey : `${view.taskKey}[${view.mapIndex}]`}${why ? `: ${why.split("\n")[0]}` : ""}`);
+      this.#above.push(
+        `${view.state.name} ${view.mapIndex === null ? view.taskKey : `${view.taskKey}[${view.mapIndex}]`}${why ? `: ${why.split("\n")[0]}` : ""}`,
+      );
     }
   };
 

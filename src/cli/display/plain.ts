@@ -66,7 +66,8 @@ export function plainLines(progress: RunProgress, event: RunEvent, options: Plai
   const lines: string[] = [];
   if (FAILED_STATES.has(view.state.name)) {
     if (tally.failuresShown < failuresShown) lines.push(taskLine(view));
-    else if (tally.failuresShown === failuresShown) lines.push(`${clock(view.state.timestamp)} task ${view.taskKey}: more children did not succeed; they are counted in the summary line`);
+    else if (tally.failuresShown === failuresShown)
+      lines.push(`${clock(view.state.timestamp)} task ${view.taskKey}: more children did not succeed; they are counted in the summary line`);
     tally.failuresShown++;
   }
   if (isFinished(view.state) && tally.finished === tally.mapCount) {

@@ -114,7 +114,16 @@ export class RunProgress {
       this.#count(view.state.name, -1);
       view.state = state;
     } else {
-      view = { taskRunId: event.taskRunId, taskKey: event.taskKey, taskName: event.taskName, mapIndex: event.mapIndex, state, startedAt: null, endedAt: null, attempts: 0 };
+      view = {
+        taskRunId: event.taskRunId,
+        taskKey: event.taskKey,
+        taskName: event.taskName,
+        mapIndex: event.mapIndex,
+        state,
+        startedAt: null,
+        endedAt: null,
+        attempts: 0,
+      };
       this.taskRuns.set(event.taskRunId, view);
     }
     this.#count(state.name, 1);

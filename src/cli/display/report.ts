@@ -46,7 +46,14 @@ export interface ReportableResult {
   flowRunId: string;
   flowName: string;
   state: { name: StateName; message?: string; error?: SerializedError };
-  taskRuns: readonly { taskRunId: string; taskKey: string; taskName: string; mapIndex: number | null; attempts: number; state: { name: StateName; message?: string; error?: SerializedError; cached?: boolean } }[];
+  taskRuns: readonly {
+    taskRunId: string;
+    taskKey: string;
+    taskName: string;
+    mapIndex: number | null;
+    attempts: number;
+    state: { name: StateName; message?: string; error?: SerializedError; cached?: boolean };
+  }[];
   value: unknown;
 }
 

@@ -215,9 +215,7 @@ export class FlowRunner {
       children[i] = child;
       this.#events.taskState(child);
       const resumed = this.#resumed.size > 0 ? this.#resumed.get(resumeKey(nr.key, i)) : undefined;
-      const stop =
-        resumed?.state ??
-        (sharedStop !== undefined ? sharedStop : gate(options, [...whole, ...m.elementwise.map((u) => u.children![i]!.state)]));
+      const stop = resumed?.state ?? (sharedStop !== undefined ? sharedStop : gate(options, [...whole, ...m.elementwise.map((u) => u.children![i]!.state)]));
       if (stop) {
         this.#setState(child, stop);
         nr.unfinishedChildren--;
@@ -295,12 +293,16 @@ export class FlowRunner {
     outcome.then(
       (o) => this.#settle(record, o),
       (cause: unknown) => {
-        const error = new SluiceError("EXECUTOR_ERROR", `the ${s.executor.kind} executor failed to run task "${nr.key}": ${(cause as Error)?.message ?? String(cause)}`, {
-          flowRunId: s.flowRunId,
-          taskRunId: record.id,
-          kind: s.executor.kind,
-          cause,
-        });
+        const error = new SluiceError(
+          "EXECUTOR_ERROR",
+          `the ${s.executor.kind} executor failed to run task "${nr.key}": ${(cause as Error)?.message ?? String(cause)}`,
+          {
+            flowRunId: s.flowRunId,
+            taskRunId: record.id,
+            kind: s.executor.kind,
+            cause,
+          },
+        );
         this.#settle(record, { kind: "failed", error: serializeError(error) });
       },
     );
@@ -327,7 +329,14 @@ export class FlowRunner {
         break;
       case "failed":
         if (canRetry && !outcome.noRetry) this.#retry(record, retryDelay(options, attempt - record.forcedRetries), outcome.error.message, outcome.error);
-        else this.#end(record, { name: this.#cancelled ? "Cancelled" : "Failed", message: outcome.error.message, timestamp: now(), error: outcome.error, attempt });
+        else
+          this.#end(record, {
+            name: this.#cancelled ? "Cancelled" : "Failed",
+            message: outcome.error.message,
+            timestamp: now(),
+            error: outcome.error,
+            attempt,
+          });
         break;
       case "retry":
         // A retry signal grants one more attempt without using up `retries` (bounded by MAX_FORCED_RETRIES).

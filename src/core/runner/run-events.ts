@@ -71,7 +71,10 @@ export class RunEvents {
   /** Where executors send task log records. */
   readonly onLog = (record: LogRecord): void => {
     if (!levelPasses(record.level, this.logLevel)) return;
-    this.logger[record.level]({ ...record.fields, flowRunId: record.flowRunId, taskRunId: record.taskRunId, taskName: record.taskName, mapIndex: record.mapIndex }, record.message);
+    this.logger[record.level](
+      { ...record.fields, flowRunId: record.flowRunId, taskRunId: record.taskRunId, taskName: record.taskName, mapIndex: record.mapIndex },
+      record.message,
+    );
     if (this.#observing) this.#emit({ type: "log", record });
   };
 

@@ -9,7 +9,15 @@ import type { RedisConnectionOptions, RedisSpec } from "./redis-connection.js";
 
 export { DistributedExecutor };
 export type { DistributedExecutorOptions };
-export { compileRedis, connectRedis, redactUrl, type CompiledRedis, type RedisConnectionOptions, type RedisSpec, type RedisTlsOptions } from "./redis-connection.js";
+export {
+  compileRedis,
+  connectRedis,
+  redactUrl,
+  type CompiledRedis,
+  type RedisConnectionOptions,
+  type RedisSpec,
+  type RedisTlsOptions,
+} from "./redis-connection.js";
 export { DistributedWorker, type DistributedWorkerOptions } from "./worker/distributed-worker.js";
 export { inspectQueue, type QueueInspection } from "./inspect.js";
 export { pinnedQueue, runKeys, runTag } from "./keys.js";

@@ -109,16 +109,24 @@ export function compileDistributedOptions(raw: DistributedExecutorOptions): Comp
   if (typeof raw !== "object" || raw === null) throw bad("options", raw, 'pass an object such as { redis: "redis://127.0.0.1:6379" }');
   for (const key of Object.keys(raw)) {
     if (!KNOWN.includes(key)) {
-      throw new SluiceError("INVALID_OPTION", `distributed executor: unknown option ${key}; known options: ${KNOWN.join(", ")}`, { field: key, kind: "distributed" });
+      throw new SluiceError("INVALID_OPTION", `distributed executor: unknown option ${key}; known options: ${KNOWN.join(", ")}`, {
+        field: key,
+        kind: "distributed",
+      });
     }
   }
   if (raw.redis === undefined) {
-    throw bad("redis", undefined, 'give the broker\'s URL, e.g. redis: "redis://127.0.0.1:6379" (or set SLUICE__EXECUTOR__REDIS_URL and use the kind "distributed")');
+    throw bad(
+      "redis",
+      undefined,
+      'give the broker\'s URL, e.g. redis: "redis://127.0.0.1:6379" (or set SLUICE__EXECUTOR__REDIS_URL and use the kind "distributed")',
+    );
   }
   const allowInsecure = bool("allowInsecure", raw.allowInsecure, false);
   const redis = compileRedis(raw.redis, { allowInsecure, field: "redis" });
   const queuePrefix = raw.queuePrefix ?? "sluice";
-  if (typeof queuePrefix !== "string" || !isSafeName(queuePrefix)) throw bad("queuePrefix", queuePrefix, "use letters, digits, '.', '_' and '-' (no ':'), e.g. \"sluice\"");
+  if (typeof queuePrefix !== "string" || !isSafeName(queuePrefix))
+    throw bad("queuePrefix", queuePrefix, "use letters, digits, '.', '_' and '-' (no ':'), e.g. \"sluice\"");
   const taskTimeoutMs = raw.taskTimeoutMs ?? null;
   if (taskTimeoutMs !== null && (typeof taskTimeoutMs !== "number" || !Number.isInteger(taskTimeoutMs) || taskTimeoutMs < 1)) {
     throw bad("taskTimeoutMs", taskTimeoutMs, "use a whole number of ms ≥ 1, or null for no limit");

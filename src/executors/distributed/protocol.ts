@@ -45,7 +45,14 @@ export interface RunMeta {
 
 /** The RunMeta of a flow run, from the executor's compiled options. */
 export function runMeta(
-  o: { workStealing: boolean; resultStore: { location(): ResultStoreLocation }; resultThresholdBytes: number; lockDurationMs: number; stalledIntervalMs: number; maxStalledCount: number },
+  o: {
+    workStealing: boolean;
+    resultStore: { location(): ResultStoreLocation };
+    resultThresholdBytes: number;
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+    maxStalledCount: number;
+  },
   flowRunId: string,
   locator: FlowLocator,
   parameters: unknown,

@@ -111,7 +111,8 @@ export function compileRedis(spec: RedisSpec, options: { allowInsecure?: boolean
   if (host === "") throw invalid(field, shown, `is ${JSON.stringify(shown)}, which names no host; write redis://host:port`);
   const port = url.port === "" ? 6379 : Number(url.port);
   const dbText = url.pathname.replace(/^\//, "");
-  if (dbText !== "" && !/^\d+$/.test(dbText)) throw invalid(field, shown, `is ${JSON.stringify(shown)}: the path /${dbText} must be a database number, e.g. redis://host:6379/0`);
+  if (dbText !== "" && !/^\d+$/.test(dbText))
+    throw invalid(field, shown, `is ${JSON.stringify(shown)}: the path /${dbText} must be a database number, e.g. redis://host:6379/0`);
   const db = dbText === "" ? 0 : Number(dbText);
   const password = raw.password ?? (url.password === "" ? undefined : decodeURIComponent(url.password));
   const username = raw.username ?? (url.username === "" ? undefined : decodeURIComponent(url.username));
@@ -194,7 +195,8 @@ export async function connectRedis(redis: CompiledRedis, name: string): Promise<
     return client;
   } catch (error) {
     client.disconnect();
-    const reason = lastError && lastError.message !== (error as Error).message ? `${lastError.message} (${(error as Error).message})` : (error as Error).message;
+    const reason =
+      lastError && lastError.message !== (error as Error).message ? `${lastError.message} (${(error as Error).message})` : (error as Error).message;
     const auth = /NOAUTH|WRONGPASS|invalid password|invalid username/i.test(reason);
     const foreign = /Unknown RESP type|Protocol error/i.test(reason);
     const hint = auth
@@ -202,11 +204,12 @@ export async function connectRedis(redis: CompiledRedis, name: string): Promise<
       : foreign
         ? "the server there does not speak the Redis protocol (an HTTP server or a TLS port? use rediss:// for TLS); check the host and port"
         : "check that Redis runs there and the URL (host, port, TLS) is right";
-    throw new SluiceError(
-      "SERVICE_UNAVAILABLE",
-      `cannot use Redis at ${redis.display}: ${reason}; ${hint}`,
-      { field: "redis", value: redis.display, kind: "distributed", cause: error },
-    );
+    throw new SluiceError("SERVICE_UNAVAILABLE", `cannot use Redis at ${redis.display}: ${reason}; ${hint}`, {
+      field: "redis",
+      value: redis.display,
+      kind: "distributed",
+      cause: error,
+    });
   } finally {
     clearTimeout(timer);
   }

@@ -28,14 +28,7 @@ import { PinRouter } from "./pinning.js";
 import { OutReader } from "./out-reader.js";
 import { removeRun } from "./run-cleanup.js";
 import { RunPresence } from "./run-presence.js";
-import {
-  OUT_KIND,
-  WORKER_GONE_AFTER_MS,
-  WORKER_HEARTBEAT_MS,
-  type JobData,
-  type OutRecord,
-  runMeta,
-} from "./protocol.js";
+import { OUT_KIND, WORKER_GONE_AFTER_MS, WORKER_HEARTBEAT_MS, type JobData, type OutRecord, runMeta } from "./protocol.js";
 import { connectRedis } from "./redis-connection.js";
 
 type QueueClass = typeof Queue;
@@ -238,12 +231,16 @@ export class DistributedSession implements ExecutorSession {
       const job = this.#take(id);
       if (!job) continue;
       job.reject(
-        new SluiceError("EXECUTOR_ERROR", `distributed executor: ${doing} failed: ${(error as Error)?.message ?? String(error)} (Redis at ${this.#o.redis.display})`, {
-          kind: "distributed",
-          flowRunId: this.#start.flowRunId,
-          taskRunId: job.request.taskRunId,
-          cause: error,
-        }),
+        new SluiceError(
+          "EXECUTOR_ERROR",
+          `distributed executor: ${doing} failed: ${(error as Error)?.message ?? String(error)} (Redis at ${this.#o.redis.display})`,
+          {
+            kind: "distributed",
+            flowRunId: this.#start.flowRunId,
+            taskRunId: job.request.taskRunId,
+            cause: error,
+          },
+        ),
       );
     }
   }
@@ -440,7 +437,9 @@ export class DistributedSession implements ExecutorSession {
     await this.#reader.stop();
     let problems: string[];
     if (removed === "late") {
-      problems = [`Redis at ${this.#o.redis.display} did not answer within ${ms} ms (connectTimeoutMs); the run's keys are removed by workers once its alive key expires`];
+      problems = [
+        `Redis at ${this.#o.redis.display} did not answer within ${ms} ms (connectTimeoutMs); the run's keys are removed by workers once its alive key expires`,
+      ];
       this.#conn.disconnect();
     } else {
       problems = removed;

@@ -4,7 +4,14 @@ import type { WorkersExecutorOptions } from "./options.js";
 
 export { WorkersExecutor };
 export type { WorkersExecutorOptions };
-export { assertSerializable, findUnserializable, notSerializable, type SerializationMode, type SerializationProblem, type SerializationSubject } from "./serializable.js";
+export {
+  assertSerializable,
+  findUnserializable,
+  notSerializable,
+  type SerializationMode,
+  type SerializationProblem,
+  type SerializationSubject,
+} from "./serializable.js";
 
 /** Registry factory. */
 export function createWorkersExecutor(options: WorkersExecutorOptions = {}): WorkersExecutor {

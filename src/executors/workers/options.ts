@@ -51,7 +51,10 @@ const KNOWN = ["threads", "tasksPerThread", "maxQueue", "cancelGraceMs", "keepAl
 
 export function compileWorkersOptions(raw: WorkersExecutorOptions = {}): CompiledWorkersOptions {
   if (typeof raw !== "object" || raw === null) {
-    throw new SluiceError("INVALID_OPTION", `workers executor: options are ${showValue(raw)}; pass an object such as { threads: 2 }`, { field: "options", kind: "workers" });
+    throw new SluiceError("INVALID_OPTION", `workers executor: options are ${showValue(raw)}; pass an object such as { threads: 2 }`, {
+      field: "options",
+      kind: "workers",
+    });
   }
   for (const key of Object.keys(raw)) {
     if (!KNOWN.includes(key)) {

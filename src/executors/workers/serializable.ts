@@ -141,7 +141,8 @@ export function assertSerializable(value: unknown, mode: SerializationMode, root
 
 /** The NOT_SERIALIZABLE error for a problem found by findUnserializable. */
 export function notSerializable(problem: SerializationProblem, subject: SerializationSubject): SluiceError {
-  const task = subject.mapIndex === null || subject.mapIndex === undefined ? `task "${subject.taskName}"` : `task "${subject.taskName}" [map index ${subject.mapIndex}]`;
+  const task =
+    subject.mapIndex === null || subject.mapIndex === undefined ? `task "${subject.taskName}"` : `task "${subject.taskName}" [map index ${subject.mapIndex}]`;
   const where = subject.executor === "workers" ? "a worker thread" : `the ${subject.executor} executor`;
   const context: ConstructorParameters<typeof SluiceError>[2] = { field: problem.path, kind: subject.executor };
   if (subject.taskRunId !== undefined) context.taskRunId = subject.taskRunId;

@@ -45,10 +45,9 @@ function cloneableRecord(record: LogRecord): LogRecord {
   if (!record.fields || findUnserializable(record.fields, "structured-clone") === null) return record;
   let fields: Record<string, unknown>;
   try {
-    fields = JSON.parse(JSON.stringify(record.fields, (_k, v: unknown) => (typeof v === "function" ? `[function ${v.name}]` : typeof v === "bigint" ? String(v) : v))) as Record<
-      string,
-      unknown
-    >;
+    fields = JSON.parse(
+      JSON.stringify(record.fields, (_k, v: unknown) => (typeof v === "function" ? `[function ${v.name}]` : typeof v === "bigint" ? String(v) : v)),
+    ) as Record<string, unknown>;
   } catch {
     fields = { unprintable: "the log fields could not be copied to the parent thread" };
   }

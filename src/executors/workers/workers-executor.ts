@@ -33,14 +33,20 @@ export class WorkersExecutor implements Executor {
   async start(options: ExecutorStartOptions): Promise<ExecutorSession> {
     if (options.locator === null) {
       throw new SluiceError(
-          "EXECUTOR_ERROR",
-          `workers executor: flow "${options.flow.name}" cannot be loaded in a worker thread because its module is unknown; ` +
-            `define the flow in a module file (pass module: import.meta.url to flow() if it is created dynamically), or use the local or concurrent executor`,
-          { kind: "workers", flowRunId: options.flowRunId, field: "locator" },
+        "EXECUTOR_ERROR",
+        `workers executor: flow "${options.flow.name}" cannot be loaded in a worker thread because its module is unknown; ` +
+          `define the flow in a module file (pass module: import.meta.url to flow() if it is created dynamically), or use the local or concurrent executor`,
+        { kind: "workers", flowRunId: options.flowRunId, field: "locator" },
       );
     }
     const o = this.#options;
-    const shape: PoolShape = { filename: workerFile(), threads: o.threads, tasksPerThread: o.tasksPerThread, maxQueue: o.maxQueue, execArgv: withoutTsxFlags(process.execArgv) };
+    const shape: PoolShape = {
+      filename: workerFile(),
+      threads: o.threads,
+      tasksPerThread: o.tasksPerThread,
+      maxQueue: o.maxQueue,
+      execArgv: withoutTsxFlags(process.execArgv),
+    };
     return new WorkersSession(await acquirePool(shape), shape, o, options, options.locator);
   }
 

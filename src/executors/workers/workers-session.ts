@@ -140,7 +140,10 @@ export class WorkersSession implements ExecutorSession {
     try {
       const reply = await Promise.race([run, stopped]);
       if (reply === undefined) {
-        return { kind: "cancelled", message: `Task "${request.taskName}" was cancelled (it did not stop within ${this.#options.cancelGraceMs} ms, so its worker thread was terminated)` };
+        return {
+          kind: "cancelled",
+          message: `Task "${request.taskName}" was cancelled (it did not stop within ${this.#options.cancelGraceMs} ms, so its worker thread was terminated)`,
+        };
       }
       await this.#drainLogs(submitId, reply.logs);
       return reply.outcome;

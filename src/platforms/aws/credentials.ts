@@ -62,13 +62,21 @@ function pair(input: AwsCredentialInput, where: string): RedactedCredentials | u
   const { awsAccessKeyId: id, awsSecretAccessKey: secret, awsSessionToken: token } = input;
   if (id === undefined && secret === undefined) {
     if (token !== undefined) {
-      throw new SluiceError("INVALID_OPTION", `${where}: awsSessionToken is set without awsAccessKeyId and awsSecretAccessKey; give all three, or none to use the AWS SDK's default chain`, { field: "awsSessionToken", kind: "aws" });
+      throw new SluiceError(
+        "INVALID_OPTION",
+        `${where}: awsSessionToken is set without awsAccessKeyId and awsSecretAccessKey; give all three, or none to use the AWS SDK's default chain`,
+        { field: "awsSessionToken", kind: "aws" },
+      );
     }
     return undefined;
   }
   if (id === undefined || secret === undefined) {
     const missing = id === undefined ? "awsAccessKeyId" : "awsSecretAccessKey";
-    throw new SluiceError("INVALID_OPTION", `${where}: ${missing} is missing while its pair is set; give both (and awsSessionToken for temporary credentials), or neither to use the AWS SDK's default chain`, { field: missing, kind: "aws" });
+    throw new SluiceError(
+      "INVALID_OPTION",
+      `${where}: ${missing} is missing while its pair is set; give both (and awsSessionToken for temporary credentials), or neither to use the AWS SDK's default chain`,
+      { field: missing, kind: "aws" },
+    );
   }
   return new RedactedCredentials({ accessKeyId: id, secretAccessKey: secret, ...(token !== undefined ? { sessionToken: token } : {}) });
 }

@@ -13,7 +13,17 @@ import { FAMILY_PREFIX, familySlug } from "./names.js";
 type Json = Record<string, unknown>;
 
 /** Fields AWS adds to a registered definition, never part of what a flow asks for. */
-const FILLED_BY_AWS = ["taskDefinitionArn", "revision", "status", "requiresAttributes", "compatibilities", "registeredAt", "registeredBy", "deregisteredAt", "tags"];
+const FILLED_BY_AWS = [
+  "taskDefinitionArn",
+  "revision",
+  "status",
+  "requiresAttributes",
+  "compatibilities",
+  "registeredAt",
+  "registeredBy",
+  "deregisteredAt",
+  "tags",
+];
 
 const roleName = (value: unknown): unknown => (typeof value === "string" && value.startsWith("arn:") ? value.split("/").pop() : value);
 
@@ -75,7 +85,10 @@ function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (value instanceof Date) return JSON.stringify(value.toISOString());
   if (value === null || typeof value !== "object") return JSON.stringify(value);
-  return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Json)[k])}`).join(",")}}`;
+  return `{${Object.keys(value)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonical((value as Json)[k])}`)
+    .join(",")}}`;
 }
 
 /** A short hash of what the definition asks for (family excluded): equal content, equal key. */
@@ -102,7 +115,13 @@ function diff(registered: unknown, wanted: unknown, path: string, out: string[])
   const named = (v: unknown): v is Json[] => Array.isArray(v) && v.length > 0 && v.every((x) => isObject(x) && typeof x.name === "string");
   if (named(registered) && named(wanted)) {
     const names = [...new Set([...registered, ...wanted].map((x) => x.name as string))];
-    for (const name of names) diff(registered.find((x) => x.name === name), wanted.find((x) => x.name === name), `${path}[${name}]`, out);
+    for (const name of names)
+      diff(
+        registered.find((x) => x.name === name),
+        wanted.find((x) => x.name === name),
+        `${path}[${name}]`,
+        out,
+      );
     return;
   }
   if (isObject(registered) && isObject(wanted)) {

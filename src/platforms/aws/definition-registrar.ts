@@ -44,7 +44,10 @@ export class DefinitionRegistrar {
   private readonly maxDelayMs: number;
   private readonly random: () => number;
 
-  constructor(private readonly api: EcsApi, options: RegistrarOptions = {}) {
+  constructor(
+    private readonly api: EcsApi,
+    options: RegistrarOptions = {},
+  ) {
     this.attempts = options.attempts ?? 8;
     this.baseDelayMs = options.baseDelayMs ?? 500;
     this.maxDelayMs = options.maxDelayMs ?? 20_000;
@@ -82,12 +85,16 @@ export class DefinitionRegistrar {
         return { arn: registered.taskDefinitionArn as string, definition: registered, registered: true };
       } catch (e) {
         if (!isThrottling(e) || attempt + 1 >= this.attempts) {
-          throw new SluiceError("DEPLOY_FAILED", `RegisterTaskDefinition of family ${family} failed${isThrottling(e) ? ` after ${attempt + 1} throttled attempts` : ""}: ${awsErrorName(e)}: ${(e as Error).message}`, {
-            field: "family",
-            value: family,
-            kind: "fargate-task",
-            cause: e,
-          });
+          throw new SluiceError(
+            "DEPLOY_FAILED",
+            `RegisterTaskDefinition of family ${family} failed${isThrottling(e) ? ` after ${attempt + 1} throttled attempts` : ""}: ${awsErrorName(e)}: ${(e as Error).message}`,
+            {
+              field: "family",
+              value: family,
+              kind: "fargate-task",
+              cause: e,
+            },
+          );
         }
         // Someone else may have registered the same content meanwhile: describe again after the wait.
         await sleep(this.delayFor(attempt));

@@ -51,7 +51,7 @@ export interface EcsAgentOptions {
 export interface EcsAgentExtras {
   /** @default ["sluice"] */
   sluiceCommand?: readonly string[];
-  /** @default {"FargateTaskEnvironment", "LocalEnvironment"} */
+  /** Environment types whose runs the one task runs (stage "run"); others are refused at claim. @default {"FargateTaskEnvironment"} (the agent adds the in-process kinds) */
   inTaskTypes?: ReadonlySet<string>;
   /** @default {} */
   env?: Readonly<Record<string, string>>;
@@ -133,7 +133,8 @@ export function compileEcsAgentOptions(config: SluiceConfig, extras: EcsAgentExt
     sluiceCommand: [...(extras.sluiceCommand ?? ["sluice"])],
     pollIntervalMs: a.pollIntervalMs ?? 5_000,
     startDeadlineMs: a.startDeadlineMs ?? 600_000,
-    inTaskTypes: extras.inTaskTypes ?? new Set(["FargateTaskEnvironment", "LocalEnvironment"]),
+    // The agent adds the kinds that run in process (it knows them from the platform list).
+    inTaskTypes: extras.inTaskTypes ?? new Set(["FargateTaskEnvironment"]),
     env: extras.env ?? {},
   };
 }

@@ -5,14 +5,7 @@
  * to do. Pure functions over the plain objects DescribeTasks and RunTask return.
  */
 
-export type TaskFailureReason =
-  | "ImagePull"
-  | "OOMKilled"
-  | "FailedToStart"
-  | "EssentialContainerExited"
-  | "Capacity"
-  | "StoppedByUser"
-  | "ProvisioningTimeout";
+export type TaskFailureReason = "ImagePull" | "OOMKilled" | "FailedToStart" | "EssentialContainerExited" | "Capacity" | "StoppedByUser" | "ProvisioningTimeout";
 
 export interface TaskFailure {
   reason: TaskFailureReason;
@@ -32,9 +25,11 @@ export interface StoppedTaskView {
 }
 
 export const FAILURE_HINTS: Record<TaskFailureReason, string> = {
-  ImagePull: "check the image name and tag, that the execution role may pull it (ecr:GetAuthorizationToken, ecr:BatchGetImage, ecr:GetDownloadUrlForLayer), and that the task can reach the registry (a public IP, a NAT gateway or VPC endpoints for ECR and S3)",
+  ImagePull:
+    "check the image name and tag, that the execution role may pull it (ecr:GetAuthorizationToken, ecr:BatchGetImage, ecr:GetDownloadUrlForLayer), and that the task can reach the registry (a public IP, a NAT gateway or VPC endpoints for ECR and S3)",
   OOMKilled: "give the task more memory (option memory, or memory on the container) or make the flow use less",
-  FailedToStart: "read ECS's reason: a missing secret or log group, a role that cannot read them, or a network that cannot reach Secrets Manager / CloudWatch Logs are the usual causes",
+  FailedToStart:
+    "read ECS's reason: a missing secret or log group, a role that cannot read them, or a network that cannot reach Secrets Manager / CloudWatch Logs are the usual causes",
   EssentialContainerExited: "read the container's logs (copied below when the task has an awslogs configuration); a flow that fails exits non-zero",
   Capacity: "try again later, in another subnet or availability zone, or raise the cluster's capacity (EC2) or the account's Fargate quota",
   StoppedByUser: "the task was stopped through StopTask (by Sluice on cancel, or by someone else): see the stopped reason",
@@ -60,7 +55,11 @@ export function stoppedTaskFailure(task: StoppedTaskView, essential?: ReadonlySe
     return failure("ImagePull", `ECS task ${id} could not pull the image of container ${pull?.name ?? "(unknown)"}: ${pull?.reason ?? why}`);
   }
   const oom = containers.find((c) => c.reason?.startsWith("OutOfMemoryError") || (c.exitCode === 137 && /memory/i.test(c.reason ?? "")));
-  if (oom) return failure("OOMKilled", `container ${oom.name} of ECS task ${id} ran out of memory and was killed (OOMKilled, exit code ${oom.exitCode ?? 137}): ${oom.reason}`);
+  if (oom)
+    return failure(
+      "OOMKilled",
+      `container ${oom.name} of ECS task ${id} ran out of memory and was killed (OOMKilled, exit code ${oom.exitCode ?? 137}): ${oom.reason}`,
+    );
   switch (task.stopCode) {
     case "TaskFailedToStart":
       return failure("FailedToStart", `ECS task ${id} failed to start: ${why}`);
@@ -74,7 +73,9 @@ export function stoppedTaskFailure(task: StoppedTaskView, essential?: ReadonlySe
   }
   const failed = containers.filter((c) => (essential ? essential.has(c.name ?? "") : true) && c.exitCode !== 0);
   if (failed.length > 0) {
-    const parts = failed.map((c) => `${c.name} ${c.exitCode === undefined ? "did not report an exit code" : `exited with code ${c.exitCode}`}${c.reason ? ` (${c.reason})` : ""}`);
+    const parts = failed.map(
+      (c) => `${c.name} ${c.exitCode === undefined ? "did not report an exit code" : `exited with code ${c.exitCode}`}${c.reason ? ` (${c.reason})` : ""}`,
+    );
     return failure("EssentialContainerExited", `ECS task ${id} stopped (${task.stopCode ?? "no stop code"}: ${why}): ${parts.join("; ")}`);
   }
   if (task.stopCode !== undefined && task.stopCode !== "EssentialContainerExited") {

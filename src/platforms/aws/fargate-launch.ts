@@ -36,7 +36,13 @@ export interface PlanInput {
 
 /** The definition to register: built from the options, with the family named by them or derived from the content. */
 export function planTaskDefinition(input: PlanInput): TaskDefinitionSpec & { family: string } {
-  const spec = buildTaskDefinition({ options: input.options.taskDefinition, launchType: input.options.environment.launchType, image: input.image, command: input.command, env: input.sharedEnv });
+  const spec = buildTaskDefinition({
+    options: input.options.taskDefinition,
+    launchType: input.options.environment.launchType,
+    image: input.image,
+    command: input.command,
+    env: input.sharedEnv,
+  });
   return { ...spec, family: spec.family ?? familyFor(input.flowName, spec as Json) };
 }
 
@@ -72,6 +78,12 @@ export async function launchFlowTask(input: LaunchInput): Promise<LaunchOutcome>
   const started = await startTask(input.api, request as unknown as Json);
   if (started.failure) return { stage: "run", registered, failure: started.failure };
   input.onStarted?.(started.taskArn, registered);
-  const watched = await watchTask({ ...input.watch, api: input.api, cluster: input.options.runTask.cluster, taskArn: started.taskArn, definition: registered.definition });
+  const watched = await watchTask({
+    ...input.watch,
+    api: input.api,
+    cluster: input.options.runTask.cluster,
+    taskArn: started.taskArn,
+    definition: registered.definition,
+  });
   return { stage: "watched", registered, taskArn: started.taskArn, ...watched };
 }

@@ -14,7 +14,14 @@
 import { randomUUID } from "node:crypto";
 import { defaultConfig } from "../../config/defaults.js";
 import type { SluiceConfig } from "../../config/schema.js";
-import { Environment, type EnvironmentFlow, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult, type SerializedScalar } from "../../core/environment.js";
+import {
+  Environment,
+  type EnvironmentFlow,
+  type EnvironmentOptions,
+  type ExecuteOptions,
+  type ExecuteResult,
+  type SerializedScalar,
+} from "../../core/environment.js";
 import { SluiceError, serializeError } from "../../core/errors.js";
 import type { LogLevel } from "../../core/events.js";
 import { createLogger } from "../../core/logger.js";
@@ -52,7 +59,7 @@ const OWN_KEYS = ["sluiceCommand", "pollIntervalMs", "startDeadlineMs", "endpoin
 
 /** The AWS section of the configuration, when the configuration has one. */
 function awsConfigOf(config: SluiceConfig | undefined): AwsCredentialInput & { endpoint?: string } {
-  return ((config as unknown as { aws?: AwsCredentialInput & { endpoint?: string } } | undefined)?.aws) ?? {};
+  return (config as unknown as { aws?: AwsCredentialInput & { endpoint?: string } } | undefined)?.aws ?? {};
 }
 
 export class FargateTaskEnvironment extends Environment {
@@ -82,10 +89,16 @@ export class FargateTaskEnvironment extends Environment {
     this.launchType = this.#options.environment.launchType;
     const command = own.sluiceCommand ?? ["sluice"];
     if (!Array.isArray(command) || command.length === 0 || !command.every((p) => typeof p === "string" && p !== "")) {
-      throw new SluiceError("INVALID_OPTION", 'FargateTaskEnvironment: option sluiceCommand must be a non-empty list of strings, e.g. ["sluice"]', { field: "sluiceCommand", value: command });
+      throw new SluiceError("INVALID_OPTION", 'FargateTaskEnvironment: option sluiceCommand must be a non-empty list of strings, e.g. ["sluice"]', {
+        field: "sluiceCommand",
+        value: command,
+      });
     }
     this.sluiceCommand = command as string[];
-    for (const [key, fallback] of [["pollIntervalMs", 5_000], ["startDeadlineMs", 600_000]] as const) {
+    for (const [key, fallback] of [
+      ["pollIntervalMs", 5_000],
+      ["startDeadlineMs", 600_000],
+    ] as const) {
       const value = own[key] ?? fallback;
       if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
         throw new SluiceError("INVALID_OPTION", `FargateTaskEnvironment: option ${key} must be a positive whole number of milliseconds`, { field: key, value });
@@ -93,7 +106,8 @@ export class FargateTaskEnvironment extends Environment {
     }
     this.pollIntervalMs = (own.pollIntervalMs as number | undefined) ?? 5_000;
     this.startDeadlineMs = (own.startDeadlineMs as number | undefined) ?? 600_000;
-    if (own.endpoint !== undefined && typeof own.endpoint !== "string") throw new SluiceError("INVALID_OPTION", "FargateTaskEnvironment: option endpoint must be a URL string", { field: "endpoint" });
+    if (own.endpoint !== undefined && typeof own.endpoint !== "string")
+      throw new SluiceError("INVALID_OPTION", "FargateTaskEnvironment: option endpoint must be a URL string", { field: "endpoint" });
     this.#endpoint = own.endpoint as string | undefined;
   }
 
@@ -105,9 +119,10 @@ export class FargateTaskEnvironment extends Environment {
     if (!this.#api) {
       const fromConfig = awsConfigOf(config);
       const region = this.#ownAccess.region ?? fromConfig.regionName;
-      const access = this.#ownAccess.source === "options"
-        ? { ...this.#ownAccess, region }
-        : resolveAwsAccess({}, { ...fromConfig, ...(region ? { regionName: region } : {}) });
+      const access =
+        this.#ownAccess.source === "options"
+          ? { ...this.#ownAccess, region }
+          : resolveAwsAccess({}, { ...fromConfig, ...(region ? { regionName: region } : {}) });
       this.#api = createEcsApi({ region: access.region, credentials: access.credentials, endpoint: this.#endpoint ?? fromConfig.endpoint });
       this.#api.catch(() => (this.#api = undefined));
     }
@@ -117,7 +132,13 @@ export class FargateTaskEnvironment extends Environment {
   /** The definition this flow would register (no AWS call), for inspection and dry runs. */
   buildTaskDefinition(flow: EnvironmentFlow, options: ExecuteOptions = {}): TaskDefinitionSpec & { family: string } {
     const context = this.#context(flow, options);
-    return planTaskDefinition({ options: this.#options, flowName: flow.name, image: context.image, command: context.command, sharedEnv: splitRunEnv(context.env).shared });
+    return planTaskDefinition({
+      options: this.#options,
+      flowName: flow.name,
+      image: context.image,
+      command: context.command,
+      sharedEnv: splitRunEnv(context.env).shared,
+    });
   }
 
   #context(flow: EnvironmentFlow, options: ExecuteOptions) {
@@ -126,7 +147,11 @@ export class FargateTaskEnvironment extends Environment {
     const storageImage = (flow as { storage?: { image?: unknown } }).storage?.image;
     const image = [this.metadata.image, storageImage, config.context.image].find((i): i is string => typeof i === "string" && i !== "");
     if (image === undefined) {
-      throw new SluiceError("INVALID_OPTION", `FargateTaskEnvironment: flow "${flow.name}" has no image to run in: set metadata.image, give the flow a DockerStorage, or set SLUICE__CONTEXT__IMAGE`, { field: "metadata.image", flowRunId, kind: "fargate-task" });
+      throw new SluiceError(
+        "INVALID_OPTION",
+        `FargateTaskEnvironment: flow "${flow.name}" has no image to run in: set metadata.image, give the flow a DockerStorage, or set SLUICE__CONTEXT__IMAGE`,
+        { field: "metadata.image", flowRunId, kind: "fargate-task" },
+      );
     }
     const env = runContractEnv({ config, flowRunId, flowId: options.flowId, image });
     const [program, ...rest] = this.sluiceCommand;
@@ -160,18 +185,37 @@ export class FargateTaskEnvironment extends Environment {
         definition,
         flowRunId: context.flowRunId,
         perRunEnv: perRun,
-        watch: { pollIntervalMs: this.pollIntervalMs, startDeadlineMs: this.startDeadlineMs, ...(options.signal ? { signal: options.signal } : {}), onStatus: (status) => log("debug", `FargateTaskEnvironment: ECS task ${status}`) },
-        onStarted: (taskArn, registered) => log("info", `FargateTaskEnvironment: started ECS task ${taskArn} of ${registered.arn}${registered.registered ? " (registered)" : ""}`, { taskArn, taskDefinition: registered.arn }),
+        watch: {
+          pollIntervalMs: this.pollIntervalMs,
+          startDeadlineMs: this.startDeadlineMs,
+          ...(options.signal ? { signal: options.signal } : {}),
+          onStatus: (status) => log("debug", `FargateTaskEnvironment: ECS task ${status}`),
+        },
+        onStarted: (taskArn, registered) =>
+          log("info", `FargateTaskEnvironment: started ECS task ${taskArn} of ${registered.arn}${registered.registered ? " (registered)" : ""}`, {
+            taskArn,
+            taskDefinition: registered.arn,
+          }),
       });
       if (outcome.failure) {
         for (const tail of outcome.stage === "watched" ? outcome.logTail : []) {
-          log("error", `FargateTaskEnvironment: last ${tail.lines.length} lines of ${tail.group} ${tail.stream}:\n${tail.lines.join("\n")}`, { container: tail.container });
+          log("error", `FargateTaskEnvironment: last ${tail.lines.length} lines of ${tail.group} ${tail.stream}:\n${tail.lines.join("\n")}`, {
+            container: tail.container,
+          });
         }
-        throw new SluiceError("DEPLOY_FAILED", `FargateTaskEnvironment: ${outcome.failure.reason}: ${outcome.failure.message}. ${outcome.failure.hint}`, { flowRunId: context.flowRunId, kind: "fargate-task", field: outcome.failure.reason });
+        throw new SluiceError("DEPLOY_FAILED", `FargateTaskEnvironment: ${outcome.failure.reason}: ${outcome.failure.message}. ${outcome.failure.hint}`, {
+          flowRunId: context.flowRunId,
+          kind: "fargate-task",
+          field: outcome.failure.reason,
+        });
       }
       const description = `ECS task ${outcome.taskArn} of ${outcome.registered.arn} ran to its end`;
       log("info", `FargateTaskEnvironment: ${description}`);
-      return { kind: "launched", description, resources: { taskArn: outcome.taskArn!, taskDefinition: outcome.registered.arn, flowRunId: context.flowRunId, image: context.image } };
+      return {
+        kind: "launched",
+        description,
+        resources: { taskArn: outcome.taskArn!, taskDefinition: outcome.registered.arn, flowRunId: context.flowRunId, image: context.image },
+      };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       log("error", message.startsWith("FargateTaskEnvironment:") ? message : `FargateTaskEnvironment: ${message}`, { error: serializeError(error) });

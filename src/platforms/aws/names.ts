@@ -18,5 +18,10 @@ export const RUN_SPECIFIC_VARIABLES: readonly string[] = ["SLUICE__API__KEY", "S
 
 /** A slug usable in a family name: lowercase letters, digits and "-". */
 export function familySlug(text: string, max = 40): string {
-  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, max).replace(/-+$/, "");
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, max)
+    .replace(/-+$/, "");
 }

@@ -11,14 +11,37 @@ import { lazy, type Zod } from "../../core/zod.js";
 
 /** Keys passed to RegisterTaskDefinition. */
 export const TASK_DEFINITION_KEYS = [
-  "family", "taskRoleArn", "executionRoleArn", "networkMode", "containerDefinitions", "volumes", "placementConstraints",
-  "requiresCompatibilities", "cpu", "memory", "tags", "pidMode", "ipcMode", "proxyConfiguration", "inferenceAccelerators",
+  "family",
+  "taskRoleArn",
+  "executionRoleArn",
+  "networkMode",
+  "containerDefinitions",
+  "volumes",
+  "placementConstraints",
+  "requiresCompatibilities",
+  "cpu",
+  "memory",
+  "tags",
+  "pidMode",
+  "ipcMode",
+  "proxyConfiguration",
+  "inferenceAccelerators",
 ] as const;
 
 /** Keys passed to RunTask. */
 export const RUN_TASK_KEYS = [
-  "cluster", "taskDefinition", "count", "startedBy", "group", "placementConstraints", "placementStrategy", "platformVersion",
-  "networkConfiguration", "tags", "enableECSManagedTags", "propagateTags",
+  "cluster",
+  "taskDefinition",
+  "count",
+  "startedBy",
+  "group",
+  "placementConstraints",
+  "placementStrategy",
+  "platformVersion",
+  "networkConfiguration",
+  "tags",
+  "enableECSManagedTags",
+  "propagateTags",
 ] as const;
 
 /** FargateTaskEnvironment's own keys (never sent to AWS as such). */
@@ -31,11 +54,44 @@ const ALL_KEYS = new Set<string>([...TASK_DEFINITION_KEYS, ...RUN_TASK_KEYS, ...
 
 /** Members of an ECS container definition; others are refused (AWS would refuse them later). */
 const CONTAINER_KEYS = [
-  "name", "image", "repositoryCredentials", "cpu", "memory", "memoryReservation", "links", "portMappings", "essential",
-  "entryPoint", "command", "environment", "environmentFiles", "mountPoints", "volumesFrom", "linuxParameters", "secrets",
-  "dependsOn", "startTimeout", "stopTimeout", "hostname", "user", "workingDirectory", "disableNetworking", "privileged",
-  "readonlyRootFilesystem", "dnsServers", "dnsSearchDomains", "extraHosts", "dockerSecurityOptions", "interactive",
-  "pseudoTerminal", "dockerLabels", "ulimits", "logConfiguration", "healthCheck", "systemControls", "resourceRequirements",
+  "name",
+  "image",
+  "repositoryCredentials",
+  "cpu",
+  "memory",
+  "memoryReservation",
+  "links",
+  "portMappings",
+  "essential",
+  "entryPoint",
+  "command",
+  "environment",
+  "environmentFiles",
+  "mountPoints",
+  "volumesFrom",
+  "linuxParameters",
+  "secrets",
+  "dependsOn",
+  "startTimeout",
+  "stopTimeout",
+  "hostname",
+  "user",
+  "workingDirectory",
+  "disableNetworking",
+  "privileged",
+  "readonlyRootFilesystem",
+  "dnsServers",
+  "dnsSearchDomains",
+  "extraHosts",
+  "dockerSecurityOptions",
+  "interactive",
+  "pseudoTerminal",
+  "dockerLabels",
+  "ulimits",
+  "logConfiguration",
+  "healthCheck",
+  "systemControls",
+  "resourceRequirements",
   "firelensConfiguration",
 ] as const;
 
@@ -44,18 +100,23 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** `"256"`, `256`, `"0.25 vCPU"` → the string AWS takes (CPU units or vCPU). */
 const cpuOrMemory = (z: Zod, what: "cpu" | "memory") => {
-  const hint = what === "cpu" ? 'give CPU units as a number or string ("256", "1024") or vCPUs ("1 vCPU")' : 'give MiB as a number or string ("512", "2048") or GB ("2GB")';
+  const hint =
+    what === "cpu"
+      ? 'give CPU units as a number or string ("256", "1024") or vCPUs ("1 vCPU")'
+      : 'give MiB as a number or string ("512", "2048") or GB ("2GB")';
   const pattern = what === "cpu" ? /^(\d+|\d+(\.\d+)? ?vCPU)$/i : /^(\d+|\d+(\.\d+)? ?GB)$/i;
   return z.union([z.number(hint).int(hint).positive(hint), z.string(hint).regex(pattern, hint)], { error: hint }).transform((v) => String(v));
 };
 
 const tagsSchema = (z: Zod) =>
-  z.array(
-    z.strictObject({
-      key: z.string().min(1).max(128).regex(TAG_TEXT, "tag keys are letters, digits, spaces and _ . : / = + - @"),
-      value: z.string().max(256).regex(TAG_TEXT, "tag values are letters, digits, spaces and _ . : / = + - @"),
-    }),
-  ).max(50, "ECS accepts at most 50 tags");
+  z
+    .array(
+      z.strictObject({
+        key: z.string().min(1).max(128).regex(TAG_TEXT, "tag keys are letters, digits, spaces and _ . : / = + - @"),
+        value: z.string().max(256).regex(TAG_TEXT, "tag values are letters, digits, spaces and _ . : / = + - @"),
+      }),
+    )
+    .max(50, "ECS accepts at most 50 tags");
 
 const containerSchema = (z: Zod) => {
   const keyValue = z.strictObject({ name: z.string().regex(ENV_NAME, "variable names are letters, digits and _"), value: z.string("values are strings") });
@@ -63,7 +124,10 @@ const containerSchema = (z: Zod) => {
   for (const key of CONTAINER_KEYS) known[key] = z.unknown().optional();
   return z.strictObject({
     ...known,
-    name: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, "container names are up to 255 letters, digits, - and _").optional(),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,255}$/, "container names are up to 255 letters, digits, - and _")
+      .optional(),
     image: z.string().min(1).optional(),
     cpu: z.number().int().min(0).optional(),
     memory: z.number().int().min(6, "Docker needs at least 6 MiB").optional(),
@@ -72,10 +136,36 @@ const containerSchema = (z: Zod) => {
     entryPoint: z.array(z.string()).optional(),
     command: z.array(z.string()).optional(),
     environment: z.array(keyValue).optional(),
-    secrets: z.array(z.strictObject({ name: z.string().regex(ENV_NAME, "variable names are letters, digits and _"), valueFrom: z.string().min(1, "give the ARN of a Secrets Manager secret or SSM parameter") })).optional(),
-    portMappings: z.array(z.strictObject({ containerPort: z.number().int().min(0).max(65535).optional(), hostPort: z.number().int().min(0).max(65535).optional(), protocol: z.enum(["tcp", "udp"]).optional(), name: z.string().optional(), appProtocol: z.enum(["http", "http2", "grpc"]).optional(), containerPortRange: z.string().optional() })).optional(),
-    mountPoints: z.array(z.strictObject({ sourceVolume: z.string().optional(), containerPath: z.string().optional(), readOnly: z.boolean().optional() })).optional(),
-    logConfiguration: z.strictObject({ logDriver: z.enum(["json-file", "syslog", "journald", "gelf", "fluentd", "awslogs", "splunk", "awsfirelens"]), options: z.record(z.string(), z.string()).optional(), secretOptions: z.array(z.unknown()).optional() }).optional(),
+    secrets: z
+      .array(
+        z.strictObject({
+          name: z.string().regex(ENV_NAME, "variable names are letters, digits and _"),
+          valueFrom: z.string().min(1, "give the ARN of a Secrets Manager secret or SSM parameter"),
+        }),
+      )
+      .optional(),
+    portMappings: z
+      .array(
+        z.strictObject({
+          containerPort: z.number().int().min(0).max(65535).optional(),
+          hostPort: z.number().int().min(0).max(65535).optional(),
+          protocol: z.enum(["tcp", "udp"]).optional(),
+          name: z.string().optional(),
+          appProtocol: z.enum(["http", "http2", "grpc"]).optional(),
+          containerPortRange: z.string().optional(),
+        }),
+      )
+      .optional(),
+    mountPoints: z
+      .array(z.strictObject({ sourceVolume: z.string().optional(), containerPath: z.string().optional(), readOnly: z.boolean().optional() }))
+      .optional(),
+    logConfiguration: z
+      .strictObject({
+        logDriver: z.enum(["json-file", "syslog", "journald", "gelf", "fluentd", "awslogs", "splunk", "awsfirelens"]),
+        options: z.record(z.string(), z.string()).optional(),
+        secretOptions: z.array(z.unknown()).optional(),
+      })
+      .optional(),
     stopTimeout: z.number().int().min(0).max(120).optional(),
     workingDirectory: z.string().optional(),
     user: z.string().optional(),
@@ -85,35 +175,55 @@ const containerSchema = (z: Zod) => {
 /** The AWS API options of FargateTaskEnvironment (both calls), validated. */
 export const awsOptionsSchema = lazy((z) =>
   z.strictObject({
-    family: z.string().regex(/^[A-Za-z0-9_-]{1,255}$/, "a family is up to 255 letters, digits, - and _").optional(),
+    family: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,255}$/, "a family is up to 255 letters, digits, - and _")
+      .optional(),
     taskRoleArn: z.string().min(1).optional(),
     executionRoleArn: z.string().min(1).optional(),
     networkMode: z.enum(["bridge", "host", "awsvpc", "none"]).optional(),
     containerDefinitions: z.array(containerSchema(z)).max(10, "a task definition has at most 10 containers").optional(),
     volumes: z.array(z.record(z.string(), z.unknown())).optional(),
-    placementConstraints: z.array(z.strictObject({ type: z.enum(["memberOf", "distinctInstance"]), expression: z.string().optional() })).max(10).optional(),
+    placementConstraints: z
+      .array(z.strictObject({ type: z.enum(["memberOf", "distinctInstance"]), expression: z.string().optional() }))
+      .max(10)
+      .optional(),
     requiresCompatibilities: z.array(z.enum(["EC2", "FARGATE", "EXTERNAL"])).optional(),
     cpu: cpuOrMemory(z, "cpu").optional(),
     memory: cpuOrMemory(z, "memory").optional(),
     tags: tagsSchema(z).optional(),
     pidMode: z.enum(["host", "task"]).optional(),
     ipcMode: z.enum(["host", "task", "none"]).optional(),
-    proxyConfiguration: z.strictObject({ type: z.literal("APPMESH").optional(), containerName: z.string(), properties: z.array(z.strictObject({ name: z.string(), value: z.string() })).optional() }).optional(),
+    proxyConfiguration: z
+      .strictObject({
+        type: z.literal("APPMESH").optional(),
+        containerName: z.string(),
+        properties: z.array(z.strictObject({ name: z.string(), value: z.string() })).optional(),
+      })
+      .optional(),
     inferenceAccelerators: z.array(z.strictObject({ deviceName: z.string(), deviceType: z.string() })).optional(),
     cluster: z.string().min(1).optional(),
     taskDefinition: z.string().min(1).optional(),
     count: z.literal(1, "a flow run runs in exactly one task: leave count out or set it to 1").optional(),
-    startedBy: z.string().regex(/^[A-Za-z0-9_/-]{1,128}$/, "startedBy is up to 128 letters, digits, -, / and _").optional(),
+    startedBy: z
+      .string()
+      .regex(/^[A-Za-z0-9_/-]{1,128}$/, "startedBy is up to 128 letters, digits, -, / and _")
+      .optional(),
     group: z.string().min(1).max(255).optional(),
-    placementStrategy: z.array(z.strictObject({ type: z.enum(["random", "spread", "binpack"]), field: z.string().optional() })).max(5).optional(),
+    placementStrategy: z
+      .array(z.strictObject({ type: z.enum(["random", "spread", "binpack"]), field: z.string().optional() }))
+      .max(5)
+      .optional(),
     platformVersion: z.string().min(1).optional(),
-    networkConfiguration: z.strictObject({
-      awsvpcConfiguration: z.strictObject({
-        subnets: z.array(z.string().min(1)).min(1, "give at least one subnet id").max(16),
-        securityGroups: z.array(z.string().min(1)).max(5).optional(),
-        assignPublicIp: z.enum(["ENABLED", "DISABLED"]).optional(),
-      }),
-    }).optional(),
+    networkConfiguration: z
+      .strictObject({
+        awsvpcConfiguration: z.strictObject({
+          subnets: z.array(z.string().min(1)).min(1, "give at least one subnet id").max(16),
+          securityGroups: z.array(z.string().min(1)).max(5).optional(),
+          assignPublicIp: z.enum(["ENABLED", "DISABLED"]).optional(),
+        }),
+      })
+      .optional(),
     enableECSManagedTags: z.boolean().optional(),
     propagateTags: z.enum(["TASK_DEFINITION", "SERVICE", "NONE"]).optional(),
   }),
@@ -131,7 +241,10 @@ export const fargateEnvironmentSchema = lazy((z) =>
     awsAccessKeyId: z.string().min(16, "an access key id is at least 16 characters").optional(),
     awsSecretAccessKey: z.string().min(1).optional(),
     awsSessionToken: z.string().min(1).optional(),
-    regionName: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'give a region such as "us-east-1"').optional(),
+    regionName: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'give a region such as "us-east-1"')
+      .optional(),
   }),
 );
 
@@ -199,7 +312,11 @@ export function splitFargateOptions(raw: Readonly<Record<string, unknown>>): Spl
   for (const key of Object.keys(raw)) {
     if (!ALL_KEYS.has(key)) {
       const guess = closest(key);
-      fail(key, raw[key], `FargateTaskEnvironment: unknown option "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}. Allowed: ${[...ENVIRONMENT_KEYS].join(", ")}; task definition: ${TASK_DEFINITION_KEYS.join(", ")}; RunTask: ${RUN_TASK_KEYS.join(", ")}; common: ${COMMON_KEYS.join(", ")}`);
+      fail(
+        key,
+        raw[key],
+        `FargateTaskEnvironment: unknown option "${key}"${guess ? ` (did you mean "${guess}"?)` : ""}. Allowed: ${[...ENVIRONMENT_KEYS].join(", ")}; task definition: ${TASK_DEFINITION_KEYS.join(", ")}; RunTask: ${RUN_TASK_KEYS.join(", ")}; common: ${COMMON_KEYS.join(", ")}`,
+      );
     }
   }
   const pick = (keys: readonly string[]) => Object.fromEntries(Object.entries(raw).filter(([k, v]) => keys.includes(k) && v !== undefined));
@@ -210,15 +327,27 @@ export function splitFargateOptions(raw: Readonly<Record<string, unknown>>): Spl
   const runTask = only(RUN_TASK_KEYS) as RunTaskOptions;
   if (environment.launchType === "FARGATE") {
     if (taskDefinition.networkMode !== undefined && taskDefinition.networkMode !== "awsvpc") {
-      fail("networkMode", taskDefinition.networkMode, `FargateTaskEnvironment: option networkMode is ${showValue(taskDefinition.networkMode)}: Fargate tasks use "awsvpc"; leave networkMode out or use launchType "EC2"`);
+      fail(
+        "networkMode",
+        taskDefinition.networkMode,
+        `FargateTaskEnvironment: option networkMode is ${showValue(taskDefinition.networkMode)}: Fargate tasks use "awsvpc"; leave networkMode out or use launchType "EC2"`,
+      );
     }
     if (taskDefinition.requiresCompatibilities && !taskDefinition.requiresCompatibilities.includes("FARGATE")) {
-      fail("requiresCompatibilities", taskDefinition.requiresCompatibilities, `FargateTaskEnvironment: option requiresCompatibilities is ${showValue(taskDefinition.requiresCompatibilities)}: with launchType "FARGATE" it must include "FARGATE"`);
+      fail(
+        "requiresCompatibilities",
+        taskDefinition.requiresCompatibilities,
+        `FargateTaskEnvironment: option requiresCompatibilities is ${showValue(taskDefinition.requiresCompatibilities)}: with launchType "FARGATE" it must include "FARGATE"`,
+      );
     }
   }
   const first = taskDefinition.containerDefinitions?.[0];
   if (first?.name !== undefined && first.name !== "flow-container") {
-    fail("containerDefinitions.0.name", first.name, `FargateTaskEnvironment: option containerDefinitions.0.name is ${showValue(first.name)}: the first container runs the flow and is named "flow-container"; rename it or leave the name out`);
+    fail(
+      "containerDefinitions.0.name",
+      first.name,
+      `FargateTaskEnvironment: option containerDefinitions.0.name is ${showValue(first.name)}: the first container runs the flow and is named "flow-container"; rename it or leave the name out`,
+    );
   }
   return { environment, taskDefinition, runTask };
 }

@@ -30,7 +30,11 @@ export const awsPlatform = definePlatform({
       { flags: "--assign-public-ip", description: "give awsvpc tasks a public IP", key: "aws.assignPublicIp" },
       { flags: "--task-role-arn <arn>", description: "IAM role the flow's containers run as", key: "aws.taskRoleArn" },
       { flags: "--execution-role-arn <arn>", description: "IAM role ECS pulls images, reads secrets and writes logs with", key: "aws.executionRoleArn" },
-      { flags: "--api-key-secret-arn <arn>", description: "Secrets Manager or SSM ARN tasks read the API key from (instead of a plain variable)", key: "aws.apiKeySecretArn" },
+      {
+        flags: "--api-key-secret-arn <arn>",
+        description: "Secrets Manager or SSM ARN tasks read the API key from (instead of a plain variable)",
+        key: "aws.apiKeySecretArn",
+      },
       { flags: "--log-group <name>", description: "CloudWatch log group of the flow containers (awslogs)", key: "aws.logGroup" },
     ],
     launches: ["fargate-task"],

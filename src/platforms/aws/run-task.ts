@@ -51,7 +51,11 @@ export function buildRunTaskInput(input: RunTaskInputOptions): RunTaskRequest {
     );
   }
   if (input.networkMode !== "awsvpc" && o.networkConfiguration) {
-    throw new SluiceError("INVALID_OPTION", `FargateTaskEnvironment: option networkConfiguration is set but the task definition's networkMode is ${showValue(input.networkMode ?? "bridge")}; only "awsvpc" tasks take a network configuration`, { field: "networkConfiguration", kind: "fargate-task" });
+    throw new SluiceError(
+      "INVALID_OPTION",
+      `FargateTaskEnvironment: option networkConfiguration is set but the task definition's networkMode is ${showValue(input.networkMode ?? "bridge")}; only "awsvpc" tasks take a network configuration`,
+      { field: "networkConfiguration", kind: "fargate-task" },
+    );
   }
   const tags = (o.tags ?? []).filter((t) => t.key !== FLOW_RUN_ID_TAG);
   tags.push({ key: FLOW_RUN_ID_TAG, value: input.flowRunId });
@@ -63,10 +67,12 @@ export function buildRunTaskInput(input: RunTaskInputOptions): RunTaskRequest {
     startedBy: o.startedBy ?? DEFAULT_STARTED_BY,
     tags,
     overrides: {
-      containerOverrides: [{
-        name: FLOW_CONTAINER,
-        environment: Object.entries(input.runEnv).map(([name, value]) => ({ name, value })),
-      }],
+      containerOverrides: [
+        {
+          name: FLOW_CONTAINER,
+          environment: Object.entries(input.runEnv).map(([name, value]) => ({ name, value })),
+        },
+      ],
     },
   };
   if (o.group !== undefined) request.group = o.group;

@@ -32,7 +32,11 @@ export const FARGATE_DEFAULT_SIZE = { cpu: "256", memory: "512" } as const;
 export function buildTaskDefinition(input: TaskDefinitionInput): TaskDefinitionSpec {
   for (const name of Object.keys(input.env)) {
     if (RUN_SPECIFIC_VARIABLES.includes(name)) {
-      throw new SluiceError("INTERNAL", `task definition: ${name} changes with every run and must not be written into a task definition (it goes into RunTask's overrides)`, { field: name });
+      throw new SluiceError(
+        "INTERNAL",
+        `task definition: ${name} changes with every run and must not be written into a task definition (it goes into RunTask's overrides)`,
+        { field: name },
+      );
     }
   }
   if (input.command.length === 0) throw new SluiceError("INTERNAL", "task definition: the entry command is empty", { field: "command" });
@@ -57,7 +61,11 @@ export function buildTaskDefinition(input: TaskDefinitionInput): TaskDefinitionS
     spec.cpu ??= FARGATE_DEFAULT_SIZE.cpu;
     spec.memory ??= FARGATE_DEFAULT_SIZE.memory;
   } else if (spec.memory === undefined && containers.some((c) => c.memory === undefined && c.memoryReservation === undefined)) {
-    throw new SluiceError("INVALID_OPTION", 'FargateTaskEnvironment: with launchType "EC2" give the task\'s memory (option memory, e.g. "512") or memory/memoryReservation on every container', { field: "memory", kind: "fargate-task" });
+    throw new SluiceError(
+      "INVALID_OPTION",
+      'FargateTaskEnvironment: with launchType "EC2" give the task\'s memory (option memory, e.g. "512") or memory/memoryReservation on every container',
+      { field: "memory", kind: "fargate-task" },
+    );
   }
   return spec;
 }
@@ -66,7 +74,10 @@ export function buildTaskDefinition(input: TaskDefinitionInput): TaskDefinitionS
  * The awslogs streams of a task: `<prefix>/<container>/<task id>` in each container's group. Containers
  * without a stream prefix are left out (their stream is named after the Docker container id, unknown here).
  */
-export function awslogsStreams(definition: { containerDefinitions?: readonly { name?: string; logConfiguration?: unknown }[] }, taskArn: string): { container: string; group: string; stream: string }[] {
+export function awslogsStreams(
+  definition: { containerDefinitions?: readonly { name?: string; logConfiguration?: unknown }[] },
+  taskArn: string,
+): { container: string; group: string; stream: string }[] {
   const taskId = taskArn.split("/").pop()!;
   const out: { container: string; group: string; stream: string }[] = [];
   for (const c of definition.containerDefinitions ?? []) {

@@ -96,7 +96,12 @@ export async function watchTask(options: WatchOptions): Promise<WatchResult> {
   const essential = options.definition
     ? new Set(((options.definition.containerDefinitions as Json[] | undefined) ?? []).filter((c) => c.essential !== false).map((c) => c.name as string))
     : undefined;
-  const failure = imposed ?? (last ? stoppedTaskFailure(last, essential) : undefined) ?? (last?.lastStatus !== "STOPPED" ? { reason: "FailedToStart" as const, message: `ECS task ${taskArn} did not reach STOPPED`, hint: "check the task in the ECS console" } : undefined);
+  const failure =
+    imposed ??
+    (last ? stoppedTaskFailure(last, essential) : undefined) ??
+    (last?.lastStatus !== "STOPPED"
+      ? { reason: "FailedToStart" as const, message: `ECS task ${taskArn} did not reach STOPPED`, hint: "check the task in the ECS console" }
+      : undefined);
   const logTail: WatchResult["logTail"] = [];
   if (failure && options.definition) {
     for (const s of awslogsStreams(options.definition as never, taskArn)) {

@@ -40,7 +40,11 @@ export function containerCommand(input: ContainerCommandInput): ContainerCommand
   const flowId = input.flowId ?? config.context.flowId;
   if (flowId !== undefined) {
     const contract = { config, flowRunId, flowId, image, flowFilePath: module, ...(executor !== undefined ? { executor } : {}) };
-    return { deployed: true, cmd: ["sluice", "execute", "flow-run", "--stage", "run"], env: runContractEnv(contract, { ...inheritedRunSettings(config), ...input.userEnv }) };
+    return {
+      deployed: true,
+      cmd: ["sluice", "execute", "flow-run", "--stage", "run"],
+      env: runContractEnv(contract, { ...inheritedRunSettings(config), ...input.userEnv }),
+    };
   }
   const cmd = ["sluice", "execute", "flow", "--module", module, "--flow", input.flowName, "--parameters", JSON.stringify(input.parameters), "--events"];
   if (executor !== undefined) cmd.push("--executor", executor);

@@ -78,17 +78,27 @@ async function ensureImage(engine: DockerEngine, spec: ContainerRunSpec): Promis
   const present = spec.pull === "always" ? false : (await engine.inspectImage(spec.image)) !== null;
   if (present) return;
   if (spec.pull === "never") {
-    throw new SluiceError("ENVIRONMENT_ERROR", `image ${spec.image} is not in the Docker engine at ${engine.address} and pull is "never"; build it (sluice build) or set pull: "missing"`, {
-      field: "image",
-      value: spec.image,
-      kind: "docker",
-      flowRunId: spec.flowRunId,
-    });
+    throw new SluiceError(
+      "ENVIRONMENT_ERROR",
+      `image ${spec.image} is not in the Docker engine at ${engine.address} and pull is "never"; build it (sluice build) or set pull: "missing"`,
+      {
+        field: "image",
+        value: spec.image,
+        kind: "docker",
+        flowRunId: spec.flowRunId,
+      },
+    );
   }
   try {
     await engine.pull(spec.image, spec.output);
   } catch (error) {
-    throw new SluiceError("ENVIRONMENT_ERROR", (error as Error).message, { field: "image", value: spec.image, kind: "docker", flowRunId: spec.flowRunId, cause: error });
+    throw new SluiceError("ENVIRONMENT_ERROR", (error as Error).message, {
+      field: "image",
+      value: spec.image,
+      kind: "docker",
+      flowRunId: spec.flowRunId,
+      cause: error,
+    });
   }
 }
 
@@ -109,7 +119,11 @@ export async function runContainer(spec: ContainerRunSpec): Promise<ContainerExi
       HostConfig: { AutoRemove: false, ...(spec.networkMode ? { NetworkMode: spec.networkMode } : {}) },
     });
   } catch (error) {
-    throw new SluiceError("ENVIRONMENT_ERROR", `creating a container from ${spec.image} failed: ${engineMessage(error)}`, { kind: "docker", flowRunId: spec.flowRunId, cause: error });
+    throw new SluiceError("ENVIRONMENT_ERROR", `creating a container from ${spec.image} failed: ${engineMessage(error)}`, {
+      kind: "docker",
+      flowRunId: spec.flowRunId,
+      cause: error,
+    });
   }
   let cancelled = false;
   let killer: NodeJS.Timeout | undefined;
@@ -146,7 +160,11 @@ export async function runContainer(spec: ContainerRunSpec): Promise<ContainerExi
     try {
       await container.start();
     } catch (error) {
-      throw new SluiceError("ENVIRONMENT_ERROR", `starting the container of ${spec.image} failed: ${engineMessage(error)}`, { kind: "docker", flowRunId: spec.flowRunId, cause: error });
+      throw new SluiceError("ENVIRONMENT_ERROR", `starting the container of ${spec.image} failed: ${engineMessage(error)}`, {
+        kind: "docker",
+        flowRunId: spec.flowRunId,
+        cause: error,
+      });
     }
     const waited = (await container.wait()) as { StatusCode?: number };
     await Promise.race([Promise.all([outDone, errDone]), new Promise((r) => setTimeout(r, 2000).unref())]);

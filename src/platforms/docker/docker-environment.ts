@@ -15,7 +15,16 @@
  */
 import { randomUUID } from "node:crypto";
 import { defaultConfig } from "../../config/defaults.js";
-import { Environment, notifyObservers, type EnvironmentFlow, type ImageTarget, type LaunchesFromImage, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult } from "../../core/environment.js";
+import {
+  Environment,
+  notifyObservers,
+  type EnvironmentFlow,
+  type ImageTarget,
+  type LaunchesFromImage,
+  type EnvironmentOptions,
+  type ExecuteOptions,
+  type ExecuteResult,
+} from "../../core/environment.js";
 import { SluiceError, serializeError } from "../../core/errors.js";
 import type { RunEvent } from "../../core/events.js";
 import { isStorage } from "../../core/storage.js";
@@ -63,7 +72,8 @@ export class DockerEnvironment extends Environment implements LaunchesFromImage 
 
   /** The image a run of `flow` uses: the option, else metadata.image, else the flow's Docker storage image. */
   imageFor(flow: EnvironmentFlow): string {
-    const image = this.image ?? (typeof this.metadata.image === "string" ? this.metadata.image : undefined) ?? storageImage((flow as { storage?: unknown }).storage);
+    const image =
+      this.image ?? (typeof this.metadata.image === "string" ? this.metadata.image : undefined) ?? storageImage((flow as { storage?: unknown }).storage);
     if (!image) {
       throw new SluiceError(
         "ENVIRONMENT_ERROR",
@@ -138,7 +148,10 @@ export class DockerEnvironment extends Environment implements LaunchesFromImage 
       onOutput: (line, stream) => {
         // A deployed run sends its own logs to the server; its output here is only kept for failure messages.
         if (run.deployed) return;
-        notifyObservers(options.observers, { type: "log", record: { level: levelOfOutput(stream), message: line, timestamp: new Date().toISOString(), flowRunId, fields: { stream } } });
+        notifyObservers(options.observers, {
+          type: "log",
+          record: { level: levelOfOutput(stream), message: line, timestamp: new Date().toISOString(), flowRunId, fields: { stream } },
+        });
       },
     });
     if (run.deployed) return deployedOutcome(exit, image);
@@ -157,7 +170,11 @@ export class DockerEnvironment extends Environment implements LaunchesFromImage 
 export function deployedOutcome(exit: ContainerExit, image: string): ExecuteResult {
   const id = exit.containerId.slice(0, 12);
   if (!exit.oomKilled && !exit.signal && (exit.exitCode === 0 || exit.exitCode === 1)) {
-    return { kind: "launched", description: `container ${id} of ${image} ran the flow run and reported it (exit code ${exit.exitCode})`, resources: { container: exit.containerId, image } };
+    return {
+      kind: "launched",
+      description: `container ${id} of ${image} ran the flow run and reported it (exit code ${exit.exitCode})`,
+      resources: { container: exit.containerId, image },
+    };
   }
   const state = endState(exit, undefined);
   throw new SluiceError(state.name === "Cancelled" ? "CANCELLED" : "ENVIRONMENT_ERROR", state.message ?? `container ${id} failed`, { kind: "docker" });
@@ -174,6 +191,7 @@ export function endState(exit: ContainerExit, reported: State | undefined): Stat
   let message: string;
   if (exit.oomKilled) message = `container ${id} ran out of memory and was killed (OOMKilled, exit code ${exit.exitCode})`;
   else if (exit.signal) message = `container ${id} was killed by ${exit.signal} (exit code ${exit.exitCode}) before the flow run finished`;
-  else message = `container ${id} exited with code ${exit.exitCode} before the flow run finished${exit.stderrTail.length > 0 ? `: ${exit.stderrTail.slice(-5).join(" | ")}` : ""}`;
+  else
+    message = `container ${id} exited with code ${exit.exitCode} before the flow run finished${exit.stderrTail.length > 0 ? `: ${exit.stderrTail.slice(-5).join(" | ")}` : ""}`;
   return makeState("Failed", { message, error: serializeError(new SluiceError("ENVIRONMENT_ERROR", message, { kind: "docker" })) });
 }

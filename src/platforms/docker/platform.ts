@@ -12,7 +12,12 @@ export const dockerPlatform = definePlatform({
   description: "a Docker Engine: each flow run in a container of the flow's image",
   config: dockerConfig,
   environments: {
-    docker: { type: "DockerEnvironment", needsImage: true, options: dockerEnvironmentSchema, load: async () => (await import("./docker-environment.js")).DockerEnvironment },
+    docker: {
+      type: "DockerEnvironment",
+      needsImage: true,
+      options: dockerEnvironmentSchema,
+      load: async () => (await import("./docker-environment.js")).DockerEnvironment,
+    },
   },
   agent: {
     kind: "docker",

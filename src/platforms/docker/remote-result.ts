@@ -52,7 +52,15 @@ export class RemoteRunTracker {
       if (isFinished(run.state)) continue;
       const ended = makeState(state.name, { message: state.message ?? "", ...(state.error ? { error: state.error } : {}) });
       run.state = ended;
-      events.push({ type: "task-run-state", flowRunId: this.flowRunId, taskRunId: run.taskRunId, taskKey: run.taskKey, taskName: run.taskName, mapIndex: run.mapIndex, state: ended });
+      events.push({
+        type: "task-run-state",
+        flowRunId: this.flowRunId,
+        taskRunId: run.taskRunId,
+        taskKey: run.taskKey,
+        taskName: run.taskName,
+        mapIndex: run.mapIndex,
+        state: ended,
+      });
     }
     if (!this.#flowState || !isFinished(this.#flowState)) {
       this.#flowState = state;
@@ -64,7 +72,12 @@ export class RemoteRunTracker {
   /** The result from the events alone (no value). */
   result(keyOrder: readonly string[], parameters: Record<string, unknown>): FlowRunResult {
     return remoteResult(
-      { flowRunId: this.flowRunId, flowName: this.flowName, state: this.#flowState ?? makeState("Failed", { message: "the run reported no state" }), taskRuns: [...this.#taskRuns.values()] },
+      {
+        flowRunId: this.flowRunId,
+        flowName: this.flowName,
+        state: this.#flowState ?? makeState("Failed", { message: "the run reported no state" }),
+        taskRuns: [...this.#taskRuns.values()],
+      },
       keyOrder,
       parameters,
     );

@@ -74,10 +74,14 @@ function compileTerminationReport(given: Readonly<Partial<TerminationReportOptio
     const value = given[key];
     if (value === undefined) continue;
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-      throw new SluiceError("INVALID_OPTION", `Kubernetes agent: terminationReport.${key} ${showValue(value)} is not a duration: give a finite number of milliseconds, 0 or more`, {
-        field: `terminationReport.${key}`,
-        value,
-      });
+      throw new SluiceError(
+        "INVALID_OPTION",
+        `Kubernetes agent: terminationReport.${key} ${showValue(value)} is not a duration: give a finite number of milliseconds, 0 or more`,
+        {
+          field: `terminationReport.${key}`,
+          value,
+        },
+      );
     }
     compiled[key] = value;
   }
@@ -88,7 +92,10 @@ export function compileKubernetesAgentOptions(config: SluiceConfig, extras: Kube
   const k = config.kubernetes;
   const problem = jobNameProblem(k.namespace);
   if (problem) {
-    throw new SluiceError("INVALID_OPTION", `Kubernetes agent: --namespace ${showValue(k.namespace)} is not a valid namespace: ${problem}`, { field: "kubernetes.namespace", value: k.namespace });
+    throw new SluiceError("INVALID_OPTION", `Kubernetes agent: --namespace ${showValue(k.namespace)} is not a valid namespace: ${problem}`, {
+      field: "kubernetes.namespace",
+      value: k.namespace,
+    });
   }
   for (const name of k.imagePullSecrets) checkSecretKeyRef({ name, key: "x" }, "--image-pull-secrets");
   if (k.serviceAccountName !== undefined && jobNameProblem(k.serviceAccountName, 253)) {

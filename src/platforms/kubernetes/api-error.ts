@@ -52,7 +52,18 @@ function parseStatus(body: unknown): KubernetesStatus | undefined {
   };
 }
 
-const REASON_BY_CODE: Record<number, string> = { 400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict", 410: "Expired", 422: "Invalid", 429: "TooManyRequests", 500: "InternalError", 503: "ServiceUnavailable" };
+const REASON_BY_CODE: Record<number, string> = {
+  400: "BadRequest",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "NotFound",
+  409: "Conflict",
+  410: "Expired",
+  422: "Invalid",
+  429: "TooManyRequests",
+  500: "InternalError",
+  503: "ServiceUnavailable",
+};
 
 function codeFor(status: number): ErrorCode {
   if (status === 401 || status === 403) return "UNAUTHORIZED";
@@ -104,7 +115,8 @@ export function kubernetesError(action: string, error: unknown, server: string, 
   if (typeof httpCode === "number" && httpCode >= 100 && httpCode < 600) {
     const status = parseStatus((error as { body?: unknown }).body);
     const reason = status?.reason ?? REASON_BY_CODE[httpCode] ?? "Unknown";
-    const text = status?.message ?? (httpCode === 401 ? "the API server did not accept the credentials of the kubeconfig or service account" : `HTTP ${httpCode}`);
+    const text =
+      status?.message ?? (httpCode === 401 ? "the API server did not accept the credentials of the kubeconfig or service account" : `HTTP ${httpCode}`);
     const hint = httpCode === 403 ? forbiddenHint(status?.message, rbac) : "";
     const field = status?.details?.causes?.find((c) => typeof c.field === "string")?.field;
     return new KubernetesApiError(codeFor(httpCode), `${action} failed: ${text} (reason: ${reason}, HTTP ${httpCode}).${hint}`, {
@@ -118,10 +130,14 @@ export function kubernetesError(action: string, error: unknown, server: string, 
   const net = networkCode(error);
   const message = error instanceof Error ? error.message : String(error);
   if (net) {
-    return new KubernetesApiError("SERVICE_UNAVAILABLE", `${action} failed: the Kubernetes API at ${server} is not reachable (${net}: ${message}). Check the kubeconfig or that the pod runs in the cluster.`, {
-      reason: net,
-      cause: error,
-    });
+    return new KubernetesApiError(
+      "SERVICE_UNAVAILABLE",
+      `${action} failed: the Kubernetes API at ${server} is not reachable (${net}: ${message}). Check the kubeconfig or that the pod runs in the cluster.`,
+      {
+        reason: net,
+        cause: error,
+      },
+    );
   }
   return new KubernetesApiError("ENVIRONMENT_ERROR", `${action} failed: ${message}`, { cause: error });
 }

@@ -31,7 +31,15 @@ export function buildDockerJob(options: DockerJobOptions): JobManifest {
         metadata: { labels: { ...labels } },
         spec: {
           restartPolicy: "Never",
-          containers: [{ name: DOCKER_JOB_CONTAINER, image: options.image, command: [...options.command], args: [...options.args], env: structuredClone([...options.env]) }],
+          containers: [
+            {
+              name: DOCKER_JOB_CONTAINER,
+              image: options.image,
+              command: [...options.command],
+              args: [...options.args],
+              env: structuredClone([...options.env]),
+            },
+          ],
         },
       },
     },

@@ -112,7 +112,12 @@ export class DockerOnKubernetesEnvironment extends Environment {
     await storage.build({ push, config: options.config ?? defaultConfig(), ...(options.output ? { output: options.output } : {}) });
     const image = storage.image!;
     this.#built = { image, module: storage.locate(flow.name).module, flowName: flow.name };
-    return new DockerEnvironment({ image, labels: [...this.labels], metadata: { ...this.metadata, image }, ...(this.executor ? { executor: this.executor } : {}) });
+    return new DockerEnvironment({
+      image,
+      labels: [...this.labels],
+      metadata: { ...this.metadata, image },
+      ...(this.executor ? { executor: this.executor } : {}),
+    });
   }
 
   /** Creates one Job in namespace `default` that runs `flow`. */
@@ -125,8 +130,22 @@ export class DockerOnKubernetesEnvironment extends Environment {
         namespace: DOCKER_ON_KUBERNETES_NAMESPACE,
       });
       const executor = typeof options.executor === "string" ? options.executor : options.executor?.kind;
-      const entry = flowEntry({ module: context.module, flowName: flow.name, sluiceCommand: this.options.sluiceCommand ?? DEFAULT_SLUICE_COMMAND, parameters: options.parameters, executor, reportsToServer: options.flowId !== undefined });
-      const job = buildDockerJob({ image: context.image, flowRunId: context.flowRunId, identifier: context.identifier, env: context.env, command: entry.command, args: entry.args });
+      const entry = flowEntry({
+        module: context.module,
+        flowName: flow.name,
+        sluiceCommand: this.options.sluiceCommand ?? DEFAULT_SLUICE_COMMAND,
+        parameters: options.parameters,
+        executor,
+        reportsToServer: options.flowId !== undefined,
+      });
+      const job = buildDockerJob({
+        image: context.image,
+        flowRunId: context.flowRunId,
+        identifier: context.identifier,
+        env: context.env,
+        command: entry.command,
+        args: entry.args,
+      });
       return createRunJob("DockerOnKubernetesEnvironment", context, job, options);
     });
   }

@@ -10,7 +10,9 @@ const sluiceCommand = (z: Zod) =>
 
 export const kubernetesJobEnvironmentSchema = lazy((z) =>
   z.strictObject({
-    jobSpecFile: z.string({ error: 'give the path of a Job spec YAML file, e.g. "job_spec.yaml"' }).min(1, 'give the path of a Job spec YAML file, e.g. "job_spec.yaml"'),
+    jobSpecFile: z
+      .string({ error: 'give the path of a Job spec YAML file, e.g. "job_spec.yaml"' })
+      .min(1, 'give the path of a Job spec YAML file, e.g. "job_spec.yaml"'),
     uniqueJobName: z.boolean().default(false),
     sluiceCommand: sluiceCommand(z).optional(),
   }),

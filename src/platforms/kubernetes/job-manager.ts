@@ -227,7 +227,8 @@ export class JobManager {
       run.pods.delete(name);
       if (!last.succeeded && last.job !== undefined && last.grace !== undefined) graces.push(last.grace);
       const job = last.job !== undefined ? run.jobs.get(last.job) : undefined;
-      if (!last.terminal && job && !job.deleting && !job.stopsItsPods) deleted.push({ reason: "PodDeleted", message: `pod ${name} was deleted while it was running` });
+      if (!last.terminal && job && !job.deleting && !job.stopsItsPods)
+        deleted.push({ reason: "PodDeleted", message: `pod ${name} was deleted while it was running` });
     }
     const failures = [...deleted, ...podFailures, ...jobFailures];
 
@@ -258,7 +259,10 @@ export class JobManager {
 
     const waiting = run.stopping !== undefined && !run.settled;
     const open = [...run.jobs.values()].filter((j) => !j.finished && !j.deleting);
-    if (!waiting && (run.jobs.size === 0 || (!this.options.deleteFinishedJobs && open.length === 0 && (run.settled || (await this.#finished(ctx, flowRunId)))))) {
+    if (
+      !waiting &&
+      (run.jobs.size === 0 || (!this.options.deleteFinishedJobs && open.length === 0 && (run.settled || (await this.#finished(ctx, flowRunId)))))
+    ) {
       for (const job of jobs) if (jobOutcome(job)) this.#settledJobs.add(job.metadata?.uid ?? "");
       this.#runs.delete(flowRunId);
       run.done();
@@ -344,7 +348,11 @@ export class JobManager {
       const terminated = current?.error?.code === "TERMINATED";
       const said = terminated ? unique : unique.filter((f) => EXTERNAL_REASONS.has(f.reason));
       if (state !== "Success" && said.length > 0) {
-        await ctx.logRun(flowRunId, "error", `Kubernetes: ${said.map((f) => f.message).join("; ")} (reason: ${said[0]!.reason}); the run had already ended ${state}`);
+        await ctx.logRun(
+          flowRunId,
+          "error",
+          `Kubernetes: ${said.map((f) => f.message).join("; ")} (reason: ${said[0]!.reason}); the run had already ended ${state}`,
+        );
       }
       return;
     }

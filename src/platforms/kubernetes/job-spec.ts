@@ -124,9 +124,14 @@ export function compileJobSpec(source: JobSpecSource, options: CompileJobSpecOpt
   if (!isMapping(root)) return problems.fail([], root, "must be a mapping (a Kubernetes Job object)");
 
   if (root.apiVersion !== "batch/v1") {
-    problems.fail(["apiVersion"], root.apiVersion, "must be \"batch/v1\"", root.apiVersion === undefined ? "; start the file with apiVersion: batch/v1 and kind: Job" : "");
+    problems.fail(
+      ["apiVersion"],
+      root.apiVersion,
+      'must be "batch/v1"',
+      root.apiVersion === undefined ? "; start the file with apiVersion: batch/v1 and kind: Job" : "",
+    );
   }
-  if (root.kind !== "Job") problems.fail(["kind"], root.kind, "must be \"Job\"; the job spec is a batch/v1 Job, not another kind of object");
+  if (root.kind !== "Job") problems.fail(["kind"], root.kind, 'must be "Job"; the job spec is a batch/v1 Job, not another kind of object');
 
   const metadata = section(root, "metadata", [], problems);
   section(metadata, "labels", ["metadata"], problems);
@@ -141,7 +146,11 @@ export function compileJobSpec(source: JobSpecSource, options: CompileJobSpecOpt
 
   const spec = section(root, "spec", [], problems);
   if (spec.containers !== undefined) {
-    problems.fail(["spec", "containers"], undefined, "is set on the Job; containers belong under spec.template.spec.containers (this looks like a Pod spec, not a Job)");
+    problems.fail(
+      ["spec", "containers"],
+      undefined,
+      "is set on the Job; containers belong under spec.template.spec.containers (this looks like a Pod spec, not a Job)",
+    );
   }
   const template = section(spec, "template", ["spec"], problems);
   const templateMetadata = section(template, "metadata", ["spec", "template"], problems);
@@ -162,14 +171,26 @@ export function compileJobSpec(source: JobSpecSource, options: CompileJobSpecOpt
   const unknown = findUnknownFields(root, "Job");
   const misspelt = unknown[0];
   if (misspelt) {
-    const more = unknown.length > 1 ? ` (and ${unknown.length - 1} more unknown field${unknown.length > 2 ? "s" : ""}: ${unknown.slice(1, 4).map((u) => u.field).join(", ")})` : "";
+    const more =
+      unknown.length > 1
+        ? ` (and ${unknown.length - 1} more unknown field${unknown.length > 2 ? "s" : ""}: ${unknown
+            .slice(1, 4)
+            .map((u) => u.field)
+            .join(", ")})`
+        : "";
     problems.fail(misspelt.path, undefined, describeUnknownField(misspelt), more, problems.whereKey(misspelt.path));
   }
 
   const found = checkJobSchema(root);
   const first = found[0];
   if (first) {
-    const more = found.length > 1 ? ` (and ${found.length - 1} more problem${found.length > 2 ? "s" : ""}: ${found.slice(1, 4).map((p) => `${p.field} ${p.problem}`).join("; ")})` : "";
+    const more =
+      found.length > 1
+        ? ` (and ${found.length - 1} more problem${found.length > 2 ? "s" : ""}: ${found
+            .slice(1, 4)
+            .map((p) => `${p.field} ${p.problem}`)
+            .join("; ")})`
+        : "";
     let value: unknown = root;
     for (const key of first.path) value = isMapping(value) || Array.isArray(value) ? (value as Record<string | number, unknown>)[key] : undefined;
     problems.fail(first.path, value, first.problem, more);
@@ -220,7 +241,8 @@ function invalidFile(file: unknown, options: CompileJobSpecOptions, message: str
 export function loadJobSpec(file: unknown, options: CompileJobSpecOptions & { cwd?: string } = {}): LoadedJobSpec {
   let given: string;
   if (file instanceof URL) {
-    if (file.protocol !== "file:") throw invalidFile(file, options, `${file.href} is not a file: URL; give a path or new URL("./job_spec.yaml", import.meta.url)`);
+    if (file.protocol !== "file:")
+      throw invalidFile(file, options, `${file.href} is not a file: URL; give a path or new URL("./job_spec.yaml", import.meta.url)`);
     given = fileURLToPath(file);
   } else if (typeof file === "string" && file.trim() !== "") {
     given = file;

@@ -170,7 +170,9 @@ export class KubernetesApi {
   /** The events about one object (e.g. a pod), in the order they happened (see event-order.ts). */
   async listEventsFor(namespace: string, kind: string, name: string): Promise<CoreV1Event[]> {
     const fieldSelector = `involvedObject.kind=${kind},involvedObject.name=${name}`;
-    const list = await this.call(`listing events of ${kind} ${name} in namespace ${namespace}`, () => this.core.listNamespacedEvent({ namespace, fieldSelector }));
+    const list = await this.call(`listing events of ${kind} ${name} in namespace ${namespace}`, () =>
+      this.core.listNamespacedEvent({ namespace, fieldSelector }),
+    );
     return [...list.items].sort(byOccurrence);
   }
 }

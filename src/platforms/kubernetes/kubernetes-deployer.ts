@@ -90,13 +90,20 @@ export class KubernetesDeployer implements Deployer {
       await api.deleteJob(o.namespace, name, "Foreground");
       const deadline = Date.now() + REPLACE_TIMEOUT_MS;
       while ((await api.readJob(o.namespace, name)) !== null) {
-        if (Date.now() > deadline) throw new SluiceError("DEPLOY_FAILED", `the finished Job ${name} of an earlier attempt was not deleted within ${REPLACE_TIMEOUT_MS / 1000} s`, { flowRunId, kind: "kubernetes" });
+        if (Date.now() > deadline)
+          throw new SluiceError("DEPLOY_FAILED", `the finished Job ${name} of an earlier attempt was not deleted within ${REPLACE_TIMEOUT_MS / 1000} s`, {
+            flowRunId,
+            kind: "kubernetes",
+          });
         await sleep(250);
       }
       ({ job: created, created: isNew } = await api.createJob(o.namespace, job, flowRunId));
     }
     const done = manager.track(flowRunId, name, o.followedTypes.has(run.flow.environment.type));
-    return { description: `${isNew ? "created" : "found existing"} Kubernetes Job ${created.metadata?.name ?? name} in namespace ${o.namespace} (image ${image})`, done };
+    return {
+      description: `${isNew ? "created" : "found existing"} Kubernetes Job ${created.metadata?.name ?? name} in namespace ${o.namespace} (image ${image})`,
+      done,
+    };
   }
 
   async manage(ctx: DeployContext): Promise<void> {

@@ -14,7 +14,14 @@
  * // the image holds job_spec.yaml at the path it was read from here (imageFiles), so the module loads there too
  * ```
  */
-import { Environment, type EnvironmentFlow, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult, type SerializedScalar } from "../../core/environment.js";
+import {
+  Environment,
+  type EnvironmentFlow,
+  type EnvironmentOptions,
+  type ExecuteOptions,
+  type ExecuteResult,
+  type SerializedScalar,
+} from "../../core/environment.js";
 import { lazy } from "../../core/zod.js";
 import { parseOptions } from "../../core/parse-options.js";
 import { DEFAULT_SLUICE_COMMAND, flowEntry } from "./entry.js";
@@ -92,7 +99,14 @@ export class KubernetesJobEnvironment extends Environment {
 
   #build(flow: EnvironmentFlow, options: ExecuteOptions, context: ReturnType<typeof launchContext>): JobManifest {
     const executor = typeof options.executor === "string" ? options.executor : options.executor?.kind;
-    const entry = flowEntry({ module: context.module, flowName: flow.name, sluiceCommand: this.sluiceCommand, parameters: options.parameters, executor, reportsToServer: options.flowId !== undefined });
+    const entry = flowEntry({
+      module: context.module,
+      flowName: flow.name,
+      sluiceCommand: this.sluiceCommand,
+      parameters: options.parameters,
+      executor,
+      reportsToServer: options.flowId !== undefined,
+    });
     return buildFlowRunJob(this.#spec, {
       image: context.image,
       flowRunId: context.flowRunId,

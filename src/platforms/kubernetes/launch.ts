@@ -32,7 +32,6 @@ export interface LaunchContext {
   identifier: string;
 }
 
-
 /** Where the flow's module is for the launched process: its storage's location, else the run's, else its defining module. */
 function flowModule(flow: EnvironmentFlow, config: SluiceConfig): string | undefined {
   const storage = (flow as { storage?: unknown }).storage;
@@ -82,11 +81,15 @@ export function launchContext(owner: string, flow: EnvironmentFlow, options: Exe
   }
   const module = preferences.module ?? flowModule(flow, config);
   if (module === undefined) {
-    throw new SluiceError("INVALID_OPTION", `${owner}: the module of flow "${flow.name}" is unknown; give the flow a storage that holds it (e.g. DockerStorage)`, {
-      field: "storage",
-      flowRunId,
-      kind: "kubernetes",
-    });
+    throw new SluiceError(
+      "INVALID_OPTION",
+      `${owner}: the module of flow "${flow.name}" is unknown; give the flow a storage that holds it (e.g. DockerStorage)`,
+      {
+        field: "storage",
+        flowRunId,
+        kind: "kubernetes",
+      },
+    );
   }
   const ns = preferences.namespace ?? config.context.namespace;
   const contract = runContractEnv({ config, flowRunId, flowId: options.flowId, image, flowFilePath: module, namespace: ns });

@@ -15,7 +15,14 @@ export interface RunFailure {
 }
 
 /** Waiting reasons of a container that will not start by itself: the run fails with them. */
-export const FATAL_WAITING_REASONS = new Set(["ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "CreateContainerConfigError", "CreateContainerError"]);
+export const FATAL_WAITING_REASONS = new Set([
+  "ErrImagePull",
+  "ImagePullBackOff",
+  "InvalidImageName",
+  "ErrImageNeverPull",
+  "CreateContainerConfigError",
+  "CreateContainerError",
+]);
 
 const statusesOf = (pod: V1Pod): V1ContainerStatus[] => [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])];
 
@@ -58,7 +65,10 @@ export function podFailure(pod: V1Pod): RunFailure | undefined {
     }
     const terminated = status.state?.terminated ?? status.lastState?.terminated;
     if (terminated?.reason === "OOMKilled") {
-      return { reason: "OOMKilled", message: `container ${status.name} of pod ${name} ran out of memory and was killed (OOMKilled, exit code ${terminated.exitCode})` };
+      return {
+        reason: "OOMKilled",
+        message: `container ${status.name} of pod ${name} ran out of memory and was killed (OOMKilled, exit code ${terminated.exitCode})`,
+      };
     }
   }
   return undefined;
@@ -89,8 +99,13 @@ export function containerStateLines(pod: V1Pod): string[] {
     }
     const last = status.lastState?.terminated;
     const previous = last ? `; before its last restart: exit code ${last.exitCode}${last.reason ? `, reason ${last.reason}` : ""}` : "";
-    lines.push(`Pod ${name}, container ${status.name} (image ${status.image}, ${status.restartCount} restart${status.restartCount === 1 ? "" : "s"}): ${text}${previous}`);
+    lines.push(
+      `Pod ${name}, container ${status.name} (image ${status.image}, ${status.restartCount} restart${status.restartCount === 1 ? "" : "s"}): ${text}${previous}`,
+    );
   }
-  if (lines.length === 0) lines.push(`Pod ${name}: ${pod.status?.phase ?? "no status"}${pod.status?.reason ? `, reason ${pod.status.reason}` : ""}${pod.status?.message ? `: ${trimmed(pod.status.message)}` : ""}`);
+  if (lines.length === 0)
+    lines.push(
+      `Pod ${name}: ${pod.status?.phase ?? "no status"}${pod.status?.reason ? `, reason ${pod.status.reason}` : ""}${pod.status?.message ? `: ${trimmed(pod.status.message)}` : ""}`,
+    );
   return lines;
 }

@@ -22,10 +22,14 @@ const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 /** Checks a Secret reference; errors name `field` (e.g. "--api-key-secret" or "kubernetes.apiKeySecretName"). */
 export function checkSecretKeyRef(ref: SecretKeyRef, field: string): SecretKeyRef {
   if (typeof ref.name !== "string" || ref.name.length > 253 || !SECRET_NAME.test(ref.name)) {
-    throw new SluiceError("INVALID_OPTION", `${field}: Secret name ${showValue(ref.name)} is not a valid Kubernetes name (lowercase letters, digits, "-" and ".")`, {
-      field,
-      value: ref.name,
-    });
+    throw new SluiceError(
+      "INVALID_OPTION",
+      `${field}: Secret name ${showValue(ref.name)} is not a valid Kubernetes name (lowercase letters, digits, "-" and ".")`,
+      {
+        field,
+        value: ref.name,
+      },
+    );
   }
   if (typeof ref.key !== "string" || ref.key.length > 253 || !SECRET_KEY.test(ref.key)) {
     throw new SluiceError("INVALID_OPTION", `${field}: Secret key ${showValue(ref.key)} is not a valid key (letters, digits, "-", "_" and ".")`, {

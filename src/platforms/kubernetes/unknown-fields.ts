@@ -159,8 +159,6 @@ export function findUnknownFields(manifest: Record<string, unknown>, kind: Manif
 
 /** "unknown field; did you mean "env"?" or the list of the fields known there. */
 export function describeUnknownField(unknown: UnknownField): string {
-  const hint = unknown.suggestion
-    ? `did you mean "${unknown.suggestion}"?`
-    : `the fields known here are ${unknown.known.join(", ")}`;
+  const hint = unknown.suggestion ? `did you mean "${unknown.suggestion}"?` : `the fields known here are ${unknown.known.join(", ")}`;
   return `is not a field Kubernetes knows here: the API client would drop it without a word (a server with fieldValidation=Strict refuses it); ${hint}`;
 }

@@ -10,11 +10,7 @@
  */
 
 /** How a field is wrong, with the names the API server gives them (`reason` of a cause). */
-export type CauseType =
-  | "FieldValueInvalid"
-  | "FieldValueRequired"
-  | "FieldValueNotSupported"
-  | "FieldValueForbidden";
+export type CauseType = "FieldValueInvalid" | "FieldValueRequired" | "FieldValueNotSupported" | "FieldValueForbidden";
 
 /** One broken rule: a field path such as `spec.template.spec.containers[0].resources.limits[gpu]`. */
 export interface ValidationCause {
@@ -42,14 +38,20 @@ function shown(value: unknown): string {
   return JSON.stringify(value);
 }
 
-const invalid = (field: string, value: unknown, detail: string): ValidationCause =>
-  ({ field, type: "FieldValueInvalid", message: `Invalid value: ${shown(value)}: ${detail}` });
-const required = (field: string, detail = ""): ValidationCause =>
-  ({ field, type: "FieldValueRequired", message: detail ? `Required value: ${detail}` : "Required value" });
-const forbidden = (field: string, detail: string): ValidationCause =>
-  ({ field, type: "FieldValueForbidden", message: `Forbidden: ${detail}` });
+const invalid = (field: string, value: unknown, detail: string): ValidationCause => ({
+  field,
+  type: "FieldValueInvalid",
+  message: `Invalid value: ${shown(value)}: ${detail}`,
+});
+const required = (field: string, detail = ""): ValidationCause => ({
+  field,
+  type: "FieldValueRequired",
+  message: detail ? `Required value: ${detail}` : "Required value",
+});
+const forbidden = (field: string, detail: string): ValidationCause => ({ field, type: "FieldValueForbidden", message: `Forbidden: ${detail}` });
 const notSupported = (field: string, value: unknown, supported: readonly string[]): ValidationCause => ({
-  field, type: "FieldValueNotSupported",
+  field,
+  type: "FieldValueNotSupported",
   message: `Unsupported value: ${shown(value)}: supported values: ${supported.map((s) => JSON.stringify(s)).join(", ")}`,
 });
 
@@ -63,9 +65,12 @@ const qualifiedNamePartRe = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 const dns1123SubdomainRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const labelValueRe = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
-const qualifiedNameText = "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
-const subdomainText = "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
-const labelValueText = "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
+const qualifiedNameText =
+  "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')";
+const subdomainText =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+const labelValueText =
+  "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')";
 
 /** Why `value` is not a qualified name (`[prefix/]name`, as label keys and resource names are). */
 export function qualifiedNameProblems(value: string): string[] {
@@ -78,7 +83,9 @@ export function qualifiedNameProblems(value: string): string[] {
     if (prefix.length === 0) out.push("prefix part must be non-empty");
     else if (prefix.length > 253 || !dns1123SubdomainRe.test(prefix)) out.push(`prefix part ${subdomainText}`);
   } else if (parts.length > 2) {
-    return ["a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"];
+    return [
+      "a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+    ];
   }
   if (name.length === 0) out.push("name part must be non-empty");
   else if (name.length > 63) out.push("name part must be no more than 63 characters");
@@ -108,12 +115,32 @@ function labelMapCauses(labels: unknown, field: string): ValidationCause[] {
 // ---- env: downward API field references -----------------------------------------------------------
 
 /** Pod fields an env var may read (`status.hostIPs` is behind a feature gate that is off in v1.28). */
-const envFieldPaths = ["metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName", "spec.serviceAccountName", "status.hostIP", "status.podIP", "status.podIPs"];
+const envFieldPaths = [
+  "metadata.name",
+  "metadata.namespace",
+  "metadata.uid",
+  "spec.nodeName",
+  "spec.serviceAccountName",
+  "status.hostIP",
+  "status.podIP",
+  "status.podIPs",
+];
 /** Pod fields the server can convert at all (a downward API volume may read the label and annotation maps). */
 const knownPodFieldLabels = new Set([
-  "metadata.annotations", "metadata.labels", "metadata.name", "metadata.namespace", "metadata.uid", "spec.nodeName",
-  "spec.restartPolicy", "spec.serviceAccountName", "spec.schedulerName", "status.phase", "status.hostIP", "status.hostIPs",
-  "status.podIP", "status.podIPs",
+  "metadata.annotations",
+  "metadata.labels",
+  "metadata.name",
+  "metadata.namespace",
+  "metadata.uid",
+  "spec.nodeName",
+  "spec.restartPolicy",
+  "spec.serviceAccountName",
+  "spec.schedulerName",
+  "status.phase",
+  "status.hostIP",
+  "status.hostIPs",
+  "status.podIP",
+  "status.podIPs",
 ]);
 
 function splitSubscript(path: string): [string, string] | undefined {
@@ -144,9 +171,25 @@ function fieldRefCauses(ref: Json, field: string): ValidationCause[] {
 // ---- resources ---------------------------------------------------------------------------------------
 
 const standardResources = new Set([
-  "cpu", "memory", "ephemeral-storage", "requests.cpu", "requests.memory", "requests.ephemeral-storage", "limits.cpu",
-  "limits.memory", "limits.ephemeral-storage", "pods", "services", "replicationcontrollers", "resourcequotas", "secrets",
-  "persistentvolumeclaims", "configmaps", "requests.storage", "services.nodeports", "services.loadbalancers",
+  "cpu",
+  "memory",
+  "ephemeral-storage",
+  "requests.cpu",
+  "requests.memory",
+  "requests.ephemeral-storage",
+  "limits.cpu",
+  "limits.memory",
+  "limits.ephemeral-storage",
+  "pods",
+  "services",
+  "replicationcontrollers",
+  "resourcequotas",
+  "secrets",
+  "persistentvolumeclaims",
+  "configmaps",
+  "requests.storage",
+  "services.nodeports",
+  "services.loadbalancers",
 ]);
 const standardContainerResources = new Set(["cpu", "memory", "ephemeral-storage"]);
 const isHugePages = (name: string) => name.startsWith("hugepages-");
@@ -204,13 +247,35 @@ function containerCauses(c: Json, field: string): ValidationCause[] {
 
 /** Volume sources in the order the server checks them, with the path it names when one is one too many. */
 const volumeSources: readonly [key: string, path: string][] = [
-  ["emptyDir", "emptyDir"], ["hostPath", "hostPath"], ["gitRepo", "gitRepo"], ["gcePersistentDisk", "gcePersistentDisk"],
-  ["awsElasticBlockStore", "awsElasticBlockStore"], ["secret", "secret"], ["nfs", "nfs"], ["iscsi", "iscsi"],
-  ["glusterfs", "glusterfs"], ["flocker", "flocker"], ["persistentVolumeClaim", "persistentVolumeClaim"], ["rbd", "rbd"],
-  ["cinder", "cinder"], ["cephfs", "cephFS"], ["quobyte", "quobyte"], ["downwardAPI", "downwarAPI"], ["fc", "fc"],
-  ["flexVolume", "flexVolume"], ["configMap", "configMap"], ["azureFile", "azureFile"], ["vsphereVolume", "vsphereVolume"],
-  ["photonPersistentDisk", "photonPersistentDisk"], ["portworxVolume", "portworxVolume"], ["azureDisk", "azureDisk"],
-  ["storageos", "storageos"], ["projected", "projected"], ["scaleIO", "scaleIO"], ["csi", "csi"], ["ephemeral", "ephemeral"],
+  ["emptyDir", "emptyDir"],
+  ["hostPath", "hostPath"],
+  ["gitRepo", "gitRepo"],
+  ["gcePersistentDisk", "gcePersistentDisk"],
+  ["awsElasticBlockStore", "awsElasticBlockStore"],
+  ["secret", "secret"],
+  ["nfs", "nfs"],
+  ["iscsi", "iscsi"],
+  ["glusterfs", "glusterfs"],
+  ["flocker", "flocker"],
+  ["persistentVolumeClaim", "persistentVolumeClaim"],
+  ["rbd", "rbd"],
+  ["cinder", "cinder"],
+  ["cephfs", "cephFS"],
+  ["quobyte", "quobyte"],
+  ["downwardAPI", "downwarAPI"],
+  ["fc", "fc"],
+  ["flexVolume", "flexVolume"],
+  ["configMap", "configMap"],
+  ["azureFile", "azureFile"],
+  ["vsphereVolume", "vsphereVolume"],
+  ["photonPersistentDisk", "photonPersistentDisk"],
+  ["portworxVolume", "portworxVolume"],
+  ["azureDisk", "azureDisk"],
+  ["storageos", "storageos"],
+  ["projected", "projected"],
+  ["scaleIO", "scaleIO"],
+  ["csi", "csi"],
+  ["ephemeral", "ephemeral"],
 ];
 
 function volumeCauses(volume: Json, field: string): ValidationCause[] {
@@ -241,7 +306,7 @@ function tolerationCauses(t: Json, field: string): ValidationCause[] {
   const value = typeof t.value === "string" ? t.value : "";
   if (key) for (const p of qualifiedNameProblems(key)) out.push(invalid(`${field}.key`, key, p));
   else if (operator !== "Exists") {
-    out.push(invalid(`${field}.operator`, operator, "operator must be Exists when `key` is empty, which means \"match all values and all keys\""));
+    out.push(invalid(`${field}.operator`, operator, 'operator must be Exists when `key` is empty, which means "match all values and all keys"'));
   }
   if (typeof t.tolerationSeconds === "number" && t.effect !== "NoExecute") {
     out.push(invalid(`${field}.effect`, t.effect ?? "", "effect must be 'NoExecute' when `tolerationSeconds` is set"));
@@ -251,7 +316,11 @@ function tolerationCauses(t: Json, field: string): ValidationCause[] {
     if (problems.length) out.push(invalid(`${field}.operator`, value, problems.join(";")));
   } else if (operator === "Exists") {
     if (value.length > 0) {
-      out.push({ field: `${field}.operator`, type: "FieldValueInvalid", message: `Invalid value: ${tolerationText(t)}: value must be empty when \`operator\` is 'Exists'` });
+      out.push({
+        field: `${field}.operator`,
+        type: "FieldValueInvalid",
+        message: `Invalid value: ${tolerationText(t)}: value must be empty when \`operator\` is 'Exists'`,
+      });
     }
   } else {
     out.push(notSupported(`${field}.operator`, operator, ["Equal", "Exists"]));
@@ -272,12 +341,18 @@ function tolerationCauses(t: Json, field: string): ValidationCause[] {
 export function podSpecCauses(spec: unknown, path: string): ValidationCause[] {
   if (!isObject(spec)) return [];
   const out: ValidationCause[] = [];
-  listOf(spec.volumes).forEach((v, i) => { if (isObject(v)) out.push(...volumeCauses(v, `${path}.volumes[${i}]`)); });
+  listOf(spec.volumes).forEach((v, i) => {
+    if (isObject(v)) out.push(...volumeCauses(v, `${path}.volumes[${i}]`));
+  });
   for (const key of ["initContainers", "containers"] as const) {
-    listOf(spec[key]).forEach((c, i) => { if (isObject(c)) out.push(...containerCauses(c, `${path}.${key}[${i}]`)); });
+    listOf(spec[key]).forEach((c, i) => {
+      if (isObject(c)) out.push(...containerCauses(c, `${path}.${key}[${i}]`));
+    });
   }
   out.push(...labelMapCauses(spec.nodeSelector, `${path}.nodeSelector`));
-  listOf(spec.tolerations).forEach((t, i) => { if (isObject(t)) out.push(...tolerationCauses(t, `${path}.tolerations[${i}]`)); });
+  listOf(spec.tolerations).forEach((t, i) => {
+    if (isObject(t)) out.push(...tolerationCauses(t, `${path}.tolerations[${i}]`));
+  });
   out.push(...idCauses(spec.securityContext, `${path}.securityContext`, ["runAsUser", "runAsGroup", "fsGroup"]));
   const deadline = spec.activeDeadlineSeconds;
   if (typeof deadline === "number" && (deadline < 1 || deadline > maxInt32)) {
@@ -354,7 +429,7 @@ export function jobSpecCauses(spec: unknown, path: string): ValidationCause[] {
   const restartField = `${path}.template.spec.restartPolicy`;
   if (restartPolicy !== "OnFailure" && restartPolicy !== "Never") out.push(notSupported(restartField, restartPolicy, ["OnFailure", "Never"]));
   else if (isObject(spec.podFailurePolicy) && restartPolicy !== "Never") {
-    out.push(invalid(restartField, restartPolicy, "only \"Never\" is supported when podFailurePolicy is specified"));
+    out.push(invalid(restartField, restartPolicy, 'only "Never" is supported when podFailurePolicy is specified'));
   }
   if (isObject(spec.podFailurePolicy)) out.push(...podFailurePolicyCauses(spec.podFailurePolicy, `${path}.podFailurePolicy`));
   if (podSpec) out.push(...podSpecCauses(podSpec, `${path}.template.spec`));

@@ -33,16 +33,25 @@ export function parseDatabaseUrl(url: string): DatabaseLocation {
     try {
       parsed = new URL(url);
     } catch (cause) {
-      throw new SluiceError("CONFIG_INVALID", `database URL ${redactUrl(url)} cannot be parsed: ${(cause as Error).message}`, { field: "server.databaseUrl", cause });
+      throw new SluiceError("CONFIG_INVALID", `database URL ${redactUrl(url)} cannot be parsed: ${(cause as Error).message}`, {
+        field: "server.databaseUrl",
+        cause,
+      });
     }
     const schema = parsed.searchParams.get("schema") ?? undefined;
     if (schema !== undefined && !SCHEMA_NAME.test(schema))
-      throw new SluiceError("CONFIG_INVALID", `schema ${showValue(schema)} in the database URL must be lowercase letters, digits and '_' (starting with a letter or '_')`, {
-        field: "server.databaseUrl",
-        value: schema,
-      });
+      throw new SluiceError(
+        "CONFIG_INVALID",
+        `schema ${showValue(schema)} in the database URL must be lowercase letters, digits and '_' (starting with a letter or '_')`,
+        {
+          field: "server.databaseUrl",
+          value: schema,
+        },
+      );
     parsed.searchParams.delete("schema");
-    return schema === undefined ? { dialect: "postgres", connectionString: parsed.toString() } : { dialect: "postgres", connectionString: parsed.toString(), schema };
+    return schema === undefined
+      ? { dialect: "postgres", connectionString: parsed.toString() }
+      : { dialect: "postgres", connectionString: parsed.toString(), schema };
   } else if (!url.includes("://")) {
     return { dialect: "sqlite", file: url };
   }
@@ -119,7 +128,11 @@ export async function openDatabase(url: string): Promise<SluiceDatabase> {
 }
 
 const unreachable = (url: string, cause: unknown): SluiceError =>
-  new SluiceError("SERVICE_UNAVAILABLE", `the database at ${redactUrl(url)} cannot be opened: ${(cause as Error).message}. Check SLUICE__SERVER__DATABASE_URL.`, {
-    field: "server.databaseUrl",
-    cause,
-  });
+  new SluiceError(
+    "SERVICE_UNAVAILABLE",
+    `the database at ${redactUrl(url)} cannot be opened: ${(cause as Error).message}. Check SLUICE__SERVER__DATABASE_URL.`,
+    {
+      field: "server.databaseUrl",
+      cause,
+    },
+  );

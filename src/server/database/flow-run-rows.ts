@@ -71,7 +71,13 @@ export interface FlowRunPatch {
  * Writes `state` on `row` if its version is unchanged; answers the new row, or undefined when another
  * writer got there first (re-read and decide again).
  */
-export async function writeFlowRunState(tx: SqlExecutor, row: FlowRunRow, state: State, now: number, patch: FlowRunPatch = {}): Promise<FlowRunRow | undefined> {
+export async function writeFlowRunState(
+  tx: SqlExecutor,
+  row: FlowRunRow,
+  state: State,
+  now: number,
+  patch: FlowRunPatch = {},
+): Promise<FlowRunRow | undefined> {
   const rescheduled = state.name === "Scheduled" || state.name === "Pending";
   const next: FlowRunRow = {
     ...row,
@@ -110,6 +116,11 @@ export async function writeFlowRunState(tx: SqlExecutor, row: FlowRunRow, state:
     ],
   );
   if (changes === 0) return undefined;
-  await tx.run("INSERT INTO flow_run_states (flow_run_id, name, timestamp, state_json) VALUES (?, ?, ?, ?)", [row.id, state.name, toMs(state.timestamp), next.state_json]);
+  await tx.run("INSERT INTO flow_run_states (flow_run_id, name, timestamp, state_json) VALUES (?, ?, ?, ?)", [
+    row.id,
+    state.name,
+    toMs(state.timestamp),
+    next.state_json,
+  ]);
   return next;
 }

@@ -85,7 +85,10 @@ export class FlowRunsRepository {
     const existing =
       input.idempotencyKey != null
         ? await this.db.get<FlowRunRow>("SELECT * FROM flow_runs WHERE flow_id = ? AND idempotency_key = ?", [input.flow.id, input.idempotencyKey])
-        : await this.db.get<FlowRunRow>("SELECT * FROM flow_runs WHERE schedule_id = ? AND schedule_slot = ?", [input.scheduleId ?? null, input.scheduleSlot ?? null]);
+        : await this.db.get<FlowRunRow>("SELECT * FROM flow_runs WHERE schedule_id = ? AND schedule_slot = ?", [
+            input.scheduleId ?? null,
+            input.scheduleSlot ?? null,
+          ]);
     if (!existing) throw new SluiceError("CONFLICT", `flow run ${id} could not be created and no existing run holds its key; retry`);
     return { run: flowRunFromRow(existing), created: false };
   }
@@ -141,7 +144,8 @@ export class FlowRunsRepository {
       const row = await this.row(id);
       if (!row) throw notFound("flow run", id);
       const current = stateOf(row.state_json);
-      if (input.timestamp !== undefined && current.name === input.name && current.timestamp === new Date(input.timestamp).toISOString()) return flowRunFromRow(row);
+      if (input.timestamp !== undefined && current.name === input.name && current.timestamp === new Date(input.timestamp).toISOString())
+        return flowRunFromRow(row);
       if (options.expectedVersion !== undefined && row.version !== options.expectedVersion)
         throw new SluiceError(
           "CONFLICT",
@@ -151,13 +155,17 @@ export class FlowRunsRepository {
       if (!options.force) {
         const decision = decideFlowRunTransition(row.state, input.name);
         if (decision.kind === "noop") return flowRunFromRow(row);
-        if (decision.kind === "reject") throw new SluiceError("CONFLICT", `flow run ${id}: ${decision.reason}`, { field: "state.name", value: input.name, flowRunId: id });
+        if (decision.kind === "reject")
+          throw new SluiceError("CONFLICT", `flow run ${id}: ${decision.reason}`, { field: "state.name", value: input.name, flowRunId: id });
       }
       const state: State = { ...input, timestamp: input.timestamp === undefined ? iso(now) : new Date(input.timestamp).toISOString() };
       const next = await this.db.transaction((tx) => writeFlowRunState(tx, row, state, now, options.patch));
       if (next) return flowRunFromRow(next);
       if (options.expectedVersion !== undefined)
-        throw new SluiceError("CONFLICT", `flow run ${id} changed while this update was applied: read it again and decide anew`, { field: "expectedVersion", flowRunId: id });
+        throw new SluiceError("CONFLICT", `flow run ${id} changed while this update was applied: read it again and decide anew`, {
+          field: "expectedVersion",
+          flowRunId: id,
+        });
     }
     throw new SluiceError("CONFLICT", `flow run ${id} kept changing under ${MAX_OPTIMISTIC_RETRIES} attempts to update it; retry`, { flowRunId: id });
   }
@@ -195,7 +203,9 @@ export class FlowRunsRepository {
 
   /** When the earliest Scheduled run that is not yet due becomes due (ms), or undefined when there is none. */
   async nextDueAt(now = Date.now()): Promise<number | undefined> {
-    const row = await this.db.get<{ at: number | null }>("SELECT MIN(scheduled_start) AS at FROM flow_runs WHERE state = 'Scheduled' AND scheduled_start > ?", [now]);
+    const row = await this.db.get<{ at: number | null }>("SELECT MIN(scheduled_start) AS at FROM flow_runs WHERE state = 'Scheduled' AND scheduled_start > ?", [
+      now,
+    ]);
     return row?.at === null || row?.at === undefined ? undefined : Number(row.at);
   }
 
@@ -219,14 +229,20 @@ export class FlowRunsRepository {
       const row = await this.row(id);
       if (!row) throw notFound("flow run", id);
       if (row.state === "Cancelled" || (row.cancel_requested_at !== null && !isFinished(row.state))) return flowRunFromRow(row);
-      if (isFinished(row.state)) throw new SluiceError("CONFLICT", `flow run ${id} already finished (${row.state}); there is nothing to cancel`, { flowRunId: id });
+      if (isFinished(row.state))
+        throw new SluiceError("CONFLICT", `flow run ${id} already finished (${row.state}); there is nothing to cancel`, { flowRunId: id });
       if (row.state === "Pending" || row.state === "Scheduled") {
         const state = makeState("Cancelled", { timestamp: iso(now), message: "Cancelled before it started" });
         const next = await this.db.transaction((tx) => writeFlowRunState(tx, row, state, now, { cancel_requested_at: now }));
         if (next) return flowRunFromRow(next);
         continue;
       }
-      const { changes } = await this.db.run("UPDATE flow_runs SET cancel_requested_at = ?, updated_at = ? WHERE id = ? AND version = ?", [now, now, id, row.version]);
+      const { changes } = await this.db.run("UPDATE flow_runs SET cancel_requested_at = ?, updated_at = ? WHERE id = ? AND version = ?", [
+        now,
+        now,
+        id,
+        row.version,
+      ]);
       if (changes > 0) return flowRunFromRow({ ...row, cancel_requested_at: now, updated_at: now });
     }
     throw new SluiceError("CONFLICT", `flow run ${id} kept changing while it was being cancelled; retry`, { flowRunId: id });

@@ -80,7 +80,20 @@ export class FlowsRepository {
         await this.db.run(
           `INSERT INTO flows (id, name, version, content_hash, environment, storage, parameter_schema, parameter_defaults, task_graph, description, labels, created_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          [row.id, row.name, row.version, row.content_hash, row.environment, row.storage, row.parameter_schema, row.parameter_defaults, row.task_graph, row.description, row.labels, row.created_at],
+          [
+            row.id,
+            row.name,
+            row.version,
+            row.content_hash,
+            row.environment,
+            row.storage,
+            row.parameter_schema,
+            row.parameter_defaults,
+            row.task_graph,
+            row.description,
+            row.labels,
+            row.created_at,
+          ],
         );
         return { flow: flowFromRow(row), created: true };
       } catch (error) {

@@ -53,7 +53,10 @@ export class LogsRepository {
     const unknown = logs.findIndex((l) => !known.has(l.flowRunId));
     if (unknown >= 0) {
       const id = logs[unknown]!.flowRunId;
-      throw new SluiceError("NOT_FOUND", `flow run ${JSON.stringify(id)} of logs[${unknown}] does not exist`, { field: `logs.${unknown}.flowRunId`, value: id });
+      throw new SluiceError("NOT_FOUND", `flow run ${JSON.stringify(id)} of logs[${unknown}] does not exist`, {
+        field: `logs.${unknown}.flowRunId`,
+        value: id,
+      });
     }
     const rows = logs.map((l) => [
       l.flowRunId,
@@ -93,17 +96,15 @@ export class LogsRepository {
     }
     params.push(options.limit);
     const rows = await this.db.all<LogRow>(`SELECT * FROM logs WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`, params);
-    const items = rows.map(
-      (r): LogRecordOut => ({
-        id: String(r.seq),
-        flowRunId: r.flow_run_id,
-        taskRunId: r.task_run_id,
-        level: LEVEL_NAMES.get(Number(r.level)) ?? "info",
-        message: r.message,
-        timestamp: iso(r.timestamp),
-        fields: parseJsonOrNull(r.fields),
-      }),
-    );
+    const items = rows.map((r): LogRecordOut => ({
+      id: String(r.seq),
+      flowRunId: r.flow_run_id,
+      taskRunId: r.task_run_id,
+      level: LEVEL_NAMES.get(Number(r.level)) ?? "info",
+      message: r.message,
+      timestamp: iso(r.timestamp),
+      fields: parseJsonOrNull(r.fields),
+    }));
     const last = rows[rows.length - 1];
     return { items, nextCursor: String(last ? last.seq : after) };
   }

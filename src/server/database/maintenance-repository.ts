@@ -9,7 +9,10 @@ export class MaintenanceRepository {
 
   /** Running runs whose last heartbeat (or, without one, last progress) is before `cutoff`. */
   zombies(cutoff: number, limit: number): Promise<FlowRunRow[]> {
-    return this.db.all<FlowRunRow>("SELECT * FROM flow_runs WHERE state = 'Running' AND COALESCE(heartbeat_at, progress_at) < ? ORDER BY seq LIMIT ?", [cutoff, limit]);
+    return this.db.all<FlowRunRow>("SELECT * FROM flow_runs WHERE state = 'Running' AND COALESCE(heartbeat_at, progress_at) < ? ORDER BY seq LIMIT ?", [
+      cutoff,
+      limit,
+    ]);
   }
 
   /**

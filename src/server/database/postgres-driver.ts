@@ -161,7 +161,14 @@ export class PostgresDriver implements SqlDriver {
   channel(name: string): NotifyChannel {
     let channel = this.channels.get(name);
     if (!channel) {
-      channel = new PostgresChannel(this.connectionString, `sluice_${createHash("sha1").update(`${this.schema ?? "public"}:${name}`).digest("hex").slice(0, 24)}`, (sql, params) => this.run(sql, params));
+      channel = new PostgresChannel(
+        this.connectionString,
+        `sluice_${createHash("sha1")
+          .update(`${this.schema ?? "public"}:${name}`)
+          .digest("hex")
+          .slice(0, 24)}`,
+        (sql, params) => this.run(sql, params),
+      );
       this.channels.set(name, channel);
     }
     return channel;

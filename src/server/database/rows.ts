@@ -23,9 +23,13 @@ export function pageFrom<R extends { seq: number }, T>(rows: R[], limit: number,
 export function cursorSeq(cursor: string | undefined): number | undefined {
   if (cursor === undefined) return undefined;
   if (!/^\d{1,15}$/.test(cursor))
-    throw new SluiceError("INVALID_INPUT", `cursor ${JSON.stringify(cursor.slice(0, 40))} is not a cursor this server gave: pass a previous page's nextCursor`, {
-      field: "cursor",
-    });
+    throw new SluiceError(
+      "INVALID_INPUT",
+      `cursor ${JSON.stringify(cursor.slice(0, 40))} is not a cursor this server gave: pass a previous page's nextCursor`,
+      {
+        field: "cursor",
+      },
+    );
   return Number(cursor);
 }
 

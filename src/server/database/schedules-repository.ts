@@ -70,7 +70,20 @@ export class SchedulesRepository {
     await this.db.run(
       `INSERT INTO schedules (id, flow_id, name, cron, timezone, interval_ms, anchor, parameters, labels, active, last_slot, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)`,
-      [id, def.flowId, def.name, def.cron, def.timezone, def.intervalMs, def.anchor, JSON.stringify(def.parameters), def.labels && JSON.stringify(def.labels), def.active, now, now],
+      [
+        id,
+        def.flowId,
+        def.name,
+        def.cron,
+        def.timezone,
+        def.intervalMs,
+        def.anchor,
+        JSON.stringify(def.parameters),
+        def.labels && JSON.stringify(def.labels),
+        def.active,
+        now,
+        now,
+      ],
     );
     return (await this.get(id))!;
   }
@@ -93,7 +106,19 @@ export class SchedulesRepository {
       const { changes } = await tx.run(
         `UPDATE schedules SET name = ?, cron = ?, timezone = ?, interval_ms = ?, anchor = ?, parameters = ?, labels = ?, active = ?, last_slot = ?, updated_at = ?
          WHERE id = ?`,
-        [def.name, def.cron, def.timezone, def.intervalMs, def.anchor, JSON.stringify(def.parameters), def.labels && JSON.stringify(def.labels), def.active, now, now, id],
+        [
+          def.name,
+          def.cron,
+          def.timezone,
+          def.intervalMs,
+          def.anchor,
+          JSON.stringify(def.parameters),
+          def.labels && JSON.stringify(def.labels),
+          def.active,
+          now,
+          now,
+          id,
+        ],
       );
       if (changes > 0) await this.deleteFutureRuns(tx, id, now);
       return changes > 0;
@@ -118,7 +143,11 @@ export class SchedulesRepository {
     const rows =
       filter.flowId === undefined
         ? await this.db.all<ScheduleRow>("SELECT * FROM schedules WHERE seq > ? ORDER BY seq LIMIT ?", [after, filter.limit + 1])
-        : await this.db.all<ScheduleRow>("SELECT * FROM schedules WHERE flow_id = ? AND seq > ? ORDER BY seq LIMIT ?", [filter.flowId, after, filter.limit + 1]);
+        : await this.db.all<ScheduleRow>("SELECT * FROM schedules WHERE flow_id = ? AND seq > ? ORDER BY seq LIMIT ?", [
+            filter.flowId,
+            after,
+            filter.limit + 1,
+          ]);
     return pageFrom(rows, filter.limit, scheduleFromRow);
   }
 

@@ -9,7 +9,16 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
-import { LocalChannel, type DialectSql, type NotifyChannel, type SessionLock, type SqlDriver, type SqlExecutor, type SqlParam, type TableColumn } from "./driver.js";
+import {
+  LocalChannel,
+  type DialectSql,
+  type NotifyChannel,
+  type SessionLock,
+  type SqlDriver,
+  type SqlExecutor,
+  type SqlParam,
+  type TableColumn,
+} from "./driver.js";
 import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 
 type Bindable = string | number | null;

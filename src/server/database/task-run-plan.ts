@@ -67,10 +67,12 @@ export function planTaskRunUpdates(flowRunId: string, existing: readonly TaskRun
 
 type Decision = { row: TaskRunRow; state?: State } | { refused: string };
 
-const stampOf = (update: TaskRunUpdate, now: number): string => (update.state?.timestamp === undefined ? iso(now) : new Date(update.state.timestamp).toISOString());
+const stampOf = (update: TaskRunUpdate, now: number): string =>
+  update.state?.timestamp === undefined ? iso(now) : new Date(update.state.timestamp).toISOString();
 
 function create(flowRunId: string, update: TaskRunUpdate, label: string, now: number): Decision {
-  if (update.expectedVersion !== undefined && update.expectedVersion !== 0) return { refused: `${label} does not exist yet, so it is not at version ${update.expectedVersion}` };
+  if (update.expectedVersion !== undefined && update.expectedVersion !== 0)
+    return { refused: `${label} does not exist yet, so it is not at version ${update.expectedVersion}` };
   const timestamp = stampOf(update, now);
   const state: State = update.state ? { ...update.state, timestamp } : makeState("Pending", { timestamp });
   const row: TaskRunRow = {

@@ -111,23 +111,56 @@ export class TaskRunsRepository {
     const changes = writes.filter(([, w]) => w.kind === "update");
     const done = new Set<string>();
     if (inserts.length > 0) {
-      const values = inserts.map(([, { row: r }]) => [r.id, r.flow_run_id, r.task_key, r.task_name, r.map_index, r.state, r.state_json, r.version, r.attempts, r.created_at, r.updated_at, r.started_at, r.ended_at]);
+      const values = inserts.map(([, { row: r }]) => [
+        r.id,
+        r.flow_run_id,
+        r.task_key,
+        r.task_name,
+        r.map_index,
+        r.state,
+        r.state_json,
+        r.version,
+        r.attempts,
+        r.created_at,
+        r.updated_at,
+        r.started_at,
+        r.ended_at,
+      ]);
       for (const { id } of await tx.all<{ id: string }>(this.statements.insert, sql.tableParams(NEW_ROWS, values))) done.add(id);
     }
     if (changes.length > 0) {
-      const values = changes.map(([, { row: r, readVersion }]) => [r.id, readVersion, r.task_name, r.state, r.state_json, r.version, r.attempts, r.updated_at, r.started_at, r.ended_at]);
+      const values = changes.map(([, { row: r, readVersion }]) => [
+        r.id,
+        readVersion,
+        r.task_name,
+        r.state,
+        r.state_json,
+        r.version,
+        r.attempts,
+        r.updated_at,
+        r.started_at,
+        r.ended_at,
+      ]);
       for (const { id } of await tx.all<{ id: string }>(this.statements.update, sql.tableParams(CHANGED_ROWS, values))) done.add(id);
     }
     const lost = new Map<string, { from: number; message: string }>();
     for (const [key, write] of writes) {
       if (done.has(write.row.id)) continue;
       const message =
-        write.kind === "insert" ? "was created concurrently by another request: send the update again" : "changed concurrently: read it again and send the update anew";
+        write.kind === "insert"
+          ? "was created concurrently by another request: send the update again"
+          : "changed concurrently: read it again and send the update anew";
       lost.set(key, { from: write.firstUpdate, message });
     }
     const history = plan.history.filter((h) => !lost.has(h.key));
     if (history.length > 0)
-      await tx.run(this.statements.history, sql.tableParams(HISTORY_ROWS, history.map((h) => [h.taskRunId, h.state.name, toMs(h.state.timestamp), JSON.stringify(h.state)])));
+      await tx.run(
+        this.statements.history,
+        sql.tableParams(
+          HISTORY_ROWS,
+          history.map((h) => [h.taskRunId, h.state.name, toMs(h.state.timestamp), JSON.stringify(h.state)]),
+        ),
+      );
     return lost;
   }
 
@@ -137,7 +170,11 @@ export class TaskRunsRepository {
     const result = results[0]!;
     const row = rows[0];
     if (!result.ok || !row)
-      throw new SluiceError("CONFLICT", result.error?.message ?? "the task run update was refused", { field: "state.name", flowRunId, value: update.state?.name });
+      throw new SluiceError("CONFLICT", result.error?.message ?? "the task run update was refused", {
+        field: "state.name",
+        flowRunId,
+        value: update.state?.name,
+      });
     return taskRunFromRow(row);
   }
 
@@ -175,7 +212,10 @@ export class TaskRunsRepository {
 
   /** Ends the unfinished task runs of a flow run whose process is gone (Failed, or Cancelled); answers how many. */
   async endUnfinished(flowRunId: string, name: "Failed" | "Cancelled", message: string, now = Date.now()): Promise<number> {
-    const open = await this.db.all<TaskRunRow>("SELECT * FROM task_runs WHERE flow_run_id = ? AND state IN ('Pending', 'Scheduled', 'Submitted', 'Running', 'Retrying')", [flowRunId]);
+    const open = await this.db.all<TaskRunRow>(
+      "SELECT * FROM task_runs WHERE flow_run_id = ? AND state IN ('Pending', 'Scheduled', 'Submitted', 'Running', 'Retrying')",
+      [flowRunId],
+    );
     if (open.length === 0) return 0;
     const updates = open.map((r) => ({ taskKey: r.task_key, mapIndex: Number(r.map_index), expectedVersion: Number(r.version), state: { name, message } }));
     const { results } = await this.apply(flowRunId, updates, now);

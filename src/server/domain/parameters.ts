@@ -37,10 +37,14 @@ export class ParameterValidator {
       validate = this.ajv.compile(body);
       this.ajv.removeSchema(body); // keep the function, not Ajv's own cache entry (this class caches)
     } catch (cause) {
-      throw new SluiceError("INVALID_INPUT", `parameterSchema is not a valid JSON schema: ${(cause as Error).message}. Send the JSON schema of the flow's parameters object (e.g. from z.toJSONSchema).`, {
-        field: "parameterSchema",
-        cause,
-      });
+      throw new SluiceError(
+        "INVALID_INPUT",
+        `parameterSchema is not a valid JSON schema: ${(cause as Error).message}. Send the JSON schema of the flow's parameters object (e.g. from z.toJSONSchema).`,
+        {
+          field: "parameterSchema",
+          cause,
+        },
+      );
     }
     if (cacheKey !== undefined) {
       if (this.cache.size >= CACHE_LIMIT) this.cache.delete(this.cache.keys().next().value as string);

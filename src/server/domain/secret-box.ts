@@ -14,7 +14,8 @@ export class SecretBox {
   /** @param key 32 raw bytes, or any string (hashed with SHA-256 to 32 bytes). */
   constructor(key: Buffer | string) {
     this.key = typeof key === "string" ? createHash("sha256").update(key, "utf8").digest() : key;
-    if (this.key.length !== 32) throw new SluiceError("CONFIG_INVALID", `the secret encryption key must be 32 bytes, got ${this.key.length}`, { field: "server.encryptionKey" });
+    if (this.key.length !== 32)
+      throw new SluiceError("CONFIG_INVALID", `the secret encryption key must be 32 bytes, got ${this.key.length}`, { field: "server.encryptionKey" });
   }
 
   encrypt(name: string, value: unknown): string {

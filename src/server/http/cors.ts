@@ -22,14 +22,12 @@ export function registerCors(app: FastifyInstance, origins: readonly string[]): 
   app.options("*", { config: { auth: false } }, async (request, reply) => {
     const origin = request.headers.origin;
     if (typeof origin !== "string" || !allows(origin) || request.headers["access-control-request-method"] === undefined) {
-      return reply
-        .code(403)
-        .send({
-          error: {
-            code: "FORBIDDEN",
-            message: "cross-origin requests from this origin are not allowed: add it to server.corsOrigins (SLUICE__SERVER__CORS_ORIGINS)",
-          },
-        });
+      return reply.code(403).send({
+        error: {
+          code: "FORBIDDEN",
+          message: "cross-origin requests from this origin are not allowed: add it to server.corsOrigins (SLUICE__SERVER__CORS_ORIGINS)",
+        },
+      });
     }
     return reply
       .code(204)

@@ -55,7 +55,10 @@ export function fieldErrors(error: z.ZodError, prefix: string, whole: string): F
 
 /** A 422 for invalid request fields, its message listing the first few. */
 export function validationError(fields: FieldError[], what: string, code: ErrorCode = "INVALID_INPUT"): ApiRequestError {
-  const shown = fields.slice(0, 5).map((f) => f.message).join("; ");
+  const shown = fields
+    .slice(0, 5)
+    .map((f) => f.message)
+    .join("; ");
   const more = fields.length > 5 ? ` (and ${fields.length - 5} more)` : "";
   return new ApiRequestError(422, code, `invalid ${what}: ${shown}${more}`, { fields });
 }
@@ -74,11 +77,21 @@ export function toErrorResponse(error: unknown, bodyLimit: number): { status: nu
   const e = (error ?? {}) as FastifyLikeError;
   switch (e.code) {
     case "FST_ERR_CTP_BODY_TOO_LARGE":
-      return { status: 413, body: bodyOf("PAYLOAD_TOO_LARGE", `the request body is larger than the server's limit of ${bodyLimit} bytes (SLUICE__SERVER__BODY_LIMIT_BYTES): send smaller batches`, "body") };
+      return {
+        status: 413,
+        body: bodyOf(
+          "PAYLOAD_TOO_LARGE",
+          `the request body is larger than the server's limit of ${bodyLimit} bytes (SLUICE__SERVER__BODY_LIMIT_BYTES): send smaller batches`,
+          "body",
+        ),
+      };
     case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
       return { status: 415, body: bodyOf("INVALID_INPUT", "the request body must be JSON: send Content-Type: application/json", "body") };
     case "FST_ERR_CTP_EMPTY_JSON_BODY":
-      return { status: 400, body: bodyOf("INVALID_INPUT", "the request body is empty but Content-Type is application/json: send a JSON body or no Content-Type", "body") };
+      return {
+        status: 400,
+        body: bodyOf("INVALID_INPUT", "the request body is empty but Content-Type is application/json: send a JSON body or no Content-Type", "body"),
+      };
     case "FST_ERR_CTP_INVALID_JSON_BODY":
       return { status: 400, body: bodyOf("INVALID_INPUT", "the request body is not valid JSON", "body") };
   }

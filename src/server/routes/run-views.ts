@@ -66,7 +66,12 @@ export function runViewRoutes(app: FastifyInstance, ctx: ServerContext): void {
     let run = await runOrThrow(ctx, params.id);
     reply.hijack();
     const out = reply.raw;
-    out.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", "x-accel-buffering": "no" });
+    out.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+    });
     let closed = false;
     request.raw.on("close", () => (closed = true));
     const send = (event: RunEvent) => {

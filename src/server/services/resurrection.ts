@@ -69,7 +69,11 @@ export class Resurrection extends IntervalService<ResurrectionResult> {
       outcome = "cancelled";
     } else if (row.resurrections < this.options.maxAttempts) {
       const attempt = row.resurrections + 1;
-      state = { name: "Scheduled", scheduledAt: iso(now), message: `Rescheduled by the resurrection service: ${idle} (reschedule ${attempt} of ${this.options.maxAttempts})` };
+      state = {
+        name: "Scheduled",
+        scheduledAt: iso(now),
+        message: `Rescheduled by the resurrection service: ${idle} (reschedule ${attempt} of ${this.options.maxAttempts})`,
+      };
       patch = { agent_id: null, resurrections: attempt, scheduled_start: now };
       outcome = "rescheduled";
     } else {

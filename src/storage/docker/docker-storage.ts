@@ -95,7 +95,8 @@ export class DockerStorage implements Storage {
     const field = (name: string): string | undefined => {
       const value = serialized[name];
       if (value === undefined || value === null) return undefined;
-      if (typeof value !== "string") throw new SluiceError("INVALID_INPUT", `serialized DockerStorage: ${name} is ${showValue(value)}; expected a string`, { field: name, value });
+      if (typeof value !== "string")
+        throw new SluiceError("INVALID_INPUT", `serialized DockerStorage: ${name} is ${showValue(value)}; expected a string`, { field: name, value });
       return value;
     };
     const given: DockerStorageOptions = {};
@@ -162,10 +163,14 @@ export class DockerStorage implements Storage {
   locate(flowName: string): FlowLocator {
     const stored = this.#flows.get(flowName);
     if (!stored) {
-      throw new SluiceError("NOT_FOUND", `DockerStorage holds no flow named "${flowName}" (it holds: ${this.flowNames.map((n) => `"${n}"`).join(", ") || "none"})`, {
-        field: "flow",
-        value: flowName,
-      });
+      throw new SluiceError(
+        "NOT_FOUND",
+        `DockerStorage holds no flow named "${flowName}" (it holds: ${this.flowNames.map((n) => `"${n}"`).join(", ") || "none"})`,
+        {
+          field: "flow",
+          value: flowName,
+        },
+      );
     }
     return { module: stored.location, flowName };
   }
@@ -201,25 +206,37 @@ export class DockerStorage implements Storage {
    */
   async build(options: StorageBuildOptions = {}): Promise<this> {
     if (this.#flows.size === 0) {
-      throw new SluiceError("STORAGE_ERROR", "DockerStorage holds no flow; give it to a flow (flow(name, { storage }, ...)) and build with `sluice build <file>`, or call storage.addFlow(flow)", {
-        field: "flows",
-      });
+      throw new SluiceError(
+        "STORAGE_ERROR",
+        "DockerStorage holds no flow; give it to a flow (flow(name, { storage }, ...)) and build with `sluice build <file>`, or call storage.addFlow(flow)",
+        {
+          field: "flows",
+        },
+      );
     }
     const missing = [...this.#flows].filter(([, stored]) => stored.source === undefined).map(([name]) => name);
     if (missing.length > 0) {
-      throw new SluiceError("STORAGE_ERROR", `DockerStorage was deserialized: the source of ${missing.map((n) => `"${n}"`).join(", ")} is unknown here, so it cannot be built`, {
-        field: "flows",
-      });
+      throw new SluiceError(
+        "STORAGE_ERROR",
+        `DockerStorage was deserialized: the source of ${missing.map((n) => `"${n}"`).join(", ")} is unknown here, so it cannot be built`,
+        {
+          field: "flows",
+        },
+      );
     }
     checkDockerStorageSources(this.options);
     const flows = [...this.#flows.values()].flatMap((stored) => (stored.flow ? [stored.flow] : []));
     const copies = imageCopies(this.options.files, flows);
     for (const { source } of copies) {
       if (!existsSync(source)) {
-        throw new SluiceError("STORAGE_ERROR", `DockerStorage: ${source}, which a flow's environment reads, does not exist any more; the image cannot hold it`, {
-          field: "environment.imageFiles",
-          value: source,
-        });
+        throw new SluiceError(
+          "STORAGE_ERROR",
+          `DockerStorage: ${source}, which a flow's environment reads, does not exist any more; the image cannot hold it`,
+          {
+            field: "environment.imageFiles",
+            value: source,
+          },
+        );
       }
     }
     const config = options.config ?? defaultConfig();
@@ -228,7 +245,12 @@ export class DockerStorage implements Storage {
     const engine = await DockerEngine.connect(config.docker.host);
     const base = await ensureBaseImage(
       engine,
-      { baseImage: this.options.baseImage, dockerfile: this.options.dockerfile, localImage: this.options.localImage, defaultBaseImage: config.docker.baseImage },
+      {
+        baseImage: this.options.baseImage,
+        dockerfile: this.options.dockerfile,
+        localImage: this.options.localImage,
+        defaultBaseImage: config.docker.baseImage,
+      },
       output,
     );
     const runtime = await ensureRuntimeImage(engine, base, output);
@@ -285,7 +307,8 @@ export class DockerStorage implements Storage {
 
   async #buildError(reference: string, error: unknown): Promise<SluiceError> {
     const { BuildError, healthCheckFailures } = await import("./image-build.js");
-    if (!(error instanceof BuildError)) return error instanceof SluiceError ? error : new SluiceError("BUILD_FAILED", `building image ${reference} failed: ${String(error)}`, { cause: error });
+    if (!(error instanceof BuildError))
+      return error instanceof SluiceError ? error : new SluiceError("BUILD_FAILED", `building image ${reference} failed: ${String(error)}`, { cause: error });
     const failures = healthCheckFailures(error.log);
     if (failures.length > 0) {
       const list = failures.map((f) => `flow "${f.flow}" (${f.module}): ${f.error}`).join("; ");

@@ -25,9 +25,13 @@ export interface FlowDockerfilePlan {
 /** Quotes an ENV value: double quotes, with \ " and $ escaped (no variable expansion). */
 function envValue(name: string, value: string): string {
   if (/[\r\n]/.test(value)) {
-    throw new SluiceError("INVALID_OPTION", `DockerStorage: env.${name} contains a line break, which a Dockerfile ENV cannot hold; put multi-line values in a file (files option)`, {
-      field: `env.${name}`,
-    });
+    throw new SluiceError(
+      "INVALID_OPTION",
+      `DockerStorage: env.${name} contains a line break, which a Dockerfile ENV cannot hold; put multi-line values in a file (files option)`,
+      {
+        field: `env.${name}`,
+      },
+    );
   }
   return `"${value.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
 }

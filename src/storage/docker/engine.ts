@@ -29,11 +29,15 @@ export function dockerOptionsFor(host: string | undefined): Docker.DockerOptions
   try {
     url = new URL(host.includes("://") ? host : `tcp://${host}`);
   } catch (cause) {
-    throw new SluiceError("CONFIG_INVALID", `docker.host ${JSON.stringify(host)} is not an engine address; use unix:///var/run/docker.sock or tcp://host:2375`, {
-      field: "docker.host",
-      value: host,
-      cause,
-    });
+    throw new SluiceError(
+      "CONFIG_INVALID",
+      `docker.host ${JSON.stringify(host)} is not an engine address; use unix:///var/run/docker.sock or tcp://host:2375`,
+      {
+        field: "docker.host",
+        value: host,
+        cause,
+      },
+    );
   }
   const protocol = url.protocol === "https:" ? "https" : "http";
   return { host: url.hostname, port: Number(url.port || (protocol === "https" ? 2376 : 2375)), protocol };
@@ -62,7 +66,8 @@ export class DockerEngine {
     const { default: DockerClient } = await import("dockerode");
     const docker = new DockerClient(dockerOptionsFor(host));
     const modem = docker.modem as { socketPath?: unknown; host?: string; port?: number | string };
-    const address = typeof modem.socketPath === "string" ? `unix://${modem.socketPath}` : modem.host ? `${modem.host}:${modem.port ?? ""}` : "the default address";
+    const address =
+      typeof modem.socketPath === "string" ? `unix://${modem.socketPath}` : modem.host ? `${modem.host}:${modem.port ?? ""}` : "the default address";
     try {
       await docker.ping();
     } catch (cause) {
@@ -92,7 +97,12 @@ export class DockerEngine {
     try {
       stream = (await this.docker.pull(reference)) as Readable;
     } catch (error) {
-      throw new SluiceError("BUILD_FAILED", `pulling image ${reference} failed: ${engineMessage(error)}`, { kind: "docker", field: "image", value: reference, cause: error });
+      throw new SluiceError("BUILD_FAILED", `pulling image ${reference} failed: ${engineMessage(error)}`, {
+        kind: "docker",
+        field: "image",
+        value: reference,
+        cause: error,
+      });
     }
     const { error } = await this.follow(stream, output, false);
     if (error) throw new SluiceError("BUILD_FAILED", `pulling image ${reference} failed: ${error}`, { kind: "docker", field: "image", value: reference });
@@ -122,7 +132,10 @@ export class DockerEngine {
     try {
       await this.docker.getImage(source).tag({ repo: repository, tag });
     } catch (error) {
-      throw new SluiceError("BUILD_FAILED", `tagging image ${source} as ${repository}:${tag} failed: ${engineMessage(error)}`, { kind: "docker", cause: error });
+      throw new SluiceError("BUILD_FAILED", `tagging image ${source} as ${repository}:${tag} failed: ${engineMessage(error)}`, {
+        kind: "docker",
+        cause: error,
+      });
     }
   }
 
@@ -154,12 +167,17 @@ export class DockerEngine {
     try {
       await this.docker.getImage(reference).remove({ force: true });
     } catch (error) {
-      if (engineStatus(error) !== 404) throw new SluiceError("INTERNAL", `removing image ${reference} failed: ${engineMessage(error)}`, { kind: "docker", cause: error });
+      if (engineStatus(error) !== 404)
+        throw new SluiceError("INTERNAL", `removing image ${reference} failed: ${engineMessage(error)}`, { kind: "docker", cause: error });
     }
   }
 
   /** Reads a JSON-lines stream of the engine, forwarding text and progress to `output`. */
-  private follow(stream: Readable, output: BuildOutput | undefined, buildLog: boolean): Promise<{ error?: string; log: string[]; aux: NonNullable<EngineStreamEvent["aux"]>[] }> {
+  private follow(
+    stream: Readable,
+    output: BuildOutput | undefined,
+    buildLog: boolean,
+  ): Promise<{ error?: string; log: string[]; aux: NonNullable<EngineStreamEvent["aux"]>[] }> {
     return new Promise((resolve, reject) => {
       const log: string[] = [];
       const aux: NonNullable<EngineStreamEvent["aux"]>[] = [];
@@ -170,8 +188,11 @@ export class DockerEngine {
         partial += text;
         let nl: number;
         while ((nl = partial.indexOf("\n")) >= 0) {
-          // eslint-disable-next-line no-control-regex -- the engine colours a step's stderr
-          const line = partial.slice(0, nl).replace(/\r$/, "").replace(/\u001b\[[0-9;]*m/g, "");
+          const line = partial
+            .slice(0, nl)
+            .replace(/\r$/, "")
+            // eslint-disable-next-line no-control-regex -- the engine colours a step's stderr
+            .replace(/\u001b\[[0-9;]*m/g, "");
           partial = partial.slice(nl + 1);
           if (line.trim() === "") continue;
           log.push(line);

@@ -23,10 +23,14 @@ export function declaredImageFiles(flow: StorableFlow): string[] {
   const files: unknown = environment.imageFiles ?? [];
   const owner = `the environment of flow "${flow.name}"`;
   if (!Array.isArray(files)) {
-    throw new SluiceError("STORAGE_ERROR", `DockerStorage: imageFiles of ${owner} is ${showValue(files)}; an environment lists the files its image needs as absolute paths`, {
-      field: "environment.imageFiles",
-      value: files,
-    });
+    throw new SluiceError(
+      "STORAGE_ERROR",
+      `DockerStorage: imageFiles of ${owner} is ${showValue(files)}; an environment lists the files its image needs as absolute paths`,
+      {
+        field: "environment.imageFiles",
+        value: files,
+      },
+    );
   }
   for (const file of files) {
     if (typeof file !== "string" || !isAbsolute(file)) {

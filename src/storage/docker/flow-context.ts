@@ -48,7 +48,12 @@ export function installDependencies(dir: string, specs: readonly string[], outpu
     child.stdout.on("data", collect);
     child.stderr.on("data", collect);
     child.on("error", (cause) =>
-      reject(new SluiceError("BUILD_FAILED", `cannot run npm to install the flows' dependencies: ${cause.message}; install npm or remove dependencies`, { field: "dependencies", cause })),
+      reject(
+        new SluiceError("BUILD_FAILED", `cannot run npm to install the flows' dependencies: ${cause.message}; install npm or remove dependencies`, {
+          field: "dependencies",
+          cause,
+        }),
+      ),
     );
     child.on("close", (code) => {
       if (code === 0) return resolve();
@@ -90,6 +95,12 @@ export async function writeFlowContext(input: FlowContextInput): Promise<void> {
     files.push({ contextPath, destination });
   }
 
-  const dockerfile = flowDockerfile({ from: input.from, env: { ...input.env }, dependencies: input.dependencies.length > 0, files, healthCheck: input.healthCheck });
+  const dockerfile = flowDockerfile({
+    from: input.from,
+    env: { ...input.env },
+    dependencies: input.dependencies.length > 0,
+    files,
+    healthCheck: input.healthCheck,
+  });
   await writeFile(join(input.dir, "Dockerfile"), dockerfile);
 }

@@ -41,7 +41,7 @@ export function checkImageName(name: unknown, field = "imageName"): string {
   const fail = (why: string): never => {
     throw new SluiceError("INVALID_OPTION", `${field} ${showValue(name)} is not a valid image name: ${why}`, { field, value: name });
   };
-  if (typeof name !== "string" || name === "") return fail("give a non-empty string such as \"my-flow\" or \"team/etl\"");
+  if (typeof name !== "string" || name === "") return fail('give a non-empty string such as "my-flow" or "team/etl"');
   if (name.length > 255) fail("it is longer than 255 characters");
   if (name.includes(":") || name.includes("@")) fail("leave the tag out of imageName and give it as imageTag");
   for (const part of name.split("/")) {
@@ -69,8 +69,8 @@ export function checkRegistryUrl(url: unknown, field = "registryUrl"): string {
   const fail = (why: string): never => {
     throw new SluiceError("INVALID_OPTION", `${field} ${showValue(url)} is not a registry address: ${why}`, { field, value: url });
   };
-  if (typeof url !== "string" || url === "") return fail("give host[:port][/path], e.g. \"127.0.0.1:5000\" or \"ghcr.io/my-org\"");
-  if (/^[a-z]+:\/\//i.test(url)) fail("leave out the scheme: give host[:port][/path], e.g. \"127.0.0.1:5000\"");
+  if (typeof url !== "string" || url === "") return fail('give host[:port][/path], e.g. "127.0.0.1:5000" or "ghcr.io/my-org"');
+  if (/^[a-z]+:\/\//i.test(url)) fail('leave out the scheme: give host[:port][/path], e.g. "127.0.0.1:5000"');
   const trimmed = url.replace(/\/+$/, "");
   const [host, ...path] = trimmed.split("/");
   const [hostname, port, ...extra] = host!.split(":");

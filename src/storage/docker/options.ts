@@ -57,10 +57,15 @@ const schema = lazy((z) =>
     registryUrl: z.string().optional(),
     imageName: z.string().optional(),
     imageTag: z.string().optional(),
-    baseImage: z.string().min(1, "give an image reference such as \"node:20-slim\"").optional(),
+    baseImage: z.string().min(1, 'give an image reference such as "node:20-slim"').optional(),
     dockerfile: z.string().min(1, "give the path of a Dockerfile").optional(),
-    dependencies: z.array(z.string().min(1, "give an npm install spec such as \"lodash@4\"")).default([]),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "variable names are letters, digits and _"), z.string("values are strings").regex(/^[^\r\n]*$/, "a Dockerfile ENV cannot hold line breaks; put multi-line values in a file (files option)")).default({}),
+    dependencies: z.array(z.string().min(1, 'give an npm install spec such as "lodash@4"')).default([]),
+    env: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "variable names are letters, digits and _"),
+        z.string("values are strings").regex(/^[^\r\n]*$/, "a Dockerfile ENV cannot hold line breaks; put multi-line values in a file (files option)"),
+      )
+      .default({}),
     files: z.record(z.string(), z.string("give the destination path in the image as a string")).default({}),
     localImage: z.boolean().default(false),
     ignoreHealthchecks: z.boolean().default(false),
@@ -84,16 +89,24 @@ export function compileDockerStorageOptions(raw: DockerStorageOptions = {}, cwd:
   for (const [source, destination] of Object.entries(o.files)) {
     const field = `files.${source}`;
     if (!isAbsolute(source)) {
-      throw new SluiceError("INVALID_OPTION", `DockerStorage: files source ${showValue(source)} is a relative path; give an absolute path on this machine (e.g. ${resolve(cwd, source)})`, {
-        field,
-        value: source,
-      });
+      throw new SluiceError(
+        "INVALID_OPTION",
+        `DockerStorage: files source ${showValue(source)} is a relative path; give an absolute path on this machine (e.g. ${resolve(cwd, source)})`,
+        {
+          field,
+          value: source,
+        },
+      );
     }
     if (!posix.isAbsolute(destination) || destination === "/") {
-      throw new SluiceError("INVALID_OPTION", `DockerStorage: files destination ${showValue(destination)} for ${source} must be an absolute path in the image other than "/", e.g. "/opt/data/config.json"`, {
-        field,
-        value: destination,
-      });
+      throw new SluiceError(
+        "INVALID_OPTION",
+        `DockerStorage: files destination ${showValue(destination)} for ${source} must be an absolute path in the image other than "/", e.g. "/opt/data/config.json"`,
+        {
+          field,
+          value: destination,
+        },
+      );
     }
   }
   for (const key of Object.keys(o.buildOptions)) {

@@ -69,7 +69,13 @@ function commonDirectory(paths: readonly string[]): string {
 }
 
 /** A tar stream of `entries` (relative to `cwd`), renamed by `rename`, plus a generated Dockerfile. */
-async function contextTar(cwd: string, entries: string[], rename: (name: string) => string, dockerfile: string, ignore?: (path: string) => boolean): Promise<Readable> {
+async function contextTar(
+  cwd: string,
+  entries: string[],
+  rename: (name: string) => string,
+  dockerfile: string,
+  ignore?: (path: string) => boolean,
+): Promise<Readable> {
   const { pack } = await tarFs();
   return pack(cwd, {
     entries,
@@ -86,7 +92,14 @@ async function contextTar(cwd: string, entries: string[], rename: (name: string)
   }) as unknown as Readable;
 }
 
-async function buildOrFail(engine: DockerEngine, what: string, context: Readable, tag: string, labels: Record<string, string>, output?: BuildOutput): Promise<void> {
+async function buildOrFail(
+  engine: DockerEngine,
+  what: string,
+  context: Readable,
+  tag: string,
+  labels: Record<string, string>,
+  output?: BuildOutput,
+): Promise<void> {
   try {
     await engine.build(context, { t: tag, labels, rm: true, forcerm: true }, output);
   } catch (error) {
@@ -117,7 +130,12 @@ export async function ensureRuntimeImage(engine: DockerEngine, baseImage: string
       return hit ? hit.to + name.slice(hit.from.length) : name;
     };
     const dockerfile = [`FROM ${baseImage}`, "COPY node_modules /opt/sluice/node_modules"].join("\n");
-    const context = await contextTar(top, byPath.map((p) => p.from), rename, `${dockerfile}\n`);
+    const context = await contextTar(
+      top,
+      byPath.map((p) => p.from),
+      rename,
+      `${dockerfile}\n`,
+    );
     await buildOrFail(engine, "runtime dependencies", context, depsTag, { [LABEL_KIND]: "runtime-deps", [LABEL_VERSION]: version }, output);
   }
 
@@ -127,12 +145,23 @@ export async function ensureRuntimeImage(engine: DockerEngine, baseImage: string
   const runtimeTag = `sluice-runtime:${key(depsTag, hash.digest("hex"))}`;
   if (!(await engine.inspectImage(runtimeTag))) {
     output?.line(`Building Sluice's runtime image ${runtimeTag}`);
-    const dockerfile = [`FROM ${depsTag}`, `COPY app ${IMAGE_APP_DIR}`, `RUN ${JSON.stringify(["node", "-e", LINK_SCRIPT])}`, `RUN ["sluice", "--version"]`].join("\n");
+    const dockerfile = [
+      `FROM ${depsTag}`,
+      `COPY app ${IMAGE_APP_DIR}`,
+      `RUN ${JSON.stringify(["node", "-e", LINK_SCRIPT])}`,
+      `RUN ["sluice", "--version"]`,
+    ].join("\n");
     const wanted = new Set(files);
-    const context = await contextTar(root, ["package.json", "bin", "dist"], (name) => `app/${name}`, `${dockerfile}\n`, (path) => {
-      const rel = relative(root, path).split(sep).join("/");
-      return statSync(path).isFile() && !wanted.has(rel);
-    });
+    const context = await contextTar(
+      root,
+      ["package.json", "bin", "dist"],
+      (name) => `app/${name}`,
+      `${dockerfile}\n`,
+      (path) => {
+        const rel = relative(root, path).split(sep).join("/");
+        return statSync(path).isFile() && !wanted.has(rel);
+      },
+    );
     await buildOrFail(engine, "runtime", context, runtimeTag, { [LABEL_KIND]: "runtime", [LABEL_VERSION]: version }, output);
   }
   return runtimeTag;

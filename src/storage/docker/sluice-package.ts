@@ -52,7 +52,8 @@ async function withLock<T>(name: string, fn: () => Promise<T>, timeoutMs = 10 * 
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const age = Date.now() - (await stat(path).catch(() => ({ mtimeMs: Date.now() }))).mtimeMs;
       if (age > timeoutMs) await rm(path, { force: true });
-      else if (Date.now() - started > timeoutMs) throw new SluiceError("BUILD_FAILED", `waited ${timeoutMs} ms for the lock ${path}; remove it if no build is running`);
+      else if (Date.now() - started > timeoutMs)
+        throw new SluiceError("BUILD_FAILED", `waited ${timeoutMs} ms for the lock ${path}; remove it if no build is running`);
       else await new Promise((r) => setTimeout(r, 250));
     }
   }

@@ -75,22 +75,32 @@ export class LocalStorage implements Storage {
   addFlow(flow: StorableFlow, module?: string): string {
     const given = module ?? flow.module ?? undefined;
     if (!given) {
-      throw new SluiceError("STORAGE_ERROR", `LocalStorage: the module of flow "${flow.name}" is unknown; pass it: storage.addFlow(flow, import.meta.url)`, { field: "module" });
+      throw new SluiceError("STORAGE_ERROR", `LocalStorage: the module of flow "${flow.name}" is unknown; pass it: storage.addFlow(flow, import.meta.url)`, {
+        field: "module",
+      });
     }
     const resolved = resolveModule(given.startsWith("file:") ? fileURLToPath(given) : given);
     if (resolved.kind !== "file") {
-      throw new SluiceError("STORAGE_ERROR", `LocalStorage holds module files; flow "${flow.name}" comes from the package ${resolved.specifier}: use ModuleStorage`, {
-        field: "module",
-        value: resolved.specifier,
-      });
+      throw new SluiceError(
+        "STORAGE_ERROR",
+        `LocalStorage holds module files; flow "${flow.name}" comes from the package ${resolved.specifier}: use ModuleStorage`,
+        {
+          field: "module",
+          value: resolved.specifier,
+        },
+      );
     }
     const existing = this.#flows.get(flow.name);
     if (existing) {
       if (existing.flow === flow && existing.path === resolved.path) return existing.path;
-      throw new SluiceError("CONFLICT", `LocalStorage already holds a flow named "${flow.name}" (from ${existing.path}); flows in one storage need unique names`, {
-        field: "flow",
-        value: flow.name,
-      });
+      throw new SluiceError(
+        "CONFLICT",
+        `LocalStorage already holds a flow named "${flow.name}" (from ${existing.path}); flows in one storage need unique names`,
+        {
+          field: "flow",
+          value: flow.name,
+        },
+      );
     }
     this.#flows.set(flow.name, { flow, path: resolved.path });
     return resolved.path;
@@ -99,10 +109,14 @@ export class LocalStorage implements Storage {
   locate(flowName: string): FlowLocator {
     const stored = this.#flows.get(flowName);
     if (!stored) {
-      throw new SluiceError("NOT_FOUND", `LocalStorage holds no flow named "${flowName}" (it holds: ${this.flowNames.map((n) => `"${n}"`).join(", ") || "none"})`, {
-        field: "flow",
-        value: flowName,
-      });
+      throw new SluiceError(
+        "NOT_FOUND",
+        `LocalStorage holds no flow named "${flowName}" (it holds: ${this.flowNames.map((n) => `"${n}"`).join(", ") || "none"})`,
+        {
+          field: "flow",
+          value: flowName,
+        },
+      );
     }
     return { module: stored.path, flowName };
   }

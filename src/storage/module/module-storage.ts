@@ -25,9 +25,12 @@ export interface ModuleStorageOptions {
 const schema = lazy((z) =>
   z.strictObject({
     module: z
-      .string("give the import specifier of an installed package, e.g. \"@team/etl\"")
-      .min(1, "give the import specifier of an installed package, e.g. \"@team/etl\"")
-      .refine((m) => !m.startsWith(".") && !m.startsWith("/") && !m.startsWith("file:"), "a path is not a package specifier; for a module file use LocalStorage"),
+      .string('give the import specifier of an installed package, e.g. "@team/etl"')
+      .min(1, 'give the import specifier of an installed package, e.g. "@team/etl"')
+      .refine(
+        (m) => !m.startsWith(".") && !m.startsWith("/") && !m.startsWith("file:"),
+        "a path is not a package specifier; for a module file use LocalStorage",
+      ),
   }),
 );
 
@@ -70,10 +73,14 @@ export class ModuleStorage implements Storage {
 
   locate(flowName: string): FlowLocator {
     if (!this.#flows.has(flowName)) {
-      throw new SluiceError("NOT_FOUND", `ModuleStorage (${this.module}) holds no flow named "${flowName}" (it holds: ${this.flowNames.map((n) => `"${n}"`).join(", ") || "none"})`, {
-        field: "flow",
-        value: flowName,
-      });
+      throw new SluiceError(
+        "NOT_FOUND",
+        `ModuleStorage (${this.module}) holds no flow named "${flowName}" (it holds: ${this.flowNames.map((n) => `"${n}"`).join(", ") || "none"})`,
+        {
+          field: "flow",
+          value: flowName,
+        },
+      );
     }
     return { module: this.module, flowName };
   }
@@ -85,11 +92,15 @@ export class ModuleStorage implements Storage {
     } catch (error) {
       // ESM-only packages have no "require" export: they exist all the same.
       if ((error as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND") {
-        throw new SluiceError("STORAGE_ERROR", `ModuleStorage: the package ${this.module} cannot be resolved from ${process.cwd()}; install it (npm install ${this.module})`, {
-          field: "module",
-          value: this.module,
-          cause: error,
-        });
+        throw new SluiceError(
+          "STORAGE_ERROR",
+          `ModuleStorage: the package ${this.module} cannot be resolved from ${process.cwd()}; install it (npm install ${this.module})`,
+          {
+            field: "module",
+            value: this.module,
+            cause: error,
+          },
+        );
       }
     }
     return this;

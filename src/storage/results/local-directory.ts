@@ -32,11 +32,15 @@ export class LocalDirectoryResultStore implements ResultStore {
     }
     const path = raw.startsWith("file:") ? fileURLToPath(raw) : raw;
     if (!isAbsolute(path)) {
-      throw new SluiceError("INVALID_OPTION", `LocalDirectoryResultStore option dir is ${showValue(raw)}; give an absolute path (workers resolve it on their own machine)`, {
-        field: "dir",
-        value: raw,
-        kind: "local",
-      });
+      throw new SluiceError(
+        "INVALID_OPTION",
+        `LocalDirectoryResultStore option dir is ${showValue(raw)}; give an absolute path (workers resolve it on their own machine)`,
+        {
+          field: "dir",
+          value: raw,
+          kind: "local",
+        },
+      );
     }
     this.dir = resolve(path);
   }

@@ -37,7 +37,10 @@ function s3Credentials(credentials: ResultStoreCredentials | undefined, field: s
  */
 export function resultStoreFromSpec(spec: string, credentials?: ResultStoreCredentials, field = "resultStore"): ResultStore {
   if (typeof spec !== "string" || spec.trim() === "") {
-    throw new SluiceError("INVALID_OPTION", `${field} is ${showValue(spec)}; use a directory path, a file: URL or an s3://bucket/prefix URL`, { field, value: spec });
+    throw new SluiceError("INVALID_OPTION", `${field} is ${showValue(spec)}; use a directory path, a file: URL or an s3://bucket/prefix URL`, {
+      field,
+      value: spec,
+    });
   }
   if (spec.startsWith("s3://")) {
     let url: URL;
@@ -64,10 +67,14 @@ export function resultStoreFromSpec(spec: string, credentials?: ResultStoreCrede
   }
   const path = spec.startsWith("file:") ? fileURLToPath(spec) : spec;
   if (!isAbsolute(path)) {
-    throw new SluiceError("INVALID_OPTION", `${field} is ${showValue(spec)}; a result store directory must be an absolute path (workers resolve it on their machine)`, {
-      field,
-      value: spec,
-    });
+    throw new SluiceError(
+      "INVALID_OPTION",
+      `${field} is ${showValue(spec)}; a result store directory must be an absolute path (workers resolve it on their machine)`,
+      {
+        field,
+        value: spec,
+      },
+    );
   }
   return new LocalDirectoryResultStore({ dir: path });
 }
@@ -87,8 +94,12 @@ export function openResultStore(location: ResultStoreLocation, credentials?: Res
         credentials: s3Credentials(credentials, "resultStore"),
       });
     default:
-      throw new SluiceError("STORAGE_ERROR", `unknown result store kind ${showValue((location as { kind?: unknown }).kind)}; this worker knows "local" and "s3"`, {
-        field: "resultStore",
-      });
+      throw new SluiceError(
+        "STORAGE_ERROR",
+        `unknown result store kind ${showValue((location as { kind?: unknown }).kind)}; this worker knows "local" and "s3"`,
+        {
+          field: "resultStore",
+        },
+      );
   }
 }

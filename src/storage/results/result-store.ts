@@ -23,8 +23,7 @@ export interface ResultRef {
  * store with their own credentials.
  */
 export type ResultStoreLocation =
-  | { kind: "local"; dir: string }
-  | { kind: "s3"; bucket: string; prefix: string; endpoint: string | null; region: string; forcePathStyle: boolean };
+  { kind: "local"; dir: string } | { kind: "s3"; bucket: string; prefix: string; endpoint: string | null; region: string; forcePathStyle: boolean };
 
 export interface ResultStore {
   /** "local", "s3", or a custom kind. */

@@ -30,7 +30,17 @@ export interface S3ResultStoreOptions {
 
 const decodeXml = (s: string): string =>
   s.replace(/&(lt|gt|quot|apos|amp|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) =>
-    e === "lt" ? "<" : e === "gt" ? ">" : e === "quot" ? '"' : e === "apos" ? "'" : e === "amp" ? "&" : String.fromCodePoint(e[1] === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)),
+    e === "lt"
+      ? "<"
+      : e === "gt"
+        ? ">"
+        : e === "quot"
+          ? '"'
+          : e === "apos"
+            ? "'"
+            : e === "amp"
+              ? "&"
+              : String.fromCodePoint(e[1] === "x" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10)),
   );
 
 const tagValues = (xml: string, tag: string): string[] => [...xml.matchAll(new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`, "g"))].map((m) => decodeXml(m[1]!));
@@ -47,15 +57,19 @@ export class S3ResultStore implements ResultStore {
 
   constructor(options: S3ResultStoreOptions) {
     const bad = (field: string, value: unknown, expected: string): SluiceError =>
-      new SluiceError("INVALID_OPTION", `S3ResultStore option ${field} is ${showValue(field.startsWith("credentials.secret") ? "(hidden)" : value)}; ${expected}`, {
-        field,
-        kind: "s3",
-      });
+      new SluiceError(
+        "INVALID_OPTION",
+        `S3ResultStore option ${field} is ${showValue(field.startsWith("credentials.secret") ? "(hidden)" : value)}; ${expected}`,
+        {
+          field,
+          kind: "s3",
+        },
+      );
     if (typeof options?.bucket !== "string" || !/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(options.bucket)) {
       throw bad("bucket", options?.bucket, "use an S3 bucket name (3-63 lowercase letters, digits, dots and dashes)");
     }
     const prefix = options.prefix ?? "";
-    if (typeof prefix !== "string") throw bad("prefix", prefix, "use a string such as \"sluice/results\"");
+    if (typeof prefix !== "string") throw bad("prefix", prefix, 'use a string such as "sluice/results"');
     if (prefix !== "") checkKey(prefix, "prefix", "s3");
     if (options.endpoint != null) {
       let url: URL | undefined;
@@ -64,10 +78,12 @@ export class S3ResultStore implements ResultStore {
       } catch {
         url = undefined;
       }
-      if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) throw bad("endpoint", options.endpoint, 'use an http(s) URL such as "http://127.0.0.1:9000"');
+      if (!url || (url.protocol !== "http:" && url.protocol !== "https:"))
+        throw bad("endpoint", options.endpoint, 'use an http(s) URL such as "http://127.0.0.1:9000"');
     }
     const c = options.credentials;
-    if (typeof c?.accessKeyId !== "string" || c.accessKeyId === "") throw bad("credentials.accessKeyId", c?.accessKeyId, "give the access key id (or set SLUICE__EXECUTOR__RESULT_STORE_ACCESS_KEY_ID)");
+    if (typeof c?.accessKeyId !== "string" || c.accessKeyId === "")
+      throw bad("credentials.accessKeyId", c?.accessKeyId, "give the access key id (or set SLUICE__EXECUTOR__RESULT_STORE_ACCESS_KEY_ID)");
     if (typeof c.secretAccessKey !== "string" || c.secretAccessKey === "") {
       throw bad("credentials.secretAccessKey", c.secretAccessKey, "give the secret access key (or set SLUICE__EXECUTOR__RESULT_STORE_SECRET_ACCESS_KEY)");
     }
@@ -110,10 +126,14 @@ export class S3ResultStore implements ResultStore {
     try {
       response = await fetch(url, { method, headers: sent, body: body ?? null, signal: AbortSignal.timeout(this.#timeoutMs) });
     } catch (cause) {
-      throw new SluiceError("STORAGE_ERROR", `result store (s3): ${method} ${this.#display(url)} failed: ${(cause as Error).message}; check the endpoint and the network`, {
-        kind: this.kind,
-        cause,
-      });
+      throw new SluiceError(
+        "STORAGE_ERROR",
+        `result store (s3): ${method} ${this.#display(url)} failed: ${(cause as Error).message}; check the endpoint and the network`,
+        {
+          kind: this.kind,
+          cause,
+        },
+      );
     }
     return { status: response.status, text: await response.text() };
   }

@@ -41,7 +41,11 @@ export function uriEncode(text: string, keepSlash = false): string {
 }
 
 /** 20130524T000000Z */
-export const amzDate = (date: Date): string => date.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
+export const amzDate = (date: Date): string =>
+  date
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.\d{3}/, "");
 
 /** The path as SigV4 canonicalizes it for S3: each segment decoded once, then encoded (slashes kept). */
 export function canonicalPath(url: URL): string {
@@ -82,7 +86,14 @@ export function signRequest(request: SigV4Request): SignedParts {
   const names = Object.keys(headers).sort();
   const canonicalHeaders = names.map((n) => `${n}:${headers[n]!.trim().replace(/\s+/g, " ")}\n`).join("");
   const signedHeaders = names.join(";");
-  const canonicalRequest = [request.method.toUpperCase(), canonicalPath(request.url), canonicalQuery(request.url), canonicalHeaders, signedHeaders, request.payloadHash].join("\n");
+  const canonicalRequest = [
+    request.method.toUpperCase(),
+    canonicalPath(request.url),
+    canonicalQuery(request.url),
+    canonicalHeaders,
+    signedHeaders,
+    request.payloadHash,
+  ].join("\n");
   const scope = `${day}/${request.region}/${request.service}/aws4_request`;
   const stringToSign = ["AWS4-HMAC-SHA256", stamp, scope, sha256Hex(canonicalRequest)].join("\n");
   const key = hmac(hmac(hmac(hmac(`AWS4${request.credentials.secretAccessKey}`, day), request.region), request.service), "aws4_request");

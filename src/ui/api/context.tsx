@@ -47,8 +47,7 @@ export function useApi(): Api {
 }
 
 /** True when the server does not have this route yet (an older server): the caller falls back. */
-export const isMissingRoute = (error: unknown): boolean =>
-  error instanceof SluiceApiError && error.status === 404 && /^no route /.test(error.message);
+export const isMissingRoute = (error: unknown): boolean => error instanceof SluiceApiError && error.status === 404 && /^no route /.test(error.message);
 
 /** A short text for an error shown in the page. */
 export const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));

@@ -56,7 +56,10 @@ export function matchesFilter(run: FlowRun, filter: RunFilter, now = Date.now())
   if (filter.states.length > 0 && !filter.states.includes(run.state.name)) return false;
   if (filter.flow && run.flowName !== filter.flow) return false;
   if (filter.label) {
-    const wanted = filter.label.split(",").map((l) => l.trim()).filter((l) => l.length > 0);
+    const wanted = filter.label
+      .split(",")
+      .map((l) => l.trim())
+      .filter((l) => l.length > 0);
     if (!wanted.every((l) => run.labels.includes(l))) return false;
   }
   const from = sinceInstant(filter.since, now);

@@ -8,7 +8,10 @@ export interface SseMessage {
 }
 
 export class SseHttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -20,10 +20,13 @@ export function AuthGate({ children }: { children: (props: { auth: boolean; sign
     setGate((g) => (g.kind === "open" && g.auth ? { kind: "prompt", reason: "The server refused the API key (unknown or revoked)." } : g));
   }, []);
 
-  const open = useCallback((key: string | undefined, auth: boolean) => {
-    setQueryClient(newQueryClient());
-    setGate({ kind: "open", api: apiFor(url, key, refused), auth });
-  }, [url, refused]);
+  const open = useCallback(
+    (key: string | undefined, auth: boolean) => {
+      setQueryClient(newQueryClient());
+      setGate({ kind: "open", api: apiFor(url, key, refused), auth });
+    },
+    [url, refused],
+  );
 
   useEffect(() => {
     let live = true;
@@ -43,7 +46,12 @@ export function AuthGate({ children }: { children: (props: { auth: boolean; sign
   }, [url, open]);
 
   if (gate.kind === "checking") return <div className="center muted">Connecting…</div>;
-  if (gate.kind === "down") return <div className="center"><div className="error-box">{gate.message}</div></div>;
+  if (gate.kind === "down")
+    return (
+      <div className="center">
+        <div className="error-box">{gate.message}</div>
+      </div>
+    );
   if (gate.kind === "prompt")
     return (
       <KeyPrompt
@@ -58,14 +66,22 @@ export function AuthGate({ children }: { children: (props: { auth: boolean; sign
   return (
     <ApiProvider api={gate.api}>
       <QueryClientProvider client={queryClient}>
-        {children({ auth: gate.auth, signOut: () => { storeApiKey(undefined); setGate({ kind: "prompt" }); } })}
+        {children({
+          auth: gate.auth,
+          signOut: () => {
+            storeApiKey(undefined);
+            setGate({ kind: "prompt" });
+          },
+        })}
       </QueryClientProvider>
     </ApiProvider>
   );
 }
 
 function newQueryClient(): QueryClient {
-  return new QueryClient({ defaultOptions: { queries: { retry: (n, e) => n < 2 && !(e instanceof SluiceApiError && e.status >= 400 && e.status < 500), refetchOnWindowFocus: false } } });
+  return new QueryClient({
+    defaultOptions: { queries: { retry: (n, e) => n < 2 && !(e instanceof SluiceApiError && e.status >= 400 && e.status < 500), refetchOnWindowFocus: false } },
+  });
 }
 
 function KeyPrompt({ reason, onKey }: { reason?: string | undefined; onKey: (key: string) => Promise<void> }) {
@@ -86,13 +102,26 @@ function KeyPrompt({ reason, onKey }: { reason?: string | undefined; onKey: (key
             .finally(() => setBusy(false));
         }}
       >
-        <div className="brand big"><span className="logo" />Sluice</div>
-        <p>This server requires an API key. Create one with <code>sluice auth create-key</code>.</p>
+        <div className="brand big">
+          <span className="logo" />
+          Sluice
+        </div>
+        <p>
+          This server requires an API key. Create one with <code>sluice auth create-key</code>.
+        </p>
         {reason && <div className="error-box">{reason}</div>}
-        <label htmlFor="api-key" className="field-label">API key</label>
+        <label htmlFor="api-key" className="field-label">
+          API key
+        </label>
         <input id="api-key" type="password" autoComplete="off" autoFocus value={key} onChange={(e) => setKey(e.target.value)} />
-        {error && <div className="field-error" role="alert">{error}</div>}
-        <button type="submit" className="primary" disabled={busy || key.trim() === ""}>{busy ? "Checking…" : "Continue"}</button>
+        {error && (
+          <div className="field-error" role="alert">
+            {error}
+          </div>
+        )}
+        <button type="submit" className="primary" disabled={busy || key.trim() === ""}>
+          {busy ? "Checking…" : "Continue"}
+        </button>
         <p className="muted small">Kept for this browser tab only.</p>
       </form>
     </div>

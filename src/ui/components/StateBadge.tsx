@@ -13,7 +13,9 @@ export function StateBadge({ state, title }: { state: string | null | undefined;
 
 /** Per-state counts as small coloured numbers ("12 ✓ 3 ✗"), largest first. */
 export function StateCounts({ counts }: { counts: Record<string, number> }) {
-  const entries = Object.entries(counts).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  const entries = Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1]);
   return (
     <span className="counts">
       {entries.map(([state, n]) => (

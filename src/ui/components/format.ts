@@ -1,8 +1,21 @@
 /** Formatting of dates, durations and states, shared by every page. */
 export type StateName =
-  | "Pending" | "Scheduled" | "Submitted" | "Running" | "Retrying" | "Success" | "Failed" | "TriggerFailed" | "Skipped" | "Cancelled" | "TimedOut" | "Mapped";
+  "Pending" | "Scheduled" | "Submitted" | "Running" | "Retrying" | "Success" | "Failed" | "TriggerFailed" | "Skipped" | "Cancelled" | "TimedOut" | "Mapped";
 
-export const STATES: readonly StateName[] = ["Pending", "Scheduled", "Submitted", "Running", "Retrying", "Success", "Failed", "TriggerFailed", "Skipped", "Cancelled", "TimedOut", "Mapped"];
+export const STATES: readonly StateName[] = [
+  "Pending",
+  "Scheduled",
+  "Submitted",
+  "Running",
+  "Retrying",
+  "Success",
+  "Failed",
+  "TriggerFailed",
+  "Skipped",
+  "Cancelled",
+  "TimedOut",
+  "Mapped",
+];
 
 const FINISHED = new Set<string>(["Success", "Failed", "TriggerFailed", "Skipped", "Cancelled", "TimedOut"]);
 export const isFinished = (state: string): boolean => FINISHED.has(state);
@@ -11,18 +24,31 @@ export const isFailure = (state: string): boolean => state === "Failed" || state
 /** The colour of a state; the same in the graph, the timeline, the badges and the counts. */
 export function stateColor(state: string | null | undefined): string {
   switch (state) {
-    case "Success": return "#16a34a";
-    case "Failed": case "TriggerFailed": return "#dc2626";
-    case "TimedOut": return "#b91c1c";
-    case "Running": return "#2563eb";
-    case "Retrying": return "#d97706";
-    case "Submitted": return "#7c3aed";
-    case "Scheduled": return "#0891b2";
-    case "Cancelled": return "#6b7280";
-    case "Skipped": return "#a3a3a3";
-    case "Mapped": return "#0d9488";
-    case "Pending": return "#94a3b8";
-    default: return "#cbd5e1";
+    case "Success":
+      return "#16a34a";
+    case "Failed":
+    case "TriggerFailed":
+      return "#dc2626";
+    case "TimedOut":
+      return "#b91c1c";
+    case "Running":
+      return "#2563eb";
+    case "Retrying":
+      return "#d97706";
+    case "Submitted":
+      return "#7c3aed";
+    case "Scheduled":
+      return "#0891b2";
+    case "Cancelled":
+      return "#6b7280";
+    case "Skipped":
+      return "#a3a3a3";
+    case "Mapped":
+      return "#0d9488";
+    case "Pending":
+      return "#94a3b8";
+    default:
+      return "#cbd5e1";
   }
 }
 

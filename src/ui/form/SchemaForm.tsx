@@ -17,7 +17,17 @@ interface FieldProps {
   errors: ReadonlyMap<string, string>;
 }
 
-export function SchemaForm({ schema, value, onChange, errors }: { schema: JsonSchema; value: unknown; onChange: (value: unknown) => void; errors: ReadonlyMap<string, string> }) {
+export function SchemaForm({
+  schema,
+  value,
+  onChange,
+  errors,
+}: {
+  schema: JsonSchema;
+  value: unknown;
+  onChange: (value: unknown) => void;
+  errors: ReadonlyMap<string, string>;
+}) {
   const { schema: s } = resolve(schema, schema);
   if (!s.properties || Object.keys(s.properties).length === 0) return <p className="muted">This flow takes no parameters.</p>;
   return <ObjectFields schema={s} root={schema} value={value} onChange={onChange} path={[]} errors={errors} />;
@@ -58,17 +68,31 @@ function Field(props: FieldProps) {
   const label = (
     <label htmlFor={id} className="field-label">
       {schema.title ?? name}
-      {required && <span className="req" title="required">*</span>}
-      <span className="type">{kind === "enum" ? "choice" : kind}{nullable ? " | null" : ""}</span>
+      {required && (
+        <span className="req" title="required">
+          *
+        </span>
+      )}
+      <span className="type">
+        {kind === "enum" ? "choice" : kind}
+        {nullable ? " | null" : ""}
+      </span>
     </label>
   );
   const help = schema.description && <div className="help">{schema.description}</div>;
-  const err = error && <div className="field-error" role="alert" data-field={`parameters.${path.join(".")}`}>{error}</div>;
+  const err = error && (
+    <div className="field-error" role="alert" data-field={`parameters.${path.join(".")}`}>
+      {error}
+    </div>
+  );
 
   if (kind === "object" && schema.properties)
     return (
       <fieldset className={`field nested${error ? " invalid" : ""}`}>
-        <legend>{schema.title ?? name}{required && <span className="req">*</span>}</legend>
+        <legend>
+          {schema.title ?? name}
+          {required && <span className="req">*</span>}
+        </legend>
         {help}
         {err}
         <ObjectFields schema={schema} root={root} value={value} onChange={onChange} path={path} errors={errors} />
@@ -79,16 +103,32 @@ function Field(props: FieldProps) {
     const items = schema.items;
     return (
       <fieldset className={`field nested${error ? " invalid" : ""}`}>
-        <legend>{schema.title ?? name}{required && <span className="req">*</span>} <span className="type">array</span></legend>
+        <legend>
+          {schema.title ?? name}
+          {required && <span className="req">*</span>} <span className="type">array</span>
+        </legend>
         {help}
         {err}
         {list.map((item, i) => (
           <div key={i} className="array-item">
-            <Field schema={items} root={root} name={`${name}[${i}]`} path={[...path, String(i)]} required value={item} errors={errors} onChange={(v) => onChange(list.map((x, j) => (j === i ? v : x)))} />
-            <button type="button" className="link" aria-label={`Remove ${name} ${i}`} onClick={() => onChange(list.filter((_, j) => j !== i))}>remove</button>
+            <Field
+              schema={items}
+              root={root}
+              name={`${name}[${i}]`}
+              path={[...path, String(i)]}
+              required
+              value={item}
+              errors={errors}
+              onChange={(v) => onChange(list.map((x, j) => (j === i ? v : x)))}
+            />
+            <button type="button" className="link" aria-label={`Remove ${name} ${i}`} onClick={() => onChange(list.filter((_, j) => j !== i))}>
+              remove
+            </button>
           </div>
         ))}
-        <button type="button" onClick={() => onChange([...list, resolve(items, root).schema.default ?? emptyOf(resolve(items, root).schema)])}>Add {schema.title ?? name} item</button>
+        <button type="button" onClick={() => onChange([...list, resolve(items, root).schema.default ?? emptyOf(resolve(items, root).schema)])}>
+          Add {schema.title ?? name} item
+        </button>
       </fieldset>
     );
   }
@@ -98,7 +138,11 @@ function Field(props: FieldProps) {
     input = (
       <select id={id} value={JSON.stringify(value ?? null)} onChange={(e) => onChange(JSON.parse(e.target.value) as unknown)} aria-invalid={!!error}>
         {(!required || value === undefined) && <option value="null">—</option>}
-        {options.map((o) => <option key={JSON.stringify(o)} value={JSON.stringify(o)}>{String(o)}</option>)}
+        {options.map((o) => (
+          <option key={JSON.stringify(o)} value={JSON.stringify(o)}>
+            {String(o)}
+          </option>
+        ))}
       </select>
     );
   } else if (kind === "boolean") {
@@ -116,7 +160,16 @@ function Field(props: FieldProps) {
       />
     );
   } else if (kind === "string") {
-    input = <input id={id} type="text" value={typeof value === "string" ? value : ""} placeholder={schema.format ?? undefined} onChange={(e) => onChange(e.target.value === "" && !required ? undefined : e.target.value)} aria-invalid={!!error} />;
+    input = (
+      <input
+        id={id}
+        type="text"
+        value={typeof value === "string" ? value : ""}
+        placeholder={schema.format ?? undefined}
+        onChange={(e) => onChange(e.target.value === "" && !required ? undefined : e.target.value)}
+        aria-invalid={!!error}
+      />
+    );
   } else {
     input = <JsonInput id={id} value={value} onChange={onChange} invalid={!!error} />;
   }
@@ -132,11 +185,16 @@ function Field(props: FieldProps) {
 
 function emptyOf(schema: JsonSchema): unknown {
   switch (typeOf(schema)) {
-    case "object": return {};
-    case "array": return [];
-    case "string": return "";
-    case "boolean": return false;
-    default: return undefined;
+    case "object":
+      return {};
+    case "array":
+      return [];
+    case "string":
+      return "";
+    case "boolean":
+      return false;
+    default:
+      return undefined;
   }
 }
 

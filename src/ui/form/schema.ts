@@ -36,7 +36,10 @@ export function resolve(schema: JsonSchema, root: JsonSchema, depth = 0): { sche
     const rest = union.filter((s) => s.type !== "null");
     if (rest.length === 1 && rest[0]) {
       const inner = resolve(rest[0], root, depth + 1);
-      return { schema: { ...inner.schema, default: schema.default ?? inner.schema.default, description: schema.description ?? inner.schema.description }, nullable: rest.length < union.length };
+      return {
+        schema: { ...inner.schema, default: schema.default ?? inner.schema.default, description: schema.description ?? inner.schema.description },
+        nullable: rest.length < union.length,
+      };
     }
   }
   if (Array.isArray(schema.type)) {
@@ -66,4 +69,5 @@ export function initialValue(schema: JsonSchema, root: JsonSchema, given: unknow
   return given !== undefined ? given : s.default;
 }
 
-export const typeOf = (schema: JsonSchema): string => (typeof schema.type === "string" ? schema.type : schema.enum ? "enum" : schema.properties ? "object" : "json");
+export const typeOf = (schema: JsonSchema): string =>
+  typeof schema.type === "string" ? schema.type : schema.enum ? "enum" : schema.properties ? "object" : "json";

@@ -37,10 +37,12 @@ export function layeredLayout(nodes: ReadonlyArray<{ key: string; upstream: read
   for (let sweep = 0; sweep < 2; sweep++) {
     for (const l of layers.slice(1)) {
       if (!l) continue;
-      const mean = new Map(l.map((n) => {
-        const u = ups[n] ?? [];
-        return [n, u.length === 0 ? (pos[n] ?? 0) : u.reduce((s, x) => s + (pos[x] ?? 0), 0) / u.length];
-      }));
+      const mean = new Map(
+        l.map((n) => {
+          const u = ups[n] ?? [];
+          return [n, u.length === 0 ? (pos[n] ?? 0) : u.reduce((s, x) => s + (pos[x] ?? 0), 0) / u.length];
+        }),
+      );
       l.sort((a, b) => (mean.get(a) ?? 0) - (mean.get(b) ?? 0));
       l.forEach((n, k) => (pos[n] = k));
     }
@@ -61,7 +63,15 @@ export function layeredLayout(nodes: ReadonlyArray<{ key: string; upstream: read
     const b = placed.get(n.key);
     for (const u of n.upstream) {
       const a = placed.get(u);
-      if (a && b) edges.push({ from: u, to: n.key, points: [{ x: a.x + NODE_W, y: a.y + NODE_H / 2 }, { x: b.x, y: b.y + NODE_H / 2 }] });
+      if (a && b)
+        edges.push({
+          from: u,
+          to: n.key,
+          points: [
+            { x: a.x + NODE_W, y: a.y + NODE_H / 2 },
+            { x: b.x, y: b.y + NODE_H / 2 },
+          ],
+        });
     }
   });
   return { nodes: placed, edges, width: layers.length * (NODE_W + GAP_X) - GAP_X, height };

@@ -30,7 +30,9 @@ export async function layoutGraph(nodes: ReadonlyArray<{ key: string; upstream: 
       "elk.spacing.nodeNode": "14",
       "elk.edgeRouting": large ? "POLYLINE" : "SPLINES",
       // Large graphs: the fast placement and no crossing-minimisation sweeps beyond one.
-      ...(large ? { "elk.layered.nodePlacement.strategy": "SIMPLE", "elk.layered.crossingMinimization.thoroughness": "1", "elk.layered.thoroughness": "1" } : {}),
+      ...(large
+        ? { "elk.layered.nodePlacement.strategy": "SIMPLE", "elk.layered.crossingMinimization.thoroughness": "1", "elk.layered.thoroughness": "1" }
+        : {}),
     },
     children: nodes.map((n) => ({ id: n.key, width: NODE_W, height: NODE_H })),
     edges: nodes.flatMap((n) => n.upstream.filter((u) => keys.has(u)).map((u, i) => ({ id: `${u}→${n.key}#${i}`, sources: [u], targets: [n.key] }))),

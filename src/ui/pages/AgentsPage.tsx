@@ -12,7 +12,11 @@ const ONLINE_MS = 60_000;
 
 export function AgentsPage() {
   const { client } = useApi();
-  const agents = useQuery({ queryKey: ["agents"], queryFn: () => allPages((c) => client.listAgents({ limit: 1000, ...(c ? { cursor: c } : {}) }), 5000), refetchInterval: 5000 });
+  const agents = useQuery({
+    queryKey: ["agents"],
+    queryFn: () => allPages((c) => client.listAgents({ limit: 1000, ...(c ? { cursor: c } : {}) }), 5000),
+    refetchInterval: 5000,
+  });
   const inFlight = useQuery({
     queryKey: ["runs-in-flight"],
     queryFn: () => allPages((c) => client.listFlowRuns({ state: ["Submitted", "Running", "Retrying"], limit: 1000, ...(c ? { cursor: c } : {}) }), 10_000),
@@ -26,31 +30,65 @@ export function AgentsPage() {
   const now = Date.now();
   return (
     <div className="page">
-      <div className="page-head"><h1>Agents</h1><span className="muted">{agents.data?.length ?? 0} registered</span></div>
+      <div className="page-head">
+        <h1>Agents</h1>
+        <span className="muted">{agents.data?.length ?? 0} registered</span>
+      </div>
       {agents.error && <div className="error-box">{errorText(agents.error)}</div>}
       <table className="plain">
-        <thead><tr><th>Agent</th><th>Kind</th><th>Labels</th><th>Unlabelled runs</th><th>Last heartbeat</th><th>Runs in flight</th></tr></thead>
+        <thead>
+          <tr>
+            <th>Agent</th>
+            <th>Kind</th>
+            <th>Labels</th>
+            <th>Unlabelled runs</th>
+            <th>Last heartbeat</th>
+            <th>Runs in flight</th>
+          </tr>
+        </thead>
         <tbody>
           {(agents.data ?? []).map((a) => {
             const runs = byAgent.get(a.id) ?? [];
             const online = now - Date.parse(a.lastSeen) < ONLINE_MS;
             return (
               <tr key={a.id} data-agent={a.name}>
-                <td><span className={`status-dot ${online ? "on" : "off"}`} title={online ? "online" : "not heard from for a minute"} /> <b>{a.name}</b> <span className="muted mono small">{shortId(a.id)}</span></td>
+                <td>
+                  <span className={`status-dot ${online ? "on" : "off"}`} title={online ? "online" : "not heard from for a minute"} /> <b>{a.name}</b>{" "}
+                  <span className="muted mono small">{shortId(a.id)}</span>
+                </td>
                 <td>{a.kind}</td>
-                <td>{a.labels.map((l) => <span key={l} className="label">{l}</span>)}{a.labels.length === 0 && <span className="muted">–</span>}</td>
+                <td>
+                  {a.labels.map((l) => (
+                    <span key={l} className="label">
+                      {l}
+                    </span>
+                  ))}
+                  {a.labels.length === 0 && <span className="muted">–</span>}
+                </td>
                 <td>{a.acceptUnlabelled ? "accepted" : "refused"}</td>
                 <td title={a.lastSeen}>{formatAgo(a.lastSeen, now)}</td>
                 <td>
-                  {runs.length === 0 ? <span className="muted">none</span> : runs.slice(0, 5).map((r) => (
-                    <Link key={r.id} to={`/runs/${r.id}`} className="inline-run"><StateBadge state={r.state.name} /> {r.flowName}</Link>
-                  ))}
+                  {runs.length === 0 ? (
+                    <span className="muted">none</span>
+                  ) : (
+                    runs.slice(0, 5).map((r) => (
+                      <Link key={r.id} to={`/runs/${r.id}`} className="inline-run">
+                        <StateBadge state={r.state.name} /> {r.flowName}
+                      </Link>
+                    ))
+                  )}
                   {runs.length > 5 && <Link to={`/runs?state=Submitted,Running,Retrying`}> +{runs.length - 5} more</Link>}
                 </td>
               </tr>
             );
           })}
-          {!agents.isLoading && (agents.data ?? []).length === 0 && <tr><td colSpan={6} className="empty">No agents: start one with `sluice agent start`.</td></tr>}
+          {!agents.isLoading && (agents.data ?? []).length === 0 && (
+            <tr>
+              <td colSpan={6} className="empty">
+                No agents: start one with `sluice agent start`.
+              </td>
+            </tr>
+          )}
         </tbody>
       </table>
     </div>

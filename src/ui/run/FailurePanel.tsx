@@ -37,19 +37,27 @@ export function FailurePanel({ run, onSelectTask, onShowTasks }: { run: FlowRun;
     <section className="failure" data-testid="failure">
       <h3>Why it failed</h3>
       {run.state.message && <p className="reason">{run.state.message}</p>}
-      {run.state.error && ((tasks.data ?? []).length > 0 ? (
-        <details>
-          <summary>The run's own error</summary>
+      {run.state.error &&
+        ((tasks.data ?? []).length > 0 ? (
+          <details>
+            <summary>The run's own error</summary>
+            <ErrorBlock error={run.state.error} />
+          </details>
+        ) : (
           <ErrorBlock error={run.state.error} />
-        </details>
-      ) : <ErrorBlock error={run.state.error} />)}
+        ))}
       {(tasks.data ?? []).slice(0, SHOWN).map((t) => (
         <div key={t.id} className="failed-task">
           <div className="failed-task-head">
             <button type="button" className="link" onClick={() => onSelectTask(t.taskKey)}>
-              {t.taskName}{t.mapIndex >= 0 ? `[${t.mapIndex}]` : ""}
+              {t.taskName}
+              {t.mapIndex >= 0 ? `[${t.mapIndex}]` : ""}
             </button>
-            <span className="muted"> {t.state.name}{t.attempts > 1 ? ` after ${t.attempts} attempts` : ""}</span>
+            <span className="muted">
+              {" "}
+              {t.state.name}
+              {t.attempts > 1 ? ` after ${t.attempts} attempts` : ""}
+            </span>
           </div>
           {t.state.error ? <ErrorBlock error={t.state.error} /> : t.state.message && <p className="reason">{t.state.message}</p>}
         </div>
@@ -58,14 +66,19 @@ export function FailurePanel({ run, onSelectTask, onShowTasks }: { run: FlowRun;
         <p className="muted">
           and {(tasks.data ?? []).length - SHOWN}
           {(tasks.data ?? []).length === 20 ? "+" : ""} more failed task runs:{" "}
-          <button type="button" className="link" onClick={onShowTasks}>see the task table</button>
+          <button type="button" className="link" onClick={onShowTasks}>
+            see the task table
+          </button>
         </p>
       )}
       {(errors.data ?? []).length > 0 && (
         <div className="error-logs">
           <h4>Error lines</h4>
           {(errors.data ?? []).map((l) => (
-            <div key={l.id} className="log-line lvl-error"><span className="ts">{l.timestamp.slice(11, 23)}</span><span className="msg">{l.message}</span></div>
+            <div key={l.id} className="log-line lvl-error">
+              <span className="ts">{l.timestamp.slice(11, 23)}</span>
+              <span className="msg">{l.message}</span>
+            </div>
           ))}
         </div>
       )}
@@ -76,7 +89,10 @@ export function FailurePanel({ run, onSelectTask, onShowTasks }: { run: FlowRun;
 function ErrorBlock({ error }: { error: SerializedError }) {
   return (
     <div className="error-block" data-testid="task-error">
-      <div className="error-title">{error.name}{error.code ? ` (${error.code})` : ""}: {error.message}</div>
+      <div className="error-title">
+        {error.name}
+        {error.code ? ` (${error.code})` : ""}: {error.message}
+      </div>
       {error.stack && <pre className="stack">{error.stack}</pre>}
       {error.cause && (
         <div className="cause">

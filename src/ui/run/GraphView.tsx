@@ -81,7 +81,13 @@ export function GraphView({ nodes, selected, onSelect }: { nodes: RunGraphNode[]
       const a = layout.nodes.get(e.from);
       const b = layout.nodes.get(e.to);
       if (!a || !b || (!visible(a.x, a.y) && !visible(b.x, b.y))) continue;
-      const pts = e.points.length > 1 ? e.points : [{ x: a.x + NODE_W, y: a.y + NODE_H / 2 }, { x: b.x, y: b.y + NODE_H / 2 }];
+      const pts =
+        e.points.length > 1
+          ? e.points
+          : [
+              { x: a.x + NODE_W, y: a.y + NODE_H / 2 },
+              { x: b.x, y: b.y + NODE_H / 2 },
+            ];
       ctx.moveTo(pts[0]?.x ?? 0, pts[0]?.y ?? 0);
       for (const p of pts.slice(1)) ctx.lineTo(p.x, p.y);
     }
@@ -185,9 +191,27 @@ export function GraphView({ nodes, selected, onSelect }: { nodes: RunGraphNode[]
         }}
       />
       <div className="graph-tools">
-        <button type="button" onClick={() => layout && fit(layout)}>Fit</button>
-        <button type="button" onClick={() => { view.current = { ...view.current, k: Math.min(3, view.current.k * 1.25) }; redraw((n) => n + 1); }}>+</button>
-        <button type="button" onClick={() => { view.current = { ...view.current, k: Math.max(0.01, view.current.k / 1.25) }; redraw((n) => n + 1); }}>−</button>
+        <button type="button" onClick={() => layout && fit(layout)}>
+          Fit
+        </button>
+        <button
+          type="button"
+          onClick={() => {
+            view.current = { ...view.current, k: Math.min(3, view.current.k * 1.25) };
+            redraw((n) => n + 1);
+          }}
+        >
+          +
+        </button>
+        <button
+          type="button"
+          onClick={() => {
+            view.current = { ...view.current, k: Math.max(0.01, view.current.k / 1.25) };
+            redraw((n) => n + 1);
+          }}
+        >
+          −
+        </button>
       </div>
     </div>
   );

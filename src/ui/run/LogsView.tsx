@@ -21,7 +21,14 @@ export interface LogsFilter {
   q: string;
 }
 
-export function LogsView({ flowRunId, active, mode, taskRuns, selectedTask, onClearTask }: {
+export function LogsView({
+  flowRunId,
+  active,
+  mode,
+  taskRuns,
+  selectedTask,
+  onClearTask,
+}: {
   flowRunId: string;
   active: boolean;
   mode: LiveMode;
@@ -40,7 +47,10 @@ export function LogsView({ flowRunId, active, mode, taskRuns, selectedTask, onCl
   const follow = useRef(true);
   const scroller = useRef<HTMLDivElement>(null);
 
-  const taskIds = useMemo(() => (selectedTask === null ? null : new Set(taskRuns.filter((t) => t.taskKey === selectedTask).map((t) => t.id))), [selectedTask, taskRuns]);
+  const taskIds = useMemo(
+    () => (selectedTask === null ? null : new Set(taskRuns.filter((t) => t.taskKey === selectedTask).map((t) => t.id))),
+    [selectedTask, taskRuns],
+  );
   const single = taskIds && taskIds.size === 1 ? [...taskIds][0] : undefined;
   const nameOf = useMemo(() => new Map(taskRuns.map((t) => [t.id, t.mapIndex >= 0 ? `${t.taskName}[${t.mapIndex}]` : t.taskName])), [taskRuns]);
 
@@ -79,7 +89,12 @@ export function LogsView({ flowRunId, active, mode, taskRuns, selectedTask, onCl
             after = undefined;
           }
         }
-        const page = await client.readLogs(flowRunId, { ...(after ? { after } : {}), ...(level ? { level } : {}), ...(single ? { taskRunId: single } : {}), limit: 5000 });
+        const page = await client.readLogs(flowRunId, {
+          ...(after ? { after } : {}),
+          ...(level ? { level } : {}),
+          ...(single ? { taskRunId: single } : {}),
+          limit: 5000,
+        });
         out.push(...page.items.filter(keep));
         after = page.nextCursor;
         if (page.items.length < 5000 || out.length >= MAX_LINES) break;
@@ -138,7 +153,9 @@ export function LogsView({ flowRunId, active, mode, taskRuns, selectedTask, onCl
       after = page.nextCursor;
       if (page.items.length < 5000) break;
     }
-    const text = all.map((l) => `${l.timestamp} ${l.level.toUpperCase().padEnd(5)} ${l.taskRunId ? `[${nameOf.get(l.taskRunId) ?? l.taskRunId}] ` : ""}${l.message}`).join("\n");
+    const text = all
+      .map((l) => `${l.timestamp} ${l.level.toUpperCase().padEnd(5)} ${l.taskRunId ? `[${nameOf.get(l.taskRunId) ?? l.taskRunId}] ` : ""}${l.message}`)
+      .join("\n");
     const a = document.createElement("a");
     a.href = URL.createObjectURL(new Blob([`${text}\n`], { type: "text/plain" }));
     a.download = `flow-run-${flowRunId}.log`;
@@ -151,19 +168,64 @@ export function LogsView({ flowRunId, active, mode, taskRuns, selectedTask, onCl
       <div className="toolbar">
         <select aria-label="Minimum level" value={level} onChange={(e) => setLevel(e.target.value as ApiLogLevel | "")}>
           <option value="">All levels</option>
-          {LEVELS.map((l) => <option key={l} value={l}>{l}+</option>)}
+          {LEVELS.map((l) => (
+            <option key={l} value={l}>
+              {l}+
+            </option>
+          ))}
         </select>
-        <form onSubmit={(e) => { e.preventDefault(); setSearch(q.trim()); }} className="search">
-          <input type="search" placeholder="Search all lines…" value={q} onChange={(e) => { setQ(e.target.value); if (e.target.value === "") setSearch(""); }} aria-label="Search logs" />
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            setSearch(q.trim());
+          }}
+          className="search"
+        >
+          <input
+            type="search"
+            placeholder="Search all lines…"
+            value={q}
+            onChange={(e) => {
+              setQ(e.target.value);
+              if (e.target.value === "") setSearch("");
+            }}
+            aria-label="Search logs"
+          />
         </form>
         {selectedTask !== null && (
-          <span className="chip">task: {taskRuns.find((t) => t.taskKey === selectedTask)?.taskName ?? selectedTask} <button type="button" onClick={onClearTask} aria-label="Clear task filter">×</button></span>
+          <span className="chip">
+            task: {taskRuns.find((t) => t.taskKey === selectedTask)?.taskName ?? selectedTask}{" "}
+            <button type="button" onClick={onClearTask} aria-label="Clear task filter">
+              ×
+            </button>
+          </span>
         )}
         <span className="spacer" />
-        <span className="muted">{loading ? "Loading…" : `${lines.length.toLocaleString()} lines`}{active ? (mode === "stream" ? " · live" : " · tailing") : ""}</span>
-        <button type="button" onClick={() => { follow.current = false; virtual.scrollToIndex(0); }}>First</button>
-        <button type="button" onClick={() => { follow.current = true; virtual.scrollToIndex(lines.length - 1, { align: "end" }); }}>Last</button>
-        <button type="button" onClick={() => void download()}>Download</button>
+        <span className="muted">
+          {loading ? "Loading…" : `${lines.length.toLocaleString()} lines`}
+          {active ? (mode === "stream" ? " · live" : " · tailing") : ""}
+        </span>
+        <button
+          type="button"
+          onClick={() => {
+            follow.current = false;
+            virtual.scrollToIndex(0);
+          }}
+        >
+          First
+        </button>
+        <button
+          type="button"
+          onClick={() => {
+            follow.current = true;
+            virtual.scrollToIndex(lines.length - 1, { align: "end" });
+          }}
+        >
+          Last
+        </button>
+        <button type="button" onClick={() => void download()}>
+          Download
+        </button>
       </div>
       {error && <div className="error-box">{error}</div>}
       <div

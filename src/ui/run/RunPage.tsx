@@ -34,10 +34,28 @@ export function RunPage() {
   const finished = run.data ? isFinished(run.data.state.name) : false;
   const nodes = useRunGraph(flow.data, taskRuns.data, server.data);
 
-  if (run.error) return <div className="page"><div className="error-box">{errorText(run.error)}</div></div>;
-  if (!run.data) return <div className="page"><div className="empty">Loading run…</div></div>;
+  if (run.error)
+    return (
+      <div className="page">
+        <div className="error-box">{errorText(run.error)}</div>
+      </div>
+    );
+  if (!run.data)
+    return (
+      <div className="page">
+        <div className="empty">Loading run…</div>
+      </div>
+    );
   const r = run.data;
-  const setView = (v: ViewName) => setSearch((s) => { const n = new URLSearchParams(s); n.set("view", v); return n; }, { replace: true });
+  const setView = (v: ViewName) =>
+    setSearch(
+      (s) => {
+        const n = new URLSearchParams(s);
+        n.set("view", v);
+        return n;
+      },
+      { replace: true },
+    );
   const selectTask = (key: string | null) => {
     setSelected(key);
     if (key !== null && view === "graph") setView("logs");
@@ -50,17 +68,49 @@ export function RunPage() {
       <div className="tabs" role="tablist">
         {VIEWS.map((v) => (
           <button key={v} role="tab" type="button" aria-selected={v === view} className={v === view ? "active" : ""} onClick={() => setView(v)}>
-            {v[0]?.toUpperCase()}{v.slice(1)}
+            {v[0]?.toUpperCase()}
+            {v.slice(1)}
           </button>
         ))}
         <span className="spacer" />
-        {selected !== null && <span className="chip">selected: {selected} <button type="button" onClick={() => setSelected(null)} aria-label="Clear selection">×</button></span>}
+        {selected !== null && (
+          <span className="chip">
+            selected: {selected}{" "}
+            <button type="button" onClick={() => setSelected(null)} aria-label="Clear selection">
+              ×
+            </button>
+          </span>
+        )}
       </div>
       <div className="view">
-        {view === "graph" && nodes && <div className="graph-summary" data-testid="graph-summary"><StateCounts counts={totalCounts(nodes)} /></div>}
-        {view === "graph" && (nodes ? nodes.length > 0 ? <GraphView nodes={nodes} selected={selected} onSelect={selectTask} /> : <div className="empty">This flow has no tasks registered and no task runs yet.</div> : <div className="empty">Loading graph…</div>)}
-        {view === "timeline" && <TimelineView taskRuns={taskRuns.data ?? []} runStart={r.startedAt} runEnd={r.endedAt} selected={selected} onSelect={setSelected} />}
-        {view === "logs" && <LogsView flowRunId={r.id} active={!finished} mode={mode} taskRuns={taskRuns.data ?? []} selectedTask={selected} onClearTask={() => setSelected(null)} />}
+        {view === "graph" && nodes && (
+          <div className="graph-summary" data-testid="graph-summary">
+            <StateCounts counts={totalCounts(nodes)} />
+          </div>
+        )}
+        {view === "graph" &&
+          (nodes ? (
+            nodes.length > 0 ? (
+              <GraphView nodes={nodes} selected={selected} onSelect={selectTask} />
+            ) : (
+              <div className="empty">This flow has no tasks registered and no task runs yet.</div>
+            )
+          ) : (
+            <div className="empty">Loading graph…</div>
+          ))}
+        {view === "timeline" && (
+          <TimelineView taskRuns={taskRuns.data ?? []} runStart={r.startedAt} runEnd={r.endedAt} selected={selected} onSelect={setSelected} />
+        )}
+        {view === "logs" && (
+          <LogsView
+            flowRunId={r.id}
+            active={!finished}
+            mode={mode}
+            taskRuns={taskRuns.data ?? []}
+            selectedTask={selected}
+            onClearTask={() => setSelected(null)}
+          />
+        )}
         {view === "tasks" && <TaskTable taskRuns={taskRuns.data ?? []} onSelect={selectTask} />}
       </div>
     </div>
@@ -71,7 +121,12 @@ function RunHeader({ run, flow, live }: { run: FlowRun; flow: Flow | undefined; 
   const { client } = useApi();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const agent = useQuery({ queryKey: ["agent", run.agentId], queryFn: () => client.getAgent(run.agentId ?? ""), enabled: run.agentId !== null, staleTime: 60_000 });
+  const agent = useQuery({
+    queryKey: ["agent", run.agentId],
+    queryFn: () => client.getAgent(run.agentId ?? ""),
+    enabled: run.agentId !== null,
+    staleTime: 60_000,
+  });
   const cancel = useMutation({
     mutationFn: () => client.cancelFlowRun(run.id),
     onSuccess: (updated) => queryClient.setQueryData(runKey(run.id), updated),
@@ -83,39 +138,101 @@ function RunHeader({ run, flow, live }: { run: FlowRun; flow: Flow | undefined; 
   const finished = isFinished(run.state.name);
   const storage = flow?.storage as { type?: string; image?: string | null; imageName?: string | null; imageTag?: string | null } | undefined;
   const env = flow?.environment as { type?: string; metadata?: { image?: unknown } } | undefined;
-  const image = storage?.image ?? (storage?.imageName ? `${storage.imageName}${storage.imageTag ? `:${storage.imageTag}` : ""}` : typeof env?.metadata?.image === "string" ? env.metadata.image : null);
+  const image =
+    storage?.image ??
+    (storage?.imageName
+      ? `${storage.imageName}${storage.imageTag ? `:${storage.imageTag}` : ""}`
+      : typeof env?.metadata?.image === "string"
+        ? env.metadata.image
+        : null);
   const params = Object.entries(run.parameters);
   return (
     <header className="run-header">
       <div className="title-row">
         <h1>
-          <Link to={`/flows/${encodeURIComponent(run.flowName)}`} className="flow-link">{run.flowName}</Link>
+          <Link to={`/flows/${encodeURIComponent(run.flowName)}`} className="flow-link">
+            {run.flowName}
+          </Link>
           <span className="muted"> / </span>
           {run.name ?? shortId(run.id)}
         </h1>
         <StateBadge state={run.state.name} title={run.state.message} />
-        {!finished && <span className="live-dot" title={live === "stream" ? "live (event stream)" : "live (refresh every second)"}>live</span>}
+        {!finished && (
+          <span className="live-dot" title={live === "stream" ? "live (event stream)" : "live (refresh every second)"}>
+            live
+          </span>
+        )}
         <span className="spacer" />
         {!finished && (
           <button type="button" className="danger" disabled={cancel.isPending || run.cancelRequested} onClick={() => cancel.mutate()}>
             {run.cancelRequested ? "Cancelling…" : "Cancel"}
           </button>
         )}
-        <button type="button" disabled={again.isPending} onClick={() => again.mutate()}>Run again</button>
-        <Link className="button" to={`/flows/${encodeURIComponent(run.flowName)}?version=${run.flowVersion}&from=${run.id}`}>Edit &amp; run…</Link>
+        <button type="button" disabled={again.isPending} onClick={() => again.mutate()}>
+          Run again
+        </button>
+        <Link className="button" to={`/flows/${encodeURIComponent(run.flowName)}?version=${run.flowVersion}&from=${run.id}`}>
+          Edit &amp; run…
+        </Link>
       </div>
       {(cancel.error ?? again.error) && <div className="error-box">{errorText(cancel.error ?? again.error)}</div>}
       <dl className="facts">
-        <div><dt>Run id</dt><dd className="mono">{run.id}</dd></div>
-        <div><dt>Version</dt><dd>v{run.flowVersion}</dd></div>
-        <div><dt>Started</dt><dd>{formatTime(run.startedAt)}</dd></div>
-        <div><dt>Duration</dt><dd data-testid="duration">{formatDuration(spanMs(run.startedAt, run.endedAt))}</dd></div>
-        <div><dt>Environment</dt><dd>{env?.type ?? "–"}</dd></div>
-        <div><dt>Storage</dt><dd>{storage?.type ?? "–"}</dd></div>
-        <div><dt>Image</dt><dd className="mono">{image ?? "–"}</dd></div>
-        <div><dt>Agent</dt><dd>{run.agentId ? <Link to="/agents">{agent.data?.name ?? shortId(run.agentId)}</Link> : "–"}</dd></div>
-        <div><dt>Labels</dt><dd>{run.labels.length ? run.labels.map((l) => <span key={l} className="label">{l}</span>) : "–"}</dd></div>
-        <div className="wide"><dt>Parameters</dt><dd className="params">{params.length ? params.map(([k, v]) => <span key={k} className="param"><b>{k}</b>={JSON.stringify(v)}</span>) : "none"}</dd></div>
+        <div>
+          <dt>Run id</dt>
+          <dd className="mono">{run.id}</dd>
+        </div>
+        <div>
+          <dt>Version</dt>
+          <dd>v{run.flowVersion}</dd>
+        </div>
+        <div>
+          <dt>Started</dt>
+          <dd>{formatTime(run.startedAt)}</dd>
+        </div>
+        <div>
+          <dt>Duration</dt>
+          <dd data-testid="duration">{formatDuration(spanMs(run.startedAt, run.endedAt))}</dd>
+        </div>
+        <div>
+          <dt>Environment</dt>
+          <dd>{env?.type ?? "–"}</dd>
+        </div>
+        <div>
+          <dt>Storage</dt>
+          <dd>{storage?.type ?? "–"}</dd>
+        </div>
+        <div>
+          <dt>Image</dt>
+          <dd className="mono">{image ?? "–"}</dd>
+        </div>
+        <div>
+          <dt>Agent</dt>
+          <dd>{run.agentId ? <Link to="/agents">{agent.data?.name ?? shortId(run.agentId)}</Link> : "–"}</dd>
+        </div>
+        <div>
+          <dt>Labels</dt>
+          <dd>
+            {run.labels.length
+              ? run.labels.map((l) => (
+                  <span key={l} className="label">
+                    {l}
+                  </span>
+                ))
+              : "–"}
+          </dd>
+        </div>
+        <div className="wide">
+          <dt>Parameters</dt>
+          <dd className="params">
+            {params.length
+              ? params.map(([k, v]) => (
+                  <span key={k} className="param">
+                    <b>{k}</b>={JSON.stringify(v)}
+                  </span>
+                ))
+              : "none"}
+          </dd>
+        </div>
       </dl>
       {run.state.message && !["Failed", "TriggerFailed", "TimedOut"].includes(run.state.name) && <p className="muted state-message">{run.state.message}</p>}
     </header>

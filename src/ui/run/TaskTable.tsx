@@ -13,7 +13,11 @@ export function TaskTable({ taskRuns, onSelect }: { taskRuns: TaskRun[]; onSelec
   return (
     <div className="table" data-testid="task-table">
       <div className="thead grid-tasks">
-        <span>Task</span><span>State</span><span>Attempts</span><span>Started</span><span>Duration</span>
+        <span>Task</span>
+        <span>State</span>
+        <span>Attempts</span>
+        <span>Started</span>
+        <span>Duration</span>
       </div>
       <div className="tbody" ref={scroller}>
         <div style={{ height: virtual.getTotalSize(), position: "relative" }}>
@@ -21,9 +25,21 @@ export function TaskTable({ taskRuns, onSelect }: { taskRuns: TaskRun[]; onSelec
             const t = rows[v.index];
             if (!t) return null;
             return (
-              <div key={t.id} className="trow-table grid-tasks" data-task-key={t.taskKey} data-state={t.state.name} style={{ transform: `translateY(${v.start}px)` }} onClick={() => onSelect(t.taskKey)}>
-                <span className="ellipsis">{t.taskName}{t.mapIndex >= 0 ? <span className="muted">[{t.mapIndex}]</span> : null}</span>
-                <span><StateBadge state={t.state.name} title={t.state.message} /></span>
+              <div
+                key={t.id}
+                className="trow-table grid-tasks"
+                data-task-key={t.taskKey}
+                data-state={t.state.name}
+                style={{ transform: `translateY(${v.start}px)` }}
+                onClick={() => onSelect(t.taskKey)}
+              >
+                <span className="ellipsis">
+                  {t.taskName}
+                  {t.mapIndex >= 0 ? <span className="muted">[{t.mapIndex}]</span> : null}
+                </span>
+                <span>
+                  <StateBadge state={t.state.name} title={t.state.message} />
+                </span>
                 <span>{t.attempts}</span>
                 <span>{formatTime(t.startedAt)}</span>
                 <span>{formatDuration(spanMs(t.startedAt, t.endedAt))}</span>

@@ -14,7 +14,13 @@ import { formatClock, formatDuration, spanMs, stateColor } from "../components/f
 const ROW = 22;
 const LABEL_W = 220;
 
-export function TimelineView({ taskRuns, runStart, runEnd, selected, onSelect }: {
+export function TimelineView({
+  taskRuns,
+  runStart,
+  runEnd,
+  selected,
+  onSelect,
+}: {
   taskRuns: TaskRun[];
   runStart: string | null;
   runEnd: string | null;
@@ -22,7 +28,10 @@ export function TimelineView({ taskRuns, runStart, runEnd, selected, onSelect }:
   onSelect: (taskKey: string | null) => void;
 }) {
   const rows = useMemo(
-    () => [...taskRuns].filter((t) => t.state.name !== "Mapped" || t.startedAt).sort((a, b) => (a.startedAt ?? a.createdAt).localeCompare(b.startedAt ?? b.createdAt)),
+    () =>
+      [...taskRuns]
+        .filter((t) => t.state.name !== "Mapped" || t.startedAt)
+        .sort((a, b) => (a.startedAt ?? a.createdAt).localeCompare(b.startedAt ?? b.createdAt)),
     [taskRuns],
   );
   const now = Date.now();
@@ -43,8 +52,12 @@ export function TimelineView({ taskRuns, runStart, runEnd, selected, onSelect }:
         <label>
           Zoom <input type="range" min={1} max={50} step={0.5} value={zoom} onChange={(e) => setZoom(Number(e.target.value))} />
         </label>
-        <span className="muted">{formatDuration(total)} in all · {rows.length.toLocaleString()} task runs</span>
-        <span className="legend"><i className="wait" /> waiting <i className="run" /> running <i className="retry" /> attempt start</span>
+        <span className="muted">
+          {formatDuration(total)} in all · {rows.length.toLocaleString()} task runs
+        </span>
+        <span className="legend">
+          <i className="wait" /> waiting <i className="run" /> running <i className="retry" /> attempt start
+        </span>
       </div>
       <div
         className="timeline-scroll"
@@ -65,8 +78,15 @@ export function TimelineView({ taskRuns, runStart, runEnd, selected, onSelect }:
             const ended = t.endedAt ? Date.parse(t.endedAt) : null;
             const label = t.mapIndex >= 0 ? `${t.taskName}[${t.mapIndex}]` : t.taskName;
             return (
-              <div key={t.id} className={`trow${t.taskKey === selected ? " selected" : ""}`} style={{ top: v.start + 24, height: ROW }} onClick={() => onSelect(t.taskKey === selected ? null : t.taskKey)}>
-                <span className="tlabel" style={{ width: LABEL_W }} title={label}>{label}</span>
+              <div
+                key={t.id}
+                className={`trow${t.taskKey === selected ? " selected" : ""}`}
+                style={{ top: v.start + 24, height: ROW }}
+                onClick={() => onSelect(t.taskKey === selected ? null : t.taskKey)}
+              >
+                <span className="tlabel" style={{ width: LABEL_W }} title={label}>
+                  {label}
+                </span>
                 <span className="tbar wait" style={{ left: LABEL_W + px(created), width: Math.max(1, px(started ?? ended ?? now) - px(created)) }} />
                 {started !== null && (
                   <span
@@ -75,7 +95,11 @@ export function TimelineView({ taskRuns, runStart, runEnd, selected, onSelect }:
                     style={{ left: LABEL_W + px(started), width: Math.max(2, px(ended ?? now) - px(started)), background: stateColor(t.state.name) }}
                   />
                 )}
-                {t.attempts > 1 && <span className="tattempts" style={{ left: LABEL_W + px(ended ?? now) + 4 }}>↻ {t.attempts}</span>}
+                {t.attempts > 1 && (
+                  <span className="tattempts" style={{ left: LABEL_W + px(ended ?? now) + 4 }}>
+                    ↻ {t.attempts}
+                  </span>
+                )}
                 {selectedRun?.id === t.id && <Attempts taskRunId={t.id} px={px} />}
               </div>
             );
@@ -105,7 +129,9 @@ function Axis({ t0, total, width }: { t0: number; total: number; width: number }
   return (
     <div className="taxis" style={{ left: LABEL_W, width }}>
       {Array.from({ length: ticks + 1 }, (_, i) => (
-        <span key={i} style={{ left: (i / ticks) * width }}>+{formatDuration((i / ticks) * total)}</span>
+        <span key={i} style={{ left: (i / ticks) * width }}>
+          +{formatDuration((i / ticks) * total)}
+        </span>
       ))}
       <span className="t0">{formatClock(t0)}</span>
     </div>

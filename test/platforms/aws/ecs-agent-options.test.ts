@@ -11,13 +11,13 @@ import { compileEcsAgentOptions, launchTypeOf } from "../../../src/platforms/aws
 
 const config = (env: Record<string, string>) => loadConfig({ file: false, env });
 
-it("defaults: Fargate, no network, polling every 5 s, stage run in the task for Fargate and local flows", () => {
+it("defaults: Fargate, no network, polling every 5 s, stage run in the task for Fargate flows (the agent adds the in-process kinds)", () => {
   const o = compileEcsAgentOptions(config({}));
   assert.equal(o.launchType, "FARGATE");
   assert.equal(o.pollIntervalMs, 5_000);
   assert.equal(o.startDeadlineMs, 600_000);
   assert.deepEqual(o.sluiceCommand, ["sluice"]);
-  assert.deepEqual([...o.inTaskTypes].sort(), ["FargateTaskEnvironment", "LocalEnvironment"]);
+  assert.deepEqual([...o.inTaskTypes].sort(), ["FargateTaskEnvironment"]);
   assert.equal(o.aws.FARGATE.runTask.networkConfiguration, undefined);
   assert.equal(o.aws.EC2.taskDefinition.memory, "512");
 });

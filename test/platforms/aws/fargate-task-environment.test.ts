@@ -15,13 +15,34 @@ import { ecsSuite, startEcsStandin, type EcsStandin } from "../../support/ecs/in
 import { services } from "../../support/services.js";
 
 const net = { awsvpcConfiguration: { subnets: ["subnet-0a"], assignPublicIp: "DISABLED" } };
-const logConfiguration = { logDriver: "awslogs", options: { "awslogs-group": "/ecs/sluice-env", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "sluice" } };
-const flow = (name: string) => ({ name, run: async () => { throw new Error("not run here"); } }) as never;
+const logConfiguration = {
+  logDriver: "awslogs",
+  options: { "awslogs-group": "/ecs/sluice-env", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "sluice" },
+};
+const flow = (name: string) =>
+  ({
+    name,
+    run: async () => {
+      throw new Error("not run here");
+    },
+  }) as never;
 
 it("construction: unknown keys and bad values fail before any call; serialize() and inspect() show no credential", () => {
-  assert.throws(() => new FargateTaskEnvironment({ clustr: "x" }), (e: SluiceError) => e.code === "INVALID_OPTION" && e.field === "clustr" && /did you mean "cluster"/.test(e.message));
-  assert.throws(() => new FargateTaskEnvironment({ memory: "lots" }), (e: SluiceError) => e.field === "memory");
-  const env = new FargateTaskEnvironment({ awsAccessKeyId: "AKIASERIALIZE000001", awsSecretAccessKey: "serialize-secret", awsSessionToken: "serialize-token", cluster: "c", labels: ["aws"] });
+  assert.throws(
+    () => new FargateTaskEnvironment({ clustr: "x" }),
+    (e: SluiceError) => e.code === "INVALID_OPTION" && e.field === "clustr" && /did you mean "cluster"/.test(e.message),
+  );
+  assert.throws(
+    () => new FargateTaskEnvironment({ memory: "lots" }),
+    (e: SluiceError) => e.field === "memory",
+  );
+  const env = new FargateTaskEnvironment({
+    awsAccessKeyId: "AKIASERIALIZE000001",
+    awsSecretAccessKey: "serialize-secret",
+    awsSessionToken: "serialize-token",
+    cluster: "c",
+    labels: ["aws"],
+  });
   const texts = [JSON.stringify(env.serialize()), inspect(env, { depth: 10, showHidden: true }), JSON.stringify(env)];
   for (const text of texts) assert.ok(!/serialize-secret|serialize-token|AKIASERIALIZE/.test(text), text);
   assert.deepEqual(env.serialize().labels, ["aws"]);
@@ -36,7 +57,11 @@ await ecsSuite(["docker"], "FargateTaskEnvironment against the ECS stand-in", ()
     standin = await startEcsStandin({ logGroups: ["/ecs/sluice-env"], acceptedAccessKeyIds: ["AKIAFROMCONFIG00001"] });
     const base = defaultConfig();
     // The AWS section as the configuration would give it (from AWS_ACCESS_KEY_ID etc.).
-    config = { ...base, api: { ...base.api, url: "http://127.0.0.1:1", key: "the-api-key" }, aws: { awsAccessKeyId: "AKIAFROMCONFIG00001", awsSecretAccessKey: "config-secret", regionName: standin.region } } as SluiceConfig;
+    config = {
+      ...base,
+      api: { ...base.api, url: "http://127.0.0.1:1", key: "the-api-key" },
+      aws: { awsAccessKeyId: "AKIAFROMCONFIG00001", awsSecretAccessKey: "config-secret", regionName: standin.region },
+    } as SluiceConfig;
   });
   after(async () => {
     await standin.close();
@@ -55,7 +80,9 @@ await ecsSuite(["docker"], "FargateTaskEnvironment against the ECS stand-in", ()
     });
 
   it("setup registers the definition once; execute runs the task with the run's variables and Sluice's entry", async () => {
-    const env = environment("console.log('args', process.argv.slice(1).join(' ')); console.log('run', process.env.SLUICE__CONTEXT__FLOW_RUN_ID, process.env.SLUICE__API__KEY.length)");
+    const env = environment(
+      "console.log('args', process.argv.slice(1).join(' ')); console.log('run', process.env.SLUICE__CONTEXT__FLOW_RUN_ID, process.env.SLUICE__API__KEY.length)",
+    );
     // Stage "deploy" calls setup then execute with the same options.
     await env.setup(flow("env-ok"), { config, flowRunId: "run-env-1", flowId: "flow-1" });
     await env.setup(flow("env-ok"), { config, flowRunId: "run-env-1", flowId: "flow-1" });
@@ -65,7 +92,10 @@ await ecsSuite(["docker"], "FargateTaskEnvironment against the ECS stand-in", ()
     const registers = standin.received.filter((r) => r.operation === "RegisterTaskDefinition");
     assert.equal(registers.length, 1, "one registration for setup, setup again and execute");
     assert.ok(!JSON.stringify(registers[0]!.body).includes("the-api-key"), "the API key is not in the definition");
-    assert.ok(standin.received.every((r) => r.accessKeyId === "AKIAFROMCONFIG00001"), "credentials from the configuration");
+    assert.ok(
+      standin.received.every((r) => r.accessKeyId === "AKIAFROMCONFIG00001"),
+      "credentials from the configuration",
+    );
     const taskArn = (result as unknown as { resources: { taskArn: string } }).resources.taskArn;
     const output = standin.output(taskArn);
     assert.match(output, /args execute flow-run --stage run/);
@@ -76,9 +106,15 @@ await ecsSuite(["docker"], "FargateTaskEnvironment against the ECS stand-in", ()
   it("a failing task fails execute with its reason, logged on the run with the log tail", async () => {
     const env = environment("console.log('about to fail'); process.exit(4)");
     const events: RunEvent[] = [];
-    await assert.rejects(env.execute(flow("env-fail"), { config, flowRunId: "run-env-2", observers: [(e) => events.push(e)] }), (e: SluiceError) => e.code === "DEPLOY_FAILED" && /EssentialContainerExited: .*exited with code 4/.test(e.message));
+    await assert.rejects(
+      env.execute(flow("env-fail"), { config, flowRunId: "run-env-2", observers: [(e) => events.push(e)] }),
+      (e: SluiceError) => e.code === "DEPLOY_FAILED" && /EssentialContainerExited: .*exited with code 4/.test(e.message),
+    );
     const errors = events.filter((e) => e.type === "log" && e.record.level === "error").map((e) => (e as { record: { message: string } }).record.message);
-    assert.ok(errors.some((m) => /last \d+ lines of \/ecs\/sluice-env sluice\/flow-container\/[0-9a-f]{32}:\nabout to fail/.test(m)), errors.join("\n---\n"));
+    assert.ok(
+      errors.some((m) => /last \d+ lines of \/ecs\/sluice-env sluice\/flow-container\/[0-9a-f]{32}:\nabout to fail/.test(m)),
+      errors.join("\n---\n"),
+    );
     assert.ok(errors.some((m) => /EssentialContainerExited/.test(m)));
   });
 
@@ -86,7 +122,9 @@ await ecsSuite(["docker"], "FargateTaskEnvironment against the ECS stand-in", ()
     const env = environment("process.on('SIGTERM', () => process.exit(143)); console.log('up'); setInterval(() => {}, 1000)");
     const controller = new AbortController();
     const running = env.execute(flow("env-cancel"), { config, flowRunId: "run-env-3", signal: controller.signal });
-    await standin.waitFor(() => standin.tasks().find((t) => (t.tags as { value: string }[]).some((x) => x.value === "run-env-3") && standin.output(t.taskArn as string).includes("up")));
+    await standin.waitFor(() =>
+      standin.tasks().find((t) => (t.tags as { value: string }[]).some((x) => x.value === "run-env-3") && standin.output(t.taskArn as string).includes("up")),
+    );
     controller.abort();
     await assert.rejects(running, (e: SluiceError) => /StoppedByUser/.test(e.message));
     const task = standin.tasks().find((t) => (t.tags as { value: string }[]).some((x) => x.value === "run-env-3"))!;

@@ -17,7 +17,10 @@ import { ecsSuite, startEcsStandin, type EcsStandin } from "../../support/ecs/in
 import { services } from "../../support/services.js";
 
 const net = { awsvpcConfiguration: { subnets: ["subnet-0a"], assignPublicIp: "DISABLED" } };
-const logConfiguration = { logDriver: "awslogs", options: { "awslogs-group": "/ecs/sluice-launcher", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "sluice" } };
+const logConfiguration = {
+  logDriver: "awslogs",
+  options: { "awslogs-group": "/ecs/sluice-launcher", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "sluice" },
+};
 
 await ecsSuite(["docker"], "AWS platform against the ECS stand-in", () => {
   let standin: EcsStandin;
@@ -41,18 +44,38 @@ await ecsSuite(["docker"], "AWS platform against the ECS stand-in", () => {
       containerDefinitions: [{ logConfiguration }],
       ...extra,
     });
-    const spec = buildTaskDefinition({ options: taskDefinition, launchType: environment.launchType, image: services.nodeImage, command: ["node", "-e", script], env: { SLUICE__API__URL: "http://127.0.0.1:1" } });
+    const spec = buildTaskDefinition({
+      options: taskDefinition,
+      launchType: environment.launchType,
+      image: services.nodeImage,
+      command: ["node", "-e", script],
+      env: { SLUICE__API__URL: "http://127.0.0.1:1" },
+    });
     return { ...spec, family: spec.family ?? familyFor(name, spec as Record<string, unknown>) } as Record<string, unknown>;
   }
 
   async function runAndWatch(definition: Record<string, unknown>, watch: Partial<Parameters<typeof watchTask>[0]> = {}) {
     const registrar = new DefinitionRegistrar(api);
     const registered = await registrar.ensure(definition);
-    const request = buildRunTaskInput({ options: splitFargateOptions({ networkConfiguration: net }).runTask, taskDefinition: registered.arn, networkMode: "awsvpc", launchType: "FARGATE", flowRunId: "run-1", runEnv: { SLUICE__CONTEXT__FLOW_RUN_ID: "run-1" } });
+    const request = buildRunTaskInput({
+      options: splitFargateOptions({ networkConfiguration: net }).runTask,
+      taskDefinition: registered.arn,
+      networkMode: "awsvpc",
+      launchType: "FARGATE",
+      flowRunId: "run-1",
+      runEnv: { SLUICE__CONTEXT__FLOW_RUN_ID: "run-1" },
+    });
     const started = await startTask(api, request as unknown as Record<string, unknown>);
     assert.ok(started.taskArn, JSON.stringify(started.failure));
     const statuses: string[] = [];
-    const result = await watchTask({ api, taskArn: started.taskArn, definition: registered.definition, pollIntervalMs: 100, onStatus: (s) => statuses.push(s), ...watch });
+    const result = await watchTask({
+      api,
+      taskArn: started.taskArn,
+      definition: registered.definition,
+      pollIntervalMs: 100,
+      onStatus: (s) => statuses.push(s),
+      ...watch,
+    });
     return { ...result, statuses, taskArn: started.taskArn };
   }
 
@@ -77,7 +100,10 @@ await ecsSuite(["docker"], "AWS platform against the ECS stand-in", () => {
     const first = definitionFor("named", "0", { family: "sluice-launcher-named", memory: "1024" });
     await new DefinitionRegistrar(api).ensure(first);
     const second = definitionFor("named", "0", { family: "sluice-launcher-named", memory: "2048" });
-    await assert.rejects(new DefinitionRegistrar(api).ensure(second), (e: SluiceError) => e.code === "CONFLICT" && /memory: registered "1024", this flow "2048"/.test(e.message));
+    await assert.rejects(
+      new DefinitionRegistrar(api).ensure(second),
+      (e: SluiceError) => e.code === "CONFLICT" && /memory: registered "1024", this flow "2048"/.test(e.message),
+    );
   });
 
   it("retries a throttled registration with backoff, then gives up with the reason", async () => {
@@ -97,7 +123,10 @@ await ecsSuite(["docker"], "AWS platform against the ECS stand-in", () => {
     const throttled = standin.received.filter((r) => r.operation === "RegisterTaskDefinition" && r.errorType === "ThrottlingException");
     assert.equal(throttled.length, 3);
     standin.faults.throttleRegister(5);
-    await assert.rejects(new DefinitionRegistrar(api, { attempts: 2, baseDelayMs: 1 }).ensure(definitionFor("throttled-out", "0")), (e: SluiceError) => e.code === "DEPLOY_FAILED" && /after 2 throttled attempts: ThrottlingException: Too many concurrent attempts/.test(e.message));
+    await assert.rejects(
+      new DefinitionRegistrar(api, { attempts: 2, baseDelayMs: 1 }).ensure(definitionFor("throttled-out", "0")),
+      (e: SluiceError) => e.code === "DEPLOY_FAILED" && /after 2 throttled attempts: ThrottlingException: Too many concurrent attempts/.test(e.message),
+    );
     standin.faults.throttleRegister(0);
   });
 
@@ -106,7 +135,10 @@ await ecsSuite(["docker"], "AWS platform against the ECS stand-in", () => {
     assert.equal(r.failure, undefined);
     const order = ["PROVISIONING", "PENDING", "RUNNING", "DEPROVISIONING", "STOPPED"];
     const indices = r.statuses.map((s) => order.indexOf(s));
-    assert.ok(indices.every((i, k) => i >= 0 && (k === 0 || i > indices[k - 1]!)), `statuses in lifecycle order: ${r.statuses.join(", ")}`);
+    assert.ok(
+      indices.every((i, k) => i >= 0 && (k === 0 || i > indices[k - 1]!)),
+      `statuses in lifecycle order: ${r.statuses.join(", ")}`,
+    );
     assert.equal(r.statuses.at(-1), "STOPPED");
     if (r.statuses.includes("RUNNING")) assert.ok(r.runningAfterMs! >= 0);
     assert.deepEqual(r.logTail, []);
@@ -115,7 +147,12 @@ await ecsSuite(["docker"], "AWS platform against the ECS stand-in", () => {
   });
 
   it("a failing container: EssentialContainerExited with the tail of its CloudWatch stream", async () => {
-    const r = await runAndWatch(definitionFor("fails", "for (let i = 0; i < 80; i++) console.log('line ' + i); console.log('boom: ' + process.env.SLUICE__CONTEXT__FLOW_RUN_ID); process.exit(2)"));
+    const r = await runAndWatch(
+      definitionFor(
+        "fails",
+        "for (let i = 0; i < 80; i++) console.log('line ' + i); console.log('boom: ' + process.env.SLUICE__CONTEXT__FLOW_RUN_ID); process.exit(2)",
+      ),
+    );
     assert.equal(r.failure?.reason, "EssentialContainerExited");
     assert.match(r.failure!.message, /flow-container exited with code 2/);
     assert.equal(r.logTail.length, 1);
@@ -124,7 +161,11 @@ await ecsSuite(["docker"], "AWS platform against the ECS stand-in", () => {
   });
 
   it("out of memory: OOMKilled", async () => {
-    const r = await runAndWatch(definitionFor("oom", "const a = []; setInterval(() => a.push(Buffer.alloc(16 * 1024 * 1024, 1)), 20)", { containerDefinitions: [{ logConfiguration, memory: 64 }] }));
+    const r = await runAndWatch(
+      definitionFor("oom", "const a = []; setInterval(() => a.push(Buffer.alloc(16 * 1024 * 1024, 1)), 20)", {
+        containerDefinitions: [{ logConfiguration, memory: 64 }],
+      }),
+    );
     assert.equal(r.failure?.reason, "OOMKilled");
   });
 
@@ -142,7 +183,14 @@ await ecsSuite(["docker"], "AWS platform against the ECS stand-in", () => {
   it("no capacity: RunTask's failures become a Capacity failure", async () => {
     const registered = await new DefinitionRegistrar(api).ensure(definitionFor("cap", "0"));
     standin.faults.capacity(1);
-    const request = buildRunTaskInput({ options: { networkConfiguration: net as never }, taskDefinition: registered.arn, networkMode: "awsvpc", launchType: "FARGATE", flowRunId: "run-cap", runEnv: {} });
+    const request = buildRunTaskInput({
+      options: { networkConfiguration: net as never },
+      taskDefinition: registered.arn,
+      networkMode: "awsvpc",
+      launchType: "FARGATE",
+      flowRunId: "run-cap",
+      runEnv: {},
+    });
     const started = await startTask(api, request as unknown as Record<string, unknown>);
     assert.equal(started.failure?.reason, "Capacity");
     assert.match(started.failure!.message, /Capacity is unavailable/);
@@ -160,7 +208,9 @@ await ecsSuite(["docker"], "AWS platform against the ECS stand-in", () => {
     const controller = new AbortController();
     const definition = definitionFor("cancel", "process.on('SIGTERM', () => process.exit(143)); console.log('up'); setInterval(() => {}, 1000)");
     const watching = runAndWatch(definition, { signal: controller.signal });
-    await standin.waitFor(() => standin.tasks().find((t) => (t.taskDefinitionArn as string).includes(definition.family as string) && standin.output(t.taskArn as string).includes("up")));
+    await standin.waitFor(() =>
+      standin.tasks().find((t) => (t.taskDefinitionArn as string).includes(definition.family as string) && standin.output(t.taskArn as string).includes("up")),
+    );
     controller.abort();
     const r = await watching;
     assert.equal(r.failure?.reason, "StoppedByUser");
@@ -170,11 +220,35 @@ await ecsSuite(["docker"], "AWS platform against the ECS stand-in", () => {
 
   it("launchFlowTask: registers once, runs with the run's variables as overrides, watches to the end", async () => {
     const { launchFlowTask, planTaskDefinition, splitRunEnv } = await import("../../../src/platforms/aws/fargate-launch.js");
-    const options = splitFargateOptions({ executionRoleArn: "ecsTaskExecutionRole", containerDefinitions: [{ logConfiguration }], networkConfiguration: net, startedBy: "sluice-test" });
+    const options = splitFargateOptions({
+      executionRoleArn: "ecsTaskExecutionRole",
+      containerDefinitions: [{ logConfiguration }],
+      networkConfiguration: net,
+      startedBy: "sluice-test",
+    });
     const { shared, perRun } = splitRunEnv({ SLUICE__API__URL: "http://127.0.0.1:1", SLUICE__API__KEY: "per-run-key", SLUICE__CONTEXT__FLOW_RUN_ID: "run-77" });
-    const definition = planTaskDefinition({ options, flowName: "launch", image: services.nodeImage, command: ["node", "-e", "console.log('run', process.env.SLUICE__CONTEXT__FLOW_RUN_ID, process.env.SLUICE__API__URL, process.env.SLUICE__API__KEY.split('').reverse().join(''))"], sharedEnv: shared });
+    const definition = planTaskDefinition({
+      options,
+      flowName: "launch",
+      image: services.nodeImage,
+      command: [
+        "node",
+        "-e",
+        "console.log('run', process.env.SLUICE__CONTEXT__FLOW_RUN_ID, process.env.SLUICE__API__URL, process.env.SLUICE__API__KEY.split('').reverse().join(''))",
+      ],
+      sharedEnv: shared,
+    });
     const started: string[] = [];
-    const out = await launchFlowTask({ api, registrar: new DefinitionRegistrar(api), options, definition, flowRunId: "run-77", perRunEnv: perRun, watch: { pollIntervalMs: 100 }, onStarted: (arn) => started.push(arn) });
+    const out = await launchFlowTask({
+      api,
+      registrar: new DefinitionRegistrar(api),
+      options,
+      definition,
+      flowRunId: "run-77",
+      perRunEnv: perRun,
+      watch: { pollIntervalMs: 100 },
+      onStarted: (arn) => started.push(arn),
+    });
     assert.equal(out.stage, "watched");
     assert.equal(out.failure, undefined);
     assert.deepEqual(started, [out.taskArn]);

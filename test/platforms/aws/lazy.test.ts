@@ -13,7 +13,9 @@ const AWS_DIR = fileURLToPath(new URL("../../../src/platforms/aws/", import.meta
 const BLOCK = { SLUICE_BLOCK_ALSO: "@aws-sdk/client-ecs,@aws-sdk/client-cloudwatch-logs" };
 
 describe("AWS platform: lazy SDK loading", { timeout: 120_000 }, () => {
-  const modules = readdirSync(AWS_DIR).filter((f) => f.endsWith(".ts")).map((f) => new URL(f, `file://${AWS_DIR}`).href);
+  const modules = readdirSync(AWS_DIR)
+    .filter((f) => f.endsWith(".ts"))
+    .map((f) => new URL(f, `file://${AWS_DIR}`).href);
 
   it("importing every module of src/platforms/aws loads no AWS SDK", async () => {
     assert.ok(modules.length >= 10);

@@ -21,7 +21,19 @@ describe("FargateTaskEnvironment options", () => {
   it("splits the AWS options into RegisterTaskDefinition and RunTask keys; tags and placementConstraints go to both", () => {
     const tags = [{ key: "team", value: "data" }];
     const placementConstraints = [{ type: "memberOf" as const, expression: "attribute:ecs.os-type == linux" }];
-    const raw = { family: "etl", cpu: 512, memory: "1GB", executionRoleArn: "arn:aws:iam::1:role/exec", cluster: "prod", networkConfiguration: net, startedBy: "me", tags, placementConstraints, launchType: "EC2", regionName: "eu-west-1" };
+    const raw = {
+      family: "etl",
+      cpu: 512,
+      memory: "1GB",
+      executionRoleArn: "arn:aws:iam::1:role/exec",
+      cluster: "prod",
+      networkConfiguration: net,
+      startedBy: "me",
+      tags,
+      placementConstraints,
+      launchType: "EC2",
+      regionName: "eu-west-1",
+    };
     const frozen = structuredClone(raw);
     const split = splitFargateOptions(raw);
     assert.deepEqual(raw, frozen, "the input is not mutated");
@@ -87,11 +99,17 @@ describe("FargateTaskEnvironment options", () => {
 
 describe("AWS credentials resolution", () => {
   it("options first, then the configuration, then the SDK's default chain; region independently", () => {
-    const fromOptions = resolveAwsAccess({ awsAccessKeyId: "AKIAOPTIONS0000000", awsSecretAccessKey: "opt-secret" }, { awsAccessKeyId: "AKIACONFIG00000000", awsSecretAccessKey: "cfg", regionName: "eu-west-1" });
+    const fromOptions = resolveAwsAccess(
+      { awsAccessKeyId: "AKIAOPTIONS0000000", awsSecretAccessKey: "opt-secret" },
+      { awsAccessKeyId: "AKIACONFIG00000000", awsSecretAccessKey: "cfg", regionName: "eu-west-1" },
+    );
     assert.equal(fromOptions.source, "options");
     assert.equal(fromOptions.credentials!.identity().accessKeyId, "AKIAOPTIONS0000000");
     assert.equal(fromOptions.region, "eu-west-1");
-    const fromConfig = resolveAwsAccess({ regionName: "us-west-2" }, { awsAccessKeyId: "AKIACONFIG00000000", awsSecretAccessKey: "cfg", awsSessionToken: "tok" });
+    const fromConfig = resolveAwsAccess(
+      { regionName: "us-west-2" },
+      { awsAccessKeyId: "AKIACONFIG00000000", awsSecretAccessKey: "cfg", awsSessionToken: "tok" },
+    );
     assert.equal(fromConfig.source, "config");
     assert.deepEqual(fromConfig.credentials!.identity(), { accessKeyId: "AKIACONFIG00000000", secretAccessKey: "cfg", sessionToken: "tok" });
     assert.equal(fromConfig.region, "us-west-2");

@@ -18,7 +18,10 @@ describe("task definition builder", () => {
     assert.equal(first.image, "reg/etl:1");
     assert.deepEqual(first.entryPoint, ["sluice"]);
     assert.deepEqual(first.command, ["execute", "flow-run", "--stage", "run"]);
-    assert.deepEqual(first.environment, [{ name: "SLUICE__API__URL", value: "http://api:4200" }, { name: "SLUICE__LOGGING__LEVEL", value: "info" }]);
+    assert.deepEqual(first.environment, [
+      { name: "SLUICE__API__URL", value: "http://api:4200" },
+      { name: "SLUICE__LOGGING__LEVEL", value: "info" },
+    ]);
     assert.equal(def.networkMode, "awsvpc");
     assert.deepEqual(def.requiresCompatibilities, ["FARGATE"]);
     assert.equal(def.cpu, "256");
@@ -30,7 +33,14 @@ describe("task definition builder", () => {
       memory: 1024,
       cpu: 512,
       containerDefinitions: [
-        { image: "ignored", environment: [{ name: "SLUICE__LOGGING__LEVEL", value: "debug" }, { name: "MINE", value: "1" }], memory: 900 },
+        {
+          image: "ignored",
+          environment: [
+            { name: "SLUICE__LOGGING__LEVEL", value: "debug" },
+            { name: "MINE", value: "1" },
+          ],
+          memory: 900,
+        },
         { name: "sidecar", image: "envoy", essential: false },
       ],
     };
@@ -62,18 +72,24 @@ describe("task definition builder", () => {
   });
 
   it("EC2 without any memory is an error naming memory", () => {
-    assert.throws(() => buildTaskDefinition({ options: {}, launchType: "EC2", image: "i", command, env: {} }), (e: SluiceError) => e.field === "memory");
+    assert.throws(
+      () => buildTaskDefinition({ options: {}, launchType: "EC2", image: "i", command, env: {} }),
+      (e: SluiceError) => e.field === "memory",
+    );
     const def = buildTaskDefinition({ options: { memory: "512" }, launchType: "EC2", image: "i", command, env: {} });
     assert.equal(def.networkMode, undefined);
   });
 
   it("knows the awslogs stream of each container", () => {
-    const streams = awslogsStreams({
-      containerDefinitions: [
-        { name: "flow-container", logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/ecs/sluice", "awslogs-stream-prefix": "run" } } },
-        { name: "other", logConfiguration: { logDriver: "json-file" } },
-      ],
-    }, "arn:aws:ecs:us-east-1:1:task/default/0123abcd");
+    const streams = awslogsStreams(
+      {
+        containerDefinitions: [
+          { name: "flow-container", logConfiguration: { logDriver: "awslogs", options: { "awslogs-group": "/ecs/sluice", "awslogs-stream-prefix": "run" } } },
+          { name: "other", logConfiguration: { logDriver: "json-file" } },
+        ],
+      },
+      "arn:aws:ecs:us-east-1:1:task/default/0123abcd",
+    );
     assert.deepEqual(streams, [{ container: "flow-container", group: "/ecs/sluice", stream: "run/flow-container/0123abcd" }]);
   });
 });
@@ -116,13 +132,18 @@ describe("task definition comparison", () => {
     executionRoleArn: "ecsTaskExecutionRole",
     cpu: "1 vCPU",
     memory: "2GB",
-    containerDefinitions: [{
-      name: "flow-container",
-      image: "reg/etl:1",
-      memory: 1024,
-      environment: [{ name: "A", value: "1" }, { name: "B", value: "2" }],
-      portMappings: [{ containerPort: 80 }, { containerPort: 443 }],
-    }],
+    containerDefinitions: [
+      {
+        name: "flow-container",
+        image: "reg/etl:1",
+        memory: 1024,
+        environment: [
+          { name: "A", value: "1" },
+          { name: "B", value: "2" },
+        ],
+        portMappings: [{ containerPort: 80 }, { containerPort: 443 }],
+      },
+    ],
   };
 
   it("ignores what AWS fills in: revision, status, ARNs vs short names, sizes, defaults, order of sets", () => {
@@ -131,7 +152,19 @@ describe("task definition comparison", () => {
   });
 
   it("a difference is one readable line per field, and the error says what to do", () => {
-    const registered = described({ ...wanted, containerDefinitions: [{ ...wanted.containerDefinitions[0], memory: 512, environment: [{ name: "A", value: "0" }, { name: "B", value: "2" }] }] });
+    const registered = described({
+      ...wanted,
+      containerDefinitions: [
+        {
+          ...wanted.containerDefinitions[0],
+          memory: 512,
+          environment: [
+            { name: "A", value: "0" },
+            { name: "B", value: "2" },
+          ],
+        },
+      ],
+    });
     const differences = compareDefinitions(registered, wanted);
     assert.deepEqual(differences, [
       'containerDefinitions[flow-container].environment[A].value: registered "0", this flow "1"',
@@ -164,7 +197,13 @@ describe("task definition comparison", () => {
 describe("planning a flow's task definition", () => {
   it("keeps per-run variables out of the shared definition and derives the family from the content", async () => {
     const { planTaskDefinition, splitRunEnv } = await import("../../../src/platforms/aws/fargate-launch.js");
-    const { shared, perRun } = splitRunEnv({ SLUICE__API__URL: "u", SLUICE__API__KEY: "secret-key", SLUICE__CONTEXT__FLOW_RUN_ID: "r1", SLUICE__CONTEXT__IMAGE: "img", SLUICE__LOGGING__LEVEL: "info" });
+    const { shared, perRun } = splitRunEnv({
+      SLUICE__API__URL: "u",
+      SLUICE__API__KEY: "secret-key",
+      SLUICE__CONTEXT__FLOW_RUN_ID: "r1",
+      SLUICE__CONTEXT__IMAGE: "img",
+      SLUICE__LOGGING__LEVEL: "info",
+    });
     assert.deepEqual(shared, { SLUICE__API__URL: "u", SLUICE__LOGGING__LEVEL: "info" });
     assert.deepEqual(perRun, { SLUICE__API__KEY: "secret-key", SLUICE__CONTEXT__FLOW_RUN_ID: "r1", SLUICE__CONTEXT__IMAGE: "img" });
     const options = splitFargateOptions({ memory: 1024 });

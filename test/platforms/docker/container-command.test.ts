@@ -34,22 +34,50 @@ describe("the command of a DockerEnvironment's container", () => {
   it("streams events without a server, with the parameters and an executor override", () => {
     const run = containerCommand({ ...base, config: configSchema().parse({}), executor: "concurrent" });
     assert.equal(run.deployed, false);
-    assert.deepEqual(run.cmd, ["sluice", "execute", "flow", "--module", "/opt/flows/etl.mjs", "--flow", "etl", "--parameters", '{"n":3}', "--events", "--executor", "concurrent"]);
+    assert.deepEqual(run.cmd, [
+      "sluice",
+      "execute",
+      "flow",
+      "--module",
+      "/opt/flows/etl.mjs",
+      "--flow",
+      "etl",
+      "--parameters",
+      '{"n":3}',
+      "--events",
+      "--executor",
+      "concurrent",
+    ]);
     assert.equal(run.env.SLUICE__CONTEXT__FLOW_ID, undefined);
   });
 });
 
 describe("how a deployed run's container ended", () => {
-  const exit = (over: Partial<ContainerExit>): ContainerExit => ({ containerId: "0123456789abcdef", exitCode: 0, signal: undefined, oomKilled: false, cancelled: false, result: undefined, stderrTail: [], ...over });
+  const exit = (over: Partial<ContainerExit>): ContainerExit => ({
+    containerId: "0123456789abcdef",
+    exitCode: 0,
+    signal: undefined,
+    oomKilled: false,
+    cancelled: false,
+    result: undefined,
+    stderrTail: [],
+    ...over,
+  });
 
   it("exit 0 or 1: the run ended itself and said so to the server", () => {
     for (const code of [0, 1]) assert.equal(deployedOutcome(exit({ exitCode: code }), "reg/etl:1").kind, "launched");
   });
 
   it("killed, out of memory or any other exit: stage deploy fails the run with the container's reason", () => {
-    assert.throws(() => deployedOutcome(exit({ exitCode: 137, signal: "SIGKILL" }), "img"), (e: SluiceError) => e.code === "ENVIRONMENT_ERROR" && /killed by SIGKILL/.test(e.message));
+    assert.throws(
+      () => deployedOutcome(exit({ exitCode: 137, signal: "SIGKILL" }), "img"),
+      (e: SluiceError) => e.code === "ENVIRONMENT_ERROR" && /killed by SIGKILL/.test(e.message),
+    );
     assert.throws(() => deployedOutcome(exit({ exitCode: 137, oomKilled: true }), "img"), /ran out of memory/);
     assert.throws(() => deployedOutcome(exit({ exitCode: 2, stderrTail: ["bad input"] }), "img"), /exited with code 2 .*bad input/);
-    assert.throws(() => deployedOutcome(exit({ exitCode: 130, signal: "SIGINT", cancelled: true }), "img"), (e: SluiceError) => e.code === "CANCELLED");
+    assert.throws(
+      () => deployedOutcome(exit({ exitCode: 130, signal: "SIGINT", cancelled: true }), "img"),
+      (e: SluiceError) => e.code === "CANCELLED",
+    );
   });
 });

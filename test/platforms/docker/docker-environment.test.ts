@@ -45,13 +45,19 @@ await serviceSuite(["docker", "registry"], "DockerEnvironment (real engine)", ()
       flows = Object.fromEntries((await loadFlows(fixture.module)).map((f) => [f.name, f]));
       const lines: string[] = [];
       await buildFlows(Object.values(flows), { config, push: true, output: { line: (l) => lines.push(l) } });
-      assert.ok(lines.some((l) => /^Pushed /.test(l)), `the image was pushed:\n${lines.slice(-20).join("\n")}`);
+      assert.ok(
+        lines.some((l) => /^Pushed /.test(l)),
+        `the image was pushed:\n${lines.slice(-20).join("\n")}`,
+      );
     },
     { timeout: 15 * 60_000 },
   );
 
   after(async () => {
-    await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+    await docker
+      .getImage(image)
+      .remove({ force: true })
+      .catch(() => undefined);
     removeDir(dir);
   });
 
@@ -61,7 +67,12 @@ await serviceSuite(["docker", "registry"], "DockerEnvironment (real engine)", ()
     const events: RunEvent[] = [];
     const environment = new DockerEnvironment({ env: { SLUICE__LOGGING__LEVEL: "debug", MY_ENV: "foo" } });
     const flowRunId = randomUUID();
-    const outcome = await environment.execute(flows["docker-story"]!, { parameters: { name: "docker" }, flowRunId, config, observers: [(e) => events.push(e)] });
+    const outcome = await environment.execute(flows["docker-story"]!, {
+      parameters: { name: "docker" },
+      flowRunId,
+      config,
+      observers: [(e) => events.push(e)],
+    });
     assert.equal(outcome.kind, "finished");
     if (outcome.kind !== "finished") return;
     const { result } = outcome;
@@ -91,8 +102,14 @@ await serviceSuite(["docker", "registry"], "DockerEnvironment (real engine)", ()
     const states = events.filter((e) => e.type === "task-run-state" && e.taskKey === "hello").map((e) => (e.type === "task-run-state" ? e.state.name : ""));
     assert.deepEqual(states.slice(-2), ["Running", "Success"]);
     const logs = events.filter((e) => e.type === "log").map((e) => (e.type === "log" ? e.record : undefined));
-    assert.ok(logs.some((r) => r?.message === "greeting docker" && r.taskName === "hello"), "task logs stream to the host");
-    assert.ok(logs.some((r) => r?.message === "plain stdout line" && r.fields?.stream === "stdout"), "plain output streams to the host");
+    assert.ok(
+      logs.some((r) => r?.message === "greeting docker" && r.taskName === "hello"),
+      "task logs stream to the host",
+    );
+    assert.ok(
+      logs.some((r) => r?.message === "plain stdout line" && r.fields?.stream === "stdout"),
+      "plain output streams to the host",
+    );
     assert.deepEqual(await containersOf(flowRunId), [], "the container was removed");
   });
 

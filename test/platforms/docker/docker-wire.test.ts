@@ -35,7 +35,7 @@ describe("container wire format", () => {
     const parsed = parseOutputLine(resultLine(result));
     assert.equal(parsed.kind, "result");
     assert.deepEqual(parsed.kind === "result" && parsed.result.value, [1, "x"]);
-    assert.deepEqual(parseOutputLine("hello {\"type\":1}"), { kind: "text", text: "hello {\"type\":1}" });
+    assert.deepEqual(parseOutputLine('hello {"type":1}'), { kind: "text", text: 'hello {"type":1}' });
     assert.deepEqual(parseOutputLine("@@sluice-event not json"), { kind: "text", text: "@@sluice-event not json" });
   });
 
@@ -58,10 +58,14 @@ describe("remote run results", () => {
       taskEvent("m1", "m", "Success", 1, 20),
       taskEvent("m0", "m", "Success", 0, 10),
       taskEvent("b1", "b", "Success", null, 3),
-    ]) tracker.apply(e);
+    ])
+      tracker.apply(e);
     tracker.apply({ type: "flow-run-state", flowRunId: "run-1", flowName: "f", state: makeState("Success") });
     const result = tracker.result(["a", "m", "b"], { p: 5 });
-    assert.deepEqual(result.taskRuns.map((t) => `${t.taskKey}:${t.mapIndex}`), ["a:null", "m:0", "m:1", "b:null"]);
+    assert.deepEqual(
+      result.taskRuns.map((t) => `${t.taskKey}:${t.mapIndex}`),
+      ["a:null", "m:0", "m:1", "b:null"],
+    );
     assert.equal(result.taskRun("a")?.attempts, 2);
     const ref = (key: string, mapped = false, source: "task" | "parameter" = "task") => ({ key, mapped, source, flowName: "f" }) as unknown as Ref<unknown>;
     assert.deepEqual(result.result(ref("a")), [1, 2]);
@@ -77,7 +81,10 @@ describe("remote run results", () => {
     tracker.apply(taskEvent("b1", "b", "Running"));
     const killed = endState(exit({ exitCode: 137, signal: "SIGKILL" }), tracker.flowState);
     const events = tracker.close(killed);
-    assert.deepEqual(events.map((e) => e.type), ["task-run-state", "flow-run-state"]);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ["task-run-state", "flow-run-state"],
+    );
     assert.equal(tracker.result([], {}).taskRun("b")?.state.name, "Failed");
     assert.equal(tracker.result([], {}).taskRun("a")?.state.name, "Success");
     assert.match(tracker.result([], {}).state.message ?? "", /killed by SIGKILL \(exit code 137\)/);
@@ -102,7 +109,10 @@ describe("container outcomes", () => {
     assert.match(endState(exit({ exitCode: 137, signal: "SIGKILL" }), undefined).message ?? "", /container 0123456789ab was killed by SIGKILL/);
     assert.equal(endState(exit({ exitCode: 137, signal: "SIGKILL" }), undefined).name, "Failed");
     assert.match(endState(exit({ exitCode: 137, oomKilled: true }), undefined).message ?? "", /OOMKilled/);
-    assert.match(endState(exit({ exitCode: 2, stderrTail: ["error: flow module x failed to load"] }), undefined).message ?? "", /exited with code 2 .*failed to load/);
+    assert.match(
+      endState(exit({ exitCode: 2, stderrTail: ["error: flow module x failed to load"] }), undefined).message ?? "",
+      /exited with code 2 .*failed to load/,
+    );
     // A cancel sends SIGINT, then SIGKILL after the grace time: a container killed after a cancel ended Cancelled.
     assert.equal(endState(exit({ exitCode: 137, signal: "SIGKILL", cancelled: true }), undefined).name, "Cancelled");
     // Stopped from outside (docker stop) without a result line: Failed, naming the signal.

@@ -56,7 +56,12 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
       SLUICE__LOGGING__LEVEL: "info",
     });
     const deployer = new KubernetesDeployer(compileKubernetesAgentOptions(config, { sluiceCommand: SLUICE_FROM_SOURCE, env: inheritedRunSettings(config) }));
-    agent = new Agent({ deployer, client: server.client, config, logger: createLogger({ level: process.env.SLUICE_TEST_AGENT_LOG === "1" ? "debug" : "silent" }) });
+    agent = new Agent({
+      deployer,
+      client: server.client,
+      config,
+      logger: createLogger({ level: process.env.SLUICE_TEST_AGENT_LOG === "1" ? "debug" : "silent" }),
+    });
     await agent.start();
     const flows: AnyFlow[] = (await Promise.all(MODULES.map((m) => loadFlows(m)))).flat();
     for (const flow of flows) {
@@ -79,17 +84,17 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
     return server.client.createFlowRun({ flowId, parameters });
   };
   const jobsOf = (flowRunId: string): KubeObject[] => kube.jobs().filter((j) => j.metadata.labels?.[FLOW_RUN_ID_LABEL] === flowRunId);
-  const noJobLeft = (flowRunId: string): Promise<true> => kube.waitFor(() => jobsOf(flowRunId).length === 0 && kube.pods().every((p) => p.metadata.labels?.[FLOW_RUN_ID_LABEL] !== flowRunId), 30_000);
+  const noJobLeft = (flowRunId: string): Promise<true> =>
+    kube.waitFor(() => jobsOf(flowRunId).length === 0 && kube.pods().every((p) => p.metadata.labels?.[FLOW_RUN_ID_LABEL] !== flowRunId), 30_000);
   /** The running pod of the run's stage B Job (the one the environment created). */
   const stageBPod = (flowRunId: string): Promise<KubeObject> =>
     kube.waitFor(
       () =>
-        kube.pods().find(
-          (p) =>
-            p.metadata.labels?.[FLOW_RUN_ID_LABEL] === flowRunId &&
-            p.metadata.labels?.[CREATED_BY_LABEL] !== "agent" &&
-            p.status?.phase === "Running",
-        ),
+        kube
+          .pods()
+          .find(
+            (p) => p.metadata.labels?.[FLOW_RUN_ID_LABEL] === flowRunId && p.metadata.labels?.[CREATED_BY_LABEL] !== "agent" && p.status?.phase === "Running",
+          ),
       60_000,
     );
   const errorLogs = async (flowRunId: string): Promise<string[]> => (await server.client.readLogs(flowRunId, { level: "error" })).items.map((l) => l.message);
@@ -124,7 +129,9 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
     assert.deepEqual(taskRuns.map((t) => `${t.taskKey} ${t.state.name}`).sort(), ["get_value Success", "output_value Success"]);
     assert.equal(taskRuns.find((t) => t.taskKey === "output_value")!.state.result, "Example!");
 
-    const creates = kube.received.filter((r) => r.verb === "create" && r.resource === "jobs" && (r.body as KubeObject).metadata.labels?.[FLOW_RUN_ID_LABEL] === run.id);
+    const creates = kube.received.filter(
+      (r) => r.verb === "create" && r.resource === "jobs" && (r.body as KubeObject).metadata.labels?.[FLOW_RUN_ID_LABEL] === run.id,
+    );
     assert.equal(creates.length, 2, "a stage A and a stage B Job");
     const [stageA, stageB] = creates.map((c) => c.body as KubeObject);
     assert.equal(stageA!.metadata.name, `sluice-run-${run.id}`);
@@ -143,17 +150,33 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
 
     await noJobLeft(run.id);
     const messages = (await server.client.readLogs(run.id)).items.map((l) => l.message);
-    for (const expected of [/^Deployed by agent k8s-e2e-agent \(kubernetes\): created Kubernetes Job sluice-run-/, /Launched stage B with KubernetesJobEnvironment: created Job my-sluice-job-/, /^Stage B of flow run/]) {
-      assert.ok(messages.some((m) => expected.test(m)), `a log line matching ${expected} in:\n${messages.join("\n")}`);
+    for (const expected of [
+      /^Deployed by agent k8s-e2e-agent \(kubernetes\): created Kubernetes Job sluice-run-/,
+      /Launched stage B with KubernetesJobEnvironment: created Job my-sluice-job-/,
+      /^Stage B of flow run/,
+    ]) {
+      assert.ok(
+        messages.some((m) => expected.test(m)),
+        `a log line matching ${expected} in:\n${messages.join("\n")}`,
+      );
     }
   });
 
   it("two concurrent runs of one flow with uniqueJobName do not collide", async () => {
-    const runs = await Promise.all([start("Kubernetes Job Environment w/ Resource Requests & Limits"), start("Kubernetes Job Environment w/ Resource Requests & Limits")]);
+    const runs = await Promise.all([
+      start("Kubernetes Job Environment w/ Resource Requests & Limits"),
+      start("Kubernetes Job Environment w/ Resource Requests & Limits"),
+    ]);
     const done = await Promise.all(runs.map((r) => waitForRun(server.client, r.id, undefined, 180_000)));
     for (const d of done) assert.equal(d.state.name, "Success", d.state.message);
     const names = kube.received
-      .filter((r) => r.verb === "create" && r.resource === "jobs" && r.code < 300 && runs.some((run) => (r.body as KubeObject).metadata.labels?.[FLOW_RUN_ID_LABEL] === run.id))
+      .filter(
+        (r) =>
+          r.verb === "create" &&
+          r.resource === "jobs" &&
+          r.code < 300 &&
+          runs.some((run) => (r.body as KubeObject).metadata.labels?.[FLOW_RUN_ID_LABEL] === run.id),
+      )
       .map((r) => (r.body as KubeObject).metadata.name);
     assert.equal(new Set(names).size, 4, names.join(", "));
     await Promise.all(runs.map((r) => noJobLeft(r.id)));
@@ -167,11 +190,19 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
     assert.match(failed.state.message!, /sluice-test\/does-not-exist:1/);
     await noJobLeft(run.id);
     const errors = await errorLogs(run.id);
-    assert.ok(errors.some((m) => /^Pod sluice-run-.*, container flow-run \(image sluice-test\/does-not-exist:1, 0 restarts\): waiting, reason (ErrImagePull|ImagePullBackOff)/.test(m)), errors.join("\n"));
+    assert.ok(
+      errors.some((m) =>
+        /^Pod sluice-run-.*, container flow-run \(image sluice-test\/does-not-exist:1, 0 restarts\): waiting, reason (ErrImagePull|ImagePullBackOff)/.test(m),
+      ),
+      errors.join("\n"),
+    );
     const debug = (await server.client.readLogs(run.id, { level: "debug" })).items.filter((l) => l.level === "debug").map((l) => l.message);
     const pulling = debug.filter((m) => /: Pulling: Pulling image "sluice-test\/does-not-exist:1"/.test(m));
     assert.equal(pulling.length, 1, `the Pulling event once:\n${debug.join("\n")}`);
-    assert.ok(debug.some((m) => /: Scheduled: /.test(m)), debug.join("\n"));
+    assert.ok(
+      debug.some((m) => /: Scheduled: /.test(m)),
+      debug.join("\n"),
+    );
     assert.equal(new Set(debug).size, debug.length, `no event logged twice:\n${debug.join("\n")}`);
   });
 
@@ -184,7 +215,10 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
     assert.equal(failed.state.name, "Failed");
     assert.match(failed.state.message!, /ran out of memory and was killed \(OOMKilled, exit code 137\).*\(reason: OOMKilled\)/);
     const errors = await errorLogs(run.id);
-    assert.ok(errors.some((m) => new RegExp(`^Pod ${pod.metadata.name}, container flow-container .*terminated with exit code 137, reason OOMKilled`).test(m)), errors.join("\n"));
+    assert.ok(
+      errors.some((m) => new RegExp(`^Pod ${pod.metadata.name}, container flow-container .*terminated with exit code 137, reason OOMKilled`).test(m)),
+      errors.join("\n"),
+    );
     await noJobLeft(run.id);
   });
 
@@ -193,7 +227,10 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
     const pod = await stageBPod(run.id);
     await waitForRun(server.client, run.id, ["Running"], 30_000);
     await kube.evict(pod.metadata.name!, { message: "The node was low on resource: memory." });
-    await terminatedWithReason(run.id, new RegExp(`^Kubernetes: pod ${pod.metadata.name} was evicted: The node was low on resource: memory\\.(; .*)? \\(reason: Evicted\\)`));
+    await terminatedWithReason(
+      run.id,
+      new RegExp(`^Kubernetes: pod ${pod.metadata.name} was evicted: The node was low on resource: memory\\.(; .*)? \\(reason: Evicted\\)`),
+    );
   });
 
   it("a pod deleted from under a run (with its grace period): its process ends the run, the agent adds PodDeleted", async () => {
@@ -212,7 +249,12 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
     const job = pod.metadata.ownerReferences!.find((r) => r.kind === "Job")!.name;
     kube.api.delete("jobs", "default", job, { propagationPolicy: "Background" }); // its pod goes with its grace period
     // The agent saw the Job deleted, or (when it never listed the Job before it went) the run left without any Job.
-    await terminatedWithReason(run.id, new RegExp(`^Kubernetes: (Kubernetes Job ${job} was deleted before it finished|the run's Kubernetes Jobs \\(.*\\) are gone and the run did not finish: .*)(; .*)? \\(reason: JobDeleted\\)`));
+    await terminatedWithReason(
+      run.id,
+      new RegExp(
+        `^Kubernetes: (Kubernetes Job ${job} was deleted before it finished|the run's Kubernetes Jobs \\(.*\\) are gone and the run did not finish: .*)(; .*)? \\(reason: JobDeleted\\)`,
+      ),
+    );
   });
 
   it("a hung process (SIGKILLed after its grace period, it never reports): the agent fails the run with PodDeleted after the grace", async () => {
@@ -231,7 +273,10 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
     // The job spec's terminationGracePeriodSeconds (2 s) plus the agent's default margin (5 s).
     assert.ok(waited >= 7_000, `the agent waited the pod's grace and its margin before failing the run, not ${waited} ms`);
     const errors = await errorLogs(run.id);
-    assert.ok(errors.some((m) => m.startsWith(`Pod ${name}, container flow-container `)), errors.join("\n"));
+    assert.ok(
+      errors.some((m) => m.startsWith(`Pod ${name}, container flow-container `)),
+      errors.join("\n"),
+    );
     assert.ok(!errors.some((m) => m.startsWith("The flow run's process was terminated")), "the process never reported");
     await noJobLeft(run.id);
   });
@@ -242,7 +287,10 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
     assert.equal(failed.state.name, "Failed");
     assert.match(failed.state.message!, /Kubernetes Job crash-job-[a-z0-9]{8} failed \(BackoffLimitExceeded\)/);
     const errors = await errorLogs(run.id);
-    assert.ok(errors.some((m) => /^Pod crash-job-.*, container flow-container .*terminated with exit code 9/.test(m)), errors.join("\n"));
+    assert.ok(
+      errors.some((m) => /^Pod crash-job-.*, container flow-container .*terminated with exit code 9/.test(m)),
+      errors.join("\n"),
+    );
     await noJobLeft(run.id);
   });
 
@@ -250,11 +298,17 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
     const run = await start("k8s-deadline");
     await waitForRun(server.client, run.id, ["Running"], 60_000);
     // At the deadline the Job's controller stops its pod with its grace period: the process ends the run (SIGTERM).
-    await terminatedWithReason(run.id, /^Kubernetes: Kubernetes Job deadline-job-[a-z0-9]{8} failed \(DeadlineExceeded\): Job was active longer than specified deadline(; .*)? \(reason: DeadlineExceeded\)/);
+    await terminatedWithReason(
+      run.id,
+      /^Kubernetes: Kubernetes Job deadline-job-[a-z0-9]{8} failed \(DeadlineExceeded\): Job was active longer than specified deadline(; .*)? \(reason: DeadlineExceeded\)/,
+    );
   });
 
   it("leaves no Job behind and no run in flight", async () => {
     await waitFor("the agent to let go of every run", () => (agent.inFlight === 0 ? true : undefined), 30_000);
-    assert.deepEqual(kube.jobs().map((j) => j.metadata.name), []);
+    assert.deepEqual(
+      kube.jobs().map((j) => j.metadata.name),
+      [],
+    );
   });
 });

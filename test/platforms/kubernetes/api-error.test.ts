@@ -8,7 +8,14 @@ const status = (code: number, reason: string, message: string, extra: Record<str
 
 describe("kubernetesError", () => {
   it("carries the Status message, reason and code of an API answer", () => {
-    const raw = new ApiException(422, "Unknown API Status Code!", status(422, "Invalid", 'Job.batch "x" is invalid: spec.template.spec.containers[0].image: Required value', { details: { causes: [{ field: "spec.template.spec.containers[0].image", reason: "FieldValueRequired" }] } }), {});
+    const raw = new ApiException(
+      422,
+      "Unknown API Status Code!",
+      status(422, "Invalid", 'Job.batch "x" is invalid: spec.template.spec.containers[0].image: Required value', {
+        details: { causes: [{ field: "spec.template.spec.containers[0].image", reason: "FieldValueRequired" }] },
+      }),
+      {},
+    );
     const error = kubernetesError("creating Job x in namespace default", raw, "https://k8s");
     assert.ok(error instanceof KubernetesApiError);
     assert.equal(error.code, "ENVIRONMENT_ERROR");
@@ -20,7 +27,11 @@ describe("kubernetesError", () => {
   });
 
   it("maps codes to Sluice codes, with a hint on Forbidden", () => {
-    const forbidden = kubernetesError("creating Job x", new ApiException(403, "", status(403, "Forbidden", 'jobs.batch is forbidden: User "system:serviceaccount:default:sa" cannot create resource "jobs"'), {}), "s");
+    const forbidden = kubernetesError(
+      "creating Job x",
+      new ApiException(403, "", status(403, "Forbidden", 'jobs.batch is forbidden: User "system:serviceaccount:default:sa" cannot create resource "jobs"'), {}),
+      "s",
+    );
     assert.equal(forbidden.code, "UNAUTHORIZED");
     assert.match(forbidden.message, /cannot create resource "jobs" \(reason: Forbidden, HTTP 403\)\. Grant the service account/);
     assert.equal(kubernetesError("a", new ApiException(409, "", status(409, "AlreadyExists", "exists"), {}), "s").code, "CONFLICT");
@@ -34,7 +45,9 @@ describe("kubernetesError", () => {
   });
 
   it("says when the API cannot be reached", () => {
-    const refused = Object.assign(new Error("request to https://10.0.0.1/apis failed"), { cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }) });
+    const refused = Object.assign(new Error("request to https://10.0.0.1/apis failed"), {
+      cause: Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }),
+    });
     const error = kubernetesError("listing Jobs", refused, "https://10.0.0.1");
     assert.equal(error.code, "SERVICE_UNAVAILABLE");
     assert.equal(error.reason, "ECONNREFUSED");

@@ -93,15 +93,28 @@ describe("DockerOnKubernetesEnvironment (stand-in, process mode)", { timeout: 12
     const environment = new DockerOnKubernetesEnvironment();
     const before = kube.received.length;
     await assert.rejects(
-      environment.execute(k8sFlow, { flowRunId: "no-image", config: configSchema().parse({ kubernetes: { kubeconfig: kube.kubeconfigPath } }), logLevel: "silent" }),
+      environment.execute(k8sFlow, {
+        flowRunId: "no-image",
+        config: configSchema().parse({ kubernetes: { kubeconfig: kube.kubeconfigPath } }),
+        logLevel: "silent",
+      }),
       (e: SluiceError) => e.field === "metadata.image",
     );
     assert.equal(kube.received.length, before);
   });
 
   it("rejects unknown options, naming them", () => {
-    assert.throws(() => new DockerOnKubernetesEnvironment({ python_dependencies: ["x"] } as never), (e: SluiceError) => e.code === "INVALID_OPTION" && /python_dependencies/.test(e.message));
-    assert.throws(() => new DockerOnKubernetesEnvironment({ env: { "BAD-NAME": "x" } }), (e: SluiceError) => e.field === "env.BAD-NAME");
-    assert.deepEqual({ ...new DockerOnKubernetesEnvironment({ labels: ["b", "a"] }).serialize(), version: "x" }, { type: "DockerOnKubernetesEnvironment", version: "x", labels: ["a", "b"], metadata: {} });
+    assert.throws(
+      () => new DockerOnKubernetesEnvironment({ python_dependencies: ["x"] } as never),
+      (e: SluiceError) => e.code === "INVALID_OPTION" && /python_dependencies/.test(e.message),
+    );
+    assert.throws(
+      () => new DockerOnKubernetesEnvironment({ env: { "BAD-NAME": "x" } }),
+      (e: SluiceError) => e.field === "env.BAD-NAME",
+    );
+    assert.deepEqual(
+      { ...new DockerOnKubernetesEnvironment({ labels: ["b", "a"] }).serialize(), version: "x" },
+      { type: "DockerOnKubernetesEnvironment", version: "x", labels: ["a", "b"], metadata: {} },
+    );
   });
 });

@@ -39,12 +39,19 @@ describe("KubernetesApi.listEventsFor: the order events happened in", { timeout:
       event("p-1.d", "BackOff", { firstTimestamp: new Date("2026-12-07T12:00:01Z"), lastTimestamp: new Date("2026-12-07T12:00:01Z") }),
     ];
     for (const body of raw) {
-      const res = await fetch(`${kube.url}/api/v1/namespaces/default/events`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      const res = await fetch(`${kube.url}/api/v1/namespaces/default/events`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      });
       assert.equal(res.status, 201, await res.text());
     }
     assert.equal((await core.listNamespacedEvent({ namespace: "default" })).items.length, 4);
     const api = await KubernetesApi.connect({ kubeconfig: kube.kubeconfigPath });
     const listed = await api.listEventsFor("default", "Pod", "p-1");
-    assert.deepEqual(listed.map((e) => e.reason), ["Scheduled", "Pulled", "Started", "BackOff"]);
+    assert.deepEqual(
+      listed.map((e) => e.reason),
+      ["Scheduled", "Pulled", "Started", "BackOff"],
+    );
   });
 });

@@ -13,10 +13,16 @@ describe("examples/kubernetes/flow.ts", () => {
     const result = await k8sJobFlow.run({ logLevel: "silent" });
     assert.equal(result.state.name, "Success", result.state.message);
     assert.equal(result.result(k8sJobFlow.addTask(outputValue)), "Example!");
-    assert.deepEqual(k8sJobFlow.describe().tasks.map((t) => [t.key, t.upstream]).sort(), [
-      ["get_value", []],
-      ["output_value", ["get_value"]],
-    ]);
+    assert.deepEqual(
+      k8sJobFlow
+        .describe()
+        .tasks.map((t) => [t.key, t.upstream])
+        .sort(),
+      [
+        ["get_value", []],
+        ["output_value", ["get_value"]],
+      ],
+    );
   });
 
   it("its environment holds the seeds' job spec, which never reaches the server", () => {

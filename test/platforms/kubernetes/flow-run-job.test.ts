@@ -101,7 +101,15 @@ describe("buildFlowRunJob", () => {
   });
 
   it("adds the run variables by name to every container: the user's values win, nothing is duplicated", () => {
-    const job = buildFlowRunJob(specWith(""), options({ env: [{ name: "SLUICE__LOGGING__LEVEL", value: "info" }, { name: "SLUICE__API__URL", value: "http://api" }] }));
+    const job = buildFlowRunJob(
+      specWith(""),
+      options({
+        env: [
+          { name: "SLUICE__LOGGING__LEVEL", value: "info" },
+          { name: "SLUICE__API__URL", value: "http://api" },
+        ],
+      }),
+    );
     const [main, sidecar] = job.spec.template.spec.containers;
     assert.deepEqual(main!.env, [
       { name: "SLUICE__LOGGING__LEVEL", value: "debug" },
@@ -158,12 +166,24 @@ describe("buildFlowRunJob", () => {
   });
 
   it("fails before any API call on a missing image, a bad run id or another namespace", () => {
-    assert.throws(() => buildFlowRunJob(specWith(""), options({ image: "" })), (e: SluiceError) => e.field === "image" && /metadata\.image/.test(e.message));
-    assert.throws(() => buildFlowRunJob(specWith(""), options({ flowRunId: "x".repeat(64) })), (e: SluiceError) => e.field === "flowRunId" && /limit is 63/.test(e.message));
-    assert.throws(() => buildFlowRunJob(specWith(""), options({ flowRunId: "" })), (e: SluiceError) => e.field === "flowRunId");
+    assert.throws(
+      () => buildFlowRunJob(specWith(""), options({ image: "" })),
+      (e: SluiceError) => e.field === "image" && /metadata\.image/.test(e.message),
+    );
+    assert.throws(
+      () => buildFlowRunJob(specWith(""), options({ flowRunId: "x".repeat(64) })),
+      (e: SluiceError) => e.field === "flowRunId" && /limit is 63/.test(e.message),
+    );
+    assert.throws(
+      () => buildFlowRunJob(specWith(""), options({ flowRunId: "" })),
+      (e: SluiceError) => e.field === "flowRunId",
+    );
     const spec = specWith("");
     spec.metadata.namespace = "data";
-    assert.throws(() => buildFlowRunJob(spec, options({ namespace: "default" })), (e: SluiceError) => e.field === "metadata.namespace" && /"data" differs from the run's namespace "default"/.test(e.message));
+    assert.throws(
+      () => buildFlowRunJob(spec, options({ namespace: "default" })),
+      (e: SluiceError) => e.field === "metadata.namespace" && /"data" differs from the run's namespace "default"/.test(e.message),
+    );
     assert.equal(buildFlowRunJob(spec, options({ namespace: "data" })).metadata.namespace, "data");
   });
 
@@ -177,9 +197,16 @@ describe("buildFlowRunJob", () => {
 
 describe("mergeEnv", () => {
   it("appends only the names that are missing, copies values, and keeps the order", () => {
-    const add = [{ name: "A", value: "1" }, { name: "B", value: "2" }, { name: "A", value: "3" }];
+    const add = [
+      { name: "A", value: "1" },
+      { name: "B", value: "2" },
+      { name: "A", value: "3" },
+    ];
     const merged = mergeEnv([{ name: "B", value: "user" }], add);
-    assert.deepEqual(merged, [{ name: "B", value: "user" }, { name: "A", value: "1" }]);
+    assert.deepEqual(merged, [
+      { name: "B", value: "user" },
+      { name: "A", value: "1" },
+    ]);
     merged[1]!.value = "changed";
     assert.equal(add[0]!.value, "1");
     assert.deepEqual(mergeEnv(undefined, []), []);

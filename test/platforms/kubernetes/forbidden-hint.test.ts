@@ -20,8 +20,15 @@ describe("403 hints", { timeout: 30_000 }, () => {
   after(() => kube.close());
 
   it("names the refused verb, resource, group and namespace, and the agent's Role", () => {
-    const error = kubernetesError("listing events", forbidden('events is forbidden: User "system:serviceaccount:flows:sluice-agent" cannot list resource "events" in API group "" in the namespace "flows"'), "s");
-    assert.match(error.message, /Grant the service account \(or kubeconfig user\) system:serviceaccount:flows:sluice-agent "list" on "events" in namespace "flows": apply the Role sluice-agent \(docs\/kubernetes\.md, RBAC\), bound to it\.$/);
+    const error = kubernetesError(
+      "listing events",
+      forbidden('events is forbidden: User "system:serviceaccount:flows:sluice-agent" cannot list resource "events" in API group "" in the namespace "flows"'),
+      "s",
+    );
+    assert.match(
+      error.message,
+      /Grant the service account \(or kubeconfig user\) system:serviceaccount:flows:sluice-agent "list" on "events" in namespace "flows": apply the Role sluice-agent \(docs\/kubernetes\.md, RBAC\), bound to it\.$/,
+    );
     assert.doesNotMatch(error.message, /jobs, pods and events/);
   });
 
@@ -29,7 +36,10 @@ describe("403 hints", { timeout: 30_000 }, () => {
     const lift = kube.deny("get", "pods/log");
     try {
       const api = await ClusterApi.connect({ kubeconfig: kube.kubeconfigPath });
-      const error = await api.readPodLog("default", "worker-1", undefined, 10).then(() => undefined, (e: unknown) => e);
+      const error = await api.readPodLog("default", "worker-1", undefined, 10).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(error instanceof KubernetesApiError, String(error));
       assert.equal(error.statusCode, 403);
       assert.match(error.message, /"get" on "pods\/log" in namespace "default": apply the Role sluice-cluster-scheduler \(docs\/cluster\.md, RBAC\)/);

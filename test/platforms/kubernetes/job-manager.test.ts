@@ -86,7 +86,11 @@ describe("the Kubernetes agent's JobManager: runs stopped from outside", { timeo
   };
 
   /** Creates the run's Job (one pod running `script`) and starts managing it; answers the Job's name. */
-  const launch = async (m: JobManager, flowRunId: string, pod: { script?: string; image?: string; grace?: number; backoffLimit?: number } = {}): Promise<{ job: string; done: Promise<void> }> => {
+  const launch = async (
+    m: JobManager,
+    flowRunId: string,
+    pod: { script?: string; image?: string; grace?: number; backoffLimit?: number } = {},
+  ): Promise<{ job: string; done: Promise<void> }> => {
     const labels = { [IDENTIFIER_LABEL]: randomUUID(), [FLOW_RUN_ID_LABEL]: flowRunId };
     const manifest: JobManifest = {
       apiVersion: "batch/v1",
@@ -143,7 +147,11 @@ describe("the Kubernetes agent's JobManager: runs stopped from outside", { timeo
     await turnUntil(m, "the run's Job to be deleted", () => (jobsLeft(id).length === 0 ? true : undefined), 8_000);
     assert.equal(kube.pods(NS).filter((p) => p.metadata.labels?.["job-name"] === job).length <= 1, true, "no retry pod");
     await turnUntil(m, "the run to be let go", () => doneOrUndefined(done));
-    assert.deepEqual(failed.filter((f) => f.flowRunId === id), [], "the agent does not fail a run that is over");
+    assert.deepEqual(
+      failed.filter((f) => f.flowRunId === id),
+      [],
+      "the agent does not fail a run that is over",
+    );
   });
 
   it("a pod deleted while its process runs: the process reports TERMINATED within the grace, the agent only adds PodDeleted as an ERROR line", async () => {
@@ -159,7 +167,11 @@ describe("the Kubernetes agent's JobManager: runs stopped from outside", { timeo
       await m.turn(ctx);
       await sleep(50);
     }
-    assert.deepEqual(failed.filter((f) => f.flowRunId === id), [], "the agent leaves the run to its process during the grace");
+    assert.deepEqual(
+      failed.filter((f) => f.flowRunId === id),
+      [],
+      "the agent leaves the run to its process during the grace",
+    );
     assert.equal((await server.client.getFlowRun(id)).state.name, "Running");
     await reportTerminated(id);
     await turnUntil(m, "the run to be let go", () => doneOrUndefined(done));
@@ -170,7 +182,10 @@ describe("the Kubernetes agent's JobManager: runs stopped from outside", { timeo
     assert.equal(failed.filter((f) => f.flowRunId === id).length, 0, "the agent never failed the run");
     const lines = (await errorLines(id)).filter((l) => l.startsWith("Kubernetes: "));
     assert.equal(lines.length, 1, lines.join("\n"));
-    assert.match(lines[0]!, new RegExp(`^Kubernetes: pod ${name} was deleted while it was running; .*\\(reason: PodDeleted\\); the run had already ended Failed$`));
+    assert.match(
+      lines[0]!,
+      new RegExp(`^Kubernetes: pod ${name} was deleted while it was running; .*\\(reason: PodDeleted\\); the run had already ended Failed$`),
+    );
     await kube.waitFor(() => jobsLeft(id).length === 0 && !podOf(job), 10_000);
   });
 
@@ -195,7 +210,10 @@ describe("the Kubernetes agent's JobManager: runs stopped from outside", { timeo
     assert.equal(failed.filter((f) => f.flowRunId === id).length, 0);
     const lines = (await errorLines(id)).filter((l) => l.startsWith("Kubernetes: "));
     assert.deepEqual(lines.length, 1, lines.join("\n"));
-    assert.match(lines[0]!, new RegExp(`^Kubernetes: pod ${name} was evicted: The node was low on resource: memory\\.; .*\\(reason: Evicted\\); the run had already ended Failed$`));
+    assert.match(
+      lines[0]!,
+      new RegExp(`^Kubernetes: pod ${name} was evicted: The node was low on resource: memory\\.; .*\\(reason: Evicted\\); the run had already ended Failed$`),
+    );
     await evicted;
     await kube.waitFor(() => jobsLeft(id).length === 0 && !podOf(job), 10_000);
   });
@@ -219,7 +237,10 @@ describe("the Kubernetes agent's JobManager: runs stopped from outside", { timeo
     assert.equal(run.state.message, failure.message);
     assert.match(run.state.message!, new RegExp(`^Kubernetes: pod ${name} was deleted while it was running; .*\\(reason: PodDeleted\\)$`));
     const lines = await errorLines(id);
-    assert.ok(lines.some((l) => l.startsWith(`Pod ${name}, container flow (image ${IMAGE}, 0 restarts): `)), `the container's last state:\n${lines.join("\n")}`);
+    assert.ok(
+      lines.some((l) => l.startsWith(`Pod ${name}, container flow (image ${IMAGE}, 0 restarts): `)),
+      `the container's last state:\n${lines.join("\n")}`,
+    );
     assert.equal(failed.filter((f) => f.flowRunId === id).length, 1);
     await kube.waitFor(() => jobsLeft(id).length === 0 && !podOf(job), 10_000);
   });

@@ -52,7 +52,9 @@ describe("job spec loading and validation", () => {
     const spec = compile(SEEDS_SPEC);
     assert.deepEqual(spec.metadata, { name: "my-prefect-job", labels: { identifier: "", flow_run_id: "" } });
     assert.deepEqual(spec.spec.template.metadata, { labels: { identifier: "" } });
-    assert.deepEqual(spec.spec.template.spec.containers, [{ name: "flow-container", image: "", command: [], args: [], env: [{ name: "MY_ENV", value: "foo" }] }]);
+    assert.deepEqual(spec.spec.template.spec.containers, [
+      { name: "flow-container", image: "", command: [], args: [], env: [{ name: "MY_ENV", value: "foo" }] },
+    ]);
     assert.equal(spec.spec.template.spec.restartPolicy, "Never");
   });
 
@@ -103,19 +105,31 @@ spec:
             - name: PORT
               value: 8080
 `;
-    const error = rejects(spec, { field: "spec.template.spec.containers[0].env[0].value", message: /job_spec\.yaml:10: spec\.template\.spec\.containers\[0\]\.env\[0\]\.value is 8080: must be a string \(quote it in the YAML: "8080"\)/ });
+    const error = rejects(spec, {
+      field: "spec.template.spec.containers[0].env[0].value",
+      message: /job_spec\.yaml:10: spec\.template\.spec\.containers\[0\]\.env\[0\]\.value is 8080: must be a string \(quote it in the YAML: "8080"\)/,
+    });
     assert.equal(error.value, 8080);
-    rejects("apiVersion: batch/v1\nkind: Job\nspec:\n  backoffLimit: three\n", { field: "spec.backoffLimit", message: /spec\.backoffLimit is "three": must be an integer/ });
+    rejects("apiVersion: batch/v1\nkind: Job\nspec:\n  backoffLimit: three\n", {
+      field: "spec.backoffLimit",
+      message: /spec\.backoffLimit is "three": must be an integer/,
+    });
     rejects("apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      containers:\n        - image: x\n", {
       field: "spec.template.spec.containers[0].name",
       message: /containers\[0\]\.name is required but missing/,
     });
-    rejects("apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      containers:\n        - name: c\n          resources:\n            limits:\n              cpu: true\n", {
-      field: "spec.template.spec.containers[0].resources.limits.cpu",
-      message: /cpu is true: must be a number or a string/,
-    });
+    rejects(
+      "apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      containers:\n        - name: c\n          resources:\n            limits:\n              cpu: true\n",
+      {
+        field: "spec.template.spec.containers[0].resources.limits.cpu",
+        message: /cpu is true: must be a number or a string/,
+      },
+    );
     rejects("apiVersion: batch/v1\nkind: Job\nmetadata:\n  labels:\n    version: 1\n", { field: "metadata.labels.version", message: /quote it/ });
-    rejects("apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      containers: {}\n", { field: "spec.template.spec.containers", message: /must be a list/ });
+    rejects("apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      containers: {}\n", {
+      field: "spec.template.spec.containers",
+      message: /must be a list/,
+    });
     rejects("apiVersion: batch/v1\nkind: Job\nmetadata: 3\n", { field: "metadata", message: /must be a mapping/ });
   });
 
@@ -137,9 +151,15 @@ spec:
     });
     assert.equal(error.value, undefined);
     // Every level is checked against its own schema: the Job, its metadata, the pod spec, a probe, a volume.
-    rejects("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n  lables: { a: b }\n", { field: "metadata.lables", message: /job_spec\.yaml:5: .*did you mean "labels"\?/ });
+    rejects("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n  lables: { a: b }\n", {
+      field: "metadata.lables",
+      message: /job_spec\.yaml:5: .*did you mean "labels"\?/,
+    });
     rejects("apiVersion: batch/v1\nkind: Job\nspec:\n  backofLimit: 2\n", { field: "spec.backofLimit", message: /:4: .*did you mean "backoffLimit"\?/ });
-    rejects("apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      restartpolicy: Never\n", { field: "spec.template.spec.restartpolicy", message: /did you mean "restartPolicy"\?/ });
+    rejects("apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      restartpolicy: Never\n", {
+      field: "spec.template.spec.restartpolicy",
+      message: /did you mean "restartPolicy"\?/,
+    });
     rejects("apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      volumes:\n        - name: d\n          emptyDir: { sizeLimt: 1Gi }\n", {
       field: "spec.template.spec.volumes[0].emptyDir.sizeLimt",
       message: /did you mean "sizeLimit"\?/,
@@ -150,7 +170,10 @@ spec:
       message: /the fields known here are args, command, env, envFrom, image, .*workingDir$/,
     });
     // Several: the first is named, the others counted.
-    rejects("apiVersion: batch/v1\nkind: Job\nspce: {}\nmetadta: {}\n", { field: "spce", message: /did you mean "spec"\? \(and 1 more unknown field: metadta\)/ });
+    rejects("apiVersion: batch/v1\nkind: Job\nspce: {}\nmetadta: {}\n", {
+      field: "spce",
+      message: /did you mean "spec"\? \(and 1 more unknown field: metadta\)/,
+    });
   });
 
   it("accepts any key in maps (labels, annotations, limits, nodeSelector) and free-form fields", () => {
@@ -223,10 +246,16 @@ describe("loadJobSpec", () => {
       assert.equal(loadJobSpec("job_spec.yaml", { cwd: dir }).path, join(dir, "job_spec.yaml"));
       assert.equal(loadJobSpec(pathToFileURL(join(dir, "job_spec.yaml"))).spec.metadata.name, "my-prefect-job");
       mkdirSync(join(dir, "adir"));
-      assert.throws(() => loadJobSpec("missing.yaml", { cwd: dir }), (e: SluiceError) => e.field === "jobSpecFile" && /"missing\.yaml" does not exist \(looked at .*missing\.yaml\)/.test(e.message));
+      assert.throws(
+        () => loadJobSpec("missing.yaml", { cwd: dir }),
+        (e: SluiceError) => e.field === "jobSpecFile" && /"missing\.yaml" does not exist \(looked at .*missing\.yaml\)/.test(e.message),
+      );
       assert.throws(() => loadJobSpec("adir", { cwd: dir }), /is a directory/);
       assert.throws(() => loadJobSpec(new URL("https://example.com/job.yaml")), /not a file: URL/);
-      assert.throws(() => loadJobSpec(42), (e: SluiceError) => e.field === "jobSpecFile" && /is 42/.test(e.message));
+      assert.throws(
+        () => loadJobSpec(42),
+        (e: SluiceError) => e.field === "jobSpecFile" && /is 42/.test(e.message),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -25,7 +25,9 @@ let runs = 0;
 const runId = (): string => `run-${process.pid}-${++runs}`;
 
 function jobCreates(): { name?: string; namespace?: string; body: KubeObject }[] {
-  return kube.received.filter((r) => r.verb === "create" && r.resource === "jobs" && r.code < 300).map((r) => ({ name: r.name, namespace: r.namespace, body: r.body as KubeObject }));
+  return kube.received
+    .filter((r) => r.verb === "create" && r.resource === "jobs" && r.code < 300)
+    .map((r) => ({ name: r.name, namespace: r.namespace, body: r.body as KubeObject }));
 }
 
 describe("KubernetesJobEnvironment against the Kubernetes stand-in (process mode)", { timeout: 120_000 }, () => {
@@ -90,13 +92,19 @@ describe("KubernetesJobEnvironment against the Kubernetes stand-in (process mode
     assert.equal(again.kind === "launched" && again.description, "found existing Job idem-job in namespace default");
     assert.equal(kube.jobs("default").filter((j) => j.metadata.name === "idem-job").length, 1);
     const events: RunEvent[] = [];
-    await assert.rejects(env.execute(k8sFlow, { flowRunId: runId(), config: configFor(), observers: [(e) => events.push(e)], logLevel: "silent" }), (e: KubernetesApiError) => {
-      assert.equal(e.code, "CONFLICT");
-      assert.equal(e.reason, "AlreadyExists");
-      assert.match(e.message, new RegExp(`already exists for another flow run \\(${flowRunId}\\).*uniqueJobName: true`));
-      return true;
-    });
-    assert.ok(events.some((e) => e.type === "log" && e.record.level === "error" && /uniqueJobName/.test(e.record.message)), "the failure is logged on the run");
+    await assert.rejects(
+      env.execute(k8sFlow, { flowRunId: runId(), config: configFor(), observers: [(e) => events.push(e)], logLevel: "silent" }),
+      (e: KubernetesApiError) => {
+        assert.equal(e.code, "CONFLICT");
+        assert.equal(e.reason, "AlreadyExists");
+        assert.match(e.message, new RegExp(`already exists for another flow run \\(${flowRunId}\\).*uniqueJobName: true`));
+        return true;
+      },
+    );
+    assert.ok(
+      events.some((e) => e.type === "log" && e.record.level === "error" && /uniqueJobName/.test(e.record.message)),
+      "the failure is logged on the run",
+    );
   });
 
   it("uniqueJobName gives concurrent runs of one flow distinct Jobs", async () => {
@@ -128,13 +136,16 @@ describe("KubernetesJobEnvironment against the Kubernetes stand-in (process mode
     const undeny = kube.deny("create", "jobs");
     try {
       const events: RunEvent[] = [];
-      await assert.rejects(env.execute(k8sFlow, { flowRunId: runId(), config: configFor(), observers: [(e) => events.push(e)], logLevel: "silent" }), (e: KubernetesApiError) => {
-        assert.equal(e.code, "UNAUTHORIZED");
-        assert.equal(e.reason, "Forbidden");
-        assert.equal(e.statusCode, 403);
-        assert.match(e.message, /creating Job my-sluice-job-[a-z0-9]{8} in namespace default failed: .*forbidden.*\(reason: Forbidden, HTTP 403\)/);
-        return true;
-      });
+      await assert.rejects(
+        env.execute(k8sFlow, { flowRunId: runId(), config: configFor(), observers: [(e) => events.push(e)], logLevel: "silent" }),
+        (e: KubernetesApiError) => {
+          assert.equal(e.code, "UNAUTHORIZED");
+          assert.equal(e.reason, "Forbidden");
+          assert.equal(e.statusCode, 403);
+          assert.match(e.message, /creating Job my-sluice-job-[a-z0-9]{8} in namespace default failed: .*forbidden.*\(reason: Forbidden, HTTP 403\)/);
+          return true;
+        },
+      );
       const log = events.find((e) => e.type === "log" && e.record.level === "error");
       assert.ok(log && log.type === "log" && /reason: Forbidden/.test(log.record.message));
     } finally {
@@ -152,24 +163,34 @@ describe("KubernetesJobEnvironment against the Kubernetes stand-in (process mode
       assert.match(e.message, /is invalid: .*Flow_Container.*\(reason: Invalid, HTTP 422\)/);
       return true;
     });
-    await assert.rejects(env.execute(k8sFlow, { flowRunId: runId(), config: configFor({ context: { namespace: "missing-ns" } }), logLevel: "silent" }), (e: KubernetesApiError) => {
-      assert.equal(e.reason, "NotFound");
-      assert.match(e.message, /namespaces "missing-ns" not found \(reason: NotFound, HTTP 404\)/);
-      return true;
-    });
+    await assert.rejects(
+      env.execute(k8sFlow, { flowRunId: runId(), config: configFor({ context: { namespace: "missing-ns" } }), logLevel: "silent" }),
+      (e: KubernetesApiError) => {
+        assert.equal(e.reason, "NotFound");
+        assert.match(e.message, /namespaces "missing-ns" not found \(reason: NotFound, HTTP 404\)/);
+        return true;
+      },
+    );
   });
 
   it("an image or a kubeconfig that is missing fails before any call to Kubernetes", async () => {
     const env = new KubernetesJobEnvironment({ jobSpecFile: SPEC });
     const before = kube.received.length;
-    await assert.rejects(env.execute(k8sFlow, { flowRunId: runId(), config: configFor(), logLevel: "silent" }), (e: SluiceError) => e.field === "metadata.image" && /has no image to run in/.test(e.message));
+    await assert.rejects(
+      env.execute(k8sFlow, { flowRunId: runId(), config: configFor(), logLevel: "silent" }),
+      (e: SluiceError) => e.field === "metadata.image" && /has no image to run in/.test(e.message),
+    );
     const withImage = new KubernetesJobEnvironment({ jobSpecFile: SPEC, metadata: { image: IDLE_IMAGE } });
     await assert.rejects(
       withImage.execute(k8sFlow, { flowRunId: runId(), config: configFor({ kubernetes: { kubeconfig: "/nonexistent/kubeconfig" } }), logLevel: "silent" }),
       (e: SluiceError) => e.code === "CONFIG_INVALID" && e.field === "kubernetes.kubeconfig",
     );
     await assert.rejects(
-      withImage.execute(k8sFlow, { flowRunId: runId(), config: configFor({ kubernetes: { kubeconfig: kube.kubeconfigPath, context: "nope" } }), logLevel: "silent" }),
+      withImage.execute(k8sFlow, {
+        flowRunId: runId(),
+        config: configFor({ kubernetes: { kubeconfig: kube.kubeconfigPath, context: "nope" } }),
+        logLevel: "silent",
+      }),
       (e: SluiceError) => e.field === "kubernetes.context" && /"nope" is not in the kubeconfig/.test(e.message),
     );
     assert.equal(kube.received.length, before);
@@ -180,16 +201,31 @@ describe("KubernetesJobEnvironment options and serialization", () => {
   it("serializes type, labels, metadata and uniqueJobName only: never the spec or its path", () => {
     const env = new KubernetesJobEnvironment({ jobSpecFile: SPEC, labels: ["k8s", "gpu"], metadata: { image: IMAGE }, uniqueJobName: true });
     const serialized = env.serialize();
-    assert.deepEqual({ ...serialized, version: "x" }, { type: "KubernetesJobEnvironment", version: "x", labels: ["gpu", "k8s"], metadata: { image: IMAGE }, uniqueJobName: true });
+    assert.deepEqual(
+      { ...serialized, version: "x" },
+      { type: "KubernetesJobEnvironment", version: "x", labels: ["gpu", "k8s"], metadata: { image: IMAGE }, uniqueJobName: true },
+    );
     const text = JSON.stringify(serialized);
     for (const secret of ["job_spec", "flow-container", "MY_ENV", "4G"]) assert.ok(!text.includes(secret), `${secret} is not serialized`);
   });
 
   it("rejects unknown options, bad types and a bad spec at construction, naming the field", () => {
-    assert.throws(() => new KubernetesJobEnvironment({ jobSpecFile: SPEC, uniqueJobname: true } as never), (e: SluiceError) => e.code === "INVALID_OPTION" && /unknown option "uniqueJobname"/.test(e.message));
-    assert.throws(() => new KubernetesJobEnvironment({ jobSpecFile: SPEC, uniqueJobName: "yes" } as never), (e: SluiceError) => e.field === "uniqueJobName");
-    assert.throws(() => new KubernetesJobEnvironment({} as never), (e: SluiceError) => e.field === "jobSpecFile");
-    assert.throws(() => new KubernetesJobEnvironment({ jobSpecFile: SPEC, sluiceCommand: [] }), (e: SluiceError) => e.field === "sluiceCommand");
+    assert.throws(
+      () => new KubernetesJobEnvironment({ jobSpecFile: SPEC, uniqueJobname: true } as never),
+      (e: SluiceError) => e.code === "INVALID_OPTION" && /unknown option "uniqueJobname"/.test(e.message),
+    );
+    assert.throws(
+      () => new KubernetesJobEnvironment({ jobSpecFile: SPEC, uniqueJobName: "yes" } as never),
+      (e: SluiceError) => e.field === "uniqueJobName",
+    );
+    assert.throws(
+      () => new KubernetesJobEnvironment({} as never),
+      (e: SluiceError) => e.field === "jobSpecFile",
+    );
+    assert.throws(
+      () => new KubernetesJobEnvironment({ jobSpecFile: SPEC, sluiceCommand: [] }),
+      (e: SluiceError) => e.field === "sluiceCommand",
+    );
     assert.throws(() => new KubernetesJobEnvironment({ jobSpecFile: SPEC, executor: "local" as never }), TypeError);
   });
 
@@ -198,7 +234,9 @@ describe("KubernetesJobEnvironment options and serialization", () => {
     assert.ok(env instanceof KubernetesJobEnvironment);
     assert.deepEqual(env.serialize().labels, ["k8s"]);
     assert.equal((env as KubernetesJobEnvironment).uniqueJobName, true);
-    await assert.rejects(createEnvironment("kubernetes-job", { jobSpecFile: fileURLToPath(SPEC), uniqueJobname: true }), (e: SluiceError) => /uniqueJobname/.test(e.message));
+    await assert.rejects(createEnvironment("kubernetes-job", { jobSpecFile: fileURLToPath(SPEC), uniqueJobname: true }), (e: SluiceError) =>
+      /uniqueJobname/.test(e.message),
+    );
     const dok = await createEnvironment("docker-on-kubernetes", { registryUrl: "127.0.0.1:5000", dependencies: ["lodash@4"] });
     assert.ok(dok instanceof DockerOnKubernetesEnvironment);
   });

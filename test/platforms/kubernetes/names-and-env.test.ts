@@ -2,7 +2,15 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { type SluiceError } from "../../../src/core/errors.js";
 import { flowEntry } from "../../../src/platforms/kubernetes/entry.js";
-import { checkFlowRunId, dnsSlug, jobNameForRun, jobNameProblem, labelValueProblem, randomSuffix, withSuffix } from "../../../src/platforms/kubernetes/names.js";
+import {
+  checkFlowRunId,
+  dnsSlug,
+  jobNameForRun,
+  jobNameProblem,
+  labelValueProblem,
+  randomSuffix,
+  withSuffix,
+} from "../../../src/platforms/kubernetes/names.js";
 import { checkSecretKeyRef, toEnvVars } from "../../../src/platforms/kubernetes/run-env.js";
 
 describe("Kubernetes names", () => {
@@ -51,7 +59,10 @@ describe("Kubernetes names", () => {
 
   it("a flow-run id must be a label value", () => {
     assert.equal(checkFlowRunId("run-1"), "run-1");
-    assert.throws(() => checkFlowRunId(undefined), (e: SluiceError) => e.code === "INVALID_INPUT" && e.field === "flowRunId");
+    assert.throws(
+      () => checkFlowRunId(undefined),
+      (e: SluiceError) => e.code === "INVALID_INPUT" && e.field === "flowRunId",
+    );
     assert.throws(() => checkFlowRunId("run id"), /cannot be a Kubernetes label value/);
   });
 });
@@ -67,7 +78,10 @@ describe("run variables and the flow entry", () => {
     const withSecret = toEnvVars(env, { name: "sluice-api", key: "api-key" });
     assert.ok(!JSON.stringify(withSecret).includes("plain-secret"), "the plain key never reaches the manifest");
     assert.deepEqual(withSecret.at(-1), { name: "SLUICE__API__KEY", valueFrom: { secretKeyRef: { name: "sluice-api", key: "api-key" } } });
-    assert.throws(() => checkSecretKeyRef({ name: "Bad_Name", key: "k" }, "--api-key-secret"), (e: SluiceError) => e.field === "--api-key-secret" && /Bad_Name/.test(e.message));
+    assert.throws(
+      () => checkSecretKeyRef({ name: "Bad_Name", key: "k" }, "--api-key-secret"),
+      (e: SluiceError) => e.field === "--api-key-secret" && /Bad_Name/.test(e.message),
+    );
     assert.throws(() => checkSecretKeyRef({ name: "ok", key: "a/b" }, "f"), /not a valid key/);
   });
 
@@ -81,6 +95,9 @@ describe("run variables and the flow entry", () => {
       args: ["/x/bin/sluice.js", "execute", "flow", "--module", "m", "--flow", "f", "--parameters", '{"n":2}', "--executor", "concurrent"],
     });
     // A server's run: stage B finds everything from the run id and reports to the server.
-    assert.deepEqual(flowEntry({ module: "m", flowName: "f", parameters: { n: 2 }, reportsToServer: true }), { command: ["sluice"], args: ["execute", "flow-run", "--stage", "run"] });
+    assert.deepEqual(flowEntry({ module: "m", flowName: "f", parameters: { n: 2 }, reportsToServer: true }), {
+      command: ["sluice"],
+      args: ["execute", "flow-run", "--stage", "run"],
+    });
   });
 });

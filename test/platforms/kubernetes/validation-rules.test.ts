@@ -4,9 +4,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  causeText, jobSpecCauses, podSpecCauses, type ValidationCause,
-} from "../../../src/platforms/kubernetes/validation-rules.js";
+import { causeText, jobSpecCauses, podSpecCauses, type ValidationCause } from "../../../src/platforms/kubernetes/validation-rules.js";
 
 type Json = Record<string, unknown>;
 
@@ -65,11 +63,17 @@ describe("validation rules: Job spec", () => {
 });
 
 describe("validation rules: Pod spec", () => {
-  const pod = (extra: Json = {}, container: Json = {}): Json =>
-    ({ restartPolicy: "Never", containers: [{ name: "flow", image: "x:1", ...container }], ...extra });
+  const pod = (extra: Json = {}, container: Json = {}): Json => ({
+    restartPolicy: "Never",
+    containers: [{ name: "flow", image: "x:1", ...container }],
+    ...extra,
+  });
 
   it("accepts env fieldRefs the downward API serves to env, including label subscripts", () => {
-    const env = ["metadata.name", "status.podIP", "spec.host", "metadata.labels['app']"].map((fieldPath, i) => ({ name: `V${i}`, valueFrom: { fieldRef: { fieldPath } } }));
+    const env = ["metadata.name", "status.podIP", "spec.host", "metadata.labels['app']"].map((fieldPath, i) => ({
+      name: `V${i}`,
+      valueFrom: { fieldRef: { fieldPath } },
+    }));
     assert.deepEqual(podSpecCauses(pod({}, { env }), "spec"), []);
   });
 
@@ -92,8 +96,16 @@ describe("validation rules: Pod spec", () => {
   it("refuses a resource name that is neither standard nor fully qualified, twice as the server does", () => {
     const causes = podSpecCauses(pod({}, { resources: { limits: { gpu: "1" } } }), P);
     assert.deepEqual(causes, [
-      { field: `${P}.containers[0].resources.limits[gpu]`, type: "FieldValueInvalid", message: 'Invalid value: "gpu": must be a standard resource type or fully qualified' },
-      { field: `${P}.containers[0].resources.limits[gpu]`, type: "FieldValueInvalid", message: 'Invalid value: "gpu": must be a standard resource for containers' },
+      {
+        field: `${P}.containers[0].resources.limits[gpu]`,
+        type: "FieldValueInvalid",
+        message: 'Invalid value: "gpu": must be a standard resource type or fully qualified',
+      },
+      {
+        field: `${P}.containers[0].resources.limits[gpu]`,
+        type: "FieldValueInvalid",
+        message: 'Invalid value: "gpu": must be a standard resource for containers',
+      },
     ]);
     const fine = { limits: { cpu: "1", memory: "1Gi", "nvidia.com/gpu": "1", "hugepages-2Mi": "2Mi" }, requests: { "ephemeral-storage": "1Gi" } };
     assert.deepEqual(podSpecCauses(pod({}, { resources: fine }), P), []);
@@ -133,9 +145,10 @@ describe("validation rules: Pod spec", () => {
     assert.deepEqual(texts(podSpecCauses(pod({ tolerations }), "spec")), [
       'spec.tolerations[0].operator: Invalid value: core.Toleration{Key:"gpu", Operator:"Exists", Value:"yes", Effect:"NoSchedule", TolerationSeconds:(*int64)(nil)}: value must be empty when `operator` is \'Exists\'',
     ]);
-    assert.deepEqual(texts(podSpecCauses(pod({ tolerations: [{ key: "a", operator: "Equal", value: "x", tolerationSeconds: 5, effect: "NoSchedule" }] }), "spec")), [
-      'spec.tolerations[0].effect: Invalid value: "NoSchedule": effect must be \'NoExecute\' when `tolerationSeconds` is set',
-    ]);
+    assert.deepEqual(
+      texts(podSpecCauses(pod({ tolerations: [{ key: "a", operator: "Equal", value: "x", tolerationSeconds: 5, effect: "NoSchedule" }] }), "spec")),
+      ["spec.tolerations[0].effect: Invalid value: \"NoSchedule\": effect must be 'NoExecute' when `tolerationSeconds` is set"],
+    );
   });
 
   it("refuses negative user and group ids, in the pod's and a container's security context", () => {
@@ -147,7 +160,9 @@ describe("validation rules: Pod spec", () => {
   });
 
   it("requires dnsConfig with nameservers when dnsPolicy is None", () => {
-    assert.deepEqual(texts(podSpecCauses(pod({ dnsPolicy: "None" }), "spec")), ["spec.dnsConfig: Required value: must provide `dnsConfig` when `dnsPolicy` is None"]);
+    assert.deepEqual(texts(podSpecCauses(pod({ dnsPolicy: "None" }), "spec")), [
+      "spec.dnsConfig: Required value: must provide `dnsConfig` when `dnsPolicy` is None",
+    ]);
     assert.deepEqual(texts(podSpecCauses(pod({ dnsPolicy: "None", dnsConfig: { searches: ["a"] } }), "spec")), [
       "spec.dnsConfig.nameservers: Required value: must provide at least one DNS nameserver when `dnsPolicy` is None",
     ]);

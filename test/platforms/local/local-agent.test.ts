@@ -31,7 +31,12 @@ const childEnv = (home: string): Record<string, string | undefined> => ({
 
 describe("conditionFlags", () => {
   it("keeps the export-condition flags a child needs to resolve 'sluice' like this process", () => {
-    assert.deepEqual(conditionFlags(["--conditions=sluice-source", "--import", "tsx", "-C", "dev", "--inspect", "-Cx"]), ["--conditions=sluice-source", "-C", "dev", "-Cx"]);
+    assert.deepEqual(conditionFlags(["--conditions=sluice-source", "--import", "tsx", "-C", "dev", "--inspect", "-Cx"]), [
+      "--conditions=sluice-source",
+      "-C",
+      "dev",
+      "-Cx",
+    ]);
     assert.deepEqual(conditionFlags(["--conditions", "a", "--enable-source-maps"]), ["--conditions", "a"]);
   });
 });
@@ -67,7 +72,10 @@ describe("local agent", { timeout: 180_000 }, () => {
     const run = await server.client.createFlowRun({ flowId, parameters: { n: 3 } });
     const done = await waitForRun(server.client, run.id, undefined, 60_000);
     assert.equal(done.state.name, "Success", done.state.message);
-    assert.deepEqual((await server.client.listFlowRunStates(run.id)).map((s) => s.name), ["Scheduled", "Submitted", "Running", "Success"]);
+    assert.deepEqual(
+      (await server.client.listFlowRunStates(run.id)).map((s) => s.name),
+      ["Scheduled", "Submitted", "Running", "Success"],
+    );
     const taskRuns = await allTaskRuns(server.client, run.id);
     assert.deepEqual(taskRuns.map((t) => `${t.taskKey}[${t.mapIndex}] ${t.state.name}`).sort(), [
       "range[-1] Success",
@@ -79,8 +87,17 @@ describe("local agent", { timeout: 180_000 }, () => {
     ]);
     assert.equal(taskRuns.find((t) => t.taskKey === "total")!.state.result, 14);
     const messages = (await server.client.readLogs(run.id)).items.map((l) => l.message);
-    for (const expected of [/^Deployed by agent local-test \(local\): started process \d+/, /^Stage A of flow run .* loaded flow "agent-squares" from its LocalStorage/, /^making the range$/, /^squaring 3$/, /^the total is ready$/]) {
-      assert.ok(messages.some((m) => expected.test(m)), `a log line matching ${expected} in:\n${messages.join("\n")}`);
+    for (const expected of [
+      /^Deployed by agent local-test \(local\): started process \d+/,
+      /^Stage A of flow run .* loaded flow "agent-squares" from its LocalStorage/,
+      /^making the range$/,
+      /^squaring 3$/,
+      /^the total is ready$/,
+    ]) {
+      assert.ok(
+        messages.some((m) => expected.test(m)),
+        `a log line matching ${expected} in:\n${messages.join("\n")}`,
+      );
     }
     await waitFor("the child to exit", () => (deployer.children.size === 0 ? true : undefined));
   });
@@ -95,14 +112,23 @@ describe("local agent", { timeout: 180_000 }, () => {
     assert.equal(failed.state.name, "Failed");
     assert.match(failed.state.message!, new RegExp(`^The flow-run process \\(pid ${pid}\\) was killed by SIGKILL before the run finished`));
     const errors = (await server.client.readLogs(run.id, { level: "error" })).items.map((l) => l.message);
-    assert.ok(errors.some((m) => m.includes("was killed by SIGKILL")), errors.join("\n"));
+    assert.ok(
+      errors.some((m) => m.includes("was killed by SIGKILL")),
+      errors.join("\n"),
+    );
   });
 
   it("a flow that cannot be loaded from its storage fails the run with the reason (once, by the run itself)", async () => {
     const registered = await server.client.registerFlow({
       name: "agent-missing-module",
       environment: { type: "LocalEnvironment", version: "0.1.0", labels: ["local-test"], metadata: {} },
-      storage: { type: "LocalStorage", version: "0.1.0", flows: { "agent-missing-module": join(home, "nowhere.ts") }, host: "elsewhere-host", validateHostname: false },
+      storage: {
+        type: "LocalStorage",
+        version: "0.1.0",
+        flows: { "agent-missing-module": join(home, "nowhere.ts") },
+        host: "elsewhere-host",
+        validateHostname: false,
+      },
     });
     const run = await server.client.createFlowRun({ flowId: registered.flowId });
     const failed = await waitForRun(server.client, run.id, undefined, 60_000);

@@ -48,7 +48,11 @@ export function claimTests(get: () => TestServer): void {
       creations.push(client.createFlowRun({ flowId, parameters: { count: 1 } }));
     }
     created.push(...(await Promise.all(creations)));
-    const future = await client.createFlowRun({ flowId: plainFlow.flowId, parameters: { count: 1 }, scheduledStart: new Date(Date.now() + 3_600_000).toISOString() });
+    const future = await client.createFlowRun({
+      flowId: plainFlow.flowId,
+      parameters: { count: 1 },
+      scheduledStart: new Date(Date.now() + 3_600_000).toISOString(),
+    });
 
     const suffix = Math.random().toString(36).slice(2, 8);
     const agents = await Promise.all([
@@ -68,7 +72,10 @@ export function claimTests(get: () => TestServer): void {
     assert.ok(!ids.includes(future.id), "a run scheduled in the future is not claimed");
     results.forEach((runs, i) => {
       for (const run of runs) {
-        assert.ok(agentAccepts(agents[i]!, run.labels), `agent ${agents[i]!.name} ${JSON.stringify(agents[i]!.labels)} may not take a run labelled ${JSON.stringify(run.labels)}`);
+        assert.ok(
+          agentAccepts(agents[i]!, run.labels),
+          `agent ${agents[i]!.name} ${JSON.stringify(agents[i]!.labels)} may not take a run labelled ${JSON.stringify(run.labels)}`,
+        );
         assert.equal(run.state.name, "Submitted");
         assert.equal(run.agentId, agents[i]!.id);
       }

@@ -67,13 +67,22 @@ export function flowRunTests(get: () => TestServer): void {
     for (let i = 0; i < 5; i++) ids.push((await client.createFlowRun({ flowId: flow.flowId, parameters: { count: i + 1 } })).id);
     await client.setFlowRunState(ids[0]!, { name: "Running" });
     const first = await client.listFlowRuns({ flowId: flow.flowId, limit: 3 });
-    assert.deepEqual(first.items.map((r) => r.id), [ids[4], ids[3], ids[2]]);
+    assert.deepEqual(
+      first.items.map((r) => r.id),
+      [ids[4], ids[3], ids[2]],
+    );
     assert.ok(first.nextCursor);
     const second = await client.listFlowRuns({ flowId: flow.flowId, limit: 3, cursor: first.nextCursor! });
-    assert.deepEqual(second.items.map((r) => r.id), [ids[1], ids[0]]);
+    assert.deepEqual(
+      second.items.map((r) => r.id),
+      [ids[1], ids[0]],
+    );
     assert.equal(second.nextCursor, undefined);
     const running = await client.listFlowRuns({ flowName: "runs-list", state: ["Running"] });
-    assert.deepEqual(running.items.map((r) => r.id), [ids[0]]);
+    assert.deepEqual(
+      running.items.map((r) => r.id),
+      [ids[0]],
+    );
     const bad = await rejection(client.listFlowRuns({ limit: 5000 }));
     assert.equal(bad.status, 422);
     assert.equal(bad.field, "limit");
@@ -92,7 +101,10 @@ export function flowRunTests(get: () => TestServer): void {
     assert.ok(done.endedAt);
     assert.deepEqual(done.state.result, { rows: 10 });
     const history = await client.listFlowRunStates(run.id);
-    assert.deepEqual(history.map((s) => s.name), ["Scheduled", "Running", "Success"]);
+    assert.deepEqual(
+      history.map((s) => s.name),
+      ["Scheduled", "Running", "Success"],
+    );
 
     const back = await rejection(client.setFlowRunState(run.id, { name: "Running" }));
     assert.equal(back.status, 409);

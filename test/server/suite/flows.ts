@@ -15,7 +15,15 @@ export function flowTests(get: () => TestServer): void {
     assert.equal(again.created, false);
     assert.equal(again.flowId, first.flowId);
     const { environment, storage, parameterSchema, parameterDefaults, taskGraph } = first.flow;
-    const changed = await client.registerFlow({ name: "etl", environment, storage, parameterSchema, parameterDefaults, taskGraph, description: "now documented" });
+    const changed = await client.registerFlow({
+      name: "etl",
+      environment,
+      storage,
+      parameterSchema,
+      parameterDefaults,
+      taskGraph,
+      description: "now documented",
+    });
     assert.equal(changed.created, true);
     assert.equal(changed.version, 2);
     assert.notEqual(changed.flowId, first.flowId);
@@ -25,7 +33,10 @@ export function flowTests(get: () => TestServer): void {
       [2, 1],
     );
     const fetched = await client.getFlow(first.flowId);
-    assert.deepEqual(fetched.taskGraph.tasks.map((t) => t.key), ["extract", "load"]);
+    assert.deepEqual(
+      fetched.taskGraph.tasks.map((t) => t.key),
+      ["extract", "load"],
+    );
     assert.equal(fetched.storage.type, "ModuleStorage");
   });
 
@@ -104,7 +115,18 @@ export function flowTests(get: () => TestServer): void {
     const doc = (await client.openApi()) as { openapi: string; paths: Record<string, Record<string, { operationId: string }>> };
     assert.equal(doc.openapi, "3.1.0");
     const ids = Object.values(doc.paths).flatMap((methods) => Object.values(methods).map((o) => o.operationId));
-    for (const id of ["registerFlow", "createFlowRun", "claimFlowRuns", "setTaskRunStates", "writeLogs", "readLogs", "createSchedule", "setSecret", "createApiKey", "health"])
+    for (const id of [
+      "registerFlow",
+      "createFlowRun",
+      "claimFlowRuns",
+      "setTaskRunStates",
+      "writeLogs",
+      "readLogs",
+      "createSchedule",
+      "setSecret",
+      "createApiKey",
+      "health",
+    ])
       assert.ok(ids.includes(id), `the OpenAPI document describes ${id}`);
     assert.ok(doc.paths["/api/flow-runs/{id}/state"]?.post, "path parameters are written {id}");
   });

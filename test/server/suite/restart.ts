@@ -32,12 +32,24 @@ export function restartTests(target: DatabaseTarget): void {
       const c = second.client;
       const again = await c.getFlowRun(run.id);
       assert.equal(again.state.name, "Running");
-      assert.deepEqual((await c.listFlowRunStates(run.id)).map((s) => s.name), ["Scheduled", "Running"]);
+      assert.deepEqual(
+        (await c.listFlowRunStates(run.id)).map((s) => s.name),
+        ["Scheduled", "Running"],
+      );
       const tasks = (await c.listTaskRuns(run.id)).items;
-      assert.deepEqual(tasks.map((t) => [t.taskKey, t.mapIndex, t.state.name]), [["extract", -1, "Success"], ["load", 0, "Running"]]);
+      assert.deepEqual(
+        tasks.map((t) => [t.taskKey, t.mapIndex, t.state.name]),
+        [
+          ["extract", -1, "Success"],
+          ["load", 0, "Running"],
+        ],
+      );
       assert.deepEqual(tasks[0]!.state.result, [1, 2]);
       const logs = await c.readLogs(run.id);
-      assert.deepEqual(logs.items.map((l) => l.message), ["before the restart"]);
+      assert.deepEqual(
+        logs.items.map((l) => l.message),
+        ["before the restart"],
+      );
       assert.equal(await c.getSecret("TOKEN"), "s3cret", "the secret key in <home> survives too");
       assert.equal((await c.registerFlow({ ...flowInput(flow.flow) })).created, false, "the flow is still registered");
 
@@ -46,7 +58,10 @@ export function restartTests(target: DatabaseTarget): void {
       const done = await c.setFlowRunState(run.id, { name: "Success" }, { expectedVersion: again.version });
       assert.equal(done.state.name, "Success");
       const more = await c.readLogs(run.id, { after: logs.nextCursor });
-      assert.deepEqual(more.items.map((l) => l.message), ["after the restart"]);
+      assert.deepEqual(
+        more.items.map((l) => l.message),
+        ["after the restart"],
+      );
     });
 
     it("a restarted server gives running flow runs a heartbeat timeout of uptime before failing them", async () => {
@@ -88,7 +103,14 @@ export function restartTests(target: DatabaseTarget): void {
   });
 }
 
-function flowInput(flow: { name: string; environment: Record<string, unknown> & { type: string }; storage: Record<string, unknown> & { type: string }; parameterSchema: Record<string, unknown>; parameterDefaults: Record<string, unknown>; taskGraph: { tasks: { key: string; name: string; upstream: string[]; mapped: boolean }[] } }) {
+function flowInput(flow: {
+  name: string;
+  environment: Record<string, unknown> & { type: string };
+  storage: Record<string, unknown> & { type: string };
+  parameterSchema: Record<string, unknown>;
+  parameterDefaults: Record<string, unknown>;
+  taskGraph: { tasks: { key: string; name: string; upstream: string[]; mapped: boolean }[] };
+}) {
   const { name, environment, storage, parameterSchema, parameterDefaults, taskGraph } = flow;
   return { name, environment, storage, parameterSchema, parameterDefaults, taskGraph };
 }

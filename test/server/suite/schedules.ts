@@ -73,9 +73,14 @@ export function scheduleTests(get: () => TestServer): void {
     const restart = now + 24 * 60 * MINUTE;
     const second = new Scheduler(server.database, { lookaheadMs: 2 * MINUTE, intervalMs: interval }, quiet);
     await second.tick(restart);
-    const starts = (await client.listFlowRuns({ scheduleId: schedule.id, limit: 1000 })).items.map((r) => Date.parse(r.scheduledStart)).filter((start) => start > now + 2 * MINUTE);
+    const starts = (await client.listFlowRuns({ scheduleId: schedule.id, limit: 1000 })).items
+      .map((r) => Date.parse(r.scheduledStart))
+      .filter((start) => start > now + 2 * MINUTE);
     assert.equal(starts.length, 3, "not a day of runs: the slot of the last interval and the two of the lookahead");
-    assert.ok(starts.every((start) => start > restart - interval && start <= restart + 2 * MINUTE), "only slots after restart - interval");
+    assert.ok(
+      starts.every((start) => start > restart - interval && start <= restart + 2 * MINUTE),
+      "only slots after restart - interval",
+    );
     assert.equal(starts.filter((start) => start <= restart).length, 1, "exactly one missed slot (within the last interval) is made up");
   });
 

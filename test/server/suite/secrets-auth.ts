@@ -82,7 +82,10 @@ export function authTests(target: DatabaseTarget): void {
       assert.equal((await rejection(forged.listFlows())).status, 401);
 
       t.server.logger.warn({ req: { headers: { authorization: `Bearer ${admin.key}`, "x-api-key": admin.key } } }, "a request someone chose to log");
-      assert.ok(t.logs.some((line) => line.includes("a request someone chose to log") && line.includes("[redacted]")), "headers with keys are redacted");
+      assert.ok(
+        t.logs.some((line) => line.includes("a request someone chose to log") && line.includes("[redacted]")),
+        "headers with keys are redacted",
+      );
       assert.ok(t.logs.length > 1, "the server logged the requests");
       const logged = t.logs.join("\n");
       assert.ok(!logged.includes(admin.key) && !logged.includes(second.key), "no key in any log line");

@@ -107,11 +107,7 @@ export function serviceTests(get: () => TestServer): void {
     const failed = await client.getFlowRun(run.id);
     assert.equal(failed.state.name, "Failed");
     assert.match(failed.state.message ?? "", /after \d+ reschedules/);
-    assert.deepEqual(
-      (await client.listFlowRunStates(run.id)).filter((s) => s.name === "Scheduled").length,
-      max + 1,
-      "the history keeps every reschedule",
-    );
+    assert.deepEqual((await client.listFlowRunStates(run.id)).filter((s) => s.name === "Scheduled").length, max + 1, "the history keeps every reschedule");
   });
 
   it("cancels a Scheduled run at once and a Running one through its heartbeat", async () => {
@@ -195,7 +191,14 @@ export function cancellationGraceTests(get: () => TestServer): void {
     assert.match(ended.state.message ?? "", /still Running .* after the cancel request \(grace /);
     assert.match((await client.getFlowRun(neverStarted)).state.message ?? "", /still Submitted/);
     const tasks = (await client.listTaskRuns(ignoring)).items.map((t) => [t.taskKey, t.state.name]);
-    assert.deepEqual(tasks, [["extract", "Success"], ["load", "Cancelled"]], "finished task runs keep their state");
+    assert.deepEqual(
+      tasks,
+      [
+        ["extract", "Success"],
+        ["load", "Cancelled"],
+      ],
+      "finished task runs keep their state",
+    );
     assert.equal((await client.getFlowRun(honouring)).state.message, "stopped by its runner");
     assert.equal((await client.getFlowRun(finishing)).state.name, "Success");
     assert.deepEqual(mine((await cancellation.tick(Math.max(...requestedAt) + 2 * grace)).cancelled), [], "each run is ended once");

@@ -16,13 +16,13 @@ import { LogsRepository } from "../../../src/server/database/logs-repository.js"
 function observed(driver: SqlDriver, afterRead?: (sql: string, tx: SqlExecutor) => Promise<void>): SqlDriver & { statements: string[] } {
   const statements: string[] = [];
   const wrap = (tx: SqlExecutor): SqlExecutor => ({
-    all: async <T,>(sql: string, params?: readonly SqlParam[]) => {
+    all: async <T>(sql: string, params?: readonly SqlParam[]) => {
       statements.push(sql);
       const rows = await tx.all<T>(sql, params);
       await afterRead?.(sql, tx);
       return rows;
     },
-    get: async <T,>(sql: string, params?: readonly SqlParam[]) => {
+    get: async <T>(sql: string, params?: readonly SqlParam[]) => {
       statements.push(sql);
       return tx.get<T>(sql, params);
     },
@@ -33,7 +33,7 @@ function observed(driver: SqlDriver, afterRead?: (sql: string, tx: SqlExecutor) 
   });
   return Object.assign(Object.create(driver) as SqlDriver, {
     statements,
-    transaction: <T,>(fn: (tx: SqlExecutor) => Promise<T>) => driver.transaction((tx) => fn(wrap(tx))),
+    transaction: <T>(fn: (tx: SqlExecutor) => Promise<T>) => driver.transaction((tx) => fn(wrap(tx))),
   });
 }
 
@@ -72,10 +72,17 @@ export function taskRunBatchTests(target: DatabaseTarget): void {
         assert.ok((await repo.apply(flowRunId, creates)).results.every((r) => r.ok));
         // A third change state, a third are refused (wrong version), a third create new task runs.
         const mixed = creates.map((u, i) =>
-          i % 3 === 0 ? { ...u, state: { name: "Success" as const } } : i % 3 === 1 ? { ...u, expectedVersion: 9, state: { name: "Failed" as const } } : { ...u, mapIndex: size + i },
+          i % 3 === 0
+            ? { ...u, state: { name: "Success" as const } }
+            : i % 3 === 1
+              ? { ...u, expectedVersion: 9, state: { name: "Failed" as const } }
+              : { ...u, mapIndex: size + i },
         );
         const { results } = await repo.apply(flowRunId, mixed);
-        assert.deepEqual(results.map((r) => r.ok), mixed.map((_, i) => i % 3 !== 1));
+        assert.deepEqual(
+          results.map((r) => r.ok),
+          mixed.map((_, i) => i % 3 !== 1),
+        );
         counts.push(driver.statements.length);
       }
       assert.equal(counts[0], counts[1], `a 300-update batch runs as many statements as a 3-update one (${counts.join(" vs ")})`);
@@ -90,14 +97,26 @@ export function taskRunBatchTests(target: DatabaseTarget): void {
         { taskKey: "twice", mapIndex: -1, expectedVersion: 2, state: { name: "Success" } },
         { taskKey: "twice", mapIndex: -1 },
       ]);
-      assert.deepEqual(results.map((r) => [r.ok, r.version ?? r.error?.code]), [[true, 1], [true, 2], [true, 3], [false, "CONFLICT"], [true, 3]]);
+      assert.deepEqual(
+        results.map((r) => [r.ok, r.version ?? r.error?.code]),
+        [
+          [true, 1],
+          [true, 2],
+          [true, 3],
+          [false, "CONFLICT"],
+          [true, 3],
+        ],
+      );
       assert.match(results[3]!.error!.message, /twice\[-1\] is at version 3 \(Running\), not the expected 2/);
       const row = (await db.taskRuns.list(flowRunId, { taskKey: "twice", limit: 10 })).items[0]!;
       assert.equal(row.state.name, "Running");
       assert.equal(row.taskName, "Twice");
       assert.equal(row.attempts, 2);
       assert.equal(row.version, 3);
-      assert.deepEqual((await db.taskRuns.states(row.id)).map((s) => s.name), ["Running", "Retrying", "Running"]);
+      assert.deepEqual(
+        (await db.taskRuns.states(row.id)).map((s) => s.name),
+        ["Running", "Retrying", "Running"],
+      );
     });
 
     it("answers CONFLICT, without history, for a key whose write loses a race; the rest of the batch applies", async () => {
@@ -120,7 +139,10 @@ export function taskRunBatchTests(target: DatabaseTarget): void {
         { taskKey: "raced", mapIndex: 1, state: { name: "Success" } },
         { taskKey: "raced", mapIndex: 2, state: running },
       ]);
-      assert.deepEqual(results.map((r) => r.ok), [true, false, false, false, true]);
+      assert.deepEqual(
+        results.map((r) => r.ok),
+        [true, false, false, false, true],
+      );
       assert.match(results[1]!.error!.message, /raced\[0\] changed concurrently/);
       assert.match(results[2]!.error!.message, /raced\[1\] was created concurrently by another request/);
       assert.equal(rows[1], undefined);
@@ -128,8 +150,15 @@ export function taskRunBatchTests(target: DatabaseTarget): void {
       assert.equal(byIndex.get(0)!.state.name, "Running", "the lost change was not written");
       assert.equal(byIndex.get(1)!.id, rivalId);
       assert.equal(byIndex.get(1)!.state.name, "Pending");
-      assert.deepEqual((await db.taskRuns.states(byIndex.get(0)!.id)).map((s) => s.name), ["Running"], "no history for a lost write");
-      assert.deepEqual((await db.taskRuns.states(rivalId)).map((s) => s.name), []);
+      assert.deepEqual(
+        (await db.taskRuns.states(byIndex.get(0)!.id)).map((s) => s.name),
+        ["Running"],
+        "no history for a lost write",
+      );
+      assert.deepEqual(
+        (await db.taskRuns.states(rivalId)).map((s) => s.name),
+        [],
+      );
       assert.equal(byIndex.get(2)!.state.name, "Running");
     });
 
@@ -140,7 +169,14 @@ export function taskRunBatchTests(target: DatabaseTarget): void {
       const orders = names.map((_, b) => (b % 2 === 0 ? keys : [...keys].reverse())); // opposite lock orders
       const outcomes = await Promise.all(
         names.map((name, b) =>
-          db.taskRuns.apply(run, orders[b]!.map((i) => ({ taskKey: "shared", mapIndex: i, state: { name, message: `batch ${b}`, timestamp: new Date(Date.now() + b).toISOString() } }))),
+          db.taskRuns.apply(
+            run,
+            orders[b]!.map((i) => ({
+              taskKey: "shared",
+              mapIndex: i,
+              state: { name, message: `batch ${b}`, timestamp: new Date(Date.now() + b).toISOString() },
+            })),
+          ),
         ),
       );
       const races = outcomes.flatMap((o) => o.results).filter((r) => !r.ok && /concurrently/.test(r.error?.message ?? ""));
@@ -158,20 +194,31 @@ export function taskRunBatchTests(target: DatabaseTarget): void {
     it("writes a log batch with one INSERT, in the order given", async () => {
       const other = await newRun();
       const driver = observed(db.driver);
-      const lines = Array.from({ length: 2000 }, (_, i) => ({ flowRunId: i % 2 ? flowRunId : other, level: "info" as const, message: `line ${i}`, ...(i % 7 ? {} : { fields: { i } }) }));
+      const lines = Array.from({ length: 2000 }, (_, i) => ({
+        flowRunId: i % 2 ? flowRunId : other,
+        level: "info" as const,
+        message: `line ${i}`,
+        ...(i % 7 ? {} : { fields: { i } }),
+      }));
       assert.equal(await new LogsRepository(driver).write(lines), 2000);
       const inserts = driver.statements.filter((sql) => /INSERT INTO logs/.test(sql));
       assert.equal(inserts.length, 1, "one INSERT for 2000 lines");
       assert.ok(driver.statements.length <= 3, `the INSERT and a lock per flow run at most (got ${driver.statements.length})`);
       const read = await db.logs.read(other, { limit: 2000 });
-      assert.deepEqual(read.items.map((l) => l.message), lines.filter((l) => l.flowRunId === other).map((l) => l.message));
+      assert.deepEqual(
+        read.items.map((l) => l.message),
+        lines.filter((l) => l.flowRunId === other).map((l) => l.message),
+      );
       assert.deepEqual(read.items[0]!.fields, { i: 0 });
       assert.equal(read.items[1]!.fields, null);
     });
 
     it("runs a PostgreSQL transaction chosen as a deadlock victim again", { skip: target.name !== "postgres" && "PostgreSQL only" }, async () => {
       const run = await newRun();
-      await db.taskRuns.apply(run, [{ taskKey: "a", mapIndex: -1 }, { taskKey: "b", mapIndex: -1 }]);
+      await db.taskRuns.apply(run, [
+        { taskKey: "a", mapIndex: -1 },
+        { taskKey: "b", mapIndex: -1 },
+      ]);
       let calls = 0;
       let arrived = 0;
       let release: () => void = () => undefined;

@@ -13,7 +13,10 @@ export function taskRunAndLogTests(get: () => TestServer): void {
     const results = await client.setTaskRunStates(run.id, updates);
     assert.equal(results.length, 1000);
     assert.ok(results.every((r) => r.ok && r.state === "Running" && r.version === 1));
-    const done = await client.setTaskRunStates(run.id, updates.map((u) => ({ ...u, state: { name: "Success" as const } })));
+    const done = await client.setTaskRunStates(
+      run.id,
+      updates.map((u) => ({ ...u, state: { name: "Success" as const } })),
+    );
     assert.ok(done.every((r) => r.ok && r.version === 2));
     let count = 0;
     let cursor: string | undefined;
@@ -25,7 +28,10 @@ export function taskRunAndLogTests(get: () => TestServer): void {
     assert.equal(count, 1000);
     const first = (await client.listTaskRuns(run.id, { limit: 1 })).items[0]!;
     assert.equal(first.mapIndex, 0, "creation order");
-    assert.deepEqual((await client.listTaskRunStates(first.id)).map((s) => s.name), ["Running", "Success"]);
+    assert.deepEqual(
+      (await client.listTaskRunStates(first.id)).map((s) => s.name),
+      ["Running", "Success"],
+    );
   });
 
   it("applies task-run changes idempotently and reports refused ones per item", async () => {
@@ -51,7 +57,10 @@ export function taskRunAndLogTests(get: () => TestServer): void {
       { taskKey: "load", mapIndex: 0, state: { name: "Running" } },
       { taskKey: "load", mapIndex: 1, state: { name: "Running" }, expectedVersion: 7 },
     ]);
-    assert.deepEqual(mixed.map((r) => r.ok), [false, true, false]);
+    assert.deepEqual(
+      mixed.map((r) => r.ok),
+      [false, true, false],
+    );
     assert.equal(mixed[0]!.error?.code, "CONFLICT");
     const extract = (await client.listTaskRuns(run.id, { taskKey: "extract" })).items[0]!;
     assert.equal(extract.state.name, "Success");
@@ -72,14 +81,22 @@ export function taskRunAndLogTests(get: () => TestServer): void {
     assert.equal(first.items[0]!.message, "line 0");
     assert.deepEqual(first.items[3]!.fields, { i: 3 });
     const rest = await client.readLogs(run.id, { after: first.nextCursor });
-    assert.deepEqual(rest.items.map((l) => l.message), Array.from({ length: 15 }, (_, i) => `line ${i + 25}`));
+    assert.deepEqual(
+      rest.items.map((l) => l.message),
+      Array.from({ length: 15 }, (_, i) => `line ${i + 25}`),
+    );
     const empty = await client.readLogs(run.id, { after: rest.nextCursor });
     assert.equal(empty.items.length, 0);
     assert.equal(empty.nextCursor, rest.nextCursor, "an empty page keeps the cursor");
     const warnings = await client.readLogs(run.id, { level: "warn" });
     assert.equal(warnings.items.length, 20);
     assert.ok(warnings.items.every((l) => l.level === "warn" || l.level === "error"));
-    const unknown = await rejection(client.writeLogs([{ flowRunId: run.id, level: "info", message: "ok" }, { flowRunId: "ghost", level: "info", message: "x" }]));
+    const unknown = await rejection(
+      client.writeLogs([
+        { flowRunId: run.id, level: "info", message: "ok" },
+        { flowRunId: "ghost", level: "info", message: "x" },
+      ]),
+    );
     assert.equal(unknown.status, 404);
     assert.equal(unknown.field, "logs.1.flowRunId");
     const badLevel = await rejection(client.writeLogs([{ flowRunId: run.id, level: "loud" as "info", message: "x" }]));

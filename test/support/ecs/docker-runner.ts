@@ -56,7 +56,8 @@ export class DockerRunner {
     } catch (e) {
       if (statusOf(e) !== 404) return { ok: false, message: (e as Error).message };
     }
-    if (!image.startsWith(`${this.registry}/`)) return { ok: false, message: `pull access denied for ${image}, repository does not exist or may require 'docker login'` };
+    if (!image.startsWith(`${this.registry}/`))
+      return { ok: false, message: `pull access denied for ${image}, repository does not exist or may require 'docker login'` };
     try {
       const stream = await this.docker.pull(image);
       await new Promise<void>((resolve, reject) => {
@@ -136,7 +137,14 @@ export class DockerRunner {
   /** Removes every container of this stand-in instance. */
   async close(): Promise<void> {
     const listed = await this.docker.listContainers({ all: true, filters: { label: [`${INSTANCE_LABEL}=${this.instanceId}`] } }).catch(() => []);
-    await Promise.all(listed.map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    await Promise.all(
+      listed.map((c) =>
+        this.docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
     await Promise.all([...this.running]);
   }
 }

@@ -55,17 +55,28 @@ export class EcsService {
 
   handle(operation: string, input: Json): unknown {
     switch (operation) {
-      case "RegisterTaskDefinition": return this.register(input);
-      case "DescribeTaskDefinition": return this.describeDefinition(input);
-      case "DeregisterTaskDefinition": return this.deregister(input);
-      case "ListTaskDefinitions": return this.listDefinitions(input);
-      case "RunTask": return this.runTask(input);
-      case "DescribeTasks": return this.describeTasks(input);
-      case "StopTask": return this.stopTask(input);
-      case "ListTasks": return this.listTasks(input);
-      case "TagResource": return this.tagResource(input);
-      case "ListTagsForResource": return { tags: this.tags.get(input.resourceArn as string) ?? [] };
-      default: throw new AwsError("UnknownOperationException", `the ECS stand-in does not implement ${operation}`);
+      case "RegisterTaskDefinition":
+        return this.register(input);
+      case "DescribeTaskDefinition":
+        return this.describeDefinition(input);
+      case "DeregisterTaskDefinition":
+        return this.deregister(input);
+      case "ListTaskDefinitions":
+        return this.listDefinitions(input);
+      case "RunTask":
+        return this.runTask(input);
+      case "DescribeTasks":
+        return this.describeTasks(input);
+      case "StopTask":
+        return this.stopTask(input);
+      case "ListTasks":
+        return this.listTasks(input);
+      case "TagResource":
+        return this.tagResource(input);
+      case "ListTagsForResource":
+        return { tags: this.tags.get(input.resourceArn as string) ?? [] };
+      default:
+        throw new AwsError("UnknownOperationException", `the ECS stand-in does not implement ${operation}`);
     }
   }
 
@@ -91,14 +102,18 @@ export class EcsService {
       throw new AwsError("ThrottlingException", "Too many concurrent attempts to create a new revision of the specified family.");
     }
     const family = input.family as string;
-    if (!FAMILY_NAME.test(family)) throw clientException("Family contains invalid characters. Up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.");
+    if (!FAMILY_NAME.test(family))
+      throw clientException("Family contains invalid characters. Up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.");
     const containers = input.containerDefinitions as Json[];
     if (containers.length === 0) throw clientException("Container list cannot be empty.");
     const fargate = ((input.requiresCompatibilities as string[] | undefined) ?? []).includes("FARGATE");
     const names = new Set<string>();
     for (const c of containers) {
       const name = c.name as string | undefined;
-      if (!name || !CONTAINER_NAME.test(name)) throw clientException(`Container name ${JSON.stringify(name ?? "")} is invalid: up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.`);
+      if (!name || !CONTAINER_NAME.test(name))
+        throw clientException(
+          `Container name ${JSON.stringify(name ?? "")} is invalid: up to 255 letters (uppercase and lowercase), numbers, hyphens, and underscores are allowed.`,
+        );
       if (names.has(name)) throw clientException(`Duplicate container name ${name} in task definition.`);
       names.add(name);
       if (!c.image) throw clientException("Container.image should not be null or empty.");
@@ -120,7 +135,9 @@ export class EcsService {
       if (input.cpu === undefined) throw clientException("Fargate requires that 'cpu' be defined at the task level.");
       if (input.memory === undefined) throw clientException("Fargate requires that 'memory' be defined at the task level.");
       if (!FARGATE_SIZES[input.cpu as string]?.includes(Number(input.memory))) {
-        throw clientException(`No Fargate configuration exists for given values: ${input.cpu as string} CPU, ${input.memory as string} memory. See the Amazon ECS documentation for the valid values.`);
+        throw clientException(
+          `No Fargate configuration exists for given values: ${input.cpu as string} CPU, ${input.memory as string} memory. See the Amazon ECS documentation for the valid values.`,
+        );
       }
     }
     const list = this.definitions.get(family) ?? [];
@@ -199,17 +216,20 @@ export class EcsService {
     const net = (input.networkConfiguration as Json | undefined)?.awsvpcConfiguration as Json | undefined;
     if (awsvpc && !net) throw invalidParameter("Network Configuration must be provided when networkMode 'awsvpc' is specified.");
     if (!awsvpc && net) throw invalidParameter("Network Configuration is not valid for the given networkMode of this task definition.");
-    if (net && ((net.subnets as string[]).length === 0)) throw invalidParameter("subnets can not be empty.");
+    if (net && (net.subnets as string[]).length === 0) throw invalidParameter("subnets can not be empty.");
     const overrides = (input.overrides as Json | undefined) ?? {};
     const containerNames = (def.containerDefinitions as Json[]).map((c) => c.name as string);
     for (const o of (overrides.containerOverrides as Json[] | undefined) ?? []) {
-      if (!containerNames.includes(o.name as string)) throw invalidParameter(`Override for container named ${o.name as string} is not a container in the TaskDefinition.`);
+      if (!containerNames.includes(o.name as string))
+        throw invalidParameter(`Override for container named ${o.name as string} is not a container in the TaskDefinition.`);
     }
     const count = (input.count as number | undefined) ?? 1;
     if (count < 1 || count > 10) throw invalidParameter("count must be between 1 and 10.");
     if (this.faults.capacity.remaining > 0) {
       this.faults.capacity.remaining--;
-      const reason = this.faults.capacity.reason ?? (launchType === "FARGATE" ? "Capacity is unavailable at this time. Please try again later or in a different availability zone" : "RESOURCE:MEMORY");
+      const reason =
+        this.faults.capacity.reason ??
+        (launchType === "FARGATE" ? "Capacity is unavailable at this time. Please try again later or in a different availability zone" : "RESOURCE:MEMORY");
       const arn = launchType === "FARGATE" ? undefined : `${this.arns.cluster(cluster).replace(":cluster/", ":container-instance/")}/${newTaskId()}`;
       return { tasks: [], failures: Array.from({ length: count }, () => ({ ...(arn ? { arn } : {}), reason })) };
     }
@@ -242,7 +262,16 @@ export class EcsService {
         ...(input.startedBy ? { startedBy: input.startedBy } : {}),
         ...(input.group ? { group: input.group } : { group: `family:${def.family as string}` }),
         tags: (input.tags as Json[] | undefined) ?? [],
-        attachments: awsvpc ? [{ id: newTaskId().slice(0, 8), type: "ElasticNetworkInterface", status: "PRECREATED", details: [{ name: "subnetId", value: (net!.subnets as string[])[0] }] }] : [],
+        attachments: awsvpc
+          ? [
+              {
+                id: newTaskId().slice(0, 8),
+                type: "ElasticNetworkInterface",
+                status: "PRECREATED",
+                details: [{ name: "subnetId", value: (net!.subnets as string[])[0] }],
+              },
+            ]
+          : [],
       };
       const stuck = this.faults.stuckProvisioning > 0;
       if (stuck) this.faults.stuckProvisioning--;

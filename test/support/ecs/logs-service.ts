@@ -55,7 +55,12 @@ export class LogsService {
 
   /** Every message of a stream (test helper). */
   messages(group: string, stream: string): string[] {
-    return this.groups.get(group)?.streams.get(stream)?.events.map((e) => e.message) ?? [];
+    return (
+      this.groups
+        .get(group)
+        ?.streams.get(stream)
+        ?.events.map((e) => e.message) ?? []
+    );
   }
 
   handle(operation: string, input: Record<string, unknown>): unknown {

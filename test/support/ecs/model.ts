@@ -112,9 +112,10 @@ function readModels(): { models?: Record<ServiceName, ServiceModel>; reason?: st
     if (models.ecs && models.logs) return { models: models as Record<ServiceName, ServiceModel> };
   }
   return {
-    reason: dirs.length === 0
-      ? "botocore's service models were not found (install them with: apt-get install python3-botocore)"
-      : `botocore's data in ${dirs.join(", ")} lacks ${Object.values(MODEL_PATHS).join(" or ")}`,
+    reason:
+      dirs.length === 0
+        ? "botocore's service models were not found (install them with: apt-get install python3-botocore)"
+        : `botocore's data in ${dirs.join(", ")} lacks ${Object.values(MODEL_PATHS).join(" or ")}`,
   };
 }
 
@@ -162,7 +163,10 @@ function check(model: ServiceModel, shapeName: string, value: unknown, path: str
     out.push({ type: "ValidationException", message: `Value '${show(value)}' at ${at} failed to satisfy constraint: ${text}` });
   };
   const wrongType = (expected: string): void => {
-    out.push({ type: "SerializationException", message: `Expected ${expected} at ${at} (shape ${shapeName}), found ${Array.isArray(value) ? "array" : value === null ? "null" : typeof value}` });
+    out.push({
+      type: "SerializationException",
+      message: `Expected ${expected} at ${at} (shape ${shapeName}), found ${Array.isArray(value) ? "array" : value === null ? "null" : typeof value}`,
+    });
   };
   const sub = (name: string) => (path === "" ? name : `${path}.${name}`);
   switch (shape.type) {
@@ -177,7 +181,10 @@ function check(model: ServiceModel, shapeName: string, value: unknown, path: str
       for (const [name, member] of Object.entries(record)) {
         const ref = shape.members?.[name];
         if (!ref) {
-          out.push({ type: "ValidationException", message: `Unknown member '${name}' at ${at}: shape ${shapeName} has ${Object.keys(shape.members ?? {}).join(", ") || "no members"}` });
+          out.push({
+            type: "ValidationException",
+            message: `Unknown member '${name}' at ${at}: shape ${shapeName} has ${Object.keys(shape.members ?? {}).join(", ") || "no members"}`,
+          });
           continue;
         }
         if (member === null || member === undefined) continue;

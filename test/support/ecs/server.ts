@@ -81,7 +81,13 @@ async function handle(options: ServerOptions, req: IncomingMessage, res: ServerR
   if (req.method !== "POST" || !entry) return fail(400, "UnknownOperationException", `no operation for X-Amz-Target ${JSON.stringify(target)}`, text);
   const [, backend] = entry;
   if (!String(req.headers["content-type"] ?? "").startsWith("application/x-amz-json-1.1")) {
-    return fail(400, "SerializationException", `expected Content-Type application/x-amz-json-1.1, got ${String(req.headers["content-type"])}`, text, backend.namespace);
+    return fail(
+      400,
+      "SerializationException",
+      `expected Content-Type application/x-amz-json-1.1, got ${String(req.headers["content-type"])}`,
+      text,
+      backend.namespace,
+    );
   }
   if (!accessKeyId || !String(req.headers.authorization).startsWith("AWS4-HMAC-SHA256 ")) {
     return fail(400, "MissingAuthenticationTokenException", "Missing Authentication Token", text, backend.namespace);

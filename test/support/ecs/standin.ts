@@ -165,10 +165,11 @@ export async function startEcsStandin(options: EcsStandinOptions = {}): Promise<
     },
     logMessages: (group, stream) => logs.messages(group, stream),
     waitFor,
-    stopped: (ref, timeoutMs) => waitFor(() => {
-      const run = findRun(ref);
-      return run?.task.lastStatus === "STOPPED" ? structuredClone(run.task) : undefined;
-    }, timeoutMs),
+    stopped: (ref, timeoutMs) =>
+      waitFor(() => {
+        const run = findRun(ref);
+        return run?.task.lastStatus === "STOPPED" ? structuredClone(run.task) : undefined;
+      }, timeoutMs),
     faults: {
       missingImage: (image) => {
         faults.missingImages.add(image);

@@ -141,14 +141,23 @@ export class TaskRun {
       const def = this.definitionOf(c.name as string);
       const image = def.image as string;
       if (this.deps.missingImages.has(image)) {
-        return { container: c.name as string, reason: `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ${image}: ${image}: not found` };
+        return {
+          container: c.name as string,
+          reason: `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ${image}: ${image}: not found`,
+        };
       }
       const pulled = await this.deps.runner.ensureImage(image);
-      if (!pulled.ok) return { container: c.name as string, reason: `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ${image}: ${pulled.message}` };
+      if (!pulled.ok)
+        return {
+          container: c.name as string,
+          reason: `CannotPullContainerError: pull image manifest has been retried 5 time(s): failed to resolve ref ${image}: ${pulled.message}`,
+        };
       c.imageDigest = pulled.digest;
       for (const s of (def.secrets as Json[] | undefined) ?? []) {
         if (!this.deps.secrets.has(s.valueFrom as string)) {
-          return { reason: `ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret ${s.valueFrom as string}: ResourceNotFoundException: Secrets Manager can't find the specified secret.` };
+          return {
+            reason: `ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret ${s.valueFrom as string}: ResourceNotFoundException: Secrets Manager can't find the specified secret.`,
+          };
         }
       }
       const log = def.logConfiguration as { logDriver?: string; options?: Record<string, string> } | undefined;
@@ -156,7 +165,10 @@ export class TaskRun {
         const group = log.options?.["awslogs-group"] ?? "";
         if (!this.deps.logs.hasGroup(group)) {
           if (log.options?.["awslogs-create-group"] === "true") this.deps.logs.createGroup(group);
-          else return { reason: `ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to create Cloudwatch log stream: ResourceNotFoundException: The specified log group does not exist. : exit status 1` };
+          else
+            return {
+              reason: `ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to create Cloudwatch log stream: ResourceNotFoundException: The specified log group does not exist. : exit status 1`,
+            };
         }
       }
     }
@@ -184,13 +196,14 @@ export class TaskRun {
       const override = this.overrideOf(name);
       const memoryMiB = (override?.memory as number | undefined) ?? (def.memory as number | undefined) ?? taskMemory;
       const log = def.logConfiguration as { logDriver?: string; options?: Record<string, string> } | undefined;
-      const toLogs = log?.logDriver === "awslogs"
-        ? (text: string) => {
-          const prefix = log.options?.["awslogs-stream-prefix"];
-          const stream = prefix ? `${prefix}/${name}/${this.id}` : `${name}/${this.id}`;
-          this.deps.logs.append(log.options!["awslogs-group"]!, stream, text);
-        }
-        : undefined;
+      const toLogs =
+        log?.logDriver === "awslogs"
+          ? (text: string) => {
+              const prefix = log.options?.["awslogs-stream-prefix"];
+              const stream = prefix ? `${prefix}/${name}/${this.id}` : `${name}/${this.id}`;
+              this.deps.logs.append(log.options!["awslogs-group"]!, stream, text);
+            }
+          : undefined;
       const started = await this.deps.runner.start(
         {
           name: `${this.deps.namePrefix}-${this.id.slice(0, 12)}-${name}`.slice(0, 120),
@@ -231,14 +244,16 @@ export class TaskRun {
 
   private async killAll(): Promise<void> {
     const entries = [...this.running.entries()];
-    await Promise.all(entries.map(async ([name, c]) => {
-      await c.kill("SIGTERM");
-      const stopTimeout = this.definitionOf(name).stopTimeout as number | undefined;
-      const grace = stopTimeout !== undefined ? stopTimeout * 1000 : this.deps.timings.stopTimeoutMs;
-      const timer = setTimeout(() => void c.kill("SIGKILL"), grace);
-      await c.exited;
-      clearTimeout(timer);
-    }));
+    await Promise.all(
+      entries.map(async ([name, c]) => {
+        await c.kill("SIGTERM");
+        const stopTimeout = this.definitionOf(name).stopTimeout as number | undefined;
+        const grace = stopTimeout !== undefined ? stopTimeout * 1000 : this.deps.timings.stopTimeoutMs;
+        const timer = setTimeout(() => void c.kill("SIGKILL"), grace);
+        await c.exited;
+        clearTimeout(timer);
+      }),
+    );
   }
 
   private async finish(): Promise<void> {

@@ -7,9 +7,7 @@
 import { applyDefaults, applyWriteDefaults, defaultPodSpec } from "./defaults.js";
 import { applyPatch, type PatchType } from "./patch.js";
 import { apiVersionOf, resourceByName, type ResourceDef } from "./resources.js";
-import {
-  alreadyExists, badRequest, conflict, fieldErrorBody, invalid, modifiedConflictText, notFound, StatusError, type FieldError,
-} from "./status.js";
+import { alreadyExists, badRequest, conflict, fieldErrorBody, invalid, modifiedConflictText, notFound, StatusError, type FieldError } from "./status.js";
 import type { ObjectStore } from "./store.js";
 import { copy, generateName, isRecord, newUid, timestamp, type KubeObject } from "./util.js";
 import { checkSchema } from "./validation/schema.js";
@@ -68,9 +66,10 @@ export class ApiCore {
       throw notFound("namespaces", "", namespace);
     }
     if (forCreate && ns.metadata.deletionTimestamp) {
-      throw new StatusError(403, "Forbidden",
-        `unable to create new content in namespace ${namespace} because it is being terminated`,
-        { name: namespace, kind: "namespaces" });
+      throw new StatusError(403, "Forbidden", `unable to create new content in namespace ${namespace} because it is being terminated`, {
+        name: namespace,
+        kind: "namespaces",
+      });
     }
   }
 
@@ -89,7 +88,9 @@ export class ApiCore {
       throw badRequest(`the API version in the data (${String(o.apiVersion)}) does not match the expected API version (${expected})`);
     }
     if (o.kind !== undefined && o.kind !== def.kind) {
-      throw badRequest(`${String(o.kind)} in version "${def.version}" cannot be handled as a ${def.kind}: the kind in the data (${String(o.kind)}) does not match the expected kind (${def.kind})`);
+      throw badRequest(
+        `${String(o.kind)} in version "${def.version}" cannot be handled as a ${def.kind}: the kind in the data (${String(o.kind)}) does not match the expected kind (${def.kind})`,
+      );
     }
     o.apiVersion = expected;
     o.kind = def.kind;
@@ -193,7 +194,7 @@ export class ApiCore {
     const m = o.metadata;
     const waitsForKubelet = resource === "pods" && m.deletionGracePeriodSeconds !== 0;
     const waitsForContent = resource === "namespaces" && (o.spec?.finalizers?.length ?? 0) > 0;
-    if (m.deletionTimestamp && !(m.finalizers?.length) && !waitsForKubelet && !waitsForContent) {
+    if (m.deletionTimestamp && !m.finalizers?.length && !waitsForKubelet && !waitsForContent) {
       this.store.put(resource, o);
       return this.store.remove(resource, m.namespace ?? "", m.name!) ?? o;
     }
@@ -222,7 +223,12 @@ export class ApiCore {
       throw conflict(resource, def.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
     }
     if (pre?.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
-      throw conflict(resource, def.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+      throw conflict(
+        resource,
+        def.group,
+        name,
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+      );
     }
     let warning: string | undefined;
     let policy = opts.propagationPolicy;
@@ -233,10 +239,12 @@ export class ApiCore {
     }
     if (opts.dryRun) return { object: current, deletedNow: false, warning };
     const m = current.metadata;
-    const grace = opts.gracePeriodSeconds ?? (resource === "pods" ? current.spec?.terminationGracePeriodSeconds ?? 30 : 0);
+    const grace = opts.gracePeriodSeconds ?? (resource === "pods" ? (current.spec?.terminationGracePeriodSeconds ?? 30) : 0);
     if (m.deletionTimestamp) {
       if (resource === "pods" && grace === 0) {
-        const o = this.modify(resource, ns, name, (x) => { x.metadata.deletionGracePeriodSeconds = 0; });
+        const o = this.modify(resource, ns, name, (x) => {
+          x.metadata.deletionGracePeriodSeconds = 0;
+        });
         return { object: o ?? current, deletedNow: !this.store.get(resource, ns, name), warning };
       }
       return { object: current, deletedNow: false, warning };

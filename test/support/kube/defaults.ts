@@ -128,7 +128,11 @@ export function applyDefaults(resource: string, o: KubeObject): void {
       spec.ipFamilyPolicy ??= "SingleStack";
       spec.internalTrafficPolicy ??= "Cluster";
       if (Array.isArray(spec.ports)) {
-        for (const p of spec.ports) if (isRecord(p)) { p.protocol ??= "TCP"; p.targetPort ??= p.port; }
+        for (const p of spec.ports)
+          if (isRecord(p)) {
+            p.protocol ??= "TCP";
+            p.targetPort ??= p.port;
+          }
       }
       o.status = { loadBalancer: {} };
       break;

@@ -14,7 +14,10 @@ import { microTimestamp, randomHex, timestamp, type KubeObject } from "./util.js
 export type EventType = "Normal" | "Warning";
 
 export class EventRecorder {
-  constructor(private readonly api: ApiCore, private readonly host: string) {}
+  constructor(
+    private readonly api: ApiCore,
+    private readonly host: string,
+  ) {}
 
   record(involved: KubeObject, type: EventType, reason: string, message: string, component: string, fieldPath?: string): void {
     const m = involved.metadata;
@@ -25,9 +28,9 @@ export class EventRecorder {
       this.recordScheduler(involved, type, reason, message);
       return;
     }
-    const existing = this.api.store.list("events", namespace).find((e) =>
-      e.involvedObject?.uid === m.uid && e.reason === reason && e.message === message && e.type === type &&
-      e.source?.component === component);
+    const existing = this.api.store
+      .list("events", namespace)
+      .find((e) => e.involvedObject?.uid === m.uid && e.reason === reason && e.message === message && e.type === type && e.source?.component === component);
     if (existing) {
       this.api.modify("events", namespace, existing.metadata.name!, (e) => {
         e.count = (e.count ?? 1) + 1;
@@ -42,8 +45,13 @@ export class EventRecorder {
         kind: "Event",
         metadata: { name: `${m.name}.${randomHex(8)}`, namespace },
         involvedObject: {
-          apiVersion: involved.apiVersion, kind: involved.kind, name: m.name, namespace: m.namespace,
-          uid: m.uid, resourceVersion: m.resourceVersion, ...(fieldPath ? { fieldPath } : {}),
+          apiVersion: involved.apiVersion,
+          kind: involved.kind,
+          name: m.name,
+          namespace: m.namespace,
+          uid: m.uid,
+          resourceVersion: m.resourceVersion,
+          ...(fieldPath ? { fieldPath } : {}),
         },
         reason,
         message,
@@ -70,7 +78,14 @@ export class EventRecorder {
         apiVersion: "v1",
         kind: "Event",
         metadata: { name: `${m.name}.${randomHex(8)}`, namespace },
-        involvedObject: { apiVersion: involved.apiVersion, kind: involved.kind, name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion },
+        involvedObject: {
+          apiVersion: involved.apiVersion,
+          kind: involved.kind,
+          name: m.name,
+          namespace: m.namespace,
+          uid: m.uid,
+          resourceVersion: m.resourceVersion,
+        },
         reason,
         message,
         type,

@@ -110,7 +110,11 @@ export interface WatchOptions {
  * resourceVersion even when nothing it watches changed.
  */
 export function serveWatch(
-  store: ObjectStore, def: ResourceDef, namespace: string | undefined, q: ListQuery, res: ServerResponse,
+  store: ObjectStore,
+  def: ResourceDef,
+  namespace: string | undefined,
+  q: ListQuery,
+  res: ServerResponse,
   opts: WatchOptions = { bookmarkIntervalMs: 60_000 },
 ): OpenStream {
   const match = matcher(def, q);

@@ -13,7 +13,11 @@ export function patchTypeOf(contentType: string | undefined): PatchType {
   if (ct === "application/json-patch+json") return "json";
   if (ct === "application/merge-patch+json") return "merge";
   if (ct === "application/strategic-merge-patch+json") return "strategic";
-  throw new StatusError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got ${JSON.stringify(ct)})`);
+  throw new StatusError(
+    415,
+    "UnsupportedMediaType",
+    `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json (got ${JSON.stringify(ct)})`,
+  );
 }
 
 export function mergePatch(target: unknown, patch: unknown): unknown {
@@ -59,7 +63,8 @@ function unescape(token: string): string {
 }
 
 function parentOf(doc: unknown, path: string): { parent: Record<string, unknown> | unknown[]; key: string } {
-  if (!path.startsWith("/")) throw badRequest(`the server rejected our request due to an error in our request: invalid JSON Patch path ${JSON.stringify(path)}`);
+  if (!path.startsWith("/"))
+    throw badRequest(`the server rejected our request due to an error in our request: invalid JSON Patch path ${JSON.stringify(path)}`);
   const tokens = path.split("/").slice(1).map(unescape);
   const key = tokens.pop()!;
   let cur: unknown = doc;
@@ -67,7 +72,8 @@ function parentOf(doc: unknown, path: string): { parent: Record<string, unknown>
     if (Array.isArray(cur)) cur = cur[Number(t)];
     else if (isRecord(cur)) cur = cur[t];
     else cur = undefined;
-    if (cur === undefined) throw new StatusError(422, "Invalid", `the server rejected our request due to an error in our request: doc is missing path: "${path}": missing value`);
+    if (cur === undefined)
+      throw new StatusError(422, "Invalid", `the server rejected our request due to an error in our request: doc is missing path: "${path}": missing value`);
   }
   if (!Array.isArray(cur) && !isRecord(cur)) throw new StatusError(422, "Invalid", `doc is missing path: "${path}"`);
   return { parent: cur, key };
@@ -77,7 +83,8 @@ function getAt(doc: unknown, path: string): unknown {
   if (path === "") return doc;
   const { parent, key } = parentOf(doc, path);
   const v = Array.isArray(parent) ? parent[Number(key)] : parent[key];
-  if (v === undefined) throw new StatusError(422, "Invalid", `the server rejected our request due to an error in our request: doc is missing path: "${path}": missing value`);
+  if (v === undefined)
+    throw new StatusError(422, "Invalid", `the server rejected our request due to an error in our request: doc is missing path: "${path}": missing value`);
   return v;
 }
 
@@ -97,7 +104,8 @@ function addAt(doc: unknown, path: string, value: unknown, replace: boolean): vo
     if (replace) parent[i] = value;
     else parent.splice(i, 0, value);
   } else {
-    if (replace && !(key in parent)) throw new StatusError(422, "Invalid", `the server rejected our request due to an error in our request: doc is missing key: "${path}": missing value`);
+    if (replace && !(key in parent))
+      throw new StatusError(422, "Invalid", `the server rejected our request due to an error in our request: doc is missing key: "${path}": missing value`);
     parent[key] = value;
   }
 }
@@ -107,19 +115,31 @@ export function jsonPatch(doc: unknown, ops: unknown): unknown {
   if (!Array.isArray(ops)) throw badRequest("json: cannot unmarshal object into Go value of type jsonpatch.Patch");
   const out = structuredClone(doc);
   for (const op of ops) {
-    if (!isRecord(op) || typeof op.path !== "string") throw badRequest("the server rejected our request due to an error in our request: JSON Patch operation without a path");
+    if (!isRecord(op) || typeof op.path !== "string")
+      throw badRequest("the server rejected our request due to an error in our request: JSON Patch operation without a path");
     switch (op.op) {
-      case "add": addAt(out, op.path, structuredClone(op.value), false); break;
-      case "replace": addAt(out, op.path, structuredClone(op.value), true); break;
-      case "remove": removeAt(out, op.path); break;
+      case "add":
+        addAt(out, op.path, structuredClone(op.value), false);
+        break;
+      case "replace":
+        addAt(out, op.path, structuredClone(op.value), true);
+        break;
+      case "remove":
+        removeAt(out, op.path);
+        break;
       case "test":
         if (JSON.stringify(getAt(out, op.path)) !== JSON.stringify(op.value)) {
           throw new StatusError(422, "Invalid", `the server rejected our request due to an error in our request: testing value ${op.path} failed: test failed`);
         }
         break;
-      case "move": addAt(out, op.path, removeAt(out, String(op.from)), false); break;
-      case "copy": addAt(out, op.path, structuredClone(getAt(out, String(op.from))), false); break;
-      default: throw badRequest(`Unexpected kind: ${String(op.op)}`);
+      case "move":
+        addAt(out, op.path, removeAt(out, String(op.from)), false);
+        break;
+      case "copy":
+        addAt(out, op.path, structuredClone(getAt(out, String(op.from))), false);
+        break;
+      default:
+        throw badRequest(`Unexpected kind: ${String(op.op)}`);
     }
   }
   return out;

@@ -27,12 +27,23 @@ function baseFields(o: KubeObject): Record<string, string> {
 
 export const resourceDefs: readonly ResourceDef[] = [
   {
-    resource: "jobs", singular: "job", kind: "Job", group: "batch", version: "v1", namespaced: true,
+    resource: "jobs",
+    singular: "job",
+    kind: "Job",
+    group: "batch",
+    version: "v1",
+    namespaced: true,
     subresources: ["status"],
     fields: (o) => ({ ...baseFields(o), "status.successful": String(o.status?.succeeded ?? 0) }),
   },
   {
-    resource: "pods", singular: "pod", kind: "Pod", group: "", version: "v1", namespaced: true, shortNames: ["po"],
+    resource: "pods",
+    singular: "pod",
+    kind: "Pod",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    shortNames: ["po"],
     subresources: ["status", "log"],
     fields: (o) => ({
       ...baseFields(o),
@@ -46,19 +57,45 @@ export const resourceDefs: readonly ResourceDef[] = [
     }),
   },
   {
-    resource: "secrets", singular: "secret", kind: "Secret", group: "", version: "v1", namespaced: true,
-    subresources: [], fields: (o) => ({ ...baseFields(o), type: o.type ?? "" }),
+    resource: "secrets",
+    singular: "secret",
+    kind: "Secret",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    subresources: [],
+    fields: (o) => ({ ...baseFields(o), type: o.type ?? "" }),
   },
   {
-    resource: "configmaps", singular: "configmap", kind: "ConfigMap", group: "", version: "v1", namespaced: true,
-    shortNames: ["cm"], subresources: [], fields: baseFields,
+    resource: "configmaps",
+    singular: "configmap",
+    kind: "ConfigMap",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    shortNames: ["cm"],
+    subresources: [],
+    fields: baseFields,
   },
   {
-    resource: "services", singular: "service", kind: "Service", group: "", version: "v1", namespaced: true,
-    shortNames: ["svc"], subresources: ["status"], fields: baseFields,
+    resource: "services",
+    singular: "service",
+    kind: "Service",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    shortNames: ["svc"],
+    subresources: ["status"],
+    fields: baseFields,
   },
   {
-    resource: "events", singular: "event", kind: "Event", group: "", version: "v1", namespaced: true, shortNames: ["ev"],
+    resource: "events",
+    singular: "event",
+    kind: "Event",
+    group: "",
+    version: "v1",
+    namespaced: true,
+    shortNames: ["ev"],
     subresources: [],
     fields: (o) => ({
       ...baseFields(o),
@@ -76,8 +113,14 @@ export const resourceDefs: readonly ResourceDef[] = [
     }),
   },
   {
-    resource: "namespaces", singular: "namespace", kind: "Namespace", group: "", version: "v1", namespaced: false,
-    shortNames: ["ns"], subresources: ["status"],
+    resource: "namespaces",
+    singular: "namespace",
+    kind: "Namespace",
+    group: "",
+    version: "v1",
+    namespaced: false,
+    shortNames: ["ns"],
+    subresources: ["status"],
     fields: (o) => ({ "metadata.name": o.metadata.name ?? "", "status.phase": o.status?.phase ?? "" }),
   },
 ];
@@ -102,13 +145,20 @@ export function resourceList(group: string, version: string): Record<string, unk
   const resources: Record<string, unknown>[] = [];
   for (const d of defs) {
     resources.push({
-      name: d.resource, singularName: d.singular, namespaced: d.namespaced, kind: d.kind, verbs,
+      name: d.resource,
+      singularName: d.singular,
+      namespaced: d.namespaced,
+      kind: d.kind,
+      verbs,
       ...(d.shortNames ? { shortNames: d.shortNames } : {}),
     });
     for (const sub of d.subresources) {
       resources.push({
-        name: `${d.resource}/${sub}`, singularName: "", namespaced: d.namespaced,
-        kind: sub === "log" ? "Pod" : d.kind, verbs: sub === "log" ? ["get"] : ["get", "patch", "update"],
+        name: `${d.resource}/${sub}`,
+        singularName: "",
+        namespaced: d.namespaced,
+        kind: sub === "log" ? "Pod" : d.kind,
+        verbs: sub === "log" ? ["get"] : ["get", "patch", "update"],
       });
     }
   }

@@ -5,9 +5,7 @@
 import { badRequest } from "./status.js";
 
 type Requirement =
-  | { key: string; op: "=" | "!="; values: [string] }
-  | { key: string; op: "in" | "notin"; values: string[] }
-  | { key: string; op: "exists" | "!" };
+  { key: string; op: "=" | "!="; values: [string] } | { key: string; op: "in" | "notin"; values: string[] } | { key: string; op: "exists" | "!" };
 
 export type Selector = (labels: Record<string, string> | undefined) => boolean;
 
@@ -40,8 +38,10 @@ function checkKey(key: string, whole: string): string {
 
 function checkValue(value: string, key: string): string {
   if (value.length > 63 || !valuePattern.test(value)) {
-    throw badRequest(`unable to parse requirement: values[0][${key}]: Invalid value: ${JSON.stringify(value)}: ` +
-      "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character");
+    throw badRequest(
+      `unable to parse requirement: values[0][${key}]: Invalid value: ${JSON.stringify(value)}: ` +
+        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+    );
   }
   return value;
 }
@@ -69,27 +69,39 @@ function matches(req: Requirement, labels: Record<string, string>): boolean {
   const has = Object.prototype.hasOwnProperty.call(labels, req.key);
   const value = labels[req.key];
   switch (req.op) {
-    case "exists": return has;
-    case "!": return !has;
-    case "=": return has && value === req.values[0];
-    case "!=": return !has || value !== req.values[0];
-    case "in": return has && req.values.includes(value!);
-    case "notin": return !has || !req.values.includes(value!);
+    case "exists":
+      return has;
+    case "!":
+      return !has;
+    case "=":
+      return has && value === req.values[0];
+    case "!=":
+      return !has || value !== req.values[0];
+    case "in":
+      return has && req.values.includes(value!);
+    case "notin":
+      return !has || !req.values.includes(value!);
   }
 }
 
 /** Parses a label selector string; an empty or missing selector matches everything. */
 export function parseLabelSelector(text: string | null | undefined): Selector {
   if (!text || text.trim() === "") return () => true;
-  const reqs = splitTerms(text).filter((t) => t !== "").map((t) => parseTerm(t, text));
+  const reqs = splitTerms(text)
+    .filter((t) => t !== "")
+    .map((t) => parseTerm(t, text));
   return (labels) => reqs.every((r) => matches(r, labels ?? {}));
 }
 
 /** A `metav1.LabelSelector` object (matchLabels + matchExpressions) as a predicate. */
-export function labelSelectorFromObject(sel: {
-  matchLabels?: Record<string, string>;
-  matchExpressions?: { key: string; operator: string; values?: string[] }[];
-} | undefined): Selector {
+export function labelSelectorFromObject(
+  sel:
+    | {
+        matchLabels?: Record<string, string>;
+        matchExpressions?: { key: string; operator: string; values?: string[] }[];
+      }
+    | undefined,
+): Selector {
   if (!sel) return () => false;
   const reqs: Requirement[] = [];
   for (const [key, value] of Object.entries(sel.matchLabels ?? {})) reqs.push({ key, op: "=", values: [value] });

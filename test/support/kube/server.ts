@@ -111,7 +111,11 @@ function deleteOptionsFrom(params: URLSearchParams, body: unknown): DeleteOption
   const b = isRecord(body) ? body : {};
   const policy = (params.get("propagationPolicy") ?? b.propagationPolicy) as string | undefined;
   if (policy !== undefined && policy !== null && !["Foreground", "Background", "Orphan"].includes(policy)) {
-    throw new StatusError(422, "Invalid", `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan"`);
+    throw new StatusError(
+      422,
+      "Invalid",
+      `DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan"`,
+    );
   }
   const grace = params.get("gracePeriodSeconds") ?? b.gracePeriodSeconds;
   const orphan = params.get("orphanDependents") ?? b.orphanDependents;
@@ -168,16 +172,23 @@ export class KubeHttpServer {
   private userOf(req: IncomingMessage): string {
     const auth = req.headers.authorization ?? "";
     if (/^Bearer\s+\S+/i.test(auth)) return "system:serviceaccount:default:kube-standin";
-    if (/^Basic\s+/i.test(auth)) return Buffer.from(auth.replace(/^Basic\s+/i, ""), "base64").toString("utf8").split(":")[0] ?? "";
+    if (/^Basic\s+/i.test(auth))
+      return (
+        Buffer.from(auth.replace(/^Basic\s+/i, ""), "base64")
+          .toString("utf8")
+          .split(":")[0] ?? ""
+      );
     return "system:anonymous";
   }
 
   private checkDenied(req: IncomingMessage, verb: string, t: Target): void {
     const resource = t.subresource ? `${t.def.resource}/${t.subresource}` : t.def.resource;
-    const hit = this.deps.denyRules.some((r) =>
-      (r.verb === "*" || r.verb === verb) &&
-      (r.resource === "*" || r.resource === resource || r.resource === t.def.resource && !t.subresource) &&
-      (r.namespace === undefined || r.namespace === t.namespace));
+    const hit = this.deps.denyRules.some(
+      (r) =>
+        (r.verb === "*" || r.verb === verb) &&
+        (r.resource === "*" || r.resource === resource || (r.resource === t.def.resource && !t.subresource)) &&
+        (r.namespace === undefined || r.namespace === t.namespace),
+    );
     if (hit) throw forbidden(this.userOf(req), verb, t.def.resource, t.def.group, t.name, t.namespace, t.subresource);
   }
 
@@ -227,14 +238,23 @@ export class KubeHttpServer {
       this.checkDenied(req, "update", t);
       const body = await this.parseBody(req, "update", t);
       const sub = t.subresource === "status" ? "status" : undefined;
-      return sendJson(res, 200, this.record("update", t, req, body, () => api.update(def.resource, ns, t.name!, body, { dryRun, subresource: sub })));
+      return sendJson(
+        res,
+        200,
+        this.record("update", t, req, body, () => api.update(def.resource, ns, t.name!, body, { dryRun, subresource: sub })),
+      );
     }
     if (method === "PATCH" && t.name !== undefined) {
       this.checkDenied(req, "patch", t);
       const body = await this.parseBody(req, "patch", t);
       const sub = t.subresource === "status" ? "status" : undefined;
-      return sendJson(res, 200, this.record("patch", t, req, body, () =>
-        api.patch(def.resource, ns, t.name!, patchTypeOf(req.headers["content-type"]), body, { dryRun, subresource: sub })));
+      return sendJson(
+        res,
+        200,
+        this.record("patch", t, req, body, () =>
+          api.patch(def.resource, ns, t.name!, patchTypeOf(req.headers["content-type"]), body, { dryRun, subresource: sub }),
+        ),
+      );
     }
     if (method === "DELETE") {
       const text = await readBody(req);
@@ -248,18 +268,27 @@ export class KubeHttpServer {
       if (t.name === undefined) {
         this.checkDenied(req, "deletecollection", t);
         const list = listObjects(api.store, def, t.namespace, listQueryFrom(params));
-        const items = (list.items as { metadata: { name: string; namespace?: string } }[])
-          .map((o) => api.delete(def.resource, o.metadata.namespace ?? "", o.metadata.name, opts).object);
+        const items = (list.items as { metadata: { name: string; namespace?: string } }[]).map(
+          (o) => api.delete(def.resource, o.metadata.namespace ?? "", o.metadata.name, opts).object,
+        );
         return sendJson(res, 200, { ...list, items });
       }
       this.checkDenied(req, "delete", t);
       const result = api.delete(def.resource, ns, t.name, opts);
       const headers: Record<string, string> = result.warning ? { Warning: `299 - ${JSON.stringify(result.warning)}` } : {};
       if (result.deletedNow && def.resource !== "pods") {
-        return sendJson(res, 200, {
-          kind: "Status", apiVersion: "v1", metadata: {}, status: "Success",
-          details: { name: t.name, group: def.group || undefined, kind: def.resource, uid: result.object.metadata.uid },
-        }, headers);
+        return sendJson(
+          res,
+          200,
+          {
+            kind: "Status",
+            apiVersion: "v1",
+            metadata: {},
+            status: "Success",
+            details: { name: t.name, group: def.group || undefined, kind: def.resource, uid: result.object.metadata.uid },
+          },
+          headers,
+        );
       }
       return sendJson(res, 200, { ...result.object, apiVersion: apiVersionOf(def), kind: def.kind }, headers);
     }
@@ -277,8 +306,14 @@ export class KubeHttpServer {
       return JSON.parse(text);
     } catch (e) {
       this.deps.received.push({
-        verb, resource: t.def.resource, subresource: t.subresource, namespace: t.namespace, name: t.name,
-        contentType: req.headers["content-type"], body: text, code: 400,
+        verb,
+        resource: t.def.resource,
+        subresource: t.subresource,
+        namespace: t.namespace,
+        name: t.name,
+        contentType: req.headers["content-type"],
+        body: text,
+        code: 400,
       });
       const what = verb === "patch" ? "error decoding patch" : "couldn't get version/kind; json parse error";
       throw badRequest(`${what}: ${(e as Error).message}`);
@@ -287,8 +322,14 @@ export class KubeHttpServer {
 
   private record<T>(verb: ReceivedRequest["verb"], t: Target, req: IncomingMessage, body: unknown, run: () => T): T {
     const entry: ReceivedRequest = {
-      verb, resource: t.def.resource, subresource: t.subresource, namespace: t.namespace, name: t.name,
-      contentType: req.headers["content-type"], body: copy(body), code: 0,
+      verb,
+      resource: t.def.resource,
+      subresource: t.subresource,
+      namespace: t.namespace,
+      name: t.name,
+      contentType: req.headers["content-type"],
+      body: copy(body),
+      code: 0,
     };
     this.deps.received.push(entry);
     try {

@@ -113,13 +113,14 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
   let kind = options.runner ?? "auto";
   if (kind === "auto") kind = (await dockerAnswers(docker)) ? "docker" : "process";
   const instanceId = randomHex(6);
-  const runner: ContainerRunner = kind === "docker"
-    ? new DockerRunner({ docker, instanceId, registry: options.registry ?? "127.0.0.1:5000" })
-    : new ProcessRunner({
-      knownImages: options.knownImages,
-      scratchDir: join(tmp, "work"),
-      baseEnv: { PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", HOME: tmp, LANG: "C.UTF-8" },
-    });
+  const runner: ContainerRunner =
+    kind === "docker"
+      ? new DockerRunner({ docker, instanceId, registry: options.registry ?? "127.0.0.1:5000" })
+      : new ProcessRunner({
+          knownImages: options.knownImages,
+          scratchDir: join(tmp, "work"),
+          baseEnv: { PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", HOME: tmp, LANG: "C.UTF-8" },
+        });
 
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0)) throw new Error(`kube stand-in: timeScale must be a positive number, got ${String(options.timeScale)}`);
@@ -136,7 +137,10 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
   const denyRules: DenyRule[] = [];
   const received: ReceivedRequest[] = [];
   const server = new KubeHttpServer({
-    api, denyRules, received, serveLogs: (ns, name, q, res) => kubelet.serveLogs(ns, name, q, res),
+    api,
+    denyRules,
+    received,
+    serveLogs: (ns, name, q, res) => kubelet.serveLogs(ns, name, q, res),
     bookmarkIntervalMs: timings.watchBookmarkIntervalMs * timeScale,
   });
   const url = await server.listen();
@@ -176,9 +180,17 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
         const poll = setInterval(check, 50);
         const timer = setTimeout(() => {
           finish();
-          const summary = store.list("pods").map((p) =>
-            `${p.metadata.namespace}/${p.metadata.name}: ${p.status?.phase} ${JSON.stringify((p.status?.containerStatuses ?? []).map((c: { state: unknown }) => c.state))}`);
-          reject(new Error(`kube stand-in: waitFor timed out after ${timeoutMs} ms; jobs: ${JSON.stringify(store.list("jobs").map((j) => [j.metadata.name, j.status]))}; pods: ${summary.join("; ")}`));
+          const summary = store
+            .list("pods")
+            .map(
+              (p) =>
+                `${p.metadata.namespace}/${p.metadata.name}: ${p.status?.phase} ${JSON.stringify((p.status?.containerStatuses ?? []).map((c: { state: unknown }) => c.state))}`,
+            );
+          reject(
+            new Error(
+              `kube stand-in: waitFor timed out after ${timeoutMs} ms; jobs: ${JSON.stringify(store.list("jobs").map((j) => [j.metadata.name, j.status]))}; pods: ${summary.join("; ")}`,
+            ),
+          );
         }, timeoutMs);
         function finish() {
           unsubscribe();
@@ -221,4 +233,3 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
   };
   return standin;
 }
-

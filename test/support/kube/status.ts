@@ -42,8 +42,7 @@ export function fieldErrorBody(e: FieldError): string {
     case "FieldValueInvalid":
       return `Invalid value: ${quote(e.badValue)}` + (e.detail ? `: ${e.detail}` : "");
     case "FieldValueNotSupported":
-      return `Unsupported value: ${quote(e.badValue)}` +
-        (e.supported ? `: supported values: ${e.supported.map((s) => JSON.stringify(s)).join(", ")}` : "");
+      return `Unsupported value: ${quote(e.badValue)}` + (e.supported ? `: supported values: ${e.supported.map((s) => JSON.stringify(s)).join(", ")}` : "");
     case "FieldValueDuplicate":
       return `Duplicate value: ${quote(e.badValue)}`;
     case "FieldValueForbidden":
@@ -102,23 +101,26 @@ export function qualifiedResource(resource: string, group: string): string {
 }
 
 export function notFound(resource: string, group: string, name: string): StatusError {
-  return new StatusError(404, "NotFound", `${qualifiedResource(resource, group)} "${name}" not found`,
-    { name, group: group || undefined, kind: resource });
+  return new StatusError(404, "NotFound", `${qualifiedResource(resource, group)} "${name}" not found`, { name, group: group || undefined, kind: resource });
 }
 
 export function alreadyExists(resource: string, group: string, name: string): StatusError {
-  return new StatusError(409, "AlreadyExists", `${qualifiedResource(resource, group)} "${name}" already exists`,
-    { name, group: group || undefined, kind: resource });
+  return new StatusError(409, "AlreadyExists", `${qualifiedResource(resource, group)} "${name}" already exists`, {
+    name,
+    group: group || undefined,
+    kind: resource,
+  });
 }
 
 export function conflict(resource: string, group: string, name: string, why: string): StatusError {
-  return new StatusError(409, "Conflict",
-    `Operation cannot be fulfilled on ${qualifiedResource(resource, group)} "${name}": ${why}`,
-    { name, group: group || undefined, kind: resource });
+  return new StatusError(409, "Conflict", `Operation cannot be fulfilled on ${qualifiedResource(resource, group)} "${name}": ${why}`, {
+    name,
+    group: group || undefined,
+    kind: resource,
+  });
 }
 
-export const modifiedConflictText =
-  "the object has been modified; please apply your changes to the latest version and try again";
+export const modifiedConflictText = "the object has been modified; please apply your changes to the latest version and try again";
 
 export function invalid(kind: string, group: string, name: string, errors: readonly FieldError[]): StatusError {
   const texts = errors.map(fieldErrorText);
@@ -133,15 +135,22 @@ export function invalid(kind: string, group: string, name: string, errors: reado
 }
 
 export function forbidden(
-  user: string, verb: string, resource: string, group: string, name: string | undefined,
-  namespace: string | undefined, subresource?: string,
+  user: string,
+  verb: string,
+  resource: string,
+  group: string,
+  name: string | undefined,
+  namespace: string | undefined,
+  subresource?: string,
 ): StatusError {
   const what = name ? `${qualifiedResource(resource, group)} "${name}"` : qualifiedResource(resource, group);
   const res = subresource ? `${resource}/${subresource}` : resource;
   const where = namespace ? ` in the namespace "${namespace}"` : " at the cluster scope";
-  return new StatusError(403, "Forbidden",
-    `${what} is forbidden: User "${user}" cannot ${verb} resource "${res}" in API group "${group}"${where}`,
-    { name, group: group || undefined, kind: resource });
+  return new StatusError(403, "Forbidden", `${what} is forbidden: User "${user}" cannot ${verb} resource "${res}" in API group "${group}"${where}`, {
+    name,
+    group: group || undefined,
+    kind: resource,
+  });
 }
 
 export function badRequest(message: string): StatusError {

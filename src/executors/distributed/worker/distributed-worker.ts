@@ -71,7 +71,10 @@ export class DistributedWorker {
     if (!isSafeName(this.queuePrefix)) throw bad("queue", this.queuePrefix, "use letters, digits, '.', '_' and '-' (the executor's queuePrefix)");
     this.concurrency = options.concurrency ?? 4;
     if (!Number.isInteger(this.concurrency) || this.concurrency < 1) throw bad("concurrency", options.concurrency, "use a whole number ≥ 1");
-    const host = hostname().replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 40) || "host";
+    const host =
+      hostname()
+        .replace(/[^A-Za-z0-9_.-]/g, "-")
+        .slice(0, 40) || "host";
     this.id = options.workerId ?? `${host}-${process.pid}-${randomBytes(3).toString("hex")}`;
     if (!isSafeName(this.id)) throw bad("workerId", this.id, "use letters, digits, '.', '_' and '-' (at most 80)");
     const grace = options.shutdownGraceMs ?? 10_000;
@@ -100,7 +103,15 @@ export class DistributedWorker {
     }
     this.#conn = conn;
     this.#sub = sub;
-    this.#context = { conn, Worker, queuePrefix: this.queuePrefix, workerId: this.id, gate: this.#gate, logger: this.#logger, cwd: this.#options.cwd ?? process.cwd() };
+    this.#context = {
+      conn,
+      Worker,
+      queuePrefix: this.queuePrefix,
+      workerId: this.id,
+      gate: this.#gate,
+      logger: this.#logger,
+      cwd: this.#options.cwd ?? process.cwd(),
+    };
     sub.on("message", (_channel: string, text: string) => this.#onControl(text));
     await sub.subscribe(this.#pool.control);
     await this.#beat();
@@ -113,7 +124,10 @@ export class DistributedWorker {
   async #beat(): Promise<void> {
     const now = Date.now();
     try {
-      await this.#conn!.multi().zadd(this.#pool.workers, now, this.id).zremrangebyscore(this.#pool.workers, "-inf", now - FORGET_WORKERS_AFTER_MS).exec();
+      await this.#conn!.multi()
+        .zadd(this.#pool.workers, now, this.id)
+        .zremrangebyscore(this.#pool.workers, "-inf", now - FORGET_WORKERS_AFTER_MS)
+        .exec();
     } catch (error) {
       this.#logger.warn({ err: error }, `heartbeat to Redis at ${this.redis.display} failed`);
     }
@@ -162,7 +176,9 @@ export class DistributedWorker {
       if (text === null) return null;
       const meta = JSON.parse(text) as RunMeta;
       if (meta.version !== PROTOCOL_VERSION) {
-        this.#logger.error(`flow run ${meta.flowRunId} speaks protocol ${meta.version}; this worker speaks ${PROTOCOL_VERSION}: run the same Sluice version on both sides`);
+        this.#logger.error(
+          `flow run ${meta.flowRunId} speaks protocol ${meta.version}; this worker speaks ${PROTOCOL_VERSION}: run the same Sluice version on both sides`,
+        );
         return null;
       }
       const store = openResultStore(meta.resultStore, this.#options.resultStoreCredentials);

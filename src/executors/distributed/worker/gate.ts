@@ -26,7 +26,8 @@ export class Gate {
 
   release(): void {
     const next = this.#waiting.shift();
-    if (next) next(); // the slot passes to the next waiter
+    if (next)
+      next(); // the slot passes to the next waiter
     else this.#held--;
   }
 }

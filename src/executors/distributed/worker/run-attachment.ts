@@ -47,9 +47,18 @@ export class RunAttachment {
     this.keys = runKeys(ctx.queuePrefix, tag);
     this.#store = store;
     this.#parameters = JSON.parse(meta.parameters) as Record<string, unknown>;
-    this.#out = new OutBatcher(ctx.conn, this.keys.out, ctx.workerId, () => ctx.gate.held > 1, (error) => {
-      ctx.logger.warn({ flowRunId: meta.flowRunId, err: error }, `Redis refused a record for the run's out stream (sent again): ${(error as Error)?.message ?? String(error)}`);
-    });
+    this.#out = new OutBatcher(
+      ctx.conn,
+      this.keys.out,
+      ctx.workerId,
+      () => ctx.gate.held > 1,
+      (error) => {
+        ctx.logger.warn(
+          { flowRunId: meta.flowRunId, err: error },
+          `Redis refused a record for the run's out stream (sent again): ${(error as Error)?.message ?? String(error)}`,
+        );
+      },
+    );
   }
 
   /** Jobs of this run running in this process. */
@@ -109,7 +118,13 @@ export class RunAttachment {
     const expired = new Promise<"expired">((resolve) => {
       timer = setTimeout(() => resolve("expired"), drain.graceMs);
     });
-    const result = await Promise.race([graceful.then(() => "done" as const, () => "done" as const), expired]);
+    const result = await Promise.race([
+      graceful.then(
+        () => "done" as const,
+        () => "done" as const,
+      ),
+      expired,
+    ]);
     clearTimeout(timer);
     // Attempts still running are left to BullMQ: their claims expire and other workers take them over.
     if (result === "expired") await Promise.all(this.#consumers.map((c) => c.close(true).catch(() => undefined)));

@@ -82,7 +82,9 @@ export async function connectUserBroker(ctx: BrokerLaunchContext, spec: RedisSpe
   try {
     const secretName = compiled.password === undefined ? undefined : await passwordSecret(ctx, compiled.password);
     const tls = typeof spec === "object" ? spec.tls : undefined;
-    const files = tls ? { ...(tls.caFile ? { caFile: tls.caFile } : {}), ...(tls.certFile ? { certFile: tls.certFile } : {}), ...(tls.keyFile ? { keyFile: tls.keyFile } : {}) } : undefined;
+    const files = tls
+      ? { ...(tls.caFile ? { caFile: tls.caFile } : {}), ...(tls.certFile ? { certFile: tls.certFile } : {}), ...(tls.keyFile ? { keyFile: tls.keyFile } : {}) }
+      : undefined;
     const access: BrokerAccess = {
       url: urlWithoutPassword(compiled),
       ...(secretName ? { passwordSecret: { name: secretName, key: BROKER_PASSWORD_KEY } } : {}),

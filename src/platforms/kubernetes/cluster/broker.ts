@@ -56,7 +56,12 @@ interface Common {
 function meta(c: Common): { generateName: string; labels: Record<string, string>; ownerReferences?: OwnerReference[] } {
   return {
     generateName: generateNameFor("sluice-broker", c.flowRunId),
-    labels: { [IDENTIFIER_LABEL]: c.identifier, [FLOW_RUN_ID_LABEL]: c.flowRunId, [CLUSTER_ROLE_LABEL]: "broker", [CREATED_BY_LABEL]: "kubernetes-cluster-environment" },
+    labels: {
+      [IDENTIFIER_LABEL]: c.identifier,
+      [FLOW_RUN_ID_LABEL]: c.flowRunId,
+      [CLUSTER_ROLE_LABEL]: "broker",
+      [CREATED_BY_LABEL]: "kubernetes-cluster-environment",
+    },
     ...(c.owner ? { ownerReferences: [{ ...c.owner }] } : {}),
   };
 }

@@ -45,7 +45,9 @@ export class ClusterApi {
   /** The scheduler Job of a run (labelled `sluice.io/cluster-role=scheduler`), or null when the scheduler does not run in one. */
   async findSchedulerJob(namespace: string, flowRunId: string): Promise<V1Job | null> {
     const selector = clusterSelector(flowRunId, "scheduler");
-    const list = await this.call(`listing Jobs (${selector}) in namespace ${namespace}`, () => this.batch.listNamespacedJob({ namespace, labelSelector: selector }));
+    const list = await this.call(`listing Jobs (${selector}) in namespace ${namespace}`, () =>
+      this.batch.listNamespacedJob({ namespace, labelSelector: selector }),
+    );
     return list.items[0] ?? null;
   }
 
@@ -72,7 +74,9 @@ export class ClusterApi {
   /** Deletes a pod (its containers get their grace period). Resolves to false when it was already gone. */
   async deletePod(namespace: string, name: string): Promise<boolean> {
     try {
-      await this.call(`deleting pod ${name} in namespace ${namespace}`, () => this.core.deleteNamespacedPod({ name, namespace, propagationPolicy: "Foreground" }));
+      await this.call(`deleting pod ${name} in namespace ${namespace}`, () =>
+        this.core.deleteNamespacedPod({ name, namespace, propagationPolicy: "Foreground" }),
+      );
       return true;
     } catch (error) {
       if (gone(error)) return false;
@@ -100,7 +104,9 @@ export class ClusterApi {
 
   async createSecret(namespace: string, secret: SecretManifest): Promise<V1Secret> {
     const what = secret.metadata.name ?? `${secret.metadata.generateName ?? ""}*`;
-    return this.call(`creating Secret ${what} in namespace ${namespace}`, () => this.core.createNamespacedSecret({ namespace, body: secret as unknown as V1Secret }));
+    return this.call(`creating Secret ${what} in namespace ${namespace}`, () =>
+      this.core.createNamespacedSecret({ namespace, body: secret as unknown as V1Secret }),
+    );
   }
 
   /** The Secret, or null when it does not exist. */

@@ -76,16 +76,31 @@ export function clusterRuntime(owner: string, o: ValidatedClusterRuntime): Clust
 }
 
 /** The scheduler Job of the run and where it goes (no API call). */
-export function clusterJob(settings: ClusterLaunchSettings, flow: EnvironmentFlow, options: ExecuteOptions): { job: JobManifest; namespace: string; flowRunId: string; context: LaunchContext } {
+export function clusterJob(
+  settings: ClusterLaunchSettings,
+  flow: EnvironmentFlow,
+  options: ExecuteOptions,
+): { job: JobManifest; namespace: string; flowRunId: string; context: LaunchContext } {
   const config = options.config ?? defaultConfig();
   const distributed = { ...config, engine: { ...config.engine, executor: "distributed" } };
-  const context = launchContext(settings.ownerName, flow, { ...options, config: distributed }, {
-    image: settings.image,
-    ...(settings.module !== undefined ? { module: settings.module } : {}),
-    ...(settings.namespace !== undefined ? { namespace: settings.namespace } : {}),
-  });
+  const context = launchContext(
+    settings.ownerName,
+    flow,
+    { ...options, config: distributed },
+    {
+      image: settings.image,
+      ...(settings.module !== undefined ? { module: settings.module } : {}),
+      ...(settings.namespace !== undefined ? { namespace: settings.namespace } : {}),
+    },
+  );
   // A server's run (stage "deploy" passes its flow id): the scheduler is stage "run" and reports to the server.
-  const entry = flowEntry({ module: context.module, flowName: flow.name, sluiceCommand: settings.sluiceCommand, parameters: options.parameters, reportsToServer: options.flowId !== undefined });
+  const entry = flowEntry({
+    module: context.module,
+    flowName: flow.name,
+    sluiceCommand: settings.sluiceCommand,
+    parameters: options.parameters,
+    reportsToServer: options.flowId !== undefined,
+  });
   const job = buildSchedulerJob({
     spec: settings.schedulerSpec,
     image: context.image,

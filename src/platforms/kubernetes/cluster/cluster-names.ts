@@ -27,7 +27,10 @@ export function generateNameFor(prefix: string, flowRunId: string): string {
 
 /** The queue prefix of a run's cluster: its own namespace in the broker, so the scaler sees only this run's tasks. */
 export function clusterQueuePrefix(flowRunId: string): string {
-  const slug = flowRunId.replace(/[^A-Za-z0-9_.-]+/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 64);
+  const slug = flowRunId
+    .replace(/[^A-Za-z0-9_.-]+/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "")
+    .slice(0, 64);
   return `sluice-cluster-${slug || "run"}`;
 }
 

@@ -17,7 +17,14 @@
  * ```
  */
 import type { z } from "zod";
-import { Environment, type EnvironmentFlow, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult, type SerializedScalar } from "../../../core/environment.js";
+import {
+  Environment,
+  type EnvironmentFlow,
+  type EnvironmentOptions,
+  type ExecuteOptions,
+  type ExecuteResult,
+  type SerializedScalar,
+} from "../../../core/environment.js";
 import type { FlowRunResult } from "../../../core/flow-options.js";
 import type { StorableFlow } from "../../../core/storage.js";
 import { parseOptions } from "../../../core/parse-options.js";

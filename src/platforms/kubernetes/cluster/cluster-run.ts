@@ -98,9 +98,12 @@ function clusterLog(settings: ClusterRunSettings, options: EnvironmentRunOptions
   const logger = options.logger ?? createLogger({ level: options.logLevel ?? "info" });
   const on = { ...options, logger };
   return {
-    info: (message, fields = {}) => (settings.schedulerLogs ? logOnRun(on, flowRunId, "info", `cluster: ${message}`, fields) : logger.debug({ flowRunId, ...fields }, message)),
+    info: (message, fields = {}) =>
+      settings.schedulerLogs ? logOnRun(on, flowRunId, "info", `cluster: ${message}`, fields) : logger.debug({ flowRunId, ...fields }, message),
     k8sError: (message, error) =>
-      settings.logK8sErrors ? logOnRun(on, flowRunId, "error", `cluster: ${message}`, { error: serializeError(error) }) : logger.warn({ flowRunId, err: error }, message),
+      settings.logK8sErrors
+        ? logOnRun(on, flowRunId, "error", `cluster: ${message}`, { error: serializeError(error) })
+        : logger.warn({ flowRunId, err: error }, message),
     error: (message, error) => logOnRun(on, flowRunId, "error", `cluster: ${message}`, error === undefined ? {} : { error: serializeError(error) }),
   };
 }
@@ -149,7 +152,8 @@ export async function runOnCluster(
       job?.metadata?.uid && job.metadata.name ? { apiVersion: "batch/v1", kind: "Job", name: job.metadata.name, uid: job.metadata.uid } : undefined;
     const identifier = job?.metadata?.labels?.[IDENTIFIER_LABEL] ?? context.identifier;
     owned = owner !== undefined;
-    if (!owner) log.info(`no scheduler Job of run ${flowRunId} in namespace ${namespace}: the workers have no owner (they are still removed when the run ends)`);
+    if (!owner)
+      log.info(`no scheduler Job of run ${flowRunId} in namespace ${namespace}: the workers have no owner (they are still removed when the run ends)`);
     const leftovers = await api.deleteByLabel(namespace, clusterSelector(flowRunId));
     if (leftovers.pods.length + leftovers.services.length + leftovers.secrets.length > 0) {
       log.info(`removed what an earlier attempt of this run left: ${[...leftovers.pods, ...leftovers.services, ...leftovers.secrets].join(", ")}`);
@@ -157,7 +161,10 @@ export async function runOnCluster(
 
     const imagePullSecrets = settings.pullSecrets(namespace);
     const launch = { api, namespace, flowRunId, identifier, owner, imagePullSecrets, ownerName: settings.ownerName };
-    broker = settings.broker !== undefined ? await connectUserBroker(launch, settings.broker, settings.allowInsecureBroker) : await startEphemeralBroker(launch, settings.ephemeralBroker);
+    broker =
+      settings.broker !== undefined
+        ? await connectUserBroker(launch, settings.broker, settings.allowInsecureBroker)
+        : await startEphemeralBroker(launch, settings.ephemeralBroker);
     log.info(`using ${broker.description}`);
 
     const queuePrefix = clusterQueuePrefix(flowRunId);

@@ -13,7 +13,14 @@
  * `serialize()` carries minWorkers, maxWorkers and workStealing only: never the specs, their paths, the
  * broker (its URL may hold a password) or secrets.
  */
-import { Environment, type EnvironmentFlow, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult, type SerializedScalar } from "../../../core/environment.js";
+import {
+  Environment,
+  type EnvironmentFlow,
+  type EnvironmentOptions,
+  type ExecuteOptions,
+  type ExecuteResult,
+  type SerializedScalar,
+} from "../../../core/environment.js";
 import type { FlowRunResult } from "../../../core/flow-options.js";
 import { lazy } from "../../../core/zod.js";
 import { parseOptions } from "../../../core/parse-options.js";
@@ -99,7 +106,10 @@ export class KubernetesClusterEnvironment extends Environment {
     this.dockerSecret = o.dockerSecret ?? DEFAULT_DOCKER_SECRET;
     if ((o.privateRegistry || o.dockerSecret !== undefined) && !warnedDeprecated) {
       warnedDeprecated = true;
-      process.emitWarning(`${OWNER}: privateRegistry and dockerSecret are deprecated; create a pull Secret and give its name as imagePullSecret`, "DeprecationWarning");
+      process.emitWarning(
+        `${OWNER}: privateRegistry and dockerSecret are deprecated; create a pull Secret and give its name as imagePullSecret`,
+        "DeprecationWarning",
+      );
     }
     this.imagePullSecrets = o.imagePullSecret ? o.imagePullSecret.split(",") : [];
     this.#runtime = clusterRuntime(OWNER, o);

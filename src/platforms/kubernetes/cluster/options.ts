@@ -53,7 +53,10 @@ const runtimeShape = (z: Zod) => ({
   scaleDownDelayMs: whole(z, 0, "give a whole number of ms ≥ 0").default(10_000),
   workerStartTimeoutMs: whole(z, 1000, "give a whole number of ms ≥ 1000").default(300_000),
   maxWorkerFailures: whole(z, 1, "give a whole number ≥ 1").default(3),
-  sluiceCommand: z.array(z.string().min(1, "each part of the command is a non-empty string")).min(1, 'give the command that starts Sluice\'s CLI, e.g. ["sluice"]').optional(),
+  sluiceCommand: z
+    .array(z.string().min(1, "each part of the command is a non-empty string"))
+    .min(1, 'give the command that starts Sluice\'s CLI, e.g. ["sluice"]')
+    .optional(),
 });
 
 const pullSecrets = (z: Zod) =>

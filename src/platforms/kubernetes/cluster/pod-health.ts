@@ -36,7 +36,14 @@ export type PodVerdict =
   | { kind: "ended"; reason: string };
 
 /** Waiting reasons that do not go away by waiting. */
-export const CANNOT_START_REASONS = new Set(["ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "CreateContainerConfigError", "CreateContainerError"]);
+export const CANNOT_START_REASONS = new Set([
+  "ErrImagePull",
+  "ImagePullBackOff",
+  "InvalidImageName",
+  "ErrImageNeverPull",
+  "CreateContainerConfigError",
+  "CreateContainerError",
+]);
 
 const nameOf = (pod: PodLike): string => pod.metadata?.name ?? "(unnamed)";
 
@@ -54,11 +61,17 @@ export function podVerdict(pod: PodLike): PodVerdict {
   for (const c of containers) {
     const waiting = c.state?.waiting;
     if (waiting?.reason && CANNOT_START_REASONS.has(waiting.reason)) {
-      return { kind: "cannot-start", reason: `pod ${nameOf(pod)}: container ${c.name ?? "?"} cannot start: ${waiting.reason}${waiting.message ? `: ${waiting.message.trim()}` : ""}` };
+      return {
+        kind: "cannot-start",
+        reason: `pod ${nameOf(pod)}: container ${c.name ?? "?"} cannot start: ${waiting.reason}${waiting.message ? `: ${waiting.message.trim()}` : ""}`,
+      };
     }
     if (waiting?.reason === "CrashLoopBackOff") {
       const last = c.lastState?.terminated;
-      return { kind: "ended", reason: `pod ${nameOf(pod)}: container ${c.name ?? "?"} keeps crashing (CrashLoopBackOff)${last ? `; last: ${terminatedText(c.name ?? "?", last)}` : ""}` };
+      return {
+        kind: "ended",
+        reason: `pod ${nameOf(pod)}: container ${c.name ?? "?"} keeps crashing (CrashLoopBackOff)${last ? `; last: ${terminatedText(c.name ?? "?", last)}` : ""}`,
+      };
     }
   }
   if (status.phase === "Failed" || status.phase === "Succeeded") {
@@ -67,7 +80,10 @@ export function podVerdict(pod: PodLike): PodVerdict {
       ? terminatedText(ended.name ?? "?", ended.state.terminated)
       : `${status.reason ?? status.phase}${status.message ? `: ${status.message.trim()}` : ""}`;
     const evicted = status.reason === "Evicted" ? ` (evicted${status.message ? `: ${status.message.trim()}` : ""})` : "";
-    return { kind: "ended", reason: `pod ${nameOf(pod)} ${status.phase === "Succeeded" ? "exited" : "failed"}: ${detail}${evicted && !detail.startsWith("Evicted") ? evicted : ""}` };
+    return {
+      kind: "ended",
+      reason: `pod ${nameOf(pod)} ${status.phase === "Succeeded" ? "exited" : "failed"}: ${detail}${evicted && !detail.startsWith("Evicted") ? evicted : ""}`,
+    };
   }
   return { kind: "ok", running: status.phase === "Running" };
 }

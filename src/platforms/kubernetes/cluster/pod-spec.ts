@@ -45,7 +45,11 @@ function problemAt(owner: string, field: string, file: string, doc: Document | u
   };
   return (path: Path, value: unknown, problem: string): never => {
     const shown = value === undefined ? "" : ` is ${showValue(value)}:`;
-    throw new SluiceError("INVALID_OPTION", `${owner}: ${field} ${where(path)}: ${fieldPath(path)}${shown} ${problem}`, { field: `${field}:${fieldPath(path)}`, value, kind: "kubernetes-cluster" });
+    throw new SluiceError("INVALID_OPTION", `${owner}: ${field} ${where(path)}: ${fieldPath(path)}${shown} ${problem}`, {
+      field: `${field}:${fieldPath(path)}`,
+      value,
+      kind: "kubernetes-cluster",
+    });
   };
 }
 
@@ -56,7 +60,14 @@ export function compilePodSpec(source: { file: string; text: string }, owner = "
   const docList = Array.isArray(docs) ? docs.filter((d) => d.contents !== null) : [];
   const doc = docList[0];
   const fail = problemAt(owner, field, source.file, doc, lines);
-  if (docList.length !== 1) fail([], undefined, docList.length === 0 ? "is empty; it must hold one v1 Pod (apiVersion: v1, kind: Pod)" : `holds ${docList.length} YAML documents; it must hold exactly one v1 Pod`);
+  if (docList.length !== 1)
+    fail(
+      [],
+      undefined,
+      docList.length === 0
+        ? "is empty; it must hold one v1 Pod (apiVersion: v1, kind: Pod)"
+        : `holds ${docList.length} YAML documents; it must hold exactly one v1 Pod`,
+    );
   const syntax = doc!.errors[0];
   if (syntax) fail([], undefined, `is not valid YAML: ${syntax.message.split("\n")[0]}`);
   const root: unknown = doc!.toJS({ maxAliasCount: 100 });
@@ -95,7 +106,12 @@ export function compilePodSpec(source: { file: string; text: string }, owner = "
 /** Reads and validates the worker spec at `file` (a path or file: URL); inside the flow's image, the path is mapped back to the building machine's (pathInImage). */
 export function loadPodSpec(file: unknown, owner = "KubernetesClusterEnvironment", field = "workerSpecFile"): { spec: PodManifest; path: string } {
   const invalid = (message: string, cause?: unknown): SluiceError =>
-    new SluiceError("INVALID_OPTION", `${owner}: ${field} ${message}`, { field, value: file instanceof URL ? file.href : file, kind: "kubernetes-cluster", cause });
+    new SluiceError("INVALID_OPTION", `${owner}: ${field} ${message}`, {
+      field,
+      value: file instanceof URL ? file.href : file,
+      kind: "kubernetes-cluster",
+      cause,
+    });
   let given: string;
   if (file instanceof URL && file.protocol === "file:") given = fileURLToPath(file);
   else if (typeof file === "string" && file.trim() !== "") given = file;
@@ -106,7 +122,10 @@ export function loadPodSpec(file: unknown, owner = "KubernetesClusterEnvironment
     text = readFileSync(path, "utf8");
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    throw invalid(`${showValue(given)} ${code === "ENOENT" ? "does not exist" : `cannot be read (${(cause as Error).message})`} (looked at ${path}); give the path of a Pod spec YAML file`, cause);
+    throw invalid(
+      `${showValue(given)} ${code === "ENOENT" ? "does not exist" : `cannot be read (${(cause as Error).message})`} (looked at ${path}); give the path of a Pod spec YAML file`,
+      cause,
+    );
   }
   return { spec: compilePodSpec({ file: given, text }, owner, field), path };
 }

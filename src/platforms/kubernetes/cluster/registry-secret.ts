@@ -31,38 +31,59 @@ export function registryCredentials(value: unknown, secretName: string): Registr
     }
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new SluiceError("INVALID_INPUT", `the server secret ${secretName} is not a JSON object; store { "docker-server", "docker-username", "docker-password", "docker-email" } in it`, {
-      field: "dockerSecret",
-      value: secretName,
-      kind: "kubernetes-cluster",
-    });
+    throw new SluiceError(
+      "INVALID_INPUT",
+      `the server secret ${secretName} is not a JSON object; store { "docker-server", "docker-username", "docker-password", "docker-email" } in it`,
+      {
+        field: "dockerSecret",
+        value: secretName,
+        kind: "kubernetes-cluster",
+      },
+    );
   }
   const v = value as Record<string, unknown>;
   const text = (key: string, required: boolean): string | undefined => {
     const got = v[key];
     if (got === undefined && !required) return undefined;
     if (typeof got !== "string" || got === "") {
-      throw new SluiceError("INVALID_INPUT", `the server secret ${secretName} has no "${key}" string (it is ${got === undefined ? "missing" : `a ${typeof got}`}); add it`, {
-        field: `dockerSecret.${key}`,
-        value: secretName,
-        kind: "kubernetes-cluster",
-      });
+      throw new SluiceError(
+        "INVALID_INPUT",
+        `the server secret ${secretName} has no "${key}" string (it is ${got === undefined ? "missing" : `a ${typeof got}`}); add it`,
+        {
+          field: `dockerSecret.${key}`,
+          value: secretName,
+          kind: "kubernetes-cluster",
+        },
+      );
     }
     return got;
   };
   const email = text("docker-email", false);
-  return { server: text("docker-server", true)!, username: text("docker-username", true)!, password: text("docker-password", true)!, ...(email ? { email } : {}) };
+  return {
+    server: text("docker-server", true)!,
+    username: text("docker-username", true)!,
+    password: text("docker-password", true)!,
+    ...(email ? { email } : {}),
+  };
 }
 
 /** The `kubernetes.io/dockerconfigjson` Secret for `credentials` in `namespace`. */
 export function registrySecret(namespace: string, credentials: RegistryCredentials): SecretManifest {
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)) {
-    throw new SluiceError("INVALID_INPUT", `namespace ${showValue(namespace)} is not a valid Kubernetes namespace name`, { field: "context.namespace", value: namespace });
+    throw new SluiceError("INVALID_INPUT", `namespace ${showValue(namespace)} is not a valid Kubernetes namespace name`, {
+      field: "context.namespace",
+      value: namespace,
+    });
   }
   const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64");
   const config = {
     auths: {
-      [credentials.server]: { username: credentials.username, password: credentials.password, ...(credentials.email ? { email: credentials.email } : {}), auth },
+      [credentials.server]: {
+        username: credentials.username,
+        password: credentials.password,
+        ...(credentials.email ? { email: credentials.email } : {}),
+        auth,
+      },
     },
   };
   return {

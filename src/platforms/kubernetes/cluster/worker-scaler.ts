@@ -125,9 +125,16 @@ export class WorkerScaler {
     const tail = (await api.readPodLog(namespace, name, undefined, 20).catch(() => "")).trim().split("\n").slice(-5).join(" | ");
     const text = `${reason}${tail ? `; its last log lines: ${tail}` : ""}`;
     this.#o.log.k8sError(`worker ${text}`, new SluiceError("ENVIRONMENT_ERROR", text, { flowRunId: this.#o.flowRunId, kind: "kubernetes-cluster" }));
-    await api.deletePod(namespace, name).catch((error: unknown) => this.#o.log.k8sError(`could not remove ended worker pod ${name}: ${(error as Error).message}`, error));
+    await api
+      .deletePod(namespace, name)
+      .catch((error: unknown) => this.#o.log.k8sError(`could not remove ended worker pod ${name}: ${(error as Error).message}`, error));
     if (this.#endedPods.size >= this.#o.maxWorkerFailures) {
-      this.#fail(new SluiceError("ENVIRONMENT_ERROR", `${this.#endedPods.size} worker pods ended before the flow run did; the last: ${text}`, { flowRunId: this.#o.flowRunId, kind: "kubernetes-cluster" }));
+      this.#fail(
+        new SluiceError("ENVIRONMENT_ERROR", `${this.#endedPods.size} worker pods ended before the flow run did; the last: ${text}`, {
+          flowRunId: this.#o.flowRunId,
+          kind: "kubernetes-cluster",
+        }),
+      );
     }
   }
 
@@ -183,11 +190,19 @@ export class WorkerScaler {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof KubernetesApiError && error.statusCode !== undefined && FATAL_STATUS.has(error.statusCode)) {
-        return this.#fail(new SluiceError("ENVIRONMENT_ERROR", `the scheduler cannot manage its workers: ${message}`, { flowRunId, kind: "kubernetes-cluster", cause: error }));
+        return this.#fail(
+          new SluiceError("ENVIRONMENT_ERROR", `the scheduler cannot manage its workers: ${message}`, { flowRunId, kind: "kubernetes-cluster", cause: error }),
+        );
       }
       this.#o.log.k8sError(`managing the workers failed (will retry): ${message}`, error);
       if (++this.#failedLooks >= MAX_FAILED_LOOKS) {
-        this.#fail(new SluiceError("ENVIRONMENT_ERROR", `managing the workers failed ${MAX_FAILED_LOOKS} times in a row; the last error: ${message}`, { flowRunId, kind: "kubernetes-cluster", cause: error }));
+        this.#fail(
+          new SluiceError("ENVIRONMENT_ERROR", `managing the workers failed ${MAX_FAILED_LOOKS} times in a row; the last error: ${message}`, {
+            flowRunId,
+            kind: "kubernetes-cluster",
+            cause: error,
+          }),
+        );
       }
     }
   }

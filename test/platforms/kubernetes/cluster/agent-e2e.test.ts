@@ -66,7 +66,10 @@ await serviceSuite(["redis"], "a worker-cluster run through the Kubernetes agent
     const done = await waitForRun(server.client, run.id, undefined, 240_000);
     assert.equal(done.state.name, "Success", done.state.message);
     const taskRuns = await allTaskRuns(server.client, run.id);
-    const counts = taskRuns.reduce<Record<string, number>>((acc, t) => ({ ...acc, [`${t.taskKey} ${t.state.name}`]: (acc[`${t.taskKey} ${t.state.name}`] ?? 0) + 1 }), {});
+    const counts = taskRuns.reduce<Record<string, number>>(
+      (acc, t) => ({ ...acc, [`${t.taskKey} ${t.state.name}`]: (acc[`${t.taskKey} ${t.state.name}`] ?? 0) + 1 }),
+      {},
+    );
     assert.deepEqual(counts, { "plan Success": 1, "slow Mapped": 1, "slow Success": 4, "tail Success": 1 });
     assert.equal((await readdir(outDir)).length, 5, "the tasks ran in the worker pods");
 
@@ -81,8 +84,19 @@ await serviceSuite(["redis"], "a worker-cluster run through the Kubernetes agent
 
     const messages = (await server.client.readLogs(run.id)).items.map((l) => l.message);
     for (const expected of [/Launched stage B with KubernetesClusterEnvironment: created Job sluice-cluster-job-/, /^Stage B of flow run/]) {
-      assert.ok(messages.some((m) => expected.test(m)), `a log line matching ${expected} in:\n${messages.join("\n")}`);
+      assert.ok(
+        messages.some((m) => expected.test(m)),
+        `a log line matching ${expected} in:\n${messages.join("\n")}`,
+      );
     }
-    await kube.waitFor(() => kube.pods().every((p) => !ofRun(p) || p.metadata.labels?.["sluice.io/cluster-role"] === undefined || p.metadata.labels["sluice.io/cluster-role"] === "scheduler"), 30_000);
+    await kube.waitFor(
+      () =>
+        kube
+          .pods()
+          .every(
+            (p) => !ofRun(p) || p.metadata.labels?.["sluice.io/cluster-role"] === undefined || p.metadata.labels["sluice.io/cluster-role"] === "scheduler",
+          ),
+      30_000,
+    );
   });
 });

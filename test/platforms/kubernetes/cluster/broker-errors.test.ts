@@ -11,16 +11,27 @@ import { isPermanentBrokerError } from "../../../../src/platforms/kubernetes/clu
 
 const failure = async (url: string, password?: string): Promise<unknown> =>
   connectRedis(compileRedis({ url, ...(password ? { password } : {}), connectTimeoutMs: 1000 }), "kubestandin-broker-errors").then(
-    (conn) => { conn.disconnect(); return undefined; },
+    (conn) => {
+      conn.disconnect();
+      return undefined;
+    },
     (e: unknown) => e,
   );
 
 /** A server answering every command (each RESP array) with `reply` (a Redis protocol error line, or anything else). */
 async function answering(reply: string): Promise<{ url: string; server: Server }> {
-  const server = createServer((s) => s.on("data", (chunk: Buffer) => {
-    const commands = Math.max(1, chunk.toString("latin1").split("\r\n").filter((l) => l.startsWith("*")).length);
-    s.write(reply.repeat(commands));
-  }));
+  const server = createServer((s) =>
+    s.on("data", (chunk: Buffer) => {
+      const commands = Math.max(
+        1,
+        chunk
+          .toString("latin1")
+          .split("\r\n")
+          .filter((l) => l.startsWith("*")).length,
+      );
+      s.write(reply.repeat(commands));
+    }),
+  );
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   return { url: `redis://127.0.0.1:${(server.address() as { port: number }).port}`, server };
 }

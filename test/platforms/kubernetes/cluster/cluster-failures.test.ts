@@ -43,12 +43,19 @@ await serviceSuite(["redis"], "worker-cluster failures on the Kubernetes stand-i
     const env = flow.environment as KubernetesClusterEnvironment;
     const outcome = await env
       .run(flow, { config, flowRunId, parameters: { outDir, n: 2, ms: 50, tailMs: 50, ...params }, logger: quiet, observers: [(e) => events.push(e)] })
-      .then((result) => ({ result, error: undefined }), (error: unknown) => ({ result: undefined, error: error as SluiceError }));
+      .then(
+        (result) => ({ result, error: undefined }),
+        (error: unknown) => ({ result: undefined, error: error as SluiceError }),
+      );
     return { flowRunId, events, ...outcome };
   };
-  const leftovers = (flowRunId: string) => kube.pods().filter((p) => p.metadata.labels?.["sluice.io/flow-run-id"] === flowRunId && !p.metadata.deletionTimestamp);
+  const leftovers = (flowRunId: string) =>
+    kube.pods().filter((p) => p.metadata.labels?.["sluice.io/flow-run-id"] === flowRunId && !p.metadata.deletionTimestamp);
   const allGone = (flowRunId: string) =>
-    kube.waitFor(() => ["pods", "services", "secrets"].every((r) => kube.objects(r).every((o) => o.metadata.labels?.["sluice.io/flow-run-id"] !== flowRunId)), 30_000);
+    kube.waitFor(
+      () => ["pods", "services", "secrets"].every((r) => kube.objects(r).every((o) => o.metadata.labels?.["sluice.io/flow-run-id"] !== flowRunId)),
+      30_000,
+    );
 
   it("an unreachable broker fails the run with the URL and the reason, before any worker pod", { timeout: 60_000 }, async () => {
     const { flowRunId, error, events } = await run(unreachableBrokerFlow);
@@ -57,8 +64,14 @@ await serviceSuite(["redis"], "worker-cluster failures on the Kubernetes stand-i
     assert.equal(error.field, "broker");
     assert.match(error.message, /KubernetesClusterEnvironment: the broker cannot be used: cannot use Redis at redis:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/);
     const failed = events.find((e) => e.type === "flow-run-state" && e.state.name === "Failed");
-    assert.ok(failed && failed.type === "flow-run-state" && /cannot use Redis at redis:\/\/127\.0\.0\.1:1/.test(failed.state.message ?? ""), "observers see the run Failed with the reason");
-    assert.ok(events.some((e) => e.type === "log" && e.record.level === "error" && /cannot use Redis/.test(e.record.message)), "and an error log on the run");
+    assert.ok(
+      failed && failed.type === "flow-run-state" && /cannot use Redis at redis:\/\/127\.0\.0\.1:1/.test(failed.state.message ?? ""),
+      "observers see the run Failed with the reason",
+    );
+    assert.ok(
+      events.some((e) => e.type === "log" && e.record.level === "error" && /cannot use Redis/.test(e.record.message)),
+      "and an error log on the run",
+    );
     assert.equal(kube.received.filter((r) => r.resource === "pods" && r.body && JSON.stringify(r.body).includes(flowRunId)).length, 0, "no pod was created");
   });
 
@@ -80,7 +93,10 @@ await serviceSuite(["redis"], "worker-cluster failures on the Kubernetes stand-i
     assert.equal(result!.state.name, "Failed");
     const plan = result!.taskRun("plan")!;
     assert.match(plan.state.message ?? "", /a worker pod cannot start: pod sluice-worker-.* container worker cannot start: (ErrImagePull|ImagePullBackOff)/);
-    assert.ok(events.some((e) => e.type === "log" && e.record.level === "error" && /the worker cluster failed/.test(e.record.message)), "the cluster's failure is logged on the run");
+    assert.ok(
+      events.some((e) => e.type === "log" && e.record.level === "error" && /the worker cluster failed/.test(e.record.message)),
+      "the cluster's failure is logged on the run",
+    );
     await allGone(flowRunId);
   });
 });

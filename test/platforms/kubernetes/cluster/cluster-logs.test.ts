@@ -47,27 +47,37 @@ await serviceSuite(["redis"], "worker-cluster logs and an existing broker", () =
     return { flowRunId, result, logs };
   }
   const created = (flowRunId: string, resource: string) =>
-    kube.received.filter((r) => r.verb === "create" && r.resource === resource && r.code < 300 && (r.body as KubeObject).metadata?.labels?.["sluice.io/flow-run-id"] === flowRunId);
+    kube.received.filter(
+      (r) => r.verb === "create" && r.resource === resource && r.code < 300 && (r.body as KubeObject).metadata?.labels?.["sluice.io/flow-run-id"] === flowRunId,
+    );
 
-  it("runs on an existing Redis: no broker pod, no Secret without a password; schedulerLogs puts the scheduler's messages on the run", { timeout: 90_000 }, async () => {
-    const { flowRunId, result, logs } = await run({ schedulerLogs: true });
-    assert.equal(result.state.name, "Success", result.state.message);
-    assert.equal(created(flowRunId, "secrets").length, 0);
-    assert.equal(created(flowRunId, "services").length, 0);
-    const pods = created(flowRunId, "pods").map((r) => r.body as KubeObject);
-    assert.ok(pods.length >= 1 && pods.every((p) => p.metadata.labels?.["sluice.io/cluster-role"] === "worker"));
-    const env = new Map(pods[0]!.spec.containers[0].env.map((e: { name: string; value?: string }) => [e.name, e.value]));
-    assert.equal(env.get("SLUICE__EXECUTOR__REDIS_URL"), "redis://127.0.0.1:6379");
-    assert.equal(env.has("SLUICE__EXECUTOR__REDIS_PASSWORD"), false);
-    const messages = logs.map((l) => l.message);
-    assert.ok(messages.includes("cluster: using broker redis://127.0.0.1:6379"), messages.join("\n"));
-    assert.ok(messages.some((m) => /^cluster: created worker pod sluice-worker-/.test(m)));
-    assert.ok(messages.some((m) => /^cluster: removed \d+ pod\(s\), 0 Service\(s\) and 0 Secret\(s\) of the cluster$/.test(m)));
+  it(
+    "runs on an existing Redis: no broker pod, no Secret without a password; schedulerLogs puts the scheduler's messages on the run",
+    { timeout: 90_000 },
+    async () => {
+      const { flowRunId, result, logs } = await run({ schedulerLogs: true });
+      assert.equal(result.state.name, "Success", result.state.message);
+      assert.equal(created(flowRunId, "secrets").length, 0);
+      assert.equal(created(flowRunId, "services").length, 0);
+      const pods = created(flowRunId, "pods").map((r) => r.body as KubeObject);
+      assert.ok(pods.length >= 1 && pods.every((p) => p.metadata.labels?.["sluice.io/cluster-role"] === "worker"));
+      const env = new Map(pods[0]!.spec.containers[0].env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+      assert.equal(env.get("SLUICE__EXECUTOR__REDIS_URL"), "redis://127.0.0.1:6379");
+      assert.equal(env.has("SLUICE__EXECUTOR__REDIS_PASSWORD"), false);
+      const messages = logs.map((l) => l.message);
+      assert.ok(messages.includes("cluster: using broker redis://127.0.0.1:6379"), messages.join("\n"));
+      assert.ok(messages.some((m) => /^cluster: created worker pod sluice-worker-/.test(m)));
+      assert.ok(messages.some((m) => /^cluster: removed \d+ pod\(s\), 0 Service\(s\) and 0 Secret\(s\) of the cluster$/.test(m)));
 
-    const plain = await run({});
-    assert.equal(plain.result.state.name, "Success");
-    assert.deepEqual(plain.logs.filter((l) => l.message.startsWith("cluster:")), [], "without schedulerLogs the run's logs hold none of them");
-  });
+      const plain = await run({});
+      assert.equal(plain.result.state.name, "Success");
+      assert.deepEqual(
+        plain.logs.filter((l) => l.message.startsWith("cluster:")),
+        [],
+        "without schedulerLogs the run's logs hold none of them",
+      );
+    },
+  );
 
   it("logK8sErrors puts the Kubernetes errors the cluster recovers from on the run", { timeout: 90_000 }, async () => {
     const undeny = kube.deny("delete", "pods");

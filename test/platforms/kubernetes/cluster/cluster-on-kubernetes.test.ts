@@ -55,7 +55,9 @@ await serviceSuite(["redis"], "ClusterOnKubernetesEnvironment on the Kubernetes 
 
     let peak = 0;
     const sampler = setInterval(() => {
-      const n = kube.pods("default").filter((p) => ofRun(p) && p.metadata.labels?.["sluice.io/cluster-role"] === "worker" && !p.metadata.deletionTimestamp).length;
+      const n = kube
+        .pods("default")
+        .filter((p) => ofRun(p) && p.metadata.labels?.["sluice.io/cluster-role"] === "worker" && !p.metadata.deletionTimestamp).length;
       peak = Math.max(peak, n);
     }, 100);
     try {
@@ -71,14 +73,25 @@ await serviceSuite(["redis"], "ClusterOnKubernetesEnvironment on the Kubernetes 
     assert.equal(peak, 2, "scaled from 1 to maxWorkers (2)");
     assert.equal(readdirSync(outDir).length, 9);
     assert.equal(kube.jobs("team-a").length + kube.pods("team-a").length, 0, "nothing in the run's own namespace");
-    await kube.waitFor(() => kube.pods("default").filter(ofRun).every((p) => p.metadata.labels?.["sluice.io/cluster-role"] === "scheduler"), 30_000);
+    await kube.waitFor(
+      () =>
+        kube
+          .pods("default")
+          .filter(ofRun)
+          .every((p) => p.metadata.labels?.["sluice.io/cluster-role"] === "scheduler"),
+      30_000,
+    );
   });
 
   it("without an image (no build, no metadata.image) fails before any call", async () => {
     const environment = new ClusterOnKubernetesEnvironment();
     const before = kube.received.length;
     await assert.rejects(
-      environment.execute(twenty19Flow, { flowRunId: "no-image", config: configSchema().parse({ kubernetes: { kubeconfig: kube.kubeconfigPath } }), logLevel: "silent" }),
+      environment.execute(twenty19Flow, {
+        flowRunId: "no-image",
+        config: configSchema().parse({ kubernetes: { kubeconfig: kube.kubeconfigPath } }),
+        logLevel: "silent",
+      }),
       (e: SluiceError) => e.field === "metadata.image",
     );
     assert.equal(kube.received.length, before);

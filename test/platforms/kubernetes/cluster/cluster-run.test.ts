@@ -51,14 +51,22 @@ await serviceSuite(["redis"], "KubernetesClusterEnvironment on the Kubernetes st
   const ofRun = (flowRunId: string, o: KubeObject): boolean => o.metadata.labels?.[RUN_LABEL] === flowRunId;
   const podsOf = (flowRunId: string, role: string) => kube.pods().filter((p) => ofRun(flowRunId, p) && p.metadata.labels?.[ROLE_LABEL] === role);
   const alive = (p: KubeObject): boolean => !p.metadata.deletionTimestamp && (p.status?.phase === "Pending" || p.status?.phase === "Running");
-  const schedulerLog = (flowRunId: string): string => podsOf(flowRunId, "scheduler").map((p) => kube.logs(p.metadata.name!)).join("\n");
+  const schedulerLog = (flowRunId: string): string =>
+    podsOf(flowRunId, "scheduler")
+      .map((p) => kube.logs(p.metadata.name!))
+      .join("\n");
 
   /** Launches the flow's scheduler Job; resolves with the run id and a fresh output directory. */
   async function launch(flow: AnyFlow, params: Record<string, unknown>): Promise<{ flowRunId: string; outDir: string }> {
     const flowRunId = `run-p${await freePort()}-${randomBytes(3).toString("hex")}`;
     const outDir = mkdtempSync(join(tmpdir(), "sluice-cluster-"));
     dirs.push(outDir);
-    const result = await (flow.environment as KubernetesClusterEnvironment).execute(flow, { flowRunId, config, parameters: { outDir, ...params }, logLevel: "silent" });
+    const result = await (flow.environment as KubernetesClusterEnvironment).execute(flow, {
+      flowRunId,
+      config,
+      parameters: { outDir, ...params },
+      logLevel: "silent",
+    });
     assert.equal(result.kind, "launched");
     assert.equal(result.kind === "launched" && result.resources.job, `sluice-cluster-job-${flowRunId}`);
     return { flowRunId, outDir };
@@ -75,7 +83,9 @@ await serviceSuite(["redis"], "KubernetesClusterEnvironment on the Kubernetes st
     kube.waitFor(
       () =>
         ["pods", "services", "secrets"].every((resource) =>
-          kube.objects(resource).every((o) => !ofRun(flowRunId, o) || o.metadata.labels?.[ROLE_LABEL] === "scheduler" || o.metadata.labels?.[ROLE_LABEL] === undefined),
+          kube
+            .objects(resource)
+            .every((o) => !ofRun(flowRunId, o) || o.metadata.labels?.[ROLE_LABEL] === "scheduler" || o.metadata.labels?.[ROLE_LABEL] === undefined),
         ),
       timeoutMs,
     );
@@ -109,14 +119,22 @@ await serviceSuite(["redis"], "KubernetesClusterEnvironment on the Kubernetes st
       const created = kube.received.filter((r) => r.verb === "create" && r.code < 300 && r.body && ofRun(flowRunId, r.body as KubeObject));
       const brokerPod = created.find((r) => r.resource === "pods" && (r.body as KubeObject).metadata.labels?.[ROLE_LABEL] === "broker");
       assert.ok(brokerPod, "a broker pod was created");
-      assert.ok(created.some((r) => r.resource === "services"), "and its Service");
+      assert.ok(
+        created.some((r) => r.resource === "services"),
+        "and its Service",
+      );
       const secret = created.find((r) => r.resource === "secrets")?.body as KubeObject;
       const password = secret.stringData["redis-password"] as string;
       assert.match(password, /^[A-Za-z0-9_-]{32}$/);
-      for (const r of created.filter((c) => c.resource === "pods" || c.resource === "jobs")) assert.ok(!JSON.stringify(r.body).includes(password), `no manifest holds the password (${r.resource})`);
+      for (const r of created.filter((c) => c.resource === "pods" || c.resource === "jobs"))
+        assert.ok(!JSON.stringify(r.body).includes(password), `no manifest holds the password (${r.resource})`);
       for (const r of created.filter((c) => c.resource === "pods" && (c.body as KubeObject).metadata.labels?.[ROLE_LABEL] === "worker")) {
         const owners = (r.body as KubeObject).metadata.ownerReferences;
-        assert.deepEqual(owners?.map((o: { kind: string; name: string }) => `${o.kind}/${o.name}`), [`Job/sluice-cluster-job-${flowRunId}`], "workers are owned by the scheduler Job");
+        assert.deepEqual(
+          owners?.map((o: { kind: string; name: string }) => `${o.kind}/${o.name}`),
+          [`Job/sluice-cluster-job-${flowRunId}`],
+          "workers are owned by the scheduler Job",
+        );
       }
       const log = schedulerLog(flowRunId);
       assert.match(log, /cluster: scaling workers 1 → 3/, "schedulerLogs adds the scheduler's messages to the run's logs");
@@ -138,25 +156,43 @@ await serviceSuite(["redis"], "KubernetesClusterEnvironment on the Kubernetes st
     assert.equal(scheduler.containers[0].name, "scheduler");
     assert.equal(scheduler.containers[0].env.find((e: { name: string }) => e.name === "SLUICE__EXECUTOR__WORK_STEALING").value, "false");
 
-    const workers = kube.received.filter((r) => r.verb === "create" && r.resource === "pods" && ofRun(flowRunId, r.body as KubeObject) && (r.body as KubeObject).metadata.labels?.[ROLE_LABEL] === "worker");
+    const workers = kube.received.filter(
+      (r) =>
+        r.verb === "create" &&
+        r.resource === "pods" &&
+        ofRun(flowRunId, r.body as KubeObject) &&
+        (r.body as KubeObject).metadata.labels?.[ROLE_LABEL] === "worker",
+    );
     assert.ok(workers.length >= 1);
     const worker = workers[0]!.body as KubeObject;
     assert.equal(worker.metadata.labels?.team, "data");
     assert.equal(worker.spec.imagePullSecrets, undefined, "nor to a custom worker spec");
     assert.equal(worker.spec.containers[0].name, "my-worker");
     assert.deepEqual(worker.spec.containers[0].resources, { requests: { cpu: "500m" } });
-    const broker = kube.received.find((r) => r.verb === "create" && r.resource === "pods" && ofRun(flowRunId, r.body as KubeObject) && (r.body as KubeObject).metadata.labels?.[ROLE_LABEL] === "broker")!.body as KubeObject;
+    const broker = kube.received.find(
+      (r) =>
+        r.verb === "create" &&
+        r.resource === "pods" &&
+        ofRun(flowRunId, r.body as KubeObject) &&
+        (r.body as KubeObject).metadata.labels?.[ROLE_LABEL] === "broker",
+    )!.body as KubeObject;
     assert.deepEqual(broker.spec.imagePullSecrets, [{ name: "regcred" }], "the default broker pod gets imagePullSecret");
 
     const seen = readdirSync(outDir).map((f) => JSON.parse(readFileSync(join(outDir, f), "utf8")) as { custom: string | null });
     assert.equal(seen.length, 3);
-    assert.ok(seen.every((s) => s.custom === "yes"), "tasks ran in workers made from the custom spec");
+    assert.ok(
+      seen.every((s) => s.custom === "yes"),
+      "tasks ran in workers made from the custom spec",
+    );
     await clusterGone(flowRunId);
   });
 
   it("when the scheduler crashes, Kubernetes removes its workers and broker with the scheduler Job (ownerReferences)", { timeout: 180_000 }, async () => {
     const { flowRunId } = await launch(scalingFlow, { n: 4, ms: 60_000, tailMs: 10 });
-    await kube.waitFor(() => podsOf(flowRunId, "worker").some((p) => p.status?.phase === "Running") && kube.objects("services").some((s) => ofRun(flowRunId, s)), 120_000);
+    await kube.waitFor(
+      () => podsOf(flowRunId, "worker").some((p) => p.status?.phase === "Running") && kube.objects("services").some((s) => ofRun(flowRunId, s)),
+      120_000,
+    );
     const [schedulerPod] = podsOf(flowRunId, "scheduler");
     await kube.oomKill(schedulerPod!.metadata.name!);
     await finished(flowRunId, 30_000);

@@ -21,7 +21,10 @@ await serviceSuite(["docker", "registry", "redis"], "ClusterOnKubernetesEnvironm
     await kube?.close();
     if (image) {
       const { default: Docker } = await import("dockerode");
-      await new Docker({ socketPath: services.dockerSocket }).getImage(image).remove().catch(() => undefined);
+      await new Docker({ socketPath: services.dockerSocket })
+        .getImage(image)
+        .remove()
+        .catch(() => undefined);
     }
   });
 
@@ -48,6 +51,13 @@ await serviceSuite(["docker", "registry", "redis"], "ClusterOnKubernetesEnvironm
     assert.ok(workers.length >= 1 && workers.length <= 2, `1 to maxWorkers worker pods: ${workers.length}`);
     assert.ok(workers.every((w) => w.spec.containers[0].image === image));
     assert.match(logs, /CLUSTER-TOTAL 91/, "the total task ran in a worker and its log reached the run");
-    await kube.waitFor(() => kube.pods("default").filter(ofRun).every((p) => p.metadata.labels?.["sluice.io/cluster-role"] === "scheduler"), 60_000);
+    await kube.waitFor(
+      () =>
+        kube
+          .pods("default")
+          .filter(ofRun)
+          .every((p) => p.metadata.labels?.["sluice.io/cluster-role"] === "scheduler"),
+      60_000,
+    );
   });
 });

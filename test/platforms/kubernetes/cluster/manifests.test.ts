@@ -28,7 +28,14 @@ const fixture = (name: string): { file: string; text: string } => {
 const envOf = (env: EnvVar[] | undefined): Map<string, EnvVar> => new Map((env ?? []).map((e) => [e.name, e]));
 
 describe("scheduler Job", () => {
-  const common = { image: "reg/flow:1", flowRunId: RUN, identifier: ID, env: contract, command: ["sluice"], args: ["execute", "flow", "--module", "/m.mjs", "--flow", "f"] };
+  const common = {
+    image: "reg/flow:1",
+    flowRunId: RUN,
+    identifier: ID,
+    env: contract,
+    command: ["sluice"],
+    args: ["execute", "flow", "--module", "/m.mjs", "--flow", "f"],
+  };
 
   it("default spec: named from the run, labelled, no retries, pull secrets and work stealing set", () => {
     const job = buildSchedulerJob({ ...common, imagePullSecrets: ["a", "b"], workStealing: false });
@@ -56,7 +63,13 @@ describe("scheduler Job", () => {
   it("custom spec: used as given (no pull secrets, no work-stealing variable); name replaced; the user's variables win by name", () => {
     const spec = compileJobSpec(fixture("scheduler_job.yaml"));
     const before = structuredClone(spec);
-    const job = buildSchedulerJob({ ...common, spec, imagePullSecrets: ["regcred"], workStealing: true, env: [...contract, { name: "CUSTOM_SCHEDULER", value: "overridden?" }] });
+    const job = buildSchedulerJob({
+      ...common,
+      spec,
+      imagePullSecrets: ["regcred"],
+      workStealing: true,
+      env: [...contract, { name: "CUSTOM_SCHEDULER", value: "overridden?" }],
+    });
     assert.deepEqual(spec, before, "the spec is not mutated");
     assert.equal(job.metadata.name, "sluice-cluster-job-run-1234");
     assert.equal(job.metadata.labels.team, "data");
@@ -80,7 +93,10 @@ describe("scheduler Job", () => {
   it("a custom spec naming another namespace is an error", () => {
     const spec = compileJobSpec(fixture("scheduler_job.yaml"));
     spec.metadata.namespace = "prod";
-    assert.throws(() => buildSchedulerJob({ ...common, spec, namespace: "default" }), (e: SluiceError) => e.field === "metadata.namespace" && /differs from the run's namespace/.test(e.message));
+    assert.throws(
+      () => buildSchedulerJob({ ...common, spec, namespace: "default" }),
+      (e: SluiceError) => e.field === "metadata.namespace" && /differs from the run's namespace/.test(e.message),
+    );
   });
 });
 
@@ -141,13 +157,23 @@ describe("worker pods", () => {
   it("a custom worker spec naming another namespace is an error", () => {
     const spec = compilePodSpec(fixture("worker_pod.yaml"));
     spec.metadata.namespace = "other";
-    assert.throws(() => buildWorkerPod({ ...base, spec, env: [] }), (e: SluiceError) => /metadata.namespace/.test(String(e.field)));
+    assert.throws(
+      () => buildWorkerPod({ ...base, spec, env: [] }),
+      (e: SluiceError) => /metadata.namespace/.test(String(e.field)),
+    );
   });
 
   it("worker pod specs are validated with the file, line and field", () => {
-    assert.throws(() => compilePodSpec({ file: "w.yaml", text: "apiVersion: batch/v1\nkind: Job\n" }), (e: SluiceError) => /w\.yaml:1: apiVersion is "batch\/v1": must be "v1"/.test(e.message));
     assert.throws(
-      () => compilePodSpec({ file: "w.yaml", text: "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: w\n      env:\n        - name: N\n          value: 3\n" }),
+      () => compilePodSpec({ file: "w.yaml", text: "apiVersion: batch/v1\nkind: Job\n" }),
+      (e: SluiceError) => /w\.yaml:1: apiVersion is "batch\/v1": must be "v1"/.test(e.message),
+    );
+    assert.throws(
+      () =>
+        compilePodSpec({
+          file: "w.yaml",
+          text: "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: w\n      env:\n        - name: N\n          value: 3\n",
+        }),
       (e: SluiceError) => e.code === "INVALID_OPTION" && /w\.yaml:8: spec\.containers\[0\]\.env\[0\]\.value is 3: must be a string/.test(e.message),
     );
     assert.throws(() => compilePodSpec({ file: "w.yaml", text: "" }), /is empty; it must hold one v1 Pod/);
@@ -157,10 +183,19 @@ describe("worker pods", () => {
 
   it("worker pod specs with a field Kubernetes does not know are refused, with the closest known name", () => {
     assert.throws(
-      () => compilePodSpec({ file: "w.yaml", text: "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: w\n      resurces:\n        limits: { memory: 1Gi }\n" }),
-      (e: SluiceError) => e.field === "workerSpecFile:spec.containers[0].resurces" && /w\.yaml:6: spec\.containers\[0\]\.resurces is not a field Kubernetes knows here: .*did you mean "resources"\?/.test(e.message),
+      () =>
+        compilePodSpec({
+          file: "w.yaml",
+          text: "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n    - name: w\n      resurces:\n        limits: { memory: 1Gi }\n",
+        }),
+      (e: SluiceError) =>
+        e.field === "workerSpecFile:spec.containers[0].resurces" &&
+        /w\.yaml:6: spec\.containers\[0\]\.resurces is not a field Kubernetes knows here: .*did you mean "resources"\?/.test(e.message),
     );
-    assert.throws(() => compilePodSpec({ file: "w.yaml", text: "apiVersion: v1\nkind: Pod\nspec:\n  tolerations: [{ key: gpu, operater: Exists }]\n" }), /spec\.tolerations\[0\]\.operater .*did you mean "operator"\?/);
+    assert.throws(
+      () => compilePodSpec({ file: "w.yaml", text: "apiVersion: v1\nkind: Pod\nspec:\n  tolerations: [{ key: gpu, operater: Exists }]\n" }),
+      /spec\.tolerations\[0\]\.operater .*did you mean "operator"\?/,
+    );
   });
 });
 
@@ -213,21 +248,36 @@ describe("pod health", () => {
     assert.deepEqual(podVerdict(pod({ phase: "Pending" })), { kind: "ok", running: false });
     assert.deepEqual(podVerdict(pod({ phase: "Running" })), { kind: "ok", running: true });
     assert.deepEqual(podVerdict(pod({ phase: "Running" }, { deletionTimestamp: "2024-01-01T00:00:00Z" })), { kind: "terminating" });
-    const pull = podVerdict(pod({ phase: "Pending", containerStatuses: [{ name: "worker", state: { waiting: { reason: "ErrImagePull", message: "not found" } } }] }));
+    const pull = podVerdict(
+      pod({ phase: "Pending", containerStatuses: [{ name: "worker", state: { waiting: { reason: "ErrImagePull", message: "not found" } } }] }),
+    );
     assert.deepEqual(pull, { kind: "cannot-start", reason: "pod w-1: container worker cannot start: ErrImagePull: not found" });
     const failed = podVerdict(pod({ phase: "Failed", containerStatuses: [{ name: "worker", state: { terminated: { reason: "OOMKilled", exitCode: 137 } } }] }));
     assert.deepEqual(failed, { kind: "ended", reason: "pod w-1 failed: container worker terminated (OOMKilled, exit code 137)" });
     const evicted = podVerdict(pod({ phase: "Failed", reason: "Evicted", message: "low memory" }));
     assert.equal(evicted.kind, "ended");
     assert.match((evicted as { reason: string }).reason, /Evicted: low memory/);
-    const crash = podVerdict(pod({ phase: "Running", containerStatuses: [{ name: "worker", state: { waiting: { reason: "CrashLoopBackOff" } }, lastState: { terminated: { exitCode: 1, reason: "Error" } } }] }));
-    assert.deepEqual(crash, { kind: "ended", reason: "pod w-1: container worker keeps crashing (CrashLoopBackOff); last: container worker terminated (Error, exit code 1)" });
+    const crash = podVerdict(
+      pod({
+        phase: "Running",
+        containerStatuses: [
+          { name: "worker", state: { waiting: { reason: "CrashLoopBackOff" } }, lastState: { terminated: { exitCode: 1, reason: "Error" } } },
+        ],
+      }),
+    );
+    assert.deepEqual(crash, {
+      kind: "ended",
+      reason: "pod w-1: container worker keeps crashing (CrashLoopBackOff); last: container worker terminated (Error, exit code 1)",
+    });
   });
 });
 
 describe("registry pull Secret (privateRegistry)", () => {
   it("turns the server secret into a dockerconfigjson Secret named <namespace>-docker", () => {
-    const creds = registryCredentials(JSON.stringify({ "docker-server": "reg.example", "docker-username": "u", "docker-password": "p", "docker-email": "e@x" }), "DOCKER_REGISTRY_CREDENTIALS");
+    const creds = registryCredentials(
+      JSON.stringify({ "docker-server": "reg.example", "docker-username": "u", "docker-password": "p", "docker-email": "e@x" }),
+      "DOCKER_REGISTRY_CREDENTIALS",
+    );
     const secret = registrySecret("team-a", creds);
     assert.equal(secret.metadata.name, "team-a-docker");
     assert.equal(secret.type, "kubernetes.io/dockerconfigjson");
@@ -236,11 +286,14 @@ describe("registry pull Secret (privateRegistry)", () => {
   });
 
   it("names the missing key without showing the values", () => {
-    assert.throws(() => registryCredentials({ "docker-server": "r", "docker-password": "hunter2" }, "CREDS"), (e: SluiceError) => {
-      assert.equal(e.field, "dockerSecret.docker-username");
-      assert.ok(!e.message.includes("hunter2"));
-      return /CREDS has no "docker-username"/.test(e.message);
-    });
+    assert.throws(
+      () => registryCredentials({ "docker-server": "r", "docker-password": "hunter2" }, "CREDS"),
+      (e: SluiceError) => {
+        assert.equal(e.field, "dockerSecret.docker-username");
+        assert.ok(!e.message.includes("hunter2"));
+        return /CREDS has no "docker-username"/.test(e.message);
+      },
+    );
     assert.throws(() => registryCredentials(42, "CREDS"), /is not a JSON object/);
   });
 });

@@ -17,7 +17,10 @@ const config = configSchema().parse({ api: { url: "http://127.0.0.1:9", key: "k"
 describe("KubernetesClusterEnvironment options", () => {
   it("has the seeds' defaults", () => {
     const env = new KubernetesClusterEnvironment();
-    assert.deepEqual([env.minWorkers, env.maxWorkers, env.workStealing, env.schedulerLogs, env.logK8sErrors, env.privateRegistry], [1, 2, true, false, false, false]);
+    assert.deepEqual(
+      [env.minWorkers, env.maxWorkers, env.workStealing, env.schedulerLogs, env.logK8sErrors, env.privateRegistry],
+      [1, 2, true, false, false, false],
+    );
     assert.equal(env.dockerSecret, "DOCKER_REGISTRY_CREDENTIALS");
     assert.deepEqual(env.imagePullSecrets, []);
   });
@@ -35,9 +38,21 @@ describe("KubernetesClusterEnvironment options", () => {
       imagePullSecret: "regcred",
     });
     const serialized = env.serialize();
-    assert.deepEqual({ ...serialized, version: "x" }, { type: "KubernetesClusterEnvironment", version: "x", labels: ["big", "k8s"], metadata: { image: IMAGE }, minWorkers: 2, maxWorkers: 5, workStealing: false });
+    assert.deepEqual(
+      { ...serialized, version: "x" },
+      {
+        type: "KubernetesClusterEnvironment",
+        version: "x",
+        labels: ["big", "k8s"],
+        metadata: { image: IMAGE },
+        minWorkers: 2,
+        maxWorkers: 5,
+        workStealing: false,
+      },
+    );
     const text = JSON.stringify(serialized);
-    for (const secret of ["hunter2", "redis.example", "scheduler_job", "worker_pod", "regcred", "CUSTOM"]) assert.ok(!text.includes(secret), `${secret} is not serialized`);
+    for (const secret of ["hunter2", "redis.example", "scheduler_job", "worker_pod", "regcred", "CUSTOM"])
+      assert.ok(!text.includes(secret), `${secret} is not serialized`);
     const back = deserializeEnvironment(JSON.parse(text));
     assert.deepEqual(back.fields, { minWorkers: 2, maxWorkers: 5, workStealing: false });
     assert.equal(kindOfType(back.type), "kubernetes-cluster");
@@ -45,7 +60,10 @@ describe("KubernetesClusterEnvironment options", () => {
 
   it("rejects bad options at construction, naming the field", () => {
     const rejects = (options: object, check: (e: SluiceError) => boolean): void => {
-      assert.throws(() => new KubernetesClusterEnvironment(options as never), (e: SluiceError) => e instanceof SluiceError && check(e));
+      assert.throws(
+        () => new KubernetesClusterEnvironment(options as never),
+        (e: SluiceError) => e instanceof SluiceError && check(e),
+      );
     };
     rejects({ minWorkers: 3, maxWorkers: 2 }, (e) => e.field === "minWorkers" && /must not exceed maxWorkers/.test(e.message));
     rejects({ maxWorkers: 0 }, (e) => e.field === "maxWorkers");
@@ -99,7 +117,10 @@ describe("KubernetesClusterEnvironment options", () => {
   });
 
   it("has an image before it launches: a missing one is an error before any call to Kubernetes", () => {
-    assert.throws(() => new KubernetesClusterEnvironment().buildJob(scalingFlow, { config }), (e: SluiceError) => e.field === "metadata.image");
+    assert.throws(
+      () => new KubernetesClusterEnvironment().buildJob(scalingFlow, { config }),
+      (e: SluiceError) => e.field === "metadata.image",
+    );
   });
 
   it("is a registry kind; the JSON options are validated and an executor is refused", async () => {
@@ -122,8 +143,17 @@ describe("ClusterOnKubernetesEnvironment options", () => {
   });
 
   it("rejects bad options, naming the field", () => {
-    assert.throws(() => new ClusterOnKubernetesEnvironment({ maxWorkers: 0 }), (e: SluiceError) => e.field === "maxWorkers");
-    assert.throws(() => new ClusterOnKubernetesEnvironment({ registryUrl: "" }), (e: SluiceError) => e.field === "registryUrl");
-    assert.throws(() => new ClusterOnKubernetesEnvironment({ broker: "tcp://x" } as never), (e: SluiceError) => e.field === "broker");
+    assert.throws(
+      () => new ClusterOnKubernetesEnvironment({ maxWorkers: 0 }),
+      (e: SluiceError) => e.field === "maxWorkers",
+    );
+    assert.throws(
+      () => new ClusterOnKubernetesEnvironment({ registryUrl: "" }),
+      (e: SluiceError) => e.field === "registryUrl",
+    );
+    assert.throws(
+      () => new ClusterOnKubernetesEnvironment({ broker: "tcp://x" } as never),
+      (e: SluiceError) => e.field === "broker",
+    );
   });
 });

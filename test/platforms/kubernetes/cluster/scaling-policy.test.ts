@@ -49,12 +49,23 @@ describe("planScaling", () => {
     const pods = [pod("busy-new", 50, true, true), pod("idle-old", 10), pod("idle-new", 40), pod("starting", 5, false)];
     const plan = planScaling({ waiting: 0, active: 1 }, pods, { ...settings, maxWorkers: 4, scaleDownDelayMs: 0 }, { lowSince: null }, 100);
     assert.deepEqual(plan.remove, ["starting", "idle-new", "idle-old"]);
-    const onlyBusy = planScaling({ waiting: 0, active: 2 }, [pod("b1", 1, true, true), pod("b2", 2, true, true)], { ...settings, scaleDownDelayMs: 0 }, { lowSince: null }, 100);
+    const onlyBusy = planScaling(
+      { waiting: 0, active: 2 },
+      [pod("b1", 1, true, true), pod("b2", 2, true, true)],
+      { ...settings, scaleDownDelayMs: 0 },
+      { lowSince: null },
+      100,
+    );
     assert.deepEqual(onlyBusy.remove, [], "busy workers stay");
     assert.deepEqual(onlyBusy.memory, { lowSince: 100 }, "and the surplus is looked at again later");
   });
 
   it("keeps the count when it is right", () => {
-    assert.deepEqual(planScaling({ waiting: 2, active: 2 }, [pod("w", 1)], settings, { lowSince: 3 }, 9), { create: 0, remove: [], desired: 1, memory: { lowSince: null } });
+    assert.deepEqual(planScaling({ waiting: 2, active: 2 }, [pod("w", 1)], settings, { lowSince: 3 }, 9), {
+      create: 0,
+      remove: [],
+      desired: 1,
+      memory: { lowSince: null },
+    });
   });
 });

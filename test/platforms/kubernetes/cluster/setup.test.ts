@@ -28,7 +28,12 @@ describe("KubernetesClusterEnvironment.setup (privateRegistry)", { timeout: 60_0
 
   before(async () => {
     home = mkdtempSync(join(tmpdir(), "sluice-cluster-setup-"));
-    server = await startServer({ config: configSchema().parse({ home, server: { databaseUrl: "sqlite::memory:" } }), port: 0, services: false, logStream: discard });
+    server = await startServer({
+      config: configSchema().parse({ home, server: { databaseUrl: "sqlite::memory:" } }),
+      port: 0,
+      services: false,
+      logStream: discard,
+    });
     kube = await startKubeStandin({ runner: "process", namespaces: ["team-a"] });
     config = configSchema().parse({ api: { url: server.url }, context: { namespace: "team-a" }, kubernetes: { kubeconfig: kube.kubeconfigPath } });
   });
@@ -39,7 +44,12 @@ describe("KubernetesClusterEnvironment.setup (privateRegistry)", { timeout: 60_0
   });
 
   it("creates <namespace>-docker from the server secret when missing, and only then", async () => {
-    await createClient({ url: server.url }).setSecret("REGISTRY", { "docker-server": "registry.example:5000", "docker-username": "robot", "docker-password": "s3cret", "docker-email": "r@example.com" });
+    await createClient({ url: server.url }).setSecret("REGISTRY", {
+      "docker-server": "registry.example:5000",
+      "docker-username": "robot",
+      "docker-password": "s3cret",
+      "docker-email": "r@example.com",
+    });
     const env = new KubernetesClusterEnvironment({ privateRegistry: true, dockerSecret: "REGISTRY", metadata: { image: IMAGE } });
     const events: RunEvent[] = [];
     await env.setup(scalingFlow, { config, observers: [(e) => events.push(e)], logLevel: "silent" });
@@ -49,7 +59,11 @@ describe("KubernetesClusterEnvironment.setup (privateRegistry)", { timeout: 60_0
     const docker = JSON.parse(Buffer.from(secret.data[".dockerconfigjson"], "base64").toString("utf8"));
     assert.equal(docker.auths["registry.example:5000"].username, "robot");
     assert.equal(docker.auths["registry.example:5000"].auth, Buffer.from("robot:s3cret").toString("base64"));
-    assert.ok(events.some((e) => e.type === "log" && /created registry pull Secret team-a-docker in namespace team-a from the server secret REGISTRY/.test(e.record.message)));
+    assert.ok(
+      events.some(
+        (e) => e.type === "log" && /created registry pull Secret team-a-docker in namespace team-a from the server secret REGISTRY/.test(e.record.message),
+      ),
+    );
     assert.ok(!JSON.stringify(events).includes("s3cret"), "the password is not logged");
 
     const creates = () => kube.received.filter((r) => r.verb === "create" && r.resource === "secrets").length;
@@ -67,6 +81,9 @@ describe("KubernetesClusterEnvironment.setup (privateRegistry)", { timeout: 60_0
     assert.equal(kube.received.length, calls);
     const env = new KubernetesClusterEnvironment({ privateRegistry: true, dockerSecret: "NOPE" });
     const other = { ...config, context: { ...config.context, namespace: "default" } };
-    await assert.rejects(env.setup(scalingFlow, { config: other, logLevel: "silent" }), (e: SluiceError) => e.field === "dockerSecret" && /server secret NOPE/.test(e.message));
+    await assert.rejects(
+      env.setup(scalingFlow, { config: other, logLevel: "silent" }),
+      (e: SluiceError) => e.field === "dockerSecret" && /server secret NOPE/.test(e.message),
+    );
   });
 });

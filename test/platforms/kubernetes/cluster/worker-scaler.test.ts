@@ -32,7 +32,11 @@ describe("WorkerScaler on the Kubernetes stand-in", { timeout: 120_000 }, () => 
   function scaler(shell: string, load: () => ClusterLoad, over: Partial<WorkerScalerOptions> = {}) {
     const flowRunId = `scaler-${process.pid}-${++runs}`;
     const messages: string[] = [];
-    const log: ClusterLog = { info: (m) => messages.push(`info: ${m}`), k8sError: (m) => messages.push(`k8s: ${m}`), error: (m) => messages.push(`error: ${m}`) };
+    const log: ClusterLog = {
+      info: (m) => messages.push(`info: ${m}`),
+      k8sError: (m) => messages.push(`k8s: ${m}`),
+      error: (m) => messages.push(`error: ${m}`),
+    };
     const pod = (): PodManifest => {
       const p = buildWorkerPod({ image: "busybox", flowRunId, identifier: "id", namespace: "default", env: [], sluiceCommand: ["sluice"] });
       p.spec.containers[0]!.command = ["/bin/sh", "-c", shell];
@@ -69,9 +73,16 @@ describe("WorkerScaler on the Kubernetes stand-in", { timeout: 120_000 }, () => 
       const busy = names[2]!;
       load = { waiting: 0, active: 1, liveWorkers: names, busyWorkers: [busy] };
       await kube.waitFor(() => workers().length === 1, 10_000);
-      assert.deepEqual(workers().map((p) => p.metadata.name), [busy], "the busy worker is the one kept");
+      assert.deepEqual(
+        workers().map((p) => p.metadata.name),
+        [busy],
+        "the busy worker is the one kept",
+      );
       assert.equal(s.peak, 3);
-      assert.ok(messages.some((m) => /scaling workers 1 → 3 \(5 waiting, 0 running\)/.test(m)), messages.join("\n"));
+      assert.ok(
+        messages.some((m) => /scaling workers 1 → 3 \(5 waiting, 0 running\)/.test(m)),
+        messages.join("\n"),
+      );
       assert.equal(s.failed, undefined);
     } finally {
       await s.stop();
@@ -88,7 +99,10 @@ describe("WorkerScaler on the Kubernetes stand-in", { timeout: 120_000 }, () => 
       });
       const error = await Promise.race([s.failure, timeout]).finally(() => clearTimeout(timer));
       assert.equal(error.code, "ENVIRONMENT_ERROR");
-      assert.match(error.message, /^3 worker pods ended before the flow run did; the last: pod sluice-worker-scaler-\S+ failed: container worker terminated \(Error, exit code 3\); its last log lines: cannot reach the broker$/);
+      assert.match(
+        error.message,
+        /^3 worker pods ended before the flow run did; the last: pod sluice-worker-scaler-\S+ failed: container worker terminated \(Error, exit code 3\); its last log lines: cannot reach the broker$/,
+      );
       assert.equal(messages.filter((m) => m.startsWith("k8s: worker pod")).length, 3, "each ended pod is reported as a Kubernetes error");
       assert.ok(messages.some((m) => m.startsWith("error: the worker cluster failed")));
     } finally {
@@ -97,7 +111,10 @@ describe("WorkerScaler on the Kubernetes stand-in", { timeout: 120_000 }, () => 
   });
 
   it("fails when no worker comes alive while tasks wait", async () => {
-    const { s } = scaler("exec sleep 60", () => ({ waiting: 2, active: 0, liveWorkers: [], busyWorkers: [] }), { workerStartTimeoutMs: 1000, settings: { minWorkers: 1, maxWorkers: 1, tasksPerWorker: 1, scaleDownDelayMs: 0 } });
+    const { s } = scaler("exec sleep 60", () => ({ waiting: 2, active: 0, liveWorkers: [], busyWorkers: [] }), {
+      workerStartTimeoutMs: 1000,
+      settings: { minWorkers: 1, maxWorkers: 1, tasksPerWorker: 1, scaleDownDelayMs: 0 },
+    });
     await s.start();
     try {
       const error = await s.failure;
@@ -113,7 +130,10 @@ describe("WorkerScaler on the Kubernetes stand-in", { timeout: 120_000 }, () => 
     const undeny = kube.deny("create", "pods");
     try {
       const error = await s.failure;
-      assert.match(error.message, /^the scheduler cannot manage its workers: creating pod sluice-worker-.* failed: .*forbidden.*\(reason: Forbidden, HTTP 403\)/);
+      assert.match(
+        error.message,
+        /^the scheduler cannot manage its workers: creating pod sluice-worker-.* failed: .*forbidden.*\(reason: Forbidden, HTTP 403\)/,
+      );
     } finally {
       undeny();
       await s.stop();

@@ -82,8 +82,7 @@ export class GarbageCollector {
     const uid = owner.metadata.uid!;
     const deps = this.api.dependentsOf(ns, uid);
     for (const d of deps) if (!d.object.metadata.deletionTimestamp) this.tryDelete(d.resource, ns, d.object.metadata.name!);
-    const blocking = this.api.dependentsOf(ns, uid).filter((d) =>
-      d.object.metadata.ownerReferences?.some((r) => r.uid === uid && r.blockOwnerDeletion));
+    const blocking = this.api.dependentsOf(ns, uid).filter((d) => d.object.metadata.ownerReferences?.some((r) => r.uid === uid && r.blockOwnerDeletion));
     if (blocking.length === 0) {
       this.api.modify(resource, ns, owner.metadata.name!, (x) => {
         x.metadata.finalizers = (x.metadata.finalizers ?? []).filter((f) => f !== "foregroundDeletion");
@@ -101,7 +100,9 @@ export class GarbageCollector {
       }
     }
     if (left === 0) {
-      this.api.modify("namespaces", "", name, (x) => { x.spec = { ...x.spec, finalizers: [] }; });
+      this.api.modify("namespaces", "", name, (x) => {
+        x.spec = { ...x.spec, finalizers: [] };
+      });
     }
   }
 }

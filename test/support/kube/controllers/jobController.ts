@@ -50,7 +50,10 @@ export function matchPodFailurePolicy(policy: Json, pod: KubeObject): { action: 
         if (exit.containerName && exit.containerName !== cs.name) continue;
         const listed = (exit.values ?? []).includes(code);
         if (exit.operator === "In" ? listed : !listed) {
-          return { action: rule.action, message: `Container ${cs.name} for pod ${who} failed with exit code ${code} matching ${rule.action} rule at index ${i}` };
+          return {
+            action: rule.action,
+            message: `Container ${cs.name} for pod ${who} failed with exit code ${code} matching ${rule.action} rule at index ${i}`,
+          };
         }
       }
       continue;
@@ -147,14 +150,15 @@ export class JobController {
 
   private mem(job: KubeObject): JobMemory {
     let m = this.memory.get(job.metadata.uid!);
-    if (!m) this.memory.set(job.metadata.uid!, m = { counted: new Set(), seen: new Set(), timers: [], consecutiveFailures: 0 });
+    if (!m) this.memory.set(job.metadata.uid!, (m = { counted: new Set(), seen: new Set(), timers: [], consecutiveFailures: 0 }));
     return m;
   }
 
   private ownedPods(job: KubeObject): KubeObject[] {
     const selector = labelSelectorFromObject(job.spec.selector);
-    return this.api.store.list("pods", job.metadata.namespace).filter((p) =>
-      p.metadata.ownerReferences?.some((r) => r.uid === job.metadata.uid && r.controller) && selector(p.metadata.labels));
+    return this.api.store
+      .list("pods", job.metadata.namespace)
+      .filter((p) => p.metadata.ownerReferences?.some((r) => r.uid === job.metadata.uid && r.controller) && selector(p.metadata.labels));
   }
 
   private deletePods(pods: KubeObject[]): void {
@@ -221,9 +225,10 @@ export class JobController {
       return;
     }
     if (!status.startTime && !spec.suspend) status.startTime = timestamp(now);
-    const restarts = spec.template.spec.restartPolicy === "OnFailure"
-      ? active.reduce((n, p) => n + (p.status?.containerStatuses ?? []).reduce((k: number, c: { restartCount?: number }) => k + (c.restartCount ?? 0), 0), 0)
-      : 0;
+    const restarts =
+      spec.template.spec.restartPolicy === "OnFailure"
+        ? active.reduce((n, p) => n + (p.status?.containerStatuses ?? []).reduce((k: number, c: { restartCount?: number }) => k + (c.restartCount ?? 0), 0), 0)
+        : 0;
     const deadline = spec.activeDeadlineSeconds;
     const startedAt = status.startTime ? Date.parse(status.startTime) : now;
     let failure: { reason: string; message: string } | undefined;
@@ -235,14 +240,20 @@ export class JobController {
       failure = { reason: "DeadlineExceeded", message: "Job was active longer than specified deadline" };
     }
     const completions = spec.completions;
-    const complete = !failure && (completions !== null && completions !== undefined
-      ? status.succeeded >= completions
-      : status.succeeded > 0 && active.length === 0);
+    const complete =
+      !failure && (completions !== null && completions !== undefined ? status.succeeded >= completions : status.succeeded > 0 && active.length === 0);
     if (failure || complete) {
       const at = timestamp();
       const cond = failure
         ? { type: "Failed", status: "True", lastProbeTime: at, lastTransitionTime: at, reason: failure.reason, message: failure.message }
-        : { type: "Complete", status: "True", lastProbeTime: at, lastTransitionTime: at, reason: "CompletionsReached", message: "Reached expected number of succeeded pods" };
+        : {
+            type: "Complete",
+            status: "True",
+            lastProbeTime: at,
+            lastTransitionTime: at,
+            reason: "CompletionsReached",
+            message: "Reached expected number of succeeded pods",
+          };
       // A FailJob rule first marks the Job as a failure target (Kubernetes then stops its pods).
       const target = failure?.reason === "PodFailurePolicy" ? [{ ...cond, type: "FailureTarget" }] : [];
       status.conditions = [...(status.conditions ?? []), ...target, cond];
@@ -255,9 +266,12 @@ export class JobController {
       return;
     }
     if (typeof deadline === "number") this.enqueue(namespace, name, Math.max(1, startedAt + deadline * 1000 - now));
-    const remaining = completions === null || completions === undefined
-      ? (status.succeeded > 0 ? 0 : spec.parallelism)
-      : Math.min(spec.parallelism, completions - status.succeeded);
+    const remaining =
+      completions === null || completions === undefined
+        ? status.succeeded > 0
+          ? 0
+          : spec.parallelism
+        : Math.min(spec.parallelism, completions - status.succeeded);
     const want = spec.suspend ? 0 : Math.max(0, remaining);
     if (active.length > want) {
       this.deletePods(active.slice(want));
@@ -292,7 +306,9 @@ export class JobController {
         namespace: job.metadata.namespace,
         labels: { ...(t.metadata?.labels ?? {}) },
         ...(t.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
-        ownerReferences: [{ apiVersion: "batch/v1", kind: "Job", name: job.metadata.name!, uid: job.metadata.uid!, controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          { apiVersion: "batch/v1", kind: "Job", name: job.metadata.name!, uid: job.metadata.uid!, controller: true, blockOwnerDeletion: true },
+        ],
       },
       spec: structuredClone(t.spec),
     };
@@ -308,7 +324,9 @@ export class JobController {
 
   private writeStatus(job: KubeObject, status: Record<string, unknown>): void {
     for (const k of ["active", "ready", "terminating"]) if (status[k] === 0 && job.status?.[k] === undefined && k !== "ready") delete status[k];
-    this.api.modify("jobs", job.metadata.namespace!, job.metadata.name!, (o) => { o.status = status; });
+    this.api.modify("jobs", job.metadata.namespace!, job.metadata.name!, (o) => {
+      o.status = status;
+    });
   }
 
   private scheduleTtl(job: KubeObject): void {

@@ -24,14 +24,24 @@ function fieldValue(pod: KubeObject, path: string): string | undefined {
   const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
   if (m) return (pod.metadata[m[1] as "labels" | "annotations"] ?? {})[m[2]!] ?? "";
   switch (path) {
-    case "metadata.name": return pod.metadata.name;
-    case "metadata.namespace": return pod.metadata.namespace;
-    case "metadata.uid": return pod.metadata.uid;
-    case "spec.nodeName": return pod.spec?.nodeName ?? "";
-    case "spec.serviceAccountName": return pod.spec?.serviceAccountName ?? "";
-    case "status.hostIP": case "status.podIP": return "127.0.0.1";
-    case "status.hostIPs": case "status.podIPs": return "127.0.0.1";
-    default: return undefined;
+    case "metadata.name":
+      return pod.metadata.name;
+    case "metadata.namespace":
+      return pod.metadata.namespace;
+    case "metadata.uid":
+      return pod.metadata.uid;
+    case "spec.nodeName":
+      return pod.spec?.nodeName ?? "";
+    case "spec.serviceAccountName":
+      return pod.spec?.serviceAccountName ?? "";
+    case "status.hostIP":
+    case "status.podIP":
+      return "127.0.0.1";
+    case "status.hostIPs":
+    case "status.podIPs":
+      return "127.0.0.1";
+    default:
+      return undefined;
   }
 }
 

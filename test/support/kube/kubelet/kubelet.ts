@@ -51,13 +51,15 @@ export class Kubelet {
     if (c.object.metadata.deletionTimestamp && !this.terminating.has(uid)) {
       this.terminating.add(uid);
       const w = worker;
-      this.track(w.stop().then(() => {
-        try {
-          this.ctx.api.delete("pods", w.namespace, w.name, { gracePeriodSeconds: 0, preconditions: { uid } });
-        } catch {
-          // Already removed.
-        }
-      }));
+      this.track(
+        w.stop().then(() => {
+          try {
+            this.ctx.api.delete("pods", w.namespace, w.name, { gracePeriodSeconds: 0, preconditions: { uid } });
+          } catch {
+            // Already removed.
+          }
+        }),
+      );
     }
   }
 
@@ -65,7 +67,8 @@ export class Kubelet {
   workerOf(name: string, namespace?: string): PodWorker {
     const matches = [...this.workers.values()].filter((w) => w.name === name && (namespace === undefined || w.namespace === namespace) && !w.removed);
     if (matches.length === 0) throw new Error(`kube stand-in: no pod named ${name}${namespace ? ` in namespace ${namespace}` : ""} is known to the kubelet`);
-    if (matches.length > 1) throw new Error(`kube stand-in: pods named ${name} exist in several namespaces (${matches.map((w) => w.namespace).join(", ")}): pass the namespace`);
+    if (matches.length > 1)
+      throw new Error(`kube stand-in: pods named ${name} exist in several namespaces (${matches.map((w) => w.namespace).join(", ")}): pass the namespace`);
     return matches[0]!;
   }
 
@@ -111,7 +114,7 @@ export class Kubelet {
       buffer = c?.previousLogs;
       if (!buffer) throw badRequest(`previous terminated container "${cname}" in pod "${name}" not found`);
     } else {
-      if (!c || !c.everStarted && !("terminated" in c.state)) {
+      if (!c || (!c.everStarted && !("terminated" in c.state))) {
         const waiting = c && "waiting" in c.state ? c.state.waiting.reason : "ContainerCreating";
         const why = waiting === "ErrImagePull" || waiting === "ImagePullBackOff" ? "trying and failing to pull image" : waiting;
         throw badRequest(`container "${cname}" in pod "${name}" is waiting to start: ${why}`);

@@ -87,9 +87,11 @@ export function podStatus(v: PodView, clock: ConditionClock): Json {
   }
   if (v.scheduled) {
     conditions.push(clock.condition("PodReadyToStartContainers", !terminal));
-    conditions.push(v.initialized || v.init.length === 0
-      ? clock.condition("Initialized", true, terminal && v.init.length === 0 ? "PodCompleted" : undefined)
-      : clock.condition("Initialized", false, "ContainersNotInitialized", `containers with incomplete status: [${notInit.join(" ")}]`));
+    conditions.push(
+      v.initialized || v.init.length === 0
+        ? clock.condition("Initialized", true, terminal && v.init.length === 0 ? "PodCompleted" : undefined)
+        : clock.condition("Initialized", false, "ContainersNotInitialized", `containers with incomplete status: [${notInit.join(" ")}]`),
+    );
     conditions.push(clock.condition("Ready", unready.length === 0, readyReason, readyMessage));
     conditions.push(clock.condition("ContainersReady", unready.length === 0, readyReason, readyMessage));
   }

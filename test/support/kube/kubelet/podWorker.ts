@@ -49,9 +49,17 @@ export interface ContainerRecord extends ContainerView {
 
 function record(spec: Json, fieldPath: string): ContainerRecord {
   return {
-    name: spec.name, image: spec.image, spec, fieldPath, imageId: "",
+    name: spec.name,
+    image: spec.image,
+    spec,
+    fieldPath,
+    imageId: "",
     state: { waiting: { reason: fieldPath.startsWith("spec.initContainers") ? "PodInitializing" : "ContainerCreating" } },
-    lastState: {}, restartCount: 0, everStarted: false, final: false, logs: new LogBuffer(),
+    lastState: {},
+    restartCount: 0,
+    everStarted: false,
+    final: false,
+    logs: new LogBuffer(),
   };
 }
 
@@ -74,7 +82,10 @@ export class PodWorker {
   private startTime?: string;
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  constructor(private readonly ctx: KubeletContext, pod: KubeObject) {
+  constructor(
+    private readonly ctx: KubeletContext,
+    pod: KubeObject,
+  ) {
     this.pod = pod;
     this.uid = pod.metadata.uid!;
     this.namespace = pod.metadata.namespace!;
@@ -101,15 +112,25 @@ export class PodWorker {
   private publish(): void {
     if (this.removed) return;
     const view: PodView = {
-      init: this.init, containers: this.containers, scheduled: this.scheduled, initialized: this.initialized,
-      startTime: this.startTime, failure: this.failure, qosClass: this.pod.status?.qosClass,
+      init: this.init,
+      containers: this.containers,
+      scheduled: this.scheduled,
+      initialized: this.initialized,
+      startTime: this.startTime,
+      failure: this.failure,
+      qosClass: this.pod.status?.qosClass,
     };
     const status = podStatus(view, this.clock);
-    this.ctx.api.modify("pods", this.namespace, this.name, (o) => { o.status = status; });
+    this.ctx.api.modify("pods", this.namespace, this.name, (o) => {
+      o.status = status;
+    });
   }
 
   private later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => { this.timers.delete(t); fn(); }, ms);
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
     this.timers.add(t);
   }
 
@@ -117,7 +138,9 @@ export class PodWorker {
     const { api, timings, nodeName } = this.ctx;
     await sleep(timings.scheduleDelayMs, this.abort.signal);
     if (this.stopping) return this.finish();
-    const bound = api.modify("pods", this.namespace, this.name, (o) => { o.spec.nodeName = nodeName; });
+    const bound = api.modify("pods", this.namespace, this.name, (o) => {
+      o.spec.nodeName = nodeName;
+    });
     if (!bound) return;
     this.pod = bound;
     this.scheduled = true;
@@ -206,9 +229,18 @@ export class PodWorker {
     const expand = (list: unknown) => (Array.isArray(list) ? list.map((s) => expandVars(String(s), vars)) : undefined);
     const limits = c.spec.resources?.limits ?? {};
     return {
-      namespace: this.namespace, podName: this.name, podUid: this.uid, containerName: c.name,
-      restartCount: c.restartCount, image: c.image, command: expand(c.spec.command), args: expand(c.spec.args),
-      env, workingDir: c.spec.workingDir, memoryLimitBytes: parseQuantity(limits.memory), cpuLimit: parseQuantity(limits.cpu),
+      namespace: this.namespace,
+      podName: this.name,
+      podUid: this.uid,
+      containerName: c.name,
+      restartCount: c.restartCount,
+      image: c.image,
+      command: expand(c.spec.command),
+      args: expand(c.spec.args),
+      env,
+      workingDir: c.spec.workingDir,
+      memoryLimitBytes: parseQuantity(limits.memory),
+      cpuLimit: parseQuantity(limits.cpu),
       kubeconfigPath: this.ctx.kubeconfigPath,
     };
   }
@@ -239,7 +271,9 @@ export class PodWorker {
         if (this.stopping) void handle.signal("SIGKILL");
         const oomAfter = Number(this.pod.metadata.annotations?.[oomAfterAnnotation]);
         if (!isInit && c === this.containers[0] && Number.isFinite(oomAfter) && oomAfter >= 0) {
-          this.later(oomAfter, () => { void this.oomKill(c.name).catch(() => undefined); });
+          this.later(oomAfter, () => {
+            void this.oomKill(c.name).catch(() => undefined);
+          });
         }
       }
       const exit = await handle.exited;
@@ -252,8 +286,12 @@ export class PodWorker {
       if (reason === "StartError") this.event("Warning", "Failed", `Error: ${exit.message ?? "failed to start container"}`, c.fieldPath);
       c.state = {
         terminated: {
-          exitCode, reason, ...(exit.message ? { message: exit.message } : {}),
-          startedAt, finishedAt: timestamp(), containerID: handle.containerId,
+          exitCode,
+          reason,
+          ...(exit.message ? { message: exit.message } : {}),
+          startedAt,
+          finishedAt: timestamp(),
+          containerID: handle.containerId,
         },
       };
       const restart = !this.stopping && (isInit ? exitCode !== 0 && policy !== "Never" : policy === "Always" || (policy === "OnFailure" && exitCode !== 0));
@@ -267,7 +305,12 @@ export class PodWorker {
       // Until the next instance starts, both the current and the previous logs are this instance's.
       c.previousLogs = c.logs;
       const who = `${this.name}_${this.namespace}(${this.uid})`;
-      c.state = { waiting: { reason: "CrashLoopBackOff", message: `back-off ${Math.max(1, Math.round(backoff / 1000))}s restarting failed container=${c.name} pod=${who}` } };
+      c.state = {
+        waiting: {
+          reason: "CrashLoopBackOff",
+          message: `back-off ${Math.max(1, Math.round(backoff / 1000))}s restarting failed container=${c.name} pod=${who}`,
+        },
+      };
       this.event("Warning", "BackOff", `Back-off restarting failed container ${c.name} in pod ${who}`, c.fieldPath);
       this.publish();
       await sleep(backoff, this.abort.signal);
@@ -280,9 +323,11 @@ export class PodWorker {
   async oomKill(containerName?: string): Promise<void> {
     const c = containerName
       ? [...this.containers, ...this.init].find((x) => x.name === containerName)
-      : this.containers.find((x) => x.handle) ?? this.init.find((x) => x.handle);
+      : (this.containers.find((x) => x.handle) ?? this.init.find((x) => x.handle));
     if (!c?.handle) {
-      throw new Error(`kube stand-in: pod ${this.namespace}/${this.name} has no running container${containerName ? ` named ${containerName}` : ""} to OOM-kill`);
+      throw new Error(
+        `kube stand-in: pod ${this.namespace}/${this.name} has no running container${containerName ? ` named ${containerName}` : ""} to OOM-kill`,
+      );
     }
     c.forcedReason = "OOMKilled";
     await c.handle.signal("SIGKILL");
@@ -307,13 +352,17 @@ export class PodWorker {
       for (const c of running) this.event("Normal", "Killing", `Stopping container ${c.name}`, c.fieldPath);
       this.publish();
     }
-    await Promise.all(running.map(async (c) => {
-      const handle = c.handle!;
-      if (first || graceMs === 0) await handle.signal(graceMs > 0 ? "SIGTERM" : "SIGKILL");
-      const timer = setTimeout(() => { void handle.signal("SIGKILL"); }, graceMs);
-      await handle.exited;
-      clearTimeout(timer);
-    }));
+    await Promise.all(
+      running.map(async (c) => {
+        const handle = c.handle!;
+        if (first || graceMs === 0) await handle.signal(graceMs > 0 ? "SIGTERM" : "SIGKILL");
+        const timer = setTimeout(() => {
+          void handle.signal("SIGKILL");
+        }, graceMs);
+        await handle.exited;
+        clearTimeout(timer);
+      }),
+    );
     await this.done;
   }
 }

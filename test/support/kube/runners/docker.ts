@@ -55,16 +55,17 @@ export class DockerRunner implements ContainerRunner {
     if (present) return { ok: true, pulled: false };
     return {
       ok: false,
-      message: pullPolicy === "Never"
-        ? `Container image "${image}" is not present with pull policy of Never`
-        : pullNotFoundMessage(image),
+      message: pullPolicy === "Never" ? `Container image "${image}" is not present with pull policy of Never` : pullNotFoundMessage(image),
     };
   }
 
   async start(spec: RunSpec, onOutput: (chunk: Buffer) => void): Promise<StartedContainer> {
     const { docker, instanceId } = this.options;
     const name = `k8s_${spec.containerName}_${spec.podName}_${spec.namespace}_${spec.podUid.slice(0, 8)}_${spec.restartCount}`;
-    const env = new Map<string, string>([["HOSTNAME", spec.podName], ["KUBECONFIG", "/var/run/kube-standin/kubeconfig"]]);
+    const env = new Map<string, string>([
+      ["HOSTNAME", spec.podName],
+      ["KUBECONFIG", "/var/run/kube-standin/kubeconfig"],
+    ]);
     for (const [k, v] of spec.env) env.set(k, v);
     const container = await docker.createContainer({
       name,
@@ -92,7 +93,11 @@ export class DockerRunner implements ContainerRunner {
     const out = new PassThrough();
     out.on("data", onOutput);
     docker.modem.demuxStream(stream, out, out);
-    const streamEnded = new Promise<void>((resolve) => { stream.on("end", resolve); stream.on("close", resolve); stream.on("error", () => resolve()); });
+    const streamEnded = new Promise<void>((resolve) => {
+      stream.on("end", resolve);
+      stream.on("close", resolve);
+      stream.on("error", () => resolve());
+    });
     let imageId = "";
     try {
       await container.start();
@@ -102,7 +107,9 @@ export class DockerRunner implements ContainerRunner {
       (stream as unknown as { destroy(): void }).destroy();
       await remove();
       return {
-        containerId: `docker://${container.id}`, imageId: "", signal: async () => {},
+        containerId: `docker://${container.id}`,
+        imageId: "",
+        signal: async () => {},
         exited: Promise.resolve({ exitCode: 128, reason: "StartError", message: (e as Error).message }),
       };
     }
@@ -135,7 +142,14 @@ export class DockerRunner implements ContainerRunner {
   async close(): Promise<void> {
     const { docker, instanceId } = this.options;
     const listed = await docker.listContainers({ all: true, filters: { label: [`${instanceLabel}=${instanceId}`] } }).catch(() => []);
-    await Promise.all(listed.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    await Promise.all(
+      listed.map((c) =>
+        docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined),
+      ),
+    );
     await Promise.all([...this.containers.values()]);
   }
 }

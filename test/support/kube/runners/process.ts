@@ -54,19 +54,24 @@ export class ProcessRunner implements ContainerRunner {
     const exited = new Promise<ContainerExit>((resolve) => {
       child.once("error", (e: NodeJS.ErrnoException) => {
         resolve({
-          exitCode: 128, reason: "StartError",
-          message: e.code === "ENOENT"
-            ? `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "${argv[0]}": executable file not found in $PATH: unknown`
-            : e.message,
+          exitCode: 128,
+          reason: "StartError",
+          message:
+            e.code === "ENOENT"
+              ? `failed to create containerd task: failed to create shim task: OCI runtime create failed: runc create failed: unable to start container process: exec: "${argv[0]}": executable file not found in $PATH: unknown`
+              : e.message,
         });
       });
       child.once("exit", (code, signal) => {
-        const exitCode = code ?? 128 + (signal ? constants.signals[signal] ?? 9 : 9);
+        const exitCode = code ?? 128 + (signal ? (constants.signals[signal] ?? 9) : 9);
         // Give the pipes a moment to drain, without waiting on grandchildren that keep them open.
         const done = () => resolve({ exitCode });
         if (child.stdout.readableEnded && child.stderr.readableEnded) return done();
         const timer = setTimeout(done, 300);
-        child.once("close", () => { clearTimeout(timer); done(); });
+        child.once("close", () => {
+          clearTimeout(timer);
+          done();
+        });
       });
     });
     if (child.pid !== undefined) {
@@ -83,7 +88,11 @@ export class ProcessRunner implements ContainerRunner {
         try {
           process.kill(-child.pid, signal);
         } catch {
-          try { child.kill(signal); } catch { /* already gone */ }
+          try {
+            child.kill(signal);
+          } catch {
+            /* already gone */
+          }
         }
       },
     };
@@ -91,7 +100,11 @@ export class ProcessRunner implements ContainerRunner {
 
   async close(): Promise<void> {
     for (const pid of this.running.keys()) {
-      try { process.kill(-pid, "SIGKILL"); } catch { /* already gone */ }
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        /* already gone */
+      }
     }
     await Promise.all([...this.running.values()]);
   }

@@ -14,9 +14,12 @@ const envVarNameRe = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 export type NameRule = "subdomain" | "label" | "dns1035";
 
 const nameMessages: Record<NameRule, string> = {
-  subdomain: "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
-  label: "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
-  dns1035: "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
+  subdomain:
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+  label:
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+  dns1035:
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
 };
 
 /** Errors for `value` under a DNS rule: subdomain (≤253), label or DNS-1035 label (≤63). */
@@ -40,9 +43,13 @@ function checkQualifiedName(key: string, field: string): FieldError[] {
   }
   if (name.length === 0 || name.length > 63 || !qualifiedNameRe.test(name)) {
     errors.push({
-      type: "FieldValueInvalid", field, badValue: key,
-      detail: name.length > 63 ? "name part must be no more than 63 characters"
-        : "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
+      type: "FieldValueInvalid",
+      field,
+      badValue: key,
+      detail:
+        name.length > 63
+          ? "name part must be no more than 63 characters"
+          : "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')",
     });
   }
   return errors;
@@ -59,8 +66,11 @@ export function checkLabels(labels: unknown, field: string): FieldError[] {
     if (v.length > 63) errors.push({ type: "FieldValueInvalid", field, badValue: v, detail: "must be no more than 63 characters" });
     if (!labelValueRe.test(v)) {
       errors.push({
-        type: "FieldValueInvalid", field, badValue: v,
-        detail: "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
+        type: "FieldValueInvalid",
+        field,
+        badValue: v,
+        detail:
+          "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
       });
     }
   }
@@ -83,10 +93,15 @@ export function checkAnnotations(annotations: unknown, field: string): FieldErro
 export function checkEnvVarName(name: unknown, field: string): FieldError[] {
   if (typeof name !== "string" || name === "") return [{ type: "FieldValueRequired", field }];
   if (envVarNameRe.test(name)) return [];
-  return [{
-    type: "FieldValueInvalid", field, badValue: name,
-    detail: "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')",
-  }];
+  return [
+    {
+      type: "FieldValueInvalid",
+      field,
+      badValue: name,
+      detail:
+        "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and must not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation is '[-._a-zA-Z][-._a-zA-Z0-9]*')",
+    },
+  ];
 }
 
 export function isDns1123Subdomain(value: string): boolean {
@@ -94,8 +109,22 @@ export function isDns1123Subdomain(value: string): boolean {
 }
 
 const suffixes: Record<string, number> = {
-  "": 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  "": 1,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
 };
 
 /** The value of a resource quantity (`512Mi` → 536870912, `250m` → 0.25), or undefined when malformed. */

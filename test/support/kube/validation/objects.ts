@@ -14,8 +14,13 @@ import { jobSpecCauses } from "../../../../src/platforms/kubernetes/validation-r
 type Json = any;
 
 const nameRules: Record<string, NameRule> = {
-  jobs: "subdomain", pods: "subdomain", secrets: "subdomain", configmaps: "subdomain", events: "subdomain",
-  services: "dns1035", namespaces: "label",
+  jobs: "subdomain",
+  pods: "subdomain",
+  secrets: "subdomain",
+  configmaps: "subdomain",
+  events: "subdomain",
+  services: "dns1035",
+  namespaces: "label",
 };
 
 const configKeyRe = /^[-._a-zA-Z0-9]+$/;
@@ -37,7 +42,12 @@ function checkMetadata(resource: string, o: KubeObject): FieldError[] {
       }
     });
     if (m.ownerReferences.filter((r) => r.controller).length > 1) {
-      errors.push({ type: "FieldValueInvalid", field: "metadata.ownerReferences", badValue: m.ownerReferences, detail: "Only one reference can have Controller set to true" });
+      errors.push({
+        type: "FieldValueInvalid",
+        field: "metadata.ownerReferences",
+        badValue: m.ownerReferences,
+        detail: "Only one reference can have Controller set to true",
+      });
     }
   }
   return errors;
@@ -56,7 +66,12 @@ function checkJob(o: KubeObject): FieldError[] {
   const selector = spec.selector;
   if (!selector) errors.push({ type: "FieldValueRequired", field: "spec.selector" });
   else if (!labelSelectorFromObject(selector)(template.metadata?.labels)) {
-    errors.push({ type: "FieldValueInvalid", field: "spec.template.metadata.labels", badValue: template.metadata?.labels ?? {}, detail: "`selector` does not match template `labels`" });
+    errors.push({
+      type: "FieldValueInvalid",
+      field: "spec.template.metadata.labels",
+      badValue: template.metadata?.labels ?? {},
+      detail: "`selector` does not match template `labels`",
+    });
   }
   errors.push(...checkLabels(template.metadata?.labels, "spec.template.metadata.labels"));
   errors.push(...checkAnnotations(template.metadata?.annotations, "spec.template.metadata.annotations"));
@@ -71,7 +86,13 @@ function checkKeys(data: unknown, field: string): FieldError[] {
   const errors: FieldError[] = [];
   for (const key of Object.keys(data)) {
     if (!configKeyRe.test(key) || key.length > 253) {
-      errors.push({ type: "FieldValueInvalid", field: `${field}[${key}]`, badValue: key, detail: "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')" });
+      errors.push({
+        type: "FieldValueInvalid",
+        field: `${field}[${key}]`,
+        badValue: key,
+        detail:
+          "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+      });
     }
   }
   return errors;
@@ -127,11 +148,21 @@ function checkService(o: KubeObject): FieldError[] {
 export function checkObject(resource: string, o: KubeObject): FieldError[] {
   const errors = checkMetadata(resource, o);
   switch (resource) {
-    case "jobs": errors.push(...checkJob(o)); break;
-    case "pods": errors.push(...checkPodSpec(o.spec, "spec")); break;
-    case "secrets": errors.push(...checkSecret(o)); break;
-    case "configmaps": errors.push(...checkKeys(o.data, "data"), ...checkKeys(o.binaryData, "binaryData")); break;
-    case "services": errors.push(...checkService(o)); break;
+    case "jobs":
+      errors.push(...checkJob(o));
+      break;
+    case "pods":
+      errors.push(...checkPodSpec(o.spec, "spec"));
+      break;
+    case "secrets":
+      errors.push(...checkSecret(o));
+      break;
+    case "configmaps":
+      errors.push(...checkKeys(o.data, "data"), ...checkKeys(o.binaryData, "binaryData"));
+      break;
+    case "services":
+      errors.push(...checkService(o));
+      break;
   }
   return errors;
 }
@@ -151,7 +182,12 @@ export function checkUpdate(resource: string, old: KubeObject, next: KubeObject)
   if (resource === "pods") {
     const strip = (s: Json) => ({ ...s, containers: (s?.containers ?? []).map((c: Json) => ({ ...c, image: "" })), activeDeadlineSeconds: 0, tolerations: [] });
     if (JSON.stringify(strip(old.spec)) !== JSON.stringify(strip(next.spec))) {
-      errors.push({ type: "FieldValueForbidden", field: "spec", detail: "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations)" });
+      errors.push({
+        type: "FieldValueForbidden",
+        field: "spec",
+        detail:
+          "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations)",
+      });
     }
   }
   if (resource === "services") errors.push(...immutable("spec.clusterIP", old.spec?.clusterIP, next.spec?.clusterIP));

@@ -18,7 +18,13 @@ function checkKeyRef(ref: Json, field: string): FieldError[] {
   if (!ref.name) errors.push({ type: "FieldValueRequired", field: `${field}.name` });
   if (!ref.key) errors.push({ type: "FieldValueRequired", field: `${field}.key` });
   else if (!configKeyRe.test(ref.key) || ref.key.length > 253) {
-    errors.push({ type: "FieldValueInvalid", field: `${field}.key`, badValue: ref.key, detail: "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')" });
+    errors.push({
+      type: "FieldValueInvalid",
+      field: `${field}.key`,
+      badValue: ref.key,
+      detail:
+        "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+    });
   }
   return errors;
 }
@@ -34,7 +40,12 @@ function checkEnv(env: Json[], field: string): FieldError[] {
       errors.push({ type: "FieldValueInvalid", field: `${f}.valueFrom`, badValue: "", detail: "may not be specified when `value` is not empty" });
     }
     if (sources.length === 0) {
-      errors.push({ type: "FieldValueInvalid", field: `${f}.valueFrom`, badValue: "", detail: "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`" });
+      errors.push({
+        type: "FieldValueInvalid",
+        field: `${f}.valueFrom`,
+        badValue: "",
+        detail: "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`",
+      });
     } else if (sources.length > 1) {
       errors.push({ type: "FieldValueInvalid", field: `${f}.valueFrom`, badValue: "", detail: "may not have more than one field specified at a time" });
     }
@@ -49,7 +60,10 @@ function checkResources(resources: Json, field: string): FieldError[] {
   const errors: FieldError[] = [];
   const limits = (resources.limits ?? {}) as Record<string, unknown>;
   const requests = (resources.requests ?? {}) as Record<string, unknown>;
-  for (const [kind, values] of [["limits", limits], ["requests", requests]] as const) {
+  for (const [kind, values] of [
+    ["limits", limits],
+    ["requests", requests],
+  ] as const) {
     for (const [name, q] of Object.entries(values)) {
       const n = parseQuantity(q);
       if (n !== undefined && n < 0) {
@@ -63,7 +77,12 @@ function checkResources(resources: Json, field: string): FieldError[] {
     const r = parseQuantity(req);
     const l = parseQuantity(lim);
     if (r !== undefined && l !== undefined && r > l) {
-      errors.push({ type: "FieldValueInvalid", field: `${field}.requests`, badValue: String(req), detail: `must be less than or equal to ${name} limit of ${String(lim)}` });
+      errors.push({
+        type: "FieldValueInvalid",
+        field: `${field}.requests`,
+        badValue: String(req),
+        detail: `must be less than or equal to ${name} limit of ${String(lim)}`,
+      });
     }
   }
   return errors;
@@ -79,13 +98,19 @@ function checkContainer(c: Json, field: string, volumes: Set<string>): FieldErro
   if (Array.isArray(c.envFrom)) {
     c.envFrom.forEach((e: Json, i: number) => {
       const n = [e.configMapRef, e.secretRef].filter(Boolean).length;
-      if (n !== 1) errors.push({ type: "FieldValueInvalid", field: `${field}.envFrom[${i}]`, badValue: "", detail: "must specify one of: `configMapRef` or `secretRef`" });
+      if (n !== 1)
+        errors.push({ type: "FieldValueInvalid", field: `${field}.envFrom[${i}]`, badValue: "", detail: "must specify one of: `configMapRef` or `secretRef`" });
     });
   }
   if (Array.isArray(c.ports)) {
     c.ports.forEach((p: Json, i: number) => {
       if (typeof p.containerPort === "number" && (p.containerPort < 1 || p.containerPort > 65535)) {
-        errors.push({ type: "FieldValueInvalid", field: `${field}.ports[${i}].containerPort`, badValue: p.containerPort, detail: "must be between 1 and 65535, inclusive" });
+        errors.push({
+          type: "FieldValueInvalid",
+          field: `${field}.ports[${i}].containerPort`,
+          badValue: p.containerPort,
+          detail: "must be between 1 and 65535, inclusive",
+        });
       }
     });
   }
@@ -125,7 +150,10 @@ export function checkPodSpec(spec: Json, field: string, opts: { withSharedRules?
     errors.push({ type: "FieldValueRequired", field: `${field}.containers` });
   }
   const names = new Set<string>();
-  for (const [list, key] of [[spec.initContainers, "initContainers"], [containers, "containers"]] as const) {
+  for (const [list, key] of [
+    [spec.initContainers, "initContainers"],
+    [containers, "containers"],
+  ] as const) {
     if (!Array.isArray(list)) continue;
     list.forEach((c: Json, i: number) => {
       const f = `${field}.${key}[${i}]`;

@@ -71,19 +71,22 @@ export function checkSchema(resource: string, kind: string, object: unknown): Sc
       if (oneOfPaths.has(err.instancePath)) {
         if (err.keyword !== "oneOf") continue;
         const format = errors.find((x) => x.instancePath === err.instancePath && x.keyword === "format");
-        result.decodeErrors.push(format?.params.format === "quantity"
-          ? `${kind} in version "v1" cannot be handled as a ${kind}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$' (field ${path})`
-          : `${kind} in version "v1" cannot be handled as a ${kind}: json: cannot unmarshal value into Go struct field ${path}`);
+        result.decodeErrors.push(
+          format?.params.format === "quantity"
+            ? `${kind} in version "v1" cannot be handled as a ${kind}: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$' (field ${path})`
+            : `${kind} in version "v1" cannot be handled as a ${kind}: json: cannot unmarshal value into Go struct field ${path}`,
+        );
         continue;
       }
       switch (err.keyword) {
         case "type":
-          result.decodeErrors.push(`${kind} in version "v1" cannot be handled as a ${kind}: json: cannot unmarshal ` +
-            `${describe(valueAt(object, err.instancePath))} into Go struct field ${path} of type ${String(err.params.type)}`);
+          result.decodeErrors.push(
+            `${kind} in version "v1" cannot be handled as a ${kind}: json: cannot unmarshal ` +
+              `${describe(valueAt(object, err.instancePath))} into Go struct field ${path} of type ${String(err.params.type)}`,
+          );
           break;
         case "format":
-          result.decodeErrors.push(`${kind} in version "v1" cannot be handled as a ${kind}: ` +
-            `${path}: ${err.message ?? "bad format"}`);
+          result.decodeErrors.push(`${kind} in version "v1" cannot be handled as a ${kind}: ` + `${path}: ${err.message ?? "bad format"}`);
           break;
         case "required": {
           const missing = String(err.params.missingProperty);
@@ -92,7 +95,9 @@ export function checkSchema(resource: string, kind: string, object: unknown): Sc
         }
         case "enum":
           result.fieldErrors.push({
-            type: "FieldValueNotSupported", field: path, badValue: valueAt(object, err.instancePath),
+            type: "FieldValueNotSupported",
+            field: path,
+            badValue: valueAt(object, err.instancePath),
             supported: (err.params.allowedValues as string[] | undefined) ?? [],
           });
           break;
