@@ -1,22 +1,12 @@
 /** Formatting of dates, durations and states, shared by every page. */
-export type StateName =
-  "Pending" | "Scheduled" | "Submitted" | "Running" | "Retrying" | "Success" | "Failed" | "TriggerFailed" | "Skipped" | "Cancelled" | "TimedOut" | "Mapped";
+import { STATE_NAMES, type StateName } from "../../core/states.js";
 
-export const STATES: readonly StateName[] = [
-  "Pending",
-  "Scheduled",
-  "Submitted",
-  "Running",
-  "Retrying",
-  "Success",
-  "Failed",
-  "TriggerFailed",
-  "Skipped",
-  "Cancelled",
-  "TimedOut",
-  "Mapped",
-];
+export type { StateName };
 
+/** Every state, in the order the filters show them. */
+export const STATES: readonly StateName[] = STATE_NAMES;
+
+// A mapped parent counts as still going here: the page waits for its children, not for the parent's state.
 const FINISHED = new Set<string>(["Success", "Failed", "TriggerFailed", "Skipped", "Cancelled", "TimedOut"]);
 export const isFinished = (state: string): boolean => FINISHED.has(state);
 export const isFailure = (state: string): boolean => state === "Failed" || state === "TriggerFailed" || state === "TimedOut";
