@@ -44,6 +44,7 @@ const TODO: Record<string, string> = {
   "kubernetes-cluster/kubernetes":
     "needs Redis reachable from the stand-in's pods and worker images; covered by test/platforms/kubernetes cluster suites, not yet by this matrix",
   "cluster-on-kubernetes/kubernetes": "as kubernetes-cluster",
+  "local/ecs": "needs the ECS agent pointed at the ECS stand-in; the agent's runs are covered by test/platforms/aws/agent-e2e.test.ts, not yet by this matrix",
 };
 const quiet = createLogger({ level: "silent" });
 const label = (agent: string): string => `matrix-${agent}`;
