@@ -144,7 +144,7 @@ describe("the deployment matrix, run", { timeout: 1_800_000 }, () => {
     const todo =
       TODO[`${cell.environment}/${cell.agent}`] ??
       (cell.agent === "ecs"
-        ? "this matrix cannot point an ECS agent at the ECS stand-in yet; the ECS agent's runs and refusals are covered by test/platforms/aws"
+        ? "this matrix cannot point an ECS agent at the ECS stand-in yet; the ECS agent's runs are covered by test/platforms/aws/agent-e2e.test.ts (its refusal at claim is not tested yet)"
         : undefined);
     if (!flow) {
       it(name, { todo: `no fixture flow for ${cell.environment} yet` }, () => undefined);
