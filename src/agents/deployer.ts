@@ -6,6 +6,7 @@
 import type { Logger } from "pino";
 import type { ClaimedFlowRun, SluiceClient } from "../client/index.js";
 import type { SluiceConfig } from "../config/schema.js";
+import { SluiceError } from "../core/errors.js";
 
 /** What a deployer knows of the agent that uses it. */
 export interface AgentIdentity {
@@ -86,4 +87,15 @@ export function imageOf(run: ClaimedFlowRun): string | undefined {
   if (typeof fromEnv === "string" && fromEnv !== "") return fromEnv;
   const fromStorage = (run.flow.storage as { image?: unknown }).image;
   return typeof fromStorage === "string" && fromStorage !== "" ? fromStorage : undefined;
+}
+
+/** The image a claimed run must run from (see imageOf); a flow that names none fails its deploy with what to do. */
+export function requireImage(run: ClaimedFlowRun, agentKind: string): string {
+  const image = imageOf(run);
+  if (image !== undefined) return image;
+  throw new SluiceError(
+    "DEPLOY_FAILED",
+    `flow "${run.flow.name}" (version ${run.flow.version}) names no image: register it with DockerStorage (its image becomes the environment's metadata.image) or set metadata.image on its environment`,
+    { flowRunId: run.flowRun.id, field: "environment.metadata.image", kind: agentKind },
+  );
 }

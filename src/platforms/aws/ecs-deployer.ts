@@ -14,7 +14,7 @@
 import type { ClaimedFlowRun } from "../../client/index.js";
 import { SluiceError } from "../../core/errors.js";
 import { isFinished } from "../../core/states.js";
-import { imageOf, type DeployContext, type Deployer, type Deployment } from "../../agents/deployer.js";
+import { requireImage, type DeployContext, type Deployer, type Deployment } from "../../agents/deployer.js";
 import { refuseUnlessRuns } from "../run-refusal.js";
 import { resolveAwsAccess } from "./credentials.js";
 import { DefinitionRegistrar } from "./definition-registrar.js";
@@ -103,14 +103,7 @@ export class EcsDeployer implements Deployer {
     const flowRunId = run.flowRun.id;
     // One ECS task runs the flow: only environments that run inside that task are accepted.
     refuseUnlessRuns(this.kind, { runs: this.options.inTaskTypes }, { flowRunId, flowName: run.flow.name, environmentType: run.flow.environment.type });
-    const image = imageOf(run);
-    if (image === undefined) {
-      throw new SluiceError(
-        "DEPLOY_FAILED",
-        `flow "${run.flow.name}" (version ${run.flow.version}) names no image: register it with DockerStorage (its image becomes the environment's metadata.image) or set metadata.image on its environment`,
-        { flowRunId, field: "environment.metadata.image", kind: "ecs" },
-      );
-    }
+    const image = requireImage(run, this.kind);
     const { api, registrar } = await this.#connect();
     const o = this.options;
     const launchType = launchTypeOf(run, o.launchType);

@@ -17,7 +17,7 @@ import { SluiceError } from "../../core/errors.js";
 import { isFinished } from "../../core/states.js";
 import { AGENT_LABEL, FLOW_RUN_ID_LABEL } from "../../deployment/contract.js";
 import { DockerEngine, engineMessage } from "../../storage/docker/index.js";
-import { imageOf, type DeployContext, type Deployer, type Deployment } from "../../agents/deployer.js";
+import { requireImage, type DeployContext, type Deployer, type Deployment } from "../../agents/deployer.js";
 import { refuseUnlessRuns, type RunRouting } from "../run-refusal.js";
 import { DockerEnvironment } from "./docker-environment.js";
 
@@ -84,14 +84,7 @@ export class DockerDeployer implements Deployer {
     refuseUnlessRuns(this.kind, this.#options, { flowRunId, flowName: run.flow.name, environmentType });
     // The container this agent starts is the one a DockerEnvironment would start: it runs the flow itself.
     const stage = environmentType === DockerEnvironment.serializedType ? "run" : "deploy";
-    const image = imageOf(run);
-    if (image === undefined) {
-      throw new SluiceError(
-        "DEPLOY_FAILED",
-        `flow "${run.flow.name}" (version ${run.flow.version}) names no image: register it with DockerStorage (its image becomes the environment's metadata.image) or set metadata.image on its environment`,
-        { flowRunId, field: "environment.metadata.image", kind: "docker" },
-      );
-    }
+    const image = requireImage(run, this.kind);
     const engine = await this.#connect();
     if ((await engine.inspectImage(image)) === null) await engine.pull(image);
     const location = (run.flow.storage as { flows?: Record<string, unknown> }).flows?.[run.flow.name];

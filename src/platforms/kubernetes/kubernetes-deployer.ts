@@ -12,7 +12,7 @@ import type { ClaimedFlowRun } from "../../client/index.js";
 import { SluiceError } from "../../core/errors.js";
 import { KubernetesApi } from "./kubernetes-api.js";
 import { toEnvVars } from "./run-env.js";
-import { imageOf, type DeployContext, type Deployer, type Deployment } from "../../agents/deployer.js";
+import { requireImage, type DeployContext, type Deployer, type Deployment } from "../../agents/deployer.js";
 import { buildAgentJob } from "./agent-job.js";
 import { JobManager } from "./job-manager.js";
 import type { KubernetesAgentOptions } from "./agent-options.js";
@@ -53,14 +53,7 @@ export class KubernetesDeployer implements Deployer {
 
   async deploy(run: ClaimedFlowRun, ctx: DeployContext): Promise<Deployment> {
     const flowRunId = run.flowRun.id;
-    const image = imageOf(run);
-    if (image === undefined) {
-      throw new SluiceError(
-        "DEPLOY_FAILED",
-        `flow "${run.flow.name}" (version ${run.flow.version}) names no image: register it with DockerStorage (its image becomes the environment's metadata.image) or set metadata.image on its environment`,
-        { flowRunId, field: "environment.metadata.image", kind: "kubernetes" },
-      );
-    }
+    const image = requireImage(run, this.kind);
     const { api, manager } = await this.#connect();
     const o = this.options;
     const location = (run.flow.storage as { flows?: Record<string, unknown> }).flows?.[run.flow.name];
