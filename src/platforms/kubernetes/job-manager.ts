@@ -150,7 +150,11 @@ export class JobManager {
   /** One pass over every Job and pod of the namespace. */
   async turn(ctx: DeployContext): Promise<void> {
     const ns = this.options.namespace;
-    const [jobs, pods] = await Promise.all([this.api.listJobs(ns, IDENTIFIER_LABEL), this.api.listPods(ns, FLOW_RUN_ID_LABEL)]);
+    // Pods before Jobs, one after the other: a pod the garbage collector deletes because its Job was deleted
+    // is seen deleted only after that Job is gone, so the Job list that follows no longer holds the Job and
+    // the cause (JobDeleted) is named, not only its consequence (PodDeleted).
+    const pods = await this.api.listPods(ns, FLOW_RUN_ID_LABEL);
+    const jobs = await this.api.listJobs(ns, IDENTIFIER_LABEL);
     const listed = new Set(jobs.map((j) => j.metadata?.uid ?? ""));
     for (const uid of this.#settledJobs) if (!listed.has(uid)) this.#settledJobs.delete(uid);
     const jobsByRun = new Map<string, V1Job[]>();
