@@ -74,6 +74,11 @@ export interface DeployerFactoryOptions {
    * those that run in process). @default the agent kind's own environment types
    */
   followedTypes?: ReadonlySet<string>;
+  /**
+   * The agent kinds that run an environment type, named by the error of a run this agent refuses.
+   * @default undefined (the error lists the types this agent's kind runs instead)
+   */
+  runnersOf?: (type: string) => readonly string[];
 }
 
 /** Creates a deployer of one kind from the configuration. */

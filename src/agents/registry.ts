@@ -65,3 +65,8 @@ export function followedEnvironmentTypes(kind: string): Set<string> {
   }
   return types;
 }
+
+/** The agent kinds that follow runs of environments serialized as `type` (see followedEnvironmentTypes). */
+export function agentKindsRunning(type: string): string[] {
+  return agentKinds().filter((kind) => followedEnvironmentTypes(kind).has(type));
+}

@@ -11,6 +11,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient, type FlowRun, type LogRecord, type SluiceClient, type TaskRun } from "../../src/client/index.js";
 import { FIXTURES, waitFor, waitForRun } from "../agents/support.js";
+import { registrationOf } from "../../src/cli/registration.js";
+import type { Environment } from "../../src/core/environment.js";
+import { LocalStorage } from "../../src/storage/local/index.js";
+import { matrixFlows } from "../deployment/fixtures/matrix-flows.js";
 import { json, killAll, runSluice, startSluice, type SluiceProcess } from "./support.js";
 
 describe("end to end: server + local agent", { timeout: 300_000 }, () => {
@@ -80,6 +84,18 @@ describe("end to end: server + local agent", { timeout: 300_000 }, () => {
     assert.equal(again.code, 0, again.stderr);
     const [flow] = json<{ flows: { version: number; created: boolean }[] }>(again).flows;
     assert.deepEqual(flow, { ...flow, version: 1, created: false });
+  });
+
+  it("refuses at claim a run whose environment a local agent cannot run, naming the agent kinds that can", async () => {
+    const flow = matrixFlows.docker;
+    const environment = flow.environment as Environment;
+    const registration = registrationOf(flow, new LocalStorage(), ["e2e"]);
+    environment.labels.clear();
+    const { flowId } = await client.registerFlow(registration);
+    const run = await client.createFlowRun({ flowId });
+    const done = await waitForRun(client, run.id, undefined, 60_000);
+    assert.equal(done.state.name, "Failed", done.state.message);
+    assert.match(done.state.message ?? "", /a local agent cannot run flow "matrix-docker": its environment DockerEnvironment runs on agent kinds docker;/);
   });
 
   it("runs a registered flow to Success; every task state and log line is visible through the CLI and the API", async () => {

@@ -3,7 +3,7 @@
  * the server and polls it until SIGINT or SIGTERM; launched runs keep running after it stops.
  */
 import { Agent } from "../../agents/agent.js";
-import { agentKind, followedEnvironmentTypes } from "../../agents/registry.js";
+import { agentKind, agentKindsRunning, followedEnvironmentTypes } from "../../agents/registry.js";
 import { loadConfig } from "../../config/index.js";
 import { createLogger } from "../../core/logger.js";
 import { apiClient } from "../api.js";
@@ -15,7 +15,7 @@ export async function startAgent(kind: string, overrides: Record<string, unknown
   const entry = agentKind(kind);
   const config = loadConfig({ overrides });
   const logger = createLogger({ level: config.logging.level, bindings: { component: "agent" } });
-  const deployer = await (await entry.load())({ config, logger, followedTypes: followedEnvironmentTypes(kind) });
+  const deployer = await (await entry.load())({ config, logger, followedTypes: followedEnvironmentTypes(kind), runnersOf: agentKindsRunning });
   const running = new Agent({ deployer, client: apiClient(config), config, logger });
   const identity = await running.start();
   if (json) printJson({ agentId: identity.id, name: identity.name, kind: identity.kind, labels: identity.labels, server: config.api.url });

@@ -7,5 +7,9 @@ import { LocalDeployer } from "./local-deployer.js";
 export { LocalDeployer, SLUICE_BIN, conditionFlags, type LocalDeployerOptions } from "./local-deployer.js";
 
 /** The local agent's deployer, configured from `config` (child logs under <home>/agent-runs); it refuses runs of environment types outside `followedTypes`. */
-export const createLocalDeployer: DeployerFactory = ({ config, followedTypes }) =>
-  new LocalDeployer({ logDir: join(homeOf(config), "agent-runs"), ...(followedTypes === undefined ? {} : { runs: followedTypes }) });
+export const createLocalDeployer: DeployerFactory = ({ config, followedTypes, runnersOf }) =>
+  new LocalDeployer({
+    logDir: join(homeOf(config), "agent-runs"),
+    ...(followedTypes === undefined ? {} : { runs: followedTypes }),
+    ...(runnersOf === undefined ? {} : { runnersOf }),
+  });
