@@ -46,6 +46,8 @@ export interface DistributedWorkerOptions {
 const SWEEP_MS = 2000;
 /** Heartbeats older than this are removed from `<p>:workers` by whoever sees them. */
 const FORGET_WORKERS_AFTER_MS = 60_000;
+/** How long stop() waits on Redis beyond shutdownGraceMs before it disconnects without it. */
+const STOP_MARGIN_MS = 3000;
 
 export class DistributedWorker {
   readonly id: string;
@@ -219,20 +221,42 @@ export class DistributedWorker {
     }
   }
 
-  /** Stops taking jobs, lets running attempts finish (up to shutdownGraceMs), unregisters and disconnects. Idempotent. */
+  /**
+   * Stops taking jobs, lets running attempts finish (up to shutdownGraceMs), unregisters and disconnects.
+   * Bounded: every step talks to Redis, and a broker that is gone (deleted, cut off) never answers, so
+   * after shutdownGraceMs plus STOP_MARGIN_MS the worker drops its connections and resolves anyway.
+   * Idempotent.
+   */
   stop(): Promise<void> {
     this.#stopping ??= (async () => {
       for (const timer of this.#timers) clearInterval(timer);
-      const runs = await Promise.all([...this.#runs.values()]);
-      this.#runs.clear();
-      await Promise.all(runs.map((run) => run?.close("the worker is stopping", { graceMs: this.#options.shutdownGraceMs! })));
-      try {
-        await this.#conn?.zrem(this.#pool.workers, this.id);
-      } catch {
-        // the heartbeat ages out by itself
+      const orderly = (async () => {
+        const runs = await Promise.all([...this.#runs.values()]);
+        this.#runs.clear();
+        await Promise.all(runs.map((run) => run?.close("the worker is stopping", { graceMs: this.#options.shutdownGraceMs! })));
+        try {
+          await this.#conn?.zrem(this.#pool.workers, this.id);
+        } catch {
+          // the heartbeat ages out by itself
+        }
+        this.#sub?.disconnect();
+        await this.#conn?.quit().catch(() => this.#conn?.disconnect());
+      })();
+      let timer: NodeJS.Timeout | undefined;
+      const limitMs = this.#options.shutdownGraceMs! + STOP_MARGIN_MS;
+      const outcome = await Promise.race([
+        orderly.then(
+          () => "done" as const,
+          () => "done" as const,
+        ),
+        new Promise<"late">((resolve) => (timer = setTimeout(() => resolve("late"), limitMs))),
+      ]);
+      clearTimeout(timer);
+      if (outcome === "late") {
+        this.#logger.warn(`Redis at ${this.redis.display} did not answer within ${limitMs} ms while stopping; disconnecting without it`);
+        this.#sub?.disconnect();
+        this.#conn?.disconnect();
       }
-      this.#sub?.disconnect();
-      await this.#conn?.quit().catch(() => this.#conn?.disconnect());
     })();
     return this.#stopping;
   }

@@ -7,8 +7,8 @@
  * 2. get the broker ready: the user's Redis, or an ephemeral one for the run;
  * 3. start `minWorkers` worker pods and the scaler that keeps them between min and max by queue depth;
  * 4. run the flow with the distributed executor on the run's own queue prefix;
- * 5. whatever happened (success, failure, an error, a cancel): stop the scaler and delete every worker,
- *    broker, Service and Secret of the run by label.
+ * 5. whatever happened (success, failure, an error, a cancel): stop the scaler, delete the workers and
+ *    wait (bounded) until they are gone, then delete the broker, its Service and Secret (cluster-teardown.ts).
  */
 import { randomUUID } from "node:crypto";
 import type { SluiceConfig } from "../../../config/schema.js";
@@ -28,6 +28,7 @@ import { connectUserBroker, startEphemeralBroker, type ReadyBroker } from "./bro
 import { ClusterApi } from "./cluster-api.js";
 import { ClusterExecutor } from "./cluster-executor.js";
 import { clusterQueuePrefix, clusterSelector } from "./cluster-names.js";
+import { removeCluster } from "./cluster-teardown.js";
 import type { PodManifest } from "./pod-spec.js";
 import { QueueLoadReader } from "./queue-load.js";
 import { brokerEnv, buildWorkerPod, type OwnerReference } from "./worker-pod.js";
@@ -221,7 +222,9 @@ export async function runOnCluster(
     broker?.conn.disconnect();
     if (api) {
       try {
-        const removed = await api.deleteByLabel(namespace, clusterSelector(flowRunId));
+        const removed = await removeCluster(api, namespace, flowRunId, {
+          onWorkersLate: (left, waitedMs) => log.info(`worker pod(s) ${left.join(", ")} still there after ${waitedMs} ms; removing the broker anyway`),
+        });
         log.info(`removed ${removed.pods.length} pod(s), ${removed.services.length} Service(s) and ${removed.secrets.length} Secret(s) of the cluster`, {
           pods: removed.pods,
           peakWorkers: scaler?.peak ?? 0,
