@@ -1,7 +1,9 @@
 /**
- * What the Kubernetes agent does with the Jobs it and the environments created (spec §6), once per loop
- * turn: page through the Jobs labelled `sluice.io/identifier` and the pods labelled `sluice.io/flow-run-id`
- * in its namespace, and for each run:
+ * What the Kubernetes agent does with the Jobs it and the environments created. Two informers (informer.ts)
+ * keep a copy of the Jobs labelled `sluice.io/identifier` and of the pods labelled `sluice.io/flow-run-id`
+ * in its namespace: one list each at the first loop turn, then watches. A pass over that copy runs at every
+ * loop turn (which no longer lists anything) and, between turns, as soon as a watched Job or pod changes,
+ * so a Job's end or a pod's failure is handled at once. For each run:
  *
  * - pending pods' events become DEBUG log lines on the run, once each;
  * - image pull errors, OOM kills, containers that cannot be configured and a Job failed by its backoff
@@ -23,6 +25,7 @@ import type { FlowRun } from "../../client/index.js";
 import type { DeployContext } from "../../agents/deployer.js";
 import { isFinished, type StateName } from "../../core/states.js";
 import type { KubernetesApi } from "./kubernetes-api.js";
+import { Informer, type InformerOptions } from "./informer.js";
 import { FLOW_RUN_ID_LABEL, IDENTIFIER_LABEL } from "./names.js";
 import type { TerminationReportOptions } from "./agent-options.js";
 import { containerStateLines, isPending, isTerminal, jobFailure, jobOutcome, podFailure, type RunFailure } from "./pod-status.js";
@@ -73,6 +76,19 @@ export interface JobManagerOptions {
   deleteFinishedJobs: boolean;
   /** How long a run stopped from outside is left to report its own termination. */
   terminationReport: TerminationReportOptions;
+  /**
+   * How the Job and pod watches last and retry (see InformerOptions).
+   * @default {} (each watch lasts 5 to 10 minutes; after failures, a back-off from 0.5 s doubling up to 30 s)
+   */
+  watch?: Pick<InformerOptions, "watchTimeoutSeconds" | "backoffInitialMs" | "backoffMaxMs">;
+}
+
+/** How long a change waits for the changes that come with it (a pod's and its Job's), so one pass sees them all. */
+const WAKE_DELAY_MS = 25;
+
+interface Watched {
+  jobs: Informer<V1Job>;
+  pods: Informer<V1Pod>;
 }
 
 /**
@@ -101,6 +117,14 @@ export class JobManager {
   readonly #runs = new Map<string, TrackedRun>();
   /** Uids of finished Jobs that are kept (deleteFinishedJobs off) and need no more attention. */
   readonly #settledJobs = new Set<string>();
+  /** The informers, once started (their first lists succeeded). */
+  #watched: Promise<Watched> | undefined;
+  /** The context of the last loop turn: a pass woken by a change between turns uses it. */
+  #ctx: DeployContext | undefined;
+  /** The pass running or queued last: passes never overlap. */
+  #passes: Promise<void> = Promise.resolve();
+  #wakeQueued = false;
+  #closed = false;
 
   constructor(
     private readonly api: KubernetesApi,
@@ -147,14 +171,65 @@ export class JobManager {
     return run.promise;
   }
 
-  /** One pass over every Job and pod of the namespace. */
+  /**
+   * One pass over every Job and pod of the namespace, as the informers last saw them. The first turn starts
+   * the informers and rejects when their first list fails (it is tried again at the next turn).
+   */
   async turn(ctx: DeployContext): Promise<void> {
-    const ns = this.options.namespace;
-    // Pods before Jobs, one after the other: a pod the garbage collector deletes because its Job was deleted
-    // is seen deleted only after that Job is gone, so the Job list that follows no longer holds the Job and
-    // the cause (JobDeleted) is named, not only its consequence (PodDeleted).
-    const pods = await this.api.listPods(ns, FLOW_RUN_ID_LABEL);
-    const jobs = await this.api.listJobs(ns, IDENTIFIER_LABEL);
+    this.#ctx = ctx;
+    const watched = await this.#watch();
+    await this.#serialized(() => this.#pass(ctx, watched));
+  }
+
+  /** Starts the informers once; a failed start is forgotten so that the next turn tries again. */
+  #watch(): Promise<Watched> {
+    this.#watched ??= (async () => {
+      const ns = this.options.namespace;
+      const options: InformerOptions = {
+        ...this.options.watch,
+        onChange: () => this.#wake(),
+        onError: (error) => this.#ctx?.logger.warn({ err: error }, `Kubernetes watch failed (retried after a back-off): ${text(error)}`),
+      };
+      const pods = new Informer(this.api.podsSource(ns, FLOW_RUN_ID_LABEL), options);
+      const jobs = new Informer(this.api.jobsSource(ns, IDENTIFIER_LABEL), options);
+      const started = await Promise.allSettled([pods.start(), jobs.start()]);
+      const failed = started.find((r): r is PromiseRejectedResult => r.status === "rejected");
+      if (failed || this.#closed) {
+        pods.stop();
+        jobs.stop();
+        if (failed) throw failed.reason;
+      }
+      return { jobs, pods };
+    })();
+    this.#watched.catch(() => (this.#watched = undefined));
+    return this.#watched;
+  }
+
+  #serialized(pass: () => Promise<void>): Promise<void> {
+    const next = this.#passes.then(pass);
+    this.#passes = next.catch(() => undefined);
+    return next;
+  }
+
+  /** A watched Job or pod changed: a pass soon, with the last turn's context (none before the first turn). */
+  #wake(): void {
+    if (this.#wakeQueued || this.#closed || this.#ctx === undefined) return;
+    this.#wakeQueued = true;
+    const timer = setTimeout(() => {
+      const ctx = this.#ctx!;
+      void this.#serialized(async () => {
+        this.#wakeQueued = false;
+        const watched = await this.#watched?.catch(() => undefined);
+        if (this.#closed || watched === undefined) return;
+        await this.#pass(ctx, watched);
+      }).catch((error: unknown) => ctx.logger.warn({ err: error }, `managing the Kubernetes Jobs after a change failed: ${text(error)}`));
+    }, WAKE_DELAY_MS);
+    timer.unref();
+  }
+
+  async #pass(ctx: DeployContext, watched: Watched): Promise<void> {
+    const pods = watched.pods.list();
+    const jobs = watched.jobs.list();
     const listed = new Set(jobs.map((j) => j.metadata?.uid ?? ""));
     for (const uid of this.#settledJobs) if (!listed.has(uid)) this.#settledJobs.delete(uid);
     const jobsByRun = new Map<string, V1Job[]>();
@@ -177,12 +252,37 @@ export class JobManager {
     }
   }
 
+  /**
+   * The two watches are separate streams: a pod the garbage collector deleted because its Job was deleted
+   * can arrive before that Job's deletion. So when a pod of a Job that looks alive was deleted, the Job is
+   * read from the server (a read is never behind the pod's deletion): gone, or being deleted, it is the
+   * cause to name (JobDeleted), not only its consequence (PodDeleted).
+   */
+  async #confirmJobs(run: TrackedRun, present: Map<string, V1Job>, pods: V1Pod[]): Promise<void> {
+    const current = new Set(pods.map((p) => p.metadata!.name!));
+    const suspects = new Set<string>();
+    for (const pod of pods) {
+      const job = jobOfPod(pod);
+      if (pod.metadata?.deletionTimestamp && job !== undefined) suspects.add(job);
+    }
+    for (const [name, last] of run.pods) if (!current.has(name) && !last.terminal && last.job !== undefined) suspects.add(last.job);
+    for (const name of suspects) {
+      const tracked = run.jobs.get(name);
+      const job = present.get(name);
+      if (!job || job.metadata?.deletionTimestamp || !tracked || tracked.deleting || tracked.stopsItsPods) continue;
+      const fresh = await this.api.readJob(this.options.namespace, name);
+      if (fresh === null) present.delete(name);
+      else present.set(name, fresh);
+    }
+  }
+
   async #manage(ctx: DeployContext, flowRunId: string, jobs: V1Job[], pods: V1Pod[]): Promise<void> {
     const run = this.#entry(flowRunId);
     const deleted: RunFailure[] = [];
     const podFailures: RunFailure[] = [];
     const jobFailures: RunFailure[] = [];
     const present = new Map(jobs.map((j) => [j.metadata!.name!, j]));
+    await this.#confirmJobs(run, present, pods);
     for (const [name, tracked] of run.jobs) {
       if (present.has(name)) continue;
       run.jobs.delete(name);
@@ -389,6 +489,16 @@ export class JobManager {
 
   /** Stops managing; with `deleteJobs`, deletes the Jobs of the runs still managed. Every `done` resolves. */
   async close(options: { deleteJobs: boolean }): Promise<void> {
+    this.#closed = true;
+    const watched = this.#watched;
+    this.#watched = undefined;
+    await watched?.then(
+      (w) => {
+        w.jobs.stop();
+        w.pods.stop();
+      },
+      () => undefined,
+    );
     for (const run of this.#runs.values()) {
       if (options.deleteJobs) {
         for (const name of run.jobs.keys()) await this.api.deleteJob(this.options.namespace, name, "Foreground").catch(() => undefined);

@@ -5,10 +5,11 @@
  * carries the Kubernetes Status message and reason. Creating a Job is idempotent per flow run: an
  * "AlreadyExists" answer for a Job of the same run is success.
  */
-import type { BatchV1Api, CoreV1Api, CoreV1Event, KubeConfig, V1Job, V1Pod } from "@kubernetes/client-node";
+import type { BatchV1Api, CoreV1Api, CoreV1Event, KubeConfig, V1Job, V1ListMeta, V1Pod, Watch } from "@kubernetes/client-node";
 import { SluiceError, showValue } from "../../core/errors.js";
 import { KubernetesApiError, kubernetesError } from "./api-error.js";
 import { byOccurrence } from "./event-order.js";
+import type { InformerSource, ListedObjects } from "./informer.js";
 import type { JobManifest } from "./manifest-types.js";
 import { FLOW_RUN_ID_LABEL } from "./names.js";
 
@@ -72,13 +73,15 @@ export class KubernetesApi {
     readonly server: string,
     private readonly batch: BatchV1Api,
     private readonly core: CoreV1Api,
+    private readonly watcher: Watch,
   ) {}
 
   /** Loads the configuration and makes the API clients (no request is made yet). */
   static async connect(options: KubernetesConnectionOptions = {}): Promise<KubernetesApi> {
     const kc = await loadKubeConfig(options);
-    const { BatchV1Api, CoreV1Api } = await import("@kubernetes/client-node");
-    return new KubernetesApi(kc.getCurrentCluster()?.server ?? "(unknown server)", kc.makeApiClient(BatchV1Api), kc.makeApiClient(CoreV1Api));
+    const { BatchV1Api, CoreV1Api, Watch } = await import("@kubernetes/client-node");
+    const server = kc.getCurrentCluster()?.server ?? "(unknown server)";
+    return new KubernetesApi(server, kc.makeApiClient(BatchV1Api), kc.makeApiClient(CoreV1Api), new Watch(kc));
   }
 
   private async call<T>(action: string, request: () => Promise<T>): Promise<T> {
@@ -127,16 +130,30 @@ export class KubernetesApi {
 
   /** Every Job matching `labelSelector`, paging through the list `pageSize` at a time. */
   async listJobs(namespace: string, labelSelector: string, pageSize = 100): Promise<V1Job[]> {
-    const jobs: V1Job[] = [];
+    return (await this.#listJobsAt(namespace, labelSelector, pageSize)).items;
+  }
+
+  #listJobsAt(namespace: string, labelSelector: string, pageSize: number): Promise<ListedObjects<V1Job>> {
+    return this.#pages(`listing Jobs (${labelSelector}) in namespace ${namespace}`, (next) =>
+      this.batch.listNamespacedJob({ namespace, labelSelector, limit: pageSize, _continue: next }),
+    );
+  }
+
+  /**
+   * Reads a list page by page (`limit`/`continue`: the pages are one snapshot) and answers its items with
+   * the resourceVersion of that snapshot, from which a watch misses nothing.
+   */
+  async #pages<T>(action: string, page: (next: string | undefined) => Promise<{ items: T[]; metadata?: V1ListMeta }>): Promise<ListedObjects<T>> {
+    const items: T[] = [];
     let next: string | undefined;
+    let resourceVersion = "";
     do {
-      const page = await this.call(`listing Jobs (${labelSelector}) in namespace ${namespace}`, () =>
-        this.batch.listNamespacedJob({ namespace, labelSelector, limit: pageSize, _continue: next }),
-      );
-      jobs.push(...page.items);
-      next = page.metadata?._continue || undefined;
+      const answer = await this.call(action, () => page(next));
+      items.push(...answer.items);
+      resourceVersion = answer.metadata?.resourceVersion ?? resourceVersion;
+      next = answer.metadata?._continue || undefined;
     } while (next);
-    return jobs;
+    return { items, resourceVersion };
   }
 
   /**
@@ -155,16 +172,55 @@ export class KubernetesApi {
 
   /** Every pod matching `labelSelector`. */
   async listPods(namespace: string, labelSelector: string, pageSize = 100): Promise<V1Pod[]> {
-    const pods: V1Pod[] = [];
-    let next: string | undefined;
-    do {
-      const page = await this.call(`listing pods (${labelSelector}) in namespace ${namespace}`, () =>
-        this.core.listNamespacedPod({ namespace, labelSelector, limit: pageSize, _continue: next }),
-      );
-      pods.push(...page.items);
-      next = page.metadata?._continue || undefined;
-    } while (next);
-    return pods;
+    return (await this.#listPodsAt(namespace, labelSelector, pageSize)).items;
+  }
+
+  #listPodsAt(namespace: string, labelSelector: string, pageSize: number): Promise<ListedObjects<V1Pod>> {
+    return this.#pages(`listing pods (${labelSelector}) in namespace ${namespace}`, (next) =>
+      this.core.listNamespacedPod({ namespace, labelSelector, limit: pageSize, _continue: next }),
+    );
+  }
+
+  /** What an informer of the Jobs carrying the label `labelSelector` in `namespace` lists and watches. */
+  jobsSource(namespace: string, labelSelector: string, pageSize = 100): InformerSource<V1Job> {
+    return this.#source(
+      `Jobs (${labelSelector}) in namespace ${namespace}`,
+      `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/jobs`,
+      labelSelector,
+      () => this.#listJobsAt(namespace, labelSelector, pageSize),
+    );
+  }
+
+  /** What an informer of the pods carrying the label `labelSelector` in `namespace` lists and watches. */
+  podsSource(namespace: string, labelSelector: string, pageSize = 100): InformerSource<V1Pod> {
+    return this.#source(`pods (${labelSelector}) in namespace ${namespace}`, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, labelSelector, () =>
+      this.#listPodsAt(namespace, labelSelector, pageSize),
+    );
+  }
+
+  #source<T>(description: string, path: string, labelSelector: string, list: () => Promise<ListedObjects<T>>): InformerSource<T> {
+    const action = `watching ${description}`;
+    return {
+      description,
+      list,
+      watch: async (query, onEvent, onEnd) => {
+        // The client's Watch reports a refused watch (403, 404, ...) as an Error with a statusCode only.
+        const toError = (error: unknown): unknown => {
+          if (error === null || error === undefined) return error;
+          const statusCode = (error as { statusCode?: unknown }).statusCode;
+          if (typeof statusCode === "number" && statusCode !== 410) return kubernetesError(action, { code: statusCode, cause: error }, this.server);
+          if ((error as { name?: unknown }).name === "AbortError" || statusCode === 410) return error;
+          return kubernetesError(action, error, this.server);
+        };
+        const controller = await this.watcher.watch(
+          path,
+          { labelSelector, ...query },
+          (type: string, object: unknown) => onEvent(type, object),
+          (error: unknown) => onEnd(toError(error)),
+        );
+        return { abort: () => controller.abort() };
+      },
+    };
   }
 
   /** The events about one object (e.g. a pod), in the order they happened (see event-order.ts). */
