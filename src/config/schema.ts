@@ -139,6 +139,8 @@ export const configSchema = lazy((z) => {
         redisTlsCertFile: z.string().optional(),
         /** PEM private key of redisTlsCertFile. @default undefined */
         redisTlsKeyFile: z.string().optional(),
+        /** Name the Redis server's certificate must carry, when it differs from the URL's host (a broker reached by IP). @default undefined (the URL's host) */
+        redisTlsServername: z.string().optional(),
         /** Allow a non-loopback redis:// URL without a password (an open, unencrypted broker). @default false */
         allowInsecureRedis: bool.default(false),
         /** Namespace shared by the distributed executor and its workers (`sluice worker --queue`). @default "sluice" */

@@ -28,8 +28,9 @@ export function redisSpecFromConfig(config: SluiceConfig): RedisSpec | undefined
   if (e.redisUrl === undefined) return undefined;
   const spec: RedisConnectionOptions = { url: e.redisUrl };
   if (e.redisPassword !== undefined) spec.password = e.redisPassword;
-  if (e.redisTlsCaFile !== undefined || e.redisTlsCertFile !== undefined || e.redisTlsKeyFile !== undefined) {
+  if (e.redisTlsCaFile !== undefined || e.redisTlsCertFile !== undefined || e.redisTlsKeyFile !== undefined || e.redisTlsServername !== undefined) {
     spec.tls = {};
+    if (e.redisTlsServername !== undefined) spec.tls.servername = e.redisTlsServername;
     if (e.redisTlsCaFile !== undefined) spec.tls.caFile = e.redisTlsCaFile;
     if (e.redisTlsCertFile !== undefined) spec.tls.certFile = e.redisTlsCertFile;
     if (e.redisTlsKeyFile !== undefined) spec.tls.keyFile = e.redisTlsKeyFile;

@@ -4,6 +4,7 @@
  */
 import { definePlatform } from "../platform.js";
 import { awsConfig } from "./config.js";
+import { cloudClusterEnvironmentSchema } from "./cluster/options.js";
 import { fargateTaskEnvironmentSchema } from "./environment-options.js";
 
 export const awsPlatform = definePlatform({
@@ -16,6 +17,12 @@ export const awsPlatform = definePlatform({
       needsImage: true,
       options: fargateTaskEnvironmentSchema,
       load: async () => (await import("./fargate-task-environment.js")).FargateTaskEnvironment,
+    },
+    "cloud-cluster": {
+      type: "CloudClusterEnvironment",
+      needsImage: true,
+      options: cloudClusterEnvironmentSchema,
+      load: async () => (await import("./cluster/index.js")).CloudClusterEnvironment,
     },
   },
   agent: {
@@ -37,6 +44,6 @@ export const awsPlatform = definePlatform({
       },
       { flags: "--log-group <name>", description: "CloudWatch log group of the flow containers (awslogs)", key: "aws.logGroup" },
     ],
-    launches: ["fargate-task"],
+    launches: ["fargate-task", "cloud-cluster"],
   },
 });

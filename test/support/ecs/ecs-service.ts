@@ -268,7 +268,11 @@ export class EcsService {
                 id: newTaskId().slice(0, 8),
                 type: "ElasticNetworkInterface",
                 status: "PRECREATED",
-                details: [{ name: "subnetId", value: (net!.subnets as string[])[0] }],
+                // Containers use the host network, so the task's address is this machine's loopback.
+                details: [
+                  { name: "subnetId", value: (net!.subnets as string[])[0] },
+                  { name: "privateIPv4Address", value: "127.0.0.1" },
+                ],
               },
             ]
           : [],

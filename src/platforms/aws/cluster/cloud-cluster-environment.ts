@@ -1,0 +1,259 @@
+/**
+ * CloudClusterEnvironment: runs each flow run on a temporary, secured cluster of ECS tasks (Fargate or
+ * EC2) made for that run and torn down when it ends.
+ *
+ * - Options are validated at construction (see options.ts); `onExecute(parameters, providerOptions)`
+ *   may resize the cluster for a run: its errors are logged on the run and the run goes on with the
+ *   options as they were; what it changes is validated again, and an invalid change fails the run.
+ * - `execute(flow)`: the image from `metadata.image`, else the flow's storage, else the configured
+ *   image; then the broker and the workers as ECS tasks, the flow run here with the distributed
+ *   executor, and every task of the run stopped at the end (see cluster-run.ts).
+ * - Secure by default: the run's broker takes TLS connections only, with a password made for the run
+ *   and a certificate from `security` or made for the run. An existing broker can be given instead; a
+ *   plain redis:// to another machine without a password is refused unless `allowInsecureBroker`.
+ *
+ * `serialize()` carries the provider and the cluster's size only: never the AWS options, the broker (its
+ * URL may hold a password), the TLS files, credentials or the callbacks.
+ */
+import { randomUUID } from "node:crypto";
+import { defaultConfig } from "../../../config/defaults.js";
+import type { SluiceConfig } from "../../../config/schema.js";
+import {
+  Environment,
+  type EnvironmentFlow,
+  type EnvironmentOptions,
+  type ExecuteOptions,
+  type ExecuteResult,
+  type SerializedScalar,
+} from "../../../core/environment.js";
+import { SluiceError, serializeError, showValue } from "../../../core/errors.js";
+import type { LogLevel } from "../../../core/events.js";
+import { createLogger } from "../../../core/logger.js";
+import { runContractEnv } from "../../../deployment/contract.js";
+import { compileRedis } from "../../../executors/distributed/index.js";
+import { resolveAwsAccess, type AwsCredentialInput } from "../credentials.js";
+import { createEcsApi } from "../ecs-client.js";
+import { splitRunEnv } from "../fargate-launch.js";
+import type { ClusterLog } from "./cluster-run.js";
+import { compileClusterOptions, OWNER, providerOptionsOf, type CompiledClusterOptions, type WorkerSizing } from "./options.js";
+
+/** What `onExecute` may change: the cluster's size and the AWS options of its tasks. */
+export type ProviderOptions = Record<string, unknown>;
+
+/** Options of CloudClusterEnvironment: the common ones (no executor), its own, and the AWS API options. */
+export interface CloudClusterEnvironmentOptions extends Omit<EnvironmentOptions, "executor">, AwsCredentialInput {
+  /** "fargate" (Fargate tasks) or "ecs" (EC2 capacity; needs networkMode "awsvpc"). @default "fargate" */
+  provider?: "fargate" | "ecs";
+  /** Worker tasks of a fixed cluster (not with the adaptive bounds). @default 2 */
+  workers?: number;
+  /** Fewest worker tasks of an adaptive cluster; setting it (or the max) makes the cluster adaptive. @default 1 when adaptiveMaxWorkers is set */
+  adaptiveMinWorkers?: number;
+  /** Most worker tasks of an adaptive cluster (required when adaptive). @default undefined */
+  adaptiveMaxWorkers?: number;
+  /** TLS material of the run's broker, as PEM file paths { certFile, keyFile, caFile? }. @default undefined (a certificate made for each run) */
+  security?: { certFile: string; keyFile: string; caFile?: string };
+  /** Options of the distributed executor (workStealing, resultStore, resultThresholdBytes...; not redis or queuePrefix). @default {} */
+  executorOptions?: Record<string, unknown>;
+  /** Called at the start of `execute()` with the run's parameters and a copy of the options it may change (workers, adaptive bounds, AWS options). @default undefined */
+  onExecute?: (parameters: Record<string, unknown>, providerOptions: ProviderOptions) => void | Promise<void>;
+  /** An existing Redis instead of the run's own broker: a URL or { url, password, tls }. @default undefined (a broker task per run) */
+  broker?: string | { url: string; username?: string; password?: string; tls?: Record<string, unknown>; connectTimeoutMs?: number };
+  /** Accept an existing broker on another machine without password or TLS. @default false */
+  allowInsecureBroker?: boolean;
+  /** Image of the broker task; it must hold redis-server built with TLS, and sh. @default the flow's image */
+  brokerImage?: string;
+  /** Port the broker listens on in its task. @default 6379 */
+  brokerPort?: number;
+  /** The program that starts Redis in the broker image. @default ["redis-server"] */
+  brokerCommand?: string[];
+  /** How the worker containers start Sluice's CLI. @default ["sluice"] */
+  sluiceCommand?: string[];
+  /** Task attempts each worker runs at once. @default the configuration's executor.workerConcurrency (4) */
+  workerConcurrency?: number;
+  /** Between two DescribeTasks while the broker starts, in ms. @default 2000 */
+  pollIntervalMs?: number;
+  /** How long the broker may take to start and answer, in ms. @default 600000 */
+  startDeadlineMs?: number;
+  /** Between two checks of the workers (replacements, adaptive sizing), in ms. @default 2000 */
+  scaleIntervalMs?: number;
+  /** How long fewer workers must be wanted before some are stopped, in ms. @default 10000 */
+  scaleDownDelayMs?: number;
+  /** Worker tasks that may end (OOM, pull error, capacity) and be replaced before the run fails. @default 3 */
+  maxWorkerFailures?: number;
+  /** ECS and Logs endpoint (a VPC endpoint, a local stand-in). @default undefined (AWS's) */
+  endpoint?: string;
+  /** RegisterTaskDefinition and RunTask keys (cpu, memory, roles, containerDefinitions, cluster, networkConfiguration, tags...): see docs/aws.md. */
+  [awsOption: string]: unknown;
+}
+
+const COMMON = ["labels", "onStart", "onExit", "metadata"] as const;
+
+/** Options of `execute()` beyond the common ones. */
+export interface CloudClusterExecuteOptions extends ExecuteOptions {
+  /** Called once the broker answers and the first workers are started (tests, metrics). @default undefined */
+  onClusterReady?: (cluster: { broker: string; workers: () => number; sizes: readonly number[] }) => void;
+}
+
+/** The AWS section of the configuration, when it has one. */
+function awsConfigOf(config: SluiceConfig): AwsCredentialInput & { endpoint?: string } {
+  return (config as { aws?: AwsCredentialInput & { endpoint?: string } }).aws ?? {};
+}
+
+export class CloudClusterEnvironment extends Environment {
+  static readonly serializedType = "CloudClusterEnvironment";
+
+  readonly provider: "fargate" | "ecs";
+  readonly sizing: WorkerSizing;
+  readonly #raw: Readonly<Record<string, unknown>>;
+  readonly #compiled: CompiledClusterOptions;
+  readonly #onExecute: CloudClusterEnvironmentOptions["onExecute"];
+
+  constructor(options: CloudClusterEnvironmentOptions = {}) {
+    const { labels, onStart, onExit, metadata, executor, onExecute, ...own } = options as CloudClusterEnvironmentOptions & { executor?: unknown };
+    if (executor !== undefined) {
+      throw new SluiceError(
+        "INVALID_OPTION",
+        `${OWNER}: option executor is ${showValue(executor)}: the cluster always runs its flows with the distributed executor on its broker; give its settings as executorOptions`,
+        { field: "executor", kind: "cloud-cluster" },
+      );
+    }
+    if (onExecute !== undefined && typeof onExecute !== "function") {
+      throw new SluiceError("INVALID_OPTION", `${OWNER}: option onExecute is ${showValue(onExecute)}: give a function (parameters, providerOptions) => void`, {
+        field: "onExecute",
+      });
+    }
+    super({ labels, onStart, onExit, metadata });
+    for (const key of COMMON) delete (own as Record<string, unknown>)[key];
+    this.#raw = own;
+    this.#compiled = compileClusterOptions(own);
+    if (this.#compiled.broker !== undefined) checkBroker(this.#compiled.broker, this.#compiled.allowInsecureBroker);
+    this.#onExecute = onExecute;
+    this.provider = this.#compiled.provider;
+    this.sizing = this.#compiled.sizing;
+  }
+
+  /** The TLS files: DockerStorage copies them into the flow's image at the same paths. */
+  override get imageFiles(): readonly string[] {
+    const s = this.#compiled.security;
+    return s ? [s.certFile, s.keyFile, ...(s.caFile ? [s.caFile] : [])] : [];
+  }
+
+  protected override serializedFields(): Record<string, SerializedScalar> {
+    const s = this.sizing;
+    return s.kind === "fixed"
+      ? { provider: this.provider, workers: s.workers, adaptiveMinWorkers: null, adaptiveMaxWorkers: null }
+      : { provider: this.provider, workers: null, adaptiveMinWorkers: s.min, adaptiveMaxWorkers: s.max };
+  }
+
+  /** The options of one run: `onExecute` applied to a copy and validated again (its errors logged, not fatal). */
+  async optionsFor(parameters: Record<string, unknown>, log: ClusterLog = () => undefined): Promise<CompiledClusterOptions> {
+    if (!this.#onExecute) return this.#compiled;
+    const provider = providerOptionsOf(this.#raw);
+    try {
+      await this.#onExecute(structuredClone(parameters), provider);
+    } catch (error) {
+      log("error", `${OWNER}: onExecute failed, the cluster keeps its options: ${error instanceof Error ? error.message : String(error)}`, {
+        error: serializeError(error),
+      });
+      return this.#compiled;
+    }
+    const changed = Object.keys(provider).filter((k) => JSON.stringify(provider[k]) !== JSON.stringify(this.#raw[k]));
+    if (changed.length > 0) log("info", `${OWNER}: onExecute changed ${changed.join(", ")}`);
+    try {
+      return compileClusterOptions(provider);
+    } catch (error) {
+      if (error instanceof SluiceError) {
+        throw new SluiceError("INVALID_OPTION", `${error.message} (as changed by onExecute)`, { field: error.field, value: error.value, cause: error });
+      }
+      throw error;
+    }
+  }
+
+  #image(flow: EnvironmentFlow, config: SluiceConfig, flowRunId: string): string {
+    const storageImage = (flow as { storage?: { image?: unknown } }).storage?.image;
+    const image = [this.metadata.image, storageImage, config.context.image].find((i): i is string => typeof i === "string" && i !== "");
+    if (image === undefined) {
+      throw new SluiceError(
+        "INVALID_OPTION",
+        `${OWNER}: flow "${flow.name}" has no image for its cluster: set metadata.image, give the flow a DockerStorage, or set SLUICE__CONTEXT__IMAGE`,
+        { field: "metadata.image", flowRunId, kind: "cloud-cluster" },
+      );
+    }
+    return image;
+  }
+
+  /** Starts the run's cluster, runs the flow on it here, and stops every task of the run whatever happens. */
+  async execute(flow: EnvironmentFlow, options: CloudClusterExecuteOptions = {}): Promise<ExecuteResult> {
+    const { onClusterReady, config: given, ...runOptions } = options;
+    const config = given ?? defaultConfig();
+    const flowRunId = options.flowRunId ?? config.context.flowRunId ?? randomUUID();
+    const log: ClusterLog = (level, message, fields = {}) => logOnRun(options, flowRunId, level, message, fields);
+    try {
+      const compiled = await this.optionsFor(options.parameters ?? {}, log);
+      const image = this.#image(flow, config, flowRunId);
+      const fromConfig = awsConfigOf(config);
+      const own = resolveAwsAccess({
+        awsAccessKeyId: compiled.aws.environment.awsAccessKeyId,
+        awsSecretAccessKey: compiled.aws.environment.awsSecretAccessKey,
+        awsSessionToken: compiled.aws.environment.awsSessionToken,
+        regionName: compiled.aws.environment.regionName,
+      });
+      const region = own.region ?? fromConfig.regionName;
+      const access = own.source === "options" ? { ...own, region } : resolveAwsAccess({}, { ...fromConfig, ...(region ? { regionName: region } : {}) });
+      const api = await createEcsApi({ region: access.region, credentials: access.credentials, endpoint: compiled.endpoint ?? fromConfig.endpoint });
+      const { runOnCloudCluster } = await import("./cluster-run.js");
+      const contract = runContractEnv({ config, flowRunId, flowId: options.flowId, image });
+      try {
+        const result = await runOnCloudCluster({
+          api,
+          options: compiled,
+          flow,
+          flowRunId,
+          image,
+          config,
+          sharedEnv: splitRunEnv(contract).shared,
+          log,
+          runFlow: (executor) => this.run(flow, { ...runOptions, flowRunId, executor }),
+          onReady: ({ broker, pool }) => onClusterReady?.({ broker, workers: () => pool.size, sizes: pool.sizes }),
+        });
+        return { kind: "finished", result };
+      } finally {
+        api.close();
+      }
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      log("error", message.startsWith(`${OWNER}:`) ? message : `${OWNER}: ${message}`, { error: serializeError(error) });
+      throw error;
+    }
+  }
+}
+
+/** Refuses an unusable broker where the flow is registered; its TLS files are read later, where the run starts. */
+function checkBroker(broker: NonNullable<CompiledClusterOptions["broker"]>, allowInsecure: boolean): void {
+  const probe = typeof broker === "object" && broker.tls ? { ...broker, tls: { servername: broker.tls.servername ?? "probe" } } : broker;
+  try {
+    compileRedis(probe, { allowInsecure, field: "broker" });
+  } catch (error) {
+    if (!(error instanceof SluiceError)) throw error;
+    throw new SluiceError("INVALID_OPTION", `${OWNER}: option ${error.message}`, {
+      field: error.field,
+      value: error.value,
+      kind: "cloud-cluster",
+      cause: error,
+    });
+  }
+}
+
+/** Writes a record on the run: to its observers (the server reporter, the CLI) and its logger. */
+function logOnRun(options: ExecuteOptions, flowRunId: string, level: LogLevel, message: string, fields: Record<string, unknown>): void {
+  const logger = options.logger ?? createLogger({ level: options.logLevel ?? "info" });
+  logger[level]({ flowRunId, ...fields }, message);
+  if (level === "debug") return;
+  for (const observer of options.observers ?? []) {
+    try {
+      observer({ type: "log", record: { level, message, timestamp: new Date().toISOString(), flowRunId, fields } });
+    } catch {
+      // an observer must not change the run
+    }
+  }
+}
