@@ -57,9 +57,9 @@ export interface FargateExecuteOptions extends ExecuteOptions {
 
 const OWN_KEYS = ["sluiceCommand", "pollIntervalMs", "startDeadlineMs", "endpoint"] as const;
 
-/** The AWS section of the configuration, when the configuration has one. */
+/** The AWS section of the configuration (it holds AWS_ACCESS_KEY_ID etc. when SLUICE__AWS__* names none). */
 function awsConfigOf(config: SluiceConfig | undefined): AwsCredentialInput & { endpoint?: string } {
-  return (config as unknown as { aws?: AwsCredentialInput & { endpoint?: string } } | undefined)?.aws ?? {};
+  return config?.aws ?? {};
 }
 
 export class FargateTaskEnvironment extends Environment {
