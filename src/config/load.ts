@@ -65,6 +65,34 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Record<string, unknown> {
   return out;
 }
 
+/** The AWS variables read into `config.aws`, by the key they set. */
+const AWS_VARIABLES = {
+  awsAccessKeyId: "AWS_ACCESS_KEY_ID",
+  awsSecretAccessKey: "AWS_SECRET_ACCESS_KEY",
+  awsSessionToken: "AWS_SESSION_TOKEN",
+  regionName: "REGION_NAME",
+} as const;
+const CREDENTIAL_KEYS = ["awsAccessKeyId", "awsSecretAccessKey", "awsSessionToken"] as const;
+
+/**
+ * Fills `config.aws` from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and REGION_NAME where
+ * the configuration (SLUICE__AWS__* or the file) sets nothing: the AWS platform takes an environment's own
+ * options first, then these, then the AWS SDK's default chain. The three credential variables count as one
+ * set: when the configuration names any credential, none of them is taken, so a key id and a secret never
+ * come from two places. Empty variables are ignored. Returns the `aws` section to merge, or undefined.
+ */
+export function awsConfigFromEnv(env: NodeJS.ProcessEnv, configured: Record<string, unknown> = {}): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  const credentialsConfigured = CREDENTIAL_KEYS.some((k) => configured[k] !== undefined);
+  for (const [key, name] of Object.entries(AWS_VARIABLES)) {
+    const value = env[name];
+    if (value === undefined || value === "" || configured[key] !== undefined) continue;
+    if (credentialsConfigured && (CREDENTIAL_KEYS as readonly string[]).includes(key)) continue;
+    out[key] = value;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
 /** Loads and validates the configuration: environment over config file over defaults. */
 export function loadConfig(options: LoadConfigOptions = {}): SluiceConfig {
   const env = options.env ?? process.env;
@@ -82,9 +110,13 @@ export function loadConfig(options: LoadConfigOptions = {}): SluiceConfig {
     throw new SluiceError("CONFIG_INVALID", `config file ${file} does not exist`, { field: "SLUICE_CONFIG", value: file });
   }
   const merged = deepMerge(deepMerge(deepMerge({ home }, fromFile), fromEnv), normalizeKeys(options.overrides ?? {}) as Record<string, unknown>);
-  // Nothing set but the home directory (a string): the schema would only fill in its defaults, so skip it
-  // (and zod, ~100 ms of every `sluice run`).
-  if (Object.keys(merged).length === 1 && typeof merged.home === "string") return { ...defaultConfig(), home: merged.home };
+  const configuredAws = merged.aws && typeof merged.aws === "object" && !Array.isArray(merged.aws) ? (merged.aws as Record<string, unknown>) : undefined;
+  const awsFromEnv = awsConfigFromEnv(env, configuredAws);
+  // Nothing set but the home directory (a string) and AWS variables (non-empty strings, valid as they
+  // are): the schema would only fill in its defaults, so skip it (and zod, ~100 ms of every `sluice run`).
+  if (Object.keys(merged).length === 1 && typeof merged.home === "string")
+    return { ...defaultConfig(), home: merged.home, ...(awsFromEnv ? { aws: awsFromEnv } : {}) };
+  if (awsFromEnv) merged.aws = { ...configuredAws, ...awsFromEnv };
   const parsed = configSchema().safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;

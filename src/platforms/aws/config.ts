@@ -1,21 +1,23 @@
 /**
  * The AWS platform's configuration, `config.aws`: credentials, region and endpoint of the ECS and
  * CloudWatch Logs clients when an environment's options name none. Light: the configuration schema
- * imports it through the platform list. Unset keys leave the AWS SDK's own resolution (its default
- * credential chain, AWS_REGION) in charge.
+ * imports it through the platform list. The configuration fills the credentials and region from
+ * AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and REGION_NAME when neither SLUICE__AWS__*
+ * nor the file set them; keys still unset leave the AWS SDK's own resolution (its default credential
+ * chain, AWS_REGION) in charge.
  */
 import type { ConfigKit } from "../../config/kit.js";
 import type { Zod } from "../../core/zod.js";
 
 /** Keys of `config.aws`. */
 export const awsSection = (z: Zod, { bool, int, list }: ConfigKit) => ({
-  /** Access key id, used with awsSecretAccessKey when an environment's options give none. Never logged. @default undefined (the SDK's default chain) */
+  /** Access key id, used with awsSecretAccessKey when an environment's options give none. Never logged. @default AWS_ACCESS_KEY_ID, else undefined (the SDK's default chain) */
   awsAccessKeyId: z.string().min(1).optional(),
-  /** Secret access key. Never logged. @default undefined */
+  /** Secret access key. Never logged. @default AWS_SECRET_ACCESS_KEY, else undefined */
   awsSecretAccessKey: z.string().min(1).optional(),
-  /** Session token of temporary credentials. Never logged. @default undefined */
+  /** Session token of temporary credentials. Never logged. @default AWS_SESSION_TOKEN, else undefined */
   awsSessionToken: z.string().min(1).optional(),
-  /** Region of the ECS cluster. @default undefined (the SDK's resolution: AWS_REGION, the profile) */
+  /** Region of the ECS cluster. @default REGION_NAME, else undefined (the SDK's resolution: AWS_REGION, the profile) */
   regionName: z.string().min(1).optional(),
   /** Endpoint of ECS and CloudWatch Logs (a VPC endpoint, a test stand-in). @default undefined (AWS's) */
   endpoint: z.string().url().optional(),

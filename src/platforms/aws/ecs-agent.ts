@@ -6,7 +6,8 @@ import { inheritedRunSettings, type DeployerFactory } from "../../agents/deploye
 import { compileEcsAgentOptions } from "./ecs-agent-options.js";
 import { EcsDeployer } from "./ecs-deployer.js";
 
-export { EcsDeployer, launchTypeOf } from "./ecs-deployer.js";
+export { EcsDeployer } from "./ecs-deployer.js";
+export { agentLaunchPlan, launchTypeOf, type AgentLaunchPlan } from "./agent-launch-plan.js";
 export { compileEcsAgentOptions, type EcsAgentOptions, type EcsAgentExtras } from "./ecs-agent-options.js";
 
 /** The ECS agent's deployer, configured from `config.aws` (the CLI's flags set those keys). */

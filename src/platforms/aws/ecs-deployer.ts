@@ -16,6 +16,7 @@ import { SluiceError } from "../../core/errors.js";
 import { isFinished } from "../../core/states.js";
 import { requireImage, type DeployContext, type Deployer, type Deployment } from "../../agents/deployer.js";
 import { refuseUnlessRuns } from "../run-refusal.js";
+import { agentLaunchPlan } from "./agent-launch-plan.js";
 import { resolveAwsAccess } from "./credentials.js";
 import { DefinitionRegistrar } from "./definition-registrar.js";
 import { createEcsApi, type EcsApi } from "./ecs-client.js";
@@ -23,12 +24,6 @@ import type { EcsAgentOptions } from "./ecs-agent-options.js";
 import { launchFlowTask, planTaskDefinition, splitRunEnv } from "./fargate-launch.js";
 import { DEFAULT_STARTED_BY, FLOW_RUN_ID_TAG } from "./names.js";
 import { watchTask, type WatchResult } from "./task-watcher.js";
-
-/** The launch type a run's task uses: its FargateTaskEnvironment's own, else the agent's. */
-export function launchTypeOf(run: ClaimedFlowRun, fallback: "FARGATE" | "EC2"): "FARGATE" | "EC2" {
-  const own = (run.flow.environment as { launchType?: unknown }).launchType;
-  return own === "FARGATE" || own === "EC2" ? own : fallback;
-}
 
 export class EcsDeployer implements Deployer {
   readonly kind = "ecs";
@@ -106,9 +101,14 @@ export class EcsDeployer implements Deployer {
     const image = requireImage(run, this.kind);
     const { api, registrar } = await this.#connect();
     const o = this.options;
-    const launchType = launchTypeOf(run, o.launchType);
-    const aws = o.aws[launchType];
-    const stage = o.inTaskTypes.has(run.flow.environment.type) ? "run" : "deploy";
+    const { launchType, aws, stage, startDeadlineMs, inImage } = agentLaunchPlan(run, o);
+    if (inImage.length > 0) {
+      await ctx.logRun(
+        flowRunId,
+        "info",
+        `ECS: the FargateTaskEnvironment's options ${inImage.join(", ")} are only in the flow's image: its task runs stage "deploy", where the environment launches the flow's own task with them (a second task start)`,
+      );
+    }
     const location = (run.flow.storage as { flows?: Record<string, unknown> }).flows?.[run.flow.name];
     const env = ctx.runEnv(run, { image, ...(typeof location === "string" ? { flowFilePath: location } : {}), env: { ...o.env } });
     const { shared, perRun } = splitRunEnv(env);
@@ -135,7 +135,7 @@ export class EcsDeployer implements Deployer {
       perRunEnv: perRun,
       watch: {
         pollIntervalMs: o.pollIntervalMs,
-        startDeadlineMs: o.startDeadlineMs,
+        startDeadlineMs,
         signal: controller.signal,
         onStatus: (status, task) => {
           if (status === "RUNNING")

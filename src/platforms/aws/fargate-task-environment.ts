@@ -31,6 +31,7 @@ import { DefinitionRegistrar, type RegisteredDefinition } from "./definition-reg
 import { createEcsApi, type EcsApi } from "./ecs-client.js";
 import { launchFlowTask, planTaskDefinition, splitRunEnv } from "./fargate-launch.js";
 import { splitFargateOptions, type SplitOptions } from "./options.js";
+import { serializeFargateOptions } from "./serialized-options.js";
 import type { TaskDefinitionSpec } from "./task-definition.js";
 
 /** Options of FargateTaskEnvironment: the common ones, its own, and the AWS API options (see docs/aws.md). */
@@ -57,9 +58,9 @@ export interface FargateExecuteOptions extends ExecuteOptions {
 
 const OWN_KEYS = ["sluiceCommand", "pollIntervalMs", "startDeadlineMs", "endpoint"] as const;
 
-/** The AWS section of the configuration, when the configuration has one. */
+/** The AWS section of the configuration (it holds AWS_ACCESS_KEY_ID etc. when SLUICE__AWS__* names none). */
 function awsConfigOf(config: SluiceConfig | undefined): AwsCredentialInput & { endpoint?: string } {
-  return (config as unknown as { aws?: AwsCredentialInput & { endpoint?: string } } | undefined)?.aws ?? {};
+  return config?.aws ?? {};
 }
 
 export class FargateTaskEnvironment extends Environment {
@@ -71,6 +72,8 @@ export class FargateTaskEnvironment extends Environment {
   readonly startDeadlineMs: number;
   readonly #options: SplitOptions;
   readonly #endpoint: string | undefined;
+  /** pollIntervalMs and startDeadlineMs as given (serialized only when given). */
+  readonly #givenTimings: { pollIntervalMs?: number; startDeadlineMs?: number } = {};
   #api: Promise<EcsApi> | undefined;
   #registrar: DefinitionRegistrar | undefined;
   /** Credentials and region given as options (redacted), resolved at construction. */
@@ -106,13 +109,20 @@ export class FargateTaskEnvironment extends Environment {
     }
     this.pollIntervalMs = (own.pollIntervalMs as number | undefined) ?? 5_000;
     this.startDeadlineMs = (own.startDeadlineMs as number | undefined) ?? 600_000;
+    if (own.pollIntervalMs !== undefined) this.#givenTimings.pollIntervalMs = this.pollIntervalMs;
+    if (own.startDeadlineMs !== undefined) this.#givenTimings.startDeadlineMs = this.startDeadlineMs;
     if (own.endpoint !== undefined && typeof own.endpoint !== "string")
       throw new SluiceError("INVALID_OPTION", "FargateTaskEnvironment: option endpoint must be a URL string", { field: "endpoint" });
     this.#endpoint = own.endpoint as string | undefined;
   }
 
+  /**
+   * launchType and the scalar, non-secret options given (sizes, family, role ARNs, cluster, region...), so
+   * the ECS agent launches the task this environment would; the structured options are only named
+   * (awsOptionsInImage). Never credentials. See serialized-options.ts.
+   */
   protected override serializedFields(): Record<string, SerializedScalar> {
-    return { launchType: this.launchType };
+    return serializeFargateOptions(this.#options, this.#givenTimings);
   }
 
   #client(config: SluiceConfig | undefined): Promise<EcsApi> {

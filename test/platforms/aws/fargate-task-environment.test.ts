@@ -10,7 +10,9 @@ import { defaultConfig } from "../../../src/config/defaults.js";
 import type { SluiceConfig } from "../../../src/config/schema.js";
 import type { RunEvent } from "../../../src/core/events.js";
 import { type SluiceError } from "../../../src/core/errors.js";
-import { FargateTaskEnvironment } from "../../../src/platforms/aws/fargate-task-environment.js";
+// Through the package, as users import it (it also loads the executor registry the run() checks need).
+import { FargateTaskEnvironment } from "sluice";
+import { runEnvironmentConformance } from "../../../src/testing/environment-suite.js";
 import { ecsSuite, startEcsStandin, type EcsStandin } from "../../support/ecs/index.js";
 import { services } from "../../support/services.js";
 
@@ -26,6 +28,15 @@ const flow = (name: string) =>
       throw new Error("not run here");
     },
   }) as never;
+
+// The common contract (labels, metadata, executor, serialize, the deserialized stand-in, run()'s hooks).
+// The suite's execute() check expects a run that finishes in this process; FargateTaskEnvironment's
+// execute() launches an ECS task and is checked against the stand-in below.
+runEnvironmentConformance("fargate-task", {
+  type: "FargateTaskEnvironment",
+  create: (options) => new FargateTaskEnvironment({ ...options }),
+  fields: { launchType: "FARGATE" },
+});
 
 it("construction: unknown keys and bad values fail before any call; serialize() and inspect() show no credential", () => {
   assert.throws(
