@@ -1,7 +1,20 @@
 /** Flow runs: one execution of a flow version, its state and history, its claim by an agent, cancellation. */
 import { z } from "zod";
 import { defineOperation } from "./operation.js";
-import { IdParams, IsoDate, JsonObject, Labels, StateInputSchema, StateNameSchema, StateSchema, pageOf, queryBool, queryInt, queryList } from "./common.js";
+import {
+  IdParams,
+  IsoDate,
+  JsonObject,
+  Label,
+  Labels,
+  StateInputSchema,
+  StateNameSchema,
+  StateSchema,
+  pageOf,
+  queryBool,
+  queryInt,
+  queryList,
+} from "./common.js";
 import { FlowSchema } from "./flows.js";
 
 export const CreateFlowRunBody = z
@@ -56,16 +69,35 @@ export const FlowRunSchema = z.object({
 });
 export type FlowRun = z.output<typeof FlowRunSchema>;
 
-export const ListFlowRunsQuery = z.object({
-  state: queryList(StateNameSchema).optional(),
-  flowId: z.string().optional(),
-  flowName: z.string().optional(),
-  agentId: z.string().optional(),
-  scheduleId: z.string().optional(),
-  cancelRequested: queryBool.optional(),
-  limit: queryInt(1, 1000, 100),
-  cursor: z.string().optional(),
-});
+export const ListFlowRunsQuery = z
+  .object({
+    state: queryList(StateNameSchema).optional(),
+    flowId: z.string().optional(),
+    flowName: z.string().optional(),
+    agentId: z.string().optional(),
+    scheduleId: z.string().optional(),
+    cancelRequested: queryBool.optional(),
+    /** Runs having every one of these labels (comma-separated in the query string). */
+    label: queryList(Label).optional(),
+    /** Free text: a run whose id starts with it, or whose name contains it (case-insensitive for ASCII letters). */
+    q: z.string().trim().min(1, "give at least one character, or leave q out").max(200).optional(),
+    /** Runs created at or after this instant. */
+    createdAfter: IsoDate.optional(),
+    /** Runs created strictly before this instant. */
+    createdBefore: IsoDate.optional(),
+    /** Runs whose record changed (state, claim, cancel request) at or after this instant: what a live list re-reads. */
+    updatedAfter: IsoDate.optional(),
+    limit: queryInt(1, 1000, 100),
+    cursor: z.string().optional(),
+  })
+  .superRefine((query, ctx) => {
+    if (query.createdAfter !== undefined && query.createdBefore !== undefined && Date.parse(query.createdAfter) >= Date.parse(query.createdBefore))
+      ctx.addIssue({
+        code: "custom",
+        path: ["createdBefore"],
+        message: `createdBefore (${query.createdBefore}) must be later than createdAfter (${query.createdAfter}): swap them or widen the range`,
+      });
+  });
 
 export const SetFlowRunStateBody = z.strictObject({
   state: StateInputSchema,

@@ -32,6 +32,8 @@ export interface DialectSql {
   /** Every label of a JSON-array text column is in a list bound as one parameter: bind `labelsParam`. */
   labelsWithin(column: string): string;
   labelsParam(labels: readonly string[]): SqlParam;
+  /** A JSON-array text column holds every label of a list bound as one parameter: bind `labelsParam`. */
+  labelsInclude(column: string): string;
   /** The pair (keyColumn, indexColumn) is one of a list of pairs: bind the params of `pairParams(pairs)`. */
   pairIn(keyColumn: string, indexColumn: string): string;
   pairParams(pairs: readonly (readonly [string, number])[]): SqlParam[];

@@ -30,9 +30,21 @@ export interface FlowRunFilter {
   agentId?: string | undefined;
   scheduleId?: string | undefined;
   cancelRequested?: boolean | undefined;
+  /** Runs having every one of these labels. */
+  label?: string[] | undefined;
+  /** A run whose id starts with this text or whose name contains it (ASCII letters in any case). */
+  q?: string | undefined;
+  /** ISO instants bounding the creation time: at or after, strictly before. */
+  createdAfter?: string | undefined;
+  createdBefore?: string | undefined;
+  /** ISO instant: runs changed at or after it. */
+  updatedAfter?: string | undefined;
   limit: number;
   cursor?: string | undefined;
 }
+
+/** `text` as a LIKE pattern matching itself literally (with `ESCAPE '\'`). */
+const likeLiteral = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export interface SetStateOptions {
   /** Apply only at this version (else CONFLICT). */
@@ -122,6 +134,26 @@ export class FlowRunsRepository {
       params.push(value);
     }
     if (filter.cancelRequested !== undefined) where.push(`cancel_requested_at IS ${filter.cancelRequested ? "NOT NULL" : "NULL"}`);
+    if (filter.label?.length) {
+      where.push(this.db.sql.labelsInclude("labels"));
+      params.push(this.db.sql.labelsParam(filter.label));
+    }
+    if (filter.q !== undefined) {
+      // lower() on both sides: SQLite's LIKE ignores ASCII case and PostgreSQL's does not; ids are lower-case UUIDs.
+      const pattern = likeLiteral(filter.q.toLowerCase());
+      where.push("(id LIKE ? ESCAPE '\\' OR lower(name) LIKE ? ESCAPE '\\')");
+      params.push(`${pattern}%`, `%${pattern}%`);
+    }
+    const bounds: [string, string, string | undefined][] = [
+      ["created_at", ">=", filter.createdAfter],
+      ["created_at", "<", filter.createdBefore],
+      ["updated_at", ">=", filter.updatedAfter],
+    ];
+    for (const [column, operator, instant] of bounds) {
+      if (instant === undefined) continue;
+      where.push(`${column} ${operator} ?`);
+      params.push(Date.parse(instant));
+    }
     params.push(filter.limit + 1);
     const rows = await this.db.all<FlowRunRow>(`SELECT * FROM flow_runs WHERE ${where.join(" AND ")} ORDER BY seq DESC LIMIT ?`, params);
     return pageFrom(rows, filter.limit, flowRunFromRow);

@@ -169,6 +169,16 @@ CREATE TABLE api_keys (
 );
 `,
   },
+  {
+    id: 2,
+    name: "flow run list time filters",
+    // The runs list filters by a creation time range, and a live list re-reads the runs changed since its
+    // last look every few seconds: without these, both scan every run.
+    sql: `
+CREATE INDEX flow_runs_created ON flow_runs (created_at);
+CREATE INDEX flow_runs_updated ON flow_runs (updated_at);
+`,
+  },
 ];
 
 const TOKENS: Record<Dialect, Record<string, string>> = {

@@ -21,6 +21,7 @@ const postgresSql: DialectSql = {
   listParam: (values) => values,
   labelsWithin: (column) => `(${column})::jsonb <@ (?)::jsonb`,
   labelsParam: (labels) => JSON.stringify(labels),
+  labelsInclude: (column) => `(${column})::jsonb @> (?)::jsonb`,
   pairIn: (key, index) => `(${key}, ${index}) IN (SELECT * FROM unnest(?::text[], ?::int[]))`,
   pairParams: (pairs) => [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
   // One array parameter per column, unnested side by side (column-major: the batch's size does not change

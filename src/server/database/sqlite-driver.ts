@@ -31,6 +31,7 @@ const sqliteSql: DialectSql = {
   listParam: (values) => JSON.stringify(values),
   labelsWithin: (column) => `NOT EXISTS (SELECT 1 FROM json_each(${column}) l WHERE l.value NOT IN (SELECT value FROM json_each(?)))`,
   labelsParam: (labels) => JSON.stringify(labels),
+  labelsInclude: (column) => `NOT EXISTS (SELECT 1 FROM json_each(?) w WHERE w.value NOT IN (SELECT value FROM json_each(${column})))`,
   pairIn: (key, index) => `(${key}, ${index}) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
   pairParams: (pairs) => [JSON.stringify(pairs)],
   // One JSON array of rows (each an array of values), read back with json_each.

@@ -9,7 +9,7 @@ import { Transport } from "../../client/transport.js";
 
 export interface Api {
   client: SluiceClient;
-  /** For operations the typed client does not have yet (see api/proposed.ts). */
+  /** For the run views (`src/api/run-views.ts`), which the typed client does not carry. */
   transport: Transport;
   /** Base URL (the page's origin). */
   url: string;

@@ -10,7 +10,7 @@ import type { FlowRun, LogRecord, TaskRun } from "../../client/index.js";
 import { isFinished } from "../components/format.js";
 import { useApi } from "./context.js";
 import { allPages } from "./pages.js";
-import { RunEventSchema } from "./proposed.js";
+import { RunEventSchema } from "../../api/run-views.js";
 import { readSse, SseHttpError } from "./sse.js";
 
 export type LiveMode = "connecting" | "stream" | "polling" | "finished";

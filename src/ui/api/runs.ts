@@ -1,66 +1,91 @@
 /**
- * The runs list: every run matching the filter (up to 10,000), kept current by re-reading the newest
- * runs of the same filter every two seconds and merging them in. Label, text and time filters are sent
- * to the server and also applied here, so the list is right whether or not the server knows them.
+ * The runs list: every run matching the filter (up to 10,000), filtered by the server. It is kept current
+ * by asking every two seconds for the runs of the same flow, labels, text and time range that changed
+ * since the newest change seen (`updatedAfter`), whatever their state: a run that entered the filter is
+ * added, one that left it (a state filter it no longer matches) is dropped.
  */
-import { useEffect, useMemo } from "react";
+import { useEffect, useMemo, useRef } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import type { FlowRun, ListFlowRunsFilter } from "../../client/index.js";
+import type { FlowRun } from "../../client/index.js";
 import { useApi } from "./context.js";
 import { allPages } from "./pages.js";
-import { matchesFilter, sinceInstant, type RunFilter } from "./run-filter.js";
+import { createdRange, matchesFilter, serverQuery, type RunFilter } from "./run-filter.js";
 
 export const RUNS_LIMIT = 10_000;
-
-function serverQuery(filter: RunFilter): ListFlowRunsFilter {
-  const from = sinceInstant(filter.since);
-  const query = {
-    ...(filter.states.length > 0 ? { state: filter.states } : {}),
-    ...(filter.flow ? { flowName: filter.flow } : {}),
-    ...(filter.label ? { label: filter.label } : {}),
-    ...(filter.q ? { q: filter.q.trim() } : {}),
-    ...(from ? { createdAfter: from.toISOString() } : {}),
-  };
-  return query as ListFlowRunsFilter;
-}
+/** How often the list asks for changed runs. */
+const LIVE_INTERVAL_MS = 2000;
+/**
+ * The change cursor is moved back by this much: a run written by a transaction that began before the
+ * newest change seen but committed after it carries an earlier time, and must not be missed.
+ */
+const LIVE_OVERLAP_MS = 5000;
 
 const newestFirst = (a: FlowRun, b: FlowRun) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1);
+
+/** The newest `updatedAt` of a list, as ms. */
+const newestChange = (runs: readonly FlowRun[]): number => runs.reduce((max, r) => Math.max(max, Date.parse(r.updatedAt)), 0);
+
+/** `old` with the changed runs merged in: those matching the filter replace or join, the others leave. */
+export function mergeChanges(old: readonly FlowRun[], changed: readonly FlowRun[], filter: RunFilter, now = Date.now()): readonly FlowRun[] {
+  const byId = new Map(old.map((r) => [r.id, r]));
+  let touched = false;
+  for (const run of changed) {
+    const previous = byId.get(run.id);
+    if (previous && previous.version === run.version && previous.updatedAt === run.updatedAt) continue;
+    if (previous && previous.version > run.version) continue;
+    if (matchesFilter(run, filter, now)) byId.set(run.id, run);
+    else if (!byId.delete(run.id)) continue;
+    touched = true;
+  }
+  return touched ? [...byId.values()].sort(newestFirst).slice(0, RUNS_LIMIT) : old;
+}
 
 export function useRunsList(filter: RunFilter) {
   const { client } = useApi();
   const queryClient = useQueryClient();
-  const key = ["runs", filter] as const;
-  const query = serverQuery(filter);
+  const key = useMemo(() => ["runs", filter] as const, [filter]);
   const full = useQuery({
     queryKey: key,
-    queryFn: ({ signal }) => {
-      void signal;
+    queryFn: (): Promise<readonly FlowRun[]> => {
+      const query = serverQuery(filter);
       return allPages((cursor) => client.listFlowRuns({ ...query, limit: 1000, ...(cursor ? { cursor } : {}) }), RUNS_LIMIT);
     },
     staleTime: Infinity,
   });
-  const head = useQuery({
-    queryKey: ["runs-head", filter],
-    queryFn: async () => (await client.listFlowRuns({ ...query, limit: 200 })).items,
-    refetchInterval: 2000,
+  // The newest change seen, in any answer of this filter (also of runs outside it): where the next look starts.
+  const cursors = useRef(new WeakMap<RunFilter, number>());
+  const changes = useQuery({
+    queryKey: ["runs-changes", filter],
+    queryFn: async () => {
+      const at = Math.max(cursors.current.get(filter) ?? 0, newestChange(queryClient.getQueryData<readonly FlowRun[]>(key) ?? []));
+      const query = serverQuery(filter, false);
+      // Nothing seen yet (an empty list): the newest run of the filter gives a starting point.
+      const changed =
+        at === 0
+          ? (await client.listFlowRuns({ ...query, limit: 1 })).items
+          : await allPages(
+              (page) =>
+                client.listFlowRuns({ ...query, updatedAfter: new Date(at - LIVE_OVERLAP_MS).toISOString(), limit: 1000, ...(page ? { cursor: page } : {}) }),
+              RUNS_LIMIT,
+            );
+      cursors.current.set(filter, Math.max(at, newestChange(changed)));
+      return changed;
+    },
+    refetchInterval: LIVE_INTERVAL_MS,
     enabled: full.isSuccess,
   });
   useEffect(() => {
-    if (!head.data) return;
-    queryClient.setQueryData<FlowRun[]>(key, (old) => {
-      if (!old) return old;
-      const byId = new Map(old.map((r) => [r.id, r]));
-      let changed = false;
-      for (const run of head.data) {
-        const previous = byId.get(run.id);
-        if (!previous || previous.version !== run.version || previous.updatedAt !== run.updatedAt) {
-          byId.set(run.id, run);
-          changed = true;
-        }
-      }
-      return changed ? [...byId.values()].sort(newestFirst) : old;
-    });
-  }, [head.data]);
-  const runs = useMemo(() => (full.data ?? []).filter((run) => matchesFilter(run, filter)), [full.data, filter]);
-  return { runs, isLoading: full.isLoading, error: full.error ?? head.error, truncated: (full.data?.length ?? 0) >= RUNS_LIMIT };
+    const changed = changes.data;
+    if (!changed) return;
+    queryClient.setQueryData<readonly FlowRun[]>(key, (old) => old && mergeChanges(old, changed, filter));
+  }, [changes.data, queryClient, key, filter]);
+  // A relative window moves: the page drops runs that fell out of it since they were read.
+  const runs = useMemo(() => (full.data ?? []).filter((run) => matchesFilter(run, filter)), [full.data, filter, changes.dataUpdatedAt]);
+  return {
+    runs,
+    isLoading: full.isLoading,
+    error: full.error ?? changes.error,
+    problem: createdRange(filter).problem,
+    truncated: (full.data?.length ?? 0) >= RUNS_LIMIT,
+  };
 }

@@ -15,12 +15,22 @@ import { StateBadge, StateCounts } from "../components/StateBadge.js";
 
 const ROW = 34;
 
+/** An ISO instant as the value of a datetime-local field (local time, to the minute); "" stays "". */
+function localInput(iso: string): string {
+  const at = new Date(iso);
+  if (!iso || Number.isNaN(at.getTime())) return "";
+  return new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+}
+
+/** A datetime-local field's value (local time) as an ISO instant; "" stays "". */
+const instantOf = (local: string): string => (local ? new Date(local).toISOString() : "");
+
 export function RunsPage() {
   const { client } = useApi();
   const [search, setSearch] = useSearchParams();
   const filter = useMemo(() => filterFromSearch(search), [search]);
   const setFilter = (change: Partial<RunFilter>) => setSearch(searchFromFilter({ ...filter, ...change }), { replace: true });
-  const { runs, isLoading, error, truncated } = useRunsList(filter);
+  const { runs, isLoading, error, problem, truncated } = useRunsList(filter);
   const flows = useQuery({
     queryKey: ["flow-names"],
     queryFn: async () => [...new Set((await allPages((c) => client.listFlows({ limit: 1000, ...(c ? { cursor: c } : {}) }), 5000)).map((f) => f.name))].sort(),
@@ -52,6 +62,11 @@ export function RunsPage() {
     );
     setSelected(new Set());
   };
+  const rangeChoice = filter.since || (filter.from || filter.to ? "custom" : "");
+  const chooseRange = (choice: string) =>
+    choice === "custom"
+      ? setFilter({ since: "", from: new Date(Date.now() - 86_400_000).toISOString(), to: "" })
+      : setFilter({ since: choice, from: "", to: "" });
   const toggleState = (state: string) =>
     setFilter({ states: filter.states.includes(state) ? filter.states.filter((s) => s !== state) : [...filter.states, state] });
 
@@ -87,13 +102,29 @@ export function RunsPage() {
           onBlur={(e) => setFilter({ label: e.target.value.trim() })}
           onKeyDown={(e) => e.key === "Enter" && setFilter({ label: e.currentTarget.value.trim() })}
         />
-        <select aria-label="Time range" value={filter.since} onChange={(e) => setFilter({ since: e.target.value })}>
+        <select aria-label="Time range" value={rangeChoice} onChange={(e) => chooseRange(e.target.value)}>
           {SINCE_CHOICES.map((c) => (
             <option key={c.value} value={c.value}>
               {c.label}
             </option>
           ))}
         </select>
+        {rangeChoice === "custom" && (
+          <>
+            <input
+              type="datetime-local"
+              aria-label="Created from"
+              value={localInput(filter.from)}
+              onChange={(e) => setFilter({ from: instantOf(e.target.value) })}
+            />
+            <input
+              type="datetime-local"
+              aria-label="Created before"
+              value={localInput(filter.to)}
+              onChange={(e) => setFilter({ to: instantOf(e.target.value) })}
+            />
+          </>
+        )}
         <form
           className="search"
           onSubmit={(e) => {
@@ -138,6 +169,7 @@ export function RunsPage() {
           </button>
         )}
       </div>
+      {problem && <div className="error-box">{problem}</div>}
       {error && <div className="error-box">{errorText(error)}</div>}
       <div className="table runs-table">
         <div className="thead grid-runs">

@@ -4,7 +4,7 @@
  * view are drawn and labels are dropped when zoomed far out, so 5,000 tasks stay smooth.
  */
 import { useEffect, useMemo, useRef, useState } from "react";
-import type { RunGraphNode } from "../api/proposed.js";
+import type { RunGraphNode } from "../../api/run-views.js";
 import { stateColor } from "../components/format.js";
 import { layoutGraph, NODE_H, NODE_W, type Layout } from "../graph/layout.js";
 

@@ -7,7 +7,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { ApiLogLevel, LogRecord, TaskRun } from "../../client/index.js";
 import { errorText, isMissingRoute, useApi } from "../api/context.js";
-import { runViewOperations } from "../api/proposed.js";
+import { runViewOperations } from "../../api/run-views.js";
 import { onLiveLogs, type LiveMode } from "../api/run-live.js";
 
 const MAX_LINES = 100_000;

@@ -10,7 +10,7 @@ import { errorText, useApi } from "../api/context.js";
 import { runKey, useRunLive } from "../api/run-live.js";
 import { formatDuration, formatTime, isFinished, shortId, spanMs } from "../components/format.js";
 import { StateBadge, StateCounts } from "../components/StateBadge.js";
-import type { RunGraphNode } from "../api/proposed.js";
+import type { RunGraphNode } from "../../api/run-views.js";
 import { FailurePanel } from "./FailurePanel.js";
 import { GraphView } from "./GraphView.js";
 import { LogsView } from "./LogsView.js";

@@ -6,7 +6,7 @@ import { useMemo } from "react";
 import { useQuery } from "@tanstack/react-query";
 import type { Flow, TaskRun } from "../../client/index.js";
 import { isMissingRoute, useApi } from "../api/context.js";
-import { aggregateRunGraph, runViewOperations, type RunGraphNode } from "../api/proposed.js";
+import { aggregateRunGraph, runViewOperations, type RunGraphNode } from "../../api/run-views.js";
 
 let graphMissing = false;
 

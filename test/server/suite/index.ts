@@ -6,6 +6,7 @@ import { describe, before, after } from "node:test";
 import { startTestServer, type DatabaseTarget, type TestServer } from "../support.js";
 import { flowTests } from "./flows.js";
 import { flowRunTests } from "./flow-runs.js";
+import { flowRunFilterTests } from "./flow-run-filters.js";
 import { claimTests } from "./claims.js";
 import { taskRunAndLogTests } from "./task-runs-logs.js";
 import { scheduleTests } from "./schedules.js";
@@ -35,6 +36,7 @@ export function apiSuite(target: DatabaseTarget): void {
   const shared = { SLUICE__SERVER__BODY_LIMIT_BYTES: "65536" };
   withServer("flows", target, shared, flowTests);
   withServer("flow runs", target, shared, flowRunTests);
+  withServer("flow run filters", target, shared, flowRunFilterTests);
   withServer("agents and claims", target, shared, claimTests);
   withServer("task runs and logs", target, {}, taskRunAndLogTests);
   withServer("schedules", target, {}, scheduleTests);
