@@ -7,7 +7,7 @@ import { STATE_NAMES } from "../core/states.js";
 import type { SerializedError } from "../core/errors.js";
 
 /** An instant, ISO 8601 (offset allowed on input; the server answers in UTC with `Z`). */
-export const IsoDate = z.iso.datetime({ offset: true });
+export const IsoDate = z.iso.datetime({ offset: true, message: 'use an ISO 8601 date and time, e.g. "2026-01-31T12:00:00Z"' });
 
 /** A label of a flow, run or agent. */
 export const Label = z.string().min(1).max(200);

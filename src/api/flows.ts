@@ -38,7 +38,11 @@ export const TaskGraphSchema = z.strictObject({ tasks: z.array(TaskNodeSchema).m
   graph.tasks.forEach((task, i) =>
     task.upstream.forEach((up, j) => {
       if (!keys.has(up))
-        ctx.addIssue({ code: "custom", path: ["tasks", i, "upstream", j], message: `upstream ${JSON.stringify(up)} is not the key of a task of this flow` });
+        ctx.addIssue({
+          code: "custom",
+          path: ["tasks", i, "upstream", j],
+          message: `upstream ${JSON.stringify(up)} is not the key of a task of this flow: list only keys of this flow's tasks`,
+        });
     }),
   );
 });

@@ -37,7 +37,7 @@ export type LogRecordOut = z.output<typeof LogRecordSchema>;
 
 export const ReadLogsQuery = z.object({
   /** Only lines after this cursor (a previous answer's `nextCursor`). */
-  after: z.string().regex(/^\d+$/, "a cursor from a previous answer's nextCursor").optional(),
+  after: z.string().regex(/^\d+$/, "use a previous answer's nextCursor").optional(),
   /** Minimum level. */
   level: LogLevelSchema.optional(),
   taskRunId: z.string().optional(),

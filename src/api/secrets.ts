@@ -3,13 +3,13 @@ import { z } from "zod";
 import { defineOperation } from "./operation.js";
 import { IsoDate, pageOf, queryInt } from "./common.js";
 
-export const SecretName = z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, "1 to 200 letters, digits, '_', '.' or '-'");
+export const SecretName = z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, "use 1 to 200 letters, digits, '_', '.' or '-'");
 
 export const SecretParams = z.object({ name: SecretName });
 
 export const SetSecretBody = z.strictObject({
   /** Any JSON value (a string, or e.g. an object of registry credentials). */
-  value: z.unknown().refine((v) => v !== undefined, "value is required (any JSON value)"),
+  value: z.unknown().refine((v) => v !== undefined, "give the secret's value (any JSON value)"),
 });
 
 export const SecretInfoSchema = z.object({ name: z.string(), createdAt: IsoDate, updatedAt: IsoDate });

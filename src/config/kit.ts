@@ -10,7 +10,7 @@ export function configKit(z: Zod) {
   return {
     /** true/false, or "true" | "false" | "1" | "0" | "yes" | "no". */
     bool: z
-      .union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"])])
+      .union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"])], "use true or false (or 1 or 0, yes or no)")
       .transform((v) => (typeof v === "boolean" ? v : v === "true" || v === "1" || v === "yes")),
     /** An integer of at least `min` (strings are coerced). */
     int: (min: number) => z.coerce.number().int().min(min),

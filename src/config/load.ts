@@ -5,7 +5,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import type * as Yaml from "yaml";
-import { SluiceError } from "../core/errors.js";
+import { SluiceError, isSecretField, showFieldValue } from "../core/errors.js";
 import { defaultConfig } from "./defaults.js";
 import { defaultHome } from "./home.js";
 import { configSchema, type SluiceConfig } from "./schema.js";
@@ -107,7 +107,10 @@ export function loadConfig(options: LoadConfigOptions = {}): SluiceConfig {
       throw new SluiceError("CONFIG_INVALID", `config file ${file} cannot be parsed: ${(cause as Error).message}`, { field: file, cause });
     }
   } else if (options.file) {
-    throw new SluiceError("CONFIG_INVALID", `config file ${file} does not exist`, { field: "SLUICE_CONFIG", value: file });
+    throw new SluiceError("CONFIG_INVALID", `config file ${file} does not exist: create it, or name an existing file in SLUICE_CONFIG`, {
+      field: "SLUICE_CONFIG",
+      value: file,
+    });
   }
   const merged = deepMerge(deepMerge(deepMerge({ home }, fromFile), fromEnv), normalizeKeys(options.overrides ?? {}) as Record<string, unknown>);
   const configuredAws = merged.aws && typeof merged.aws === "object" && !Array.isArray(merged.aws) ? (merged.aws as Record<string, unknown>) : undefined;
@@ -122,10 +125,13 @@ export function loadConfig(options: LoadConfigOptions = {}): SluiceConfig {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.map(String);
     const envName = PREFIX + path.map((p) => p.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()).join("__");
+    const field = path.join(".");
+    const value = path.reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined), merged);
+    const shown = value === undefined ? "" : ` is ${showFieldValue(field, value)}, which is`;
     throw new SluiceError(
       "CONFIG_INVALID",
-      `configuration ${path.join(".")} (${envName}) is invalid: ${issue.message}. Fix the environment variable or the config file${file ? ` ${file}` : ""}.`,
-      { field: path.join("."), cause: parsed.error },
+      `configuration ${field} (${envName})${shown || " is"} invalid: ${issue.message}. Fix the environment variable or the config file${file ? ` ${file}` : ""}.`,
+      { field, ...(value === undefined || isSecretField(field) ? {} : { value }), cause: parsed.error },
     );
   }
   return parsed.data;

@@ -116,3 +116,17 @@ export function showValue(value: unknown, max = 80): string {
   }
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
+
+/**
+ * Whether a field holds a secret (a key, password, token or credential), judged by its last path
+ * segment: error messages and contexts name such a field but never show its value.
+ */
+export function isSecretField(field: string): boolean {
+  const last = field.split(".").pop() ?? field;
+  return /secret|password|passwd|token|credential|private|apikey|api_key|accesskey|encryptionkey|^key$/i.test(last);
+}
+
+/** A value for an error message, or a placeholder when `field` holds a secret. */
+export function showFieldValue(field: string, value: unknown, max = 80): string {
+  return isSecretField(field) ? "(a value, hidden because the field holds a secret)" : showValue(value, max);
+}

@@ -4,7 +4,7 @@
  * environment kinds and their registries.
  */
 import type { z } from "zod";
-import { SluiceError, showValue } from "../core/errors.js";
+import { SluiceError, isSecretField, showFieldValue, showValue } from "../core/errors.js";
 
 function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   let value = raw;
@@ -23,12 +23,18 @@ export function parseOptions<S extends z.ZodType>(schema: S, raw: unknown, owner
   const field = issue.path.map(String).join(".") || "options";
   const value = valueAt(raw, issue.path);
   let hint = issue.message;
+  // A bad record key: zod reports "Invalid key in record" and keeps the key's own message inside.
+  if (issue.code === "invalid_key") hint = issue.issues[0]?.message ?? hint;
   if (issue.code === "unrecognized_keys") {
     hint = `unknown option${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; check the spelling (see the ${owner} options in the docs)`;
   }
-  throw new SluiceError("INVALID_OPTION", `${owner}: option ${field} is ${value === undefined ? "missing or invalid" : showValue(value)}: ${hint}`, {
+  const shown =
+    issue.code === "invalid_key"
+      ? `has the key ${showValue(issue.path[issue.path.length - 1])}`
+      : `is ${value === undefined ? "missing or invalid" : showFieldValue(field, value)}`;
+  throw new SluiceError("INVALID_OPTION", `${owner}: option ${field} ${shown}: ${hint}`, {
     field,
-    value,
+    ...(isSecretField(field) ? {} : { value }),
     cause: parsed.error,
   });
 }

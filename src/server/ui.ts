@@ -31,7 +31,8 @@ export function uiRoutes(app: FastifyInstance, dir: string = sluicePath("dist", 
     if (built) await scope.register(fastifyStatic, { root: dir, wildcard: false, index: false, cacheControl: false, decorateReply: true });
     const app_ = (request: FastifyRequest, reply: FastifyReply) => {
       const path = request.url.split("?")[0] ?? "/";
-      if (API_PATH.test(path)) return reply.code(404).send({ error: { code: "NOT_FOUND", message: `no route GET ${path}: see GET /docs for the API` } });
+      if (API_PATH.test(path))
+        return reply.code(404).send({ error: { code: "NOT_FOUND", message: `no route GET ${path}: check the path (GET /docs lists the API's routes)` } });
       if (!built) return reply.code(503).type("text/html; charset=utf-8").send(notBuilt(dir));
       // The page itself is never cached, so a new build is picked up; its hashed assets may be.
       return reply.header("cache-control", "no-cache").sendFile("index.html");

@@ -25,7 +25,9 @@ export const dockerOnKubernetesEnvironmentSchema = lazy((z) =>
     dependencies: z.array(z.string().min(1, 'give an npm install spec such as "lodash@4"')).default([]),
     imageName: z.string().min(1).optional(),
     imageTag: z.string().min(1).optional(),
-    env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "variable names are letters, digits and _"), z.string("values are strings")).default({}),
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "use only letters, digits and _ in variable names"), z.string("give the value as a string"))
+      .default({}),
     files: z.record(z.string(), z.string("give the destination path in the image as a string")).default({}),
     sluiceCommand: sluiceCommand(z).optional(),
   }),

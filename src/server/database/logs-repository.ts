@@ -53,10 +53,14 @@ export class LogsRepository {
     const unknown = logs.findIndex((l) => !known.has(l.flowRunId));
     if (unknown >= 0) {
       const id = logs[unknown]!.flowRunId;
-      throw new SluiceError("NOT_FOUND", `flow run ${JSON.stringify(id)} of logs[${unknown}] does not exist`, {
-        field: `logs.${unknown}.flowRunId`,
-        value: id,
-      });
+      throw new SluiceError(
+        "NOT_FOUND",
+        `flow run ${JSON.stringify(id)} of logs[${unknown}] does not exist: send lines of existing runs only (GET /api/flow-runs lists them)`,
+        {
+          field: `logs.${unknown}.flowRunId`,
+          value: id,
+        },
+      );
     }
     const rows = logs.map((l) => [
       l.flowRunId,

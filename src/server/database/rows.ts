@@ -33,5 +33,19 @@ export function cursorSeq(cursor: string | undefined): number | undefined {
   return Number(cursor);
 }
 
+/** Where a client finds the existing ones, by what it looked for. */
+const LISTED_BY: Record<string, string> = {
+  flow: "GET /api/flows",
+  "flow run": "GET /api/flow-runs",
+  "task run": "GET /api/flow-runs/{id}/task-runs",
+  agent: "GET /api/agents",
+  schedule: "GET /api/schedules",
+  secret: "GET /api/secrets",
+  "API key": "GET /api/api-keys",
+};
+
 export const notFound = (what: string, id: string, field = "id"): SluiceError =>
-  new SluiceError("NOT_FOUND", `${what} ${JSON.stringify(id)} does not exist`, { field, value: id });
+  new SluiceError("NOT_FOUND", `${what} ${JSON.stringify(id)} does not exist: check the ${field}${LISTED_BY[what] ? ` (${LISTED_BY[what]} lists them)` : ""}`, {
+    field,
+    value: id,
+  });

@@ -78,11 +78,11 @@ function toFieldError(error: ErrorObject, parameters: Record<string, unknown>): 
   const params = error.params as { missingProperty?: string; additionalProperty?: string; allowedValues?: unknown[] };
   if (error.keyword === "required" && params.missingProperty) {
     const field = ["parameters", ...path, params.missingProperty].join(".");
-    return { field, message: `${field} is required` };
+    return { field, message: `${field} is required: give it in the run's parameters (or a default in the flow's schema)` };
   }
   if (error.keyword === "additionalProperties" && params.additionalProperty) {
     const field = ["parameters", ...path, params.additionalProperty].join(".");
-    return { field, message: `${field} is not a parameter of this flow` };
+    return { field, message: `${field} is not a parameter of this flow: remove it, or check its spelling against the flow's parameter schema` };
   }
   const field = ["parameters", ...path].join(".");
   const allowed = params.allowedValues ? ` (allowed: ${params.allowedValues.map((v) => showValue(v)).join(", ")})` : "";

@@ -17,7 +17,7 @@ export function validateTiming(timing: ScheduleTiming): void {
     try {
       new Intl.DateTimeFormat("en-US", { timeZone: timing.timezone });
     } catch {
-      throw new SluiceError("INVALID_INPUT", `timezone ${showValue(timing.timezone)} is not an IANA time zone (e.g. "UTC", "Europe/Paris")`, {
+      throw new SluiceError("INVALID_INPUT", `timezone ${showValue(timing.timezone)} is not an IANA time zone: use one such as "UTC" or "Europe/Paris"`, {
         field: "timezone",
         value: timing.timezone,
       });

@@ -4,7 +4,7 @@
  * conflict or illegal transition, 413 body over the limit, 415 not JSON, 422 invalid fields, 500 a bug.
  */
 import type { z } from "zod";
-import { SluiceError, type ErrorCode } from "../../core/errors.js";
+import { SluiceError, showFieldValue, type ErrorCode } from "../../core/errors.js";
 import type { ErrorBody } from "../../api/common.js";
 
 export interface FieldError {
@@ -38,8 +38,25 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
   SERVICE_UNAVAILABLE: 503,
 };
 
-/** Turns zod issues into field errors; `prefix` names where the value came from ("" for the body). */
-export function fieldErrors(error: z.ZodError, prefix: string, whole: string): FieldError[] {
+/**
+ * The value sent at `path`. A path that goes on into a string names a part of it (a query list "a,b" read
+ * as a list): the string is what was sent.
+ */
+export function sentValueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (typeof value === "string") return value;
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+/**
+ * Turns zod issues into field errors; `prefix` names where the value came from ("" for the body). Given
+ * the `input` that failed, each message also shows the value that was sent (never a secret field's).
+ */
+export function fieldErrors(error: z.ZodError, prefix: string, whole: string, input?: unknown): FieldError[] {
   const name = (path: string): string => (prefix && path ? `${prefix}.${path}` : prefix || path || whole);
   return error.issues.flatMap((issue) => {
     const path = issue.path.map(String).join(".");
@@ -49,7 +66,9 @@ export function fieldErrors(error: z.ZodError, prefix: string, whole: string): F
         return { field, message: `${field}: unknown field (check its spelling; see GET /docs for the accepted fields)` };
       });
     const field = name(path);
-    return [{ field, message: `${field}: ${issue.message}` }];
+    const value = input === undefined ? undefined : sentValueAt(input, issue.path);
+    const sent = value === undefined ? "" : ` (sent: ${showFieldValue(field, value, 60)})`;
+    return [{ field, message: `${field}: ${issue.message}${sent}` }];
   });
 }
 
@@ -93,10 +112,17 @@ export function toErrorResponse(error: unknown, bodyLimit: number): { status: nu
         body: bodyOf("INVALID_INPUT", "the request body is empty but Content-Type is application/json: send a JSON body or no Content-Type", "body"),
       };
     case "FST_ERR_CTP_INVALID_JSON_BODY":
-      return { status: 400, body: bodyOf("INVALID_INPUT", "the request body is not valid JSON", "body") };
+      return { status: 400, body: bodyOf("INVALID_INPUT", "the request body is not valid JSON: check what the client sends (a JSON document, UTF-8)", "body") };
   }
   if (e.statusCode === 400 && e.name === "SyntaxError")
-    return { status: 400, body: bodyOf("INVALID_INPUT", `the request body is not valid JSON: ${e.message ?? "parse error"}`, "body") };
+    return {
+      status: 400,
+      body: bodyOf(
+        "INVALID_INPUT",
+        `the request body is not valid JSON (${e.message ?? "parse error"}): check what the client sends (a JSON document, UTF-8)`,
+        "body",
+      ),
+    };
   if (typeof e.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500)
     return { status: e.statusCode, body: bodyOf("INVALID_INPUT", e.message ?? "bad request") };
   return { status: 500, body: bodyOf("INTERNAL", "internal server error; the server log has the details") };

@@ -5,7 +5,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { z } from "zod";
 import type { BodyOf, Operation, ParamsOf, QueryOf, ResponseOf } from "../../api/operation.js";
-import { ApiRequestError, fieldErrors, validationError } from "./errors.js";
+import { showFieldValue } from "../../core/errors.js";
+import { ApiRequestError, fieldErrors, sentValueAt, validationError } from "./errors.js";
 
 export interface RouteInput<O extends Operation> {
   params: ParamsOf<O>;
@@ -31,9 +32,11 @@ function parsePart(schema: z.ZodType | undefined, value: unknown, where: "params
     const field = issue?.path.map(String).join(".") || "path";
     // An id that cannot be valid names nothing that exists: 404, like an unknown one.
     if (field === "id") throw new ApiRequestError(404, "NOT_FOUND", `nothing has the id given in the path (${issue?.message ?? "invalid"})`, { field });
-    throw new ApiRequestError(422, "INVALID_INPUT", `invalid path parameter ${field}: ${issue?.message ?? "invalid"}`, { field });
+    const sent = issue ? sentValueAt(value, issue.path) : undefined;
+    const shown = sent === undefined ? "" : ` (sent: ${showFieldValue(field, sent, 60)})`;
+    throw new ApiRequestError(422, "INVALID_INPUT", `invalid path parameter ${field}: ${issue?.message ?? "invalid"}${shown}`, { field });
   }
-  throw validationError(fieldErrors(result.error, "", where), where === "body" ? "request body" : "query");
+  throw validationError(fieldErrors(result.error, "", where, value), where === "body" ? "request body" : "query");
 }
 
 export function registerRoute<O extends Operation>(app: FastifyInstance, operation: O, handler: RouteHandler<O>): void {

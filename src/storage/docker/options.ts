@@ -62,8 +62,8 @@ const schema = lazy((z) =>
     dependencies: z.array(z.string().min(1, 'give an npm install spec such as "lodash@4"')).default([]),
     env: z
       .record(
-        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "variable names are letters, digits and _"),
-        z.string("values are strings").regex(/^[^\r\n]*$/, "a Dockerfile ENV cannot hold line breaks; put multi-line values in a file (files option)"),
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "use only letters, digits and _ in variable names"),
+        z.string("give the value as a string").regex(/^[^\r\n]*$/, "a Dockerfile ENV cannot hold line breaks; put multi-line values in a file (files option)"),
       )
       .default({}),
     files: z.record(z.string(), z.string("give the destination path in the image as a string")).default({}),
