@@ -63,6 +63,11 @@ export {
 } from "./core/executor.js";
 export { LocalExecutor } from "./executors/local/index.js";
 export { ConcurrentExecutor, type ConcurrentExecutorOptions } from "./executors/concurrent/index.js";
+// The distributed executor's class and options only: bullmq, ioredis and the session load when a run starts.
+export { DistributedExecutor } from "./executors/distributed/distributed-executor.js";
+export type { DistributedExecutorOptions } from "./executors/distributed/options.js";
+export type { RedisSpec, RedisConnectionOptions, RedisTlsOptions } from "./executors/distributed/redis-connection.js";
+export type { ResultStore, ResultRef, ResultStoreLocation, ResultStoreCredentials } from "./storage/results/index.js";
 export { executorFromKind, executorKinds, registerExecutorKind, type ExecutorFactory } from "./executors/registry.js";
 
 // Environments (WHERE a flow run happens) and storage (WHERE its code lives)

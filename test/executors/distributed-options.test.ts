@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as sluice from "sluice";
 import { loadConfig } from "../../src/config/index.js";
 import { SluiceError } from "../../src/core/errors.js";
 import { compileRedis, createDistributedExecutor, DistributedExecutor, DistributedWorker } from "../../src/executors/distributed/index.js";
@@ -128,6 +129,14 @@ describe("DistributedExecutor options", () => {
     assert.throws(() => createDistributedExecutor({}, loadConfig({ file: false, env: {} })), invalidOption("redis", /SLUICE__EXECUTOR__REDIS_URL/));
     await assert.rejects(executorFromKind("distributed", { redis: "redis://127.0.0.1:6379", maxInFlight: 0 }), invalidOption("maxInFlight", /≥ 1/));
     assert.equal((await executorFromKind("distributed", { redis: "redis://127.0.0.1:6379" })).kind, "distributed");
+  });
+
+  it("is exported by the public entry, the same class the registry builds", async () => {
+    assert.equal(sluice.DistributedExecutor, DistributedExecutor);
+    const executor = new sluice.DistributedExecutor({ redis: "redis://127.0.0.1:6379", workStealing: false });
+    assert.ok(sluice.isExecutor(executor));
+    assert.ok((await executorFromKind("distributed", { redis: "redis://127.0.0.1:6379" })) instanceof sluice.DistributedExecutor);
+    assert.throws(() => new sluice.DistributedExecutor({ redis: "redis://127.0.0.1:6379", maxInFlight: -1 }), invalidOption("maxInFlight", /≥ 1/));
   });
 });
 

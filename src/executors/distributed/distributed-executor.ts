@@ -4,12 +4,12 @@
  * the shared loading path and run the task by its key. Retries, triggers, mapping and caching stay in
  * the flow runner, exactly as with the local executors; a job is one attempt.
  *
- * bullmq and ioredis are loaded when a run starts, so importing this module costs nothing.
+ * The session (and with it bullmq and ioredis) is loaded when a run starts, so the public entry can export
+ * this class: importing it loads the option checks only.
  */
 import { SluiceError } from "../../core/errors.js";
 import type { Executor, ExecutorSession, ExecutorStartOptions, JsonObject } from "../../core/executor.js";
 import { compileDistributedOptions, type CompiledDistributedOptions, type DistributedExecutorOptions } from "./options.js";
-import { DistributedSession } from "./session.js";
 
 export class DistributedExecutor implements Executor {
   readonly kind = "distributed";
@@ -30,6 +30,7 @@ export class DistributedExecutor implements Executor {
         { kind: this.kind, flowRunId: options.flowRunId, field: "locator" },
       );
     }
+    const { DistributedSession } = await import("./session.js");
     return DistributedSession.open(this.#options, options, options.locator);
   }
 

@@ -1,6 +1,6 @@
 /** Options of the distributed executor: raw → defaults → validated, once, at construction. */
 import { join } from "node:path";
-import { defaultHome } from "../../config/index.js";
+import { defaultHome } from "../../config/home.js";
 import { SluiceError, showValue } from "../../core/errors.js";
 import { LocalDirectoryResultStore } from "../../storage/results/index.js";
 import { resultStoreFromSpec, type ResultStoreCredentials } from "../../storage/results/index.js";
