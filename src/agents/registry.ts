@@ -3,7 +3,7 @@
  * never loads dockerode or the Kubernetes client. The kinds are the agents of the platforms
  * (src/platforms/index.ts); `registerAgentKind` adds one at run time.
  */
-import { SluiceError, showValue } from "../core/errors.js";
+import { Registry } from "../core/registry.js";
 import { environmentKind, environmentKinds } from "../platforms/environment-registry.js";
 import { PLATFORMS, type AgentFlag } from "../platforms/index.js";
 import type { DeployerFactory } from "./deployer.js";
@@ -19,36 +19,30 @@ export interface AgentKind {
   launches?: readonly string[];
 }
 
-const kinds: Record<string, AgentKind> = {};
+const kinds = new Registry<AgentKind>({ noun: "agent", registerWith: "registerAgentKind", field: "kind", unknownCode: "INVALID_INPUT" });
 for (const platform of PLATFORMS) {
   const agent = platform.agent;
-  if (agent) kinds[agent.kind] = { description: agent.description, load: agent.load, flags: agent.flags ?? [], launches: agent.launches };
+  if (agent) kinds.register(agent.kind, { description: agent.description, load: agent.load, flags: agent.flags ?? [], launches: agent.launches });
 }
 
 /** Registers a kind at run time (the platforms' agents are registered when this module loads). */
 export function registerAgentKind(kind: string, entry: AgentKind): void {
-  if (typeof kind !== "string" || !/^[a-z][a-z0-9-]*$/.test(kind)) {
-    throw new SluiceError("INVALID_OPTION", `agent kind ${showValue(kind)} is not valid; use lowercase letters, digits and -`, { field: "kind", value: kind });
-  }
-  kinds[kind] = entry;
+  kinds.register(kind, entry);
 }
 
 /** The known kinds, e.g. ["local", "docker"]. */
 export function agentKinds(): string[] {
-  return Object.keys(kinds);
+  return kinds.kinds();
 }
 
 /** The entry of `kind`; an unknown kind is an error listing the known ones. */
 export function agentKind(kind: string): AgentKind {
-  const entry = Object.hasOwn(kinds, kind) ? kinds[kind] : undefined;
-  if (!entry)
-    throw new SluiceError("INVALID_INPUT", `unknown agent kind ${showValue(kind)}; known kinds: ${agentKinds().join(", ")}`, { field: "kind", value: kind });
-  return entry;
+  return kinds.get(kind);
 }
 
 /** The flags of every agent kind, with the kind that reads each (for `sluice agent start`). */
 export function agentFlags(): { kind: string; flag: AgentFlag }[] {
-  return Object.entries(kinds).flatMap(([kind, entry]) => (entry.flags ?? []).map((flag) => ({ kind, flag })));
+  return kinds.entries().flatMap(([kind, entry]) => (entry.flags ?? []).map((flag) => ({ kind, flag })));
 }
 
 /**

@@ -2,7 +2,7 @@
  * Executor kinds → factories, loaded lazily (one dynamic import per kind), so a local run never loads
  * worker threads or a Redis client. To add a kind, add ONE entry to `loaders` below:
  *
- *   workers: async () => (await import("./workers/index.js")).createWorkersExecutor,
+ *   ["workers", async () => (await import("./workers/index.js")).createWorkersExecutor],
  *
  * A factory takes the kind's options (JSON, e.g. from `Executor.describe().options`, config or CLI flags)
  * and returns an Executor; it validates them and throws SluiceError INVALID_OPTION naming the field.
@@ -12,44 +12,32 @@
  */
 import { SluiceError } from "../core/errors.js";
 import { isExecutor, type Executor, type JsonObject } from "../core/executor.js";
+import { Registry } from "../core/registry.js";
 import { setExecutorKindResolver } from "../core/resolve-executor.js";
 
 /** Builds an executor of one kind from its options. */
 export type ExecutorFactory = (options: JsonObject) => Executor | Promise<Executor>;
 
-const loaders: Record<string, () => Promise<ExecutorFactory>> = {
-  local: async () => (await import("./local/index.js")).createLocalExecutor,
-  concurrent: async () => (await import("./concurrent/index.js")).createConcurrentExecutor,
-  workers: async () => (await import("./workers/index.js")).createWorkersExecutor,
-  distributed: async () => (await import("./distributed/index.js")).createDistributedExecutor,
-};
+const loaders = new Registry<() => Promise<ExecutorFactory>>({ noun: "executor", registerWith: "registerExecutorKind" }, [
+  ["local", async () => (await import("./local/index.js")).createLocalExecutor],
+  ["concurrent", async () => (await import("./concurrent/index.js")).createConcurrentExecutor],
+  ["workers", async () => (await import("./workers/index.js")).createWorkersExecutor],
+  ["distributed", async () => (await import("./distributed/index.js")).createDistributedExecutor],
+]);
 
 /** Registers a custom kind at run time (built-in kinds are listed in `loaders` above). */
 export function registerExecutorKind(kind: string, load: () => Promise<ExecutorFactory>): void {
-  if (typeof kind !== "string" || !/^[a-z][a-z0-9-]*$/.test(kind)) {
-    throw new SluiceError("INVALID_OPTION", `executor kind ${JSON.stringify(kind)} is not valid; use lowercase letters, digits and -`, {
-      field: "kind",
-      value: kind,
-    });
-  }
-  loaders[kind] = load;
+  loaders.register(kind, load);
 }
 
 /** The registered kinds. */
 export function executorKinds(): string[] {
-  return Object.keys(loaders);
+  return loaders.kinds();
 }
 
 /** Creates an executor of `kind` with `options` (loads its module on first use). */
 export async function executorFromKind(kind: string, options: JsonObject = {}): Promise<Executor> {
-  const load = Object.hasOwn(loaders, kind) ? loaders[kind] : undefined;
-  if (!load) {
-    throw new SluiceError("INVALID_OPTION", `unknown executor kind ${JSON.stringify(kind)}; known kinds: ${executorKinds().join(", ")}`, {
-      field: "executor",
-      value: kind,
-      kind,
-    });
-  }
+  const load = loaders.get(kind);
   const factory = await load();
   const executor = await factory(options);
   if (!isExecutor(executor)) {

@@ -6,12 +6,12 @@
  * declares its kinds in its platform.ts, and this registry adds the common options to each.
  */
 import { deserializeEnvironment, type Environment } from "../core/environment.js";
-import { SluiceError, showValue } from "../core/errors.js";
 import type { Executor, JsonObject } from "../core/executor.js";
 import { resolveExecutor } from "../core/resolve-executor.js";
 import { SLUICE_VERSION } from "../core/version.js";
 import { lazy } from "../core/zod.js";
 import { parseOptions } from "../core/parse-options.js";
+import { Registry } from "../core/registry.js";
 import { PLATFORMS } from "./index.js";
 import type { EnvironmentClass, EnvironmentKind, PlatformEnvironmentKind } from "./platform.js";
 
@@ -41,41 +41,27 @@ function fromPlatform(kind: PlatformEnvironmentKind): EnvironmentKind {
   };
 }
 
-const kinds: Record<string, EnvironmentKind> = {};
-for (const platform of PLATFORMS) for (const [kind, entry] of Object.entries(platform.environments)) kinds[kind] = fromPlatform(entry);
+const kinds = new Registry<EnvironmentKind>({ noun: "environment", registerWith: "registerEnvironmentKind" });
+for (const platform of PLATFORMS) for (const [kind, entry] of Object.entries(platform.environments)) kinds.register(kind, fromPlatform(entry));
 
 /** Registers a kind at run time (the platforms' kinds are registered when this module loads). */
 export function registerEnvironmentKind(kind: string, entry: EnvironmentKind): void {
-  if (typeof kind !== "string" || !/^[a-z][a-z0-9-]*$/.test(kind)) {
-    throw new SluiceError("INVALID_OPTION", `environment kind ${showValue(kind)} is not valid; use lowercase letters, digits and -`, {
-      field: "kind",
-      value: kind,
-    });
-  }
-  kinds[kind] = entry;
+  kinds.register(kind, entry);
 }
 
 /** The registered kinds. */
 export function environmentKinds(): string[] {
-  return Object.keys(kinds);
+  return kinds.kinds();
 }
 
-/** The registry entry of `kind`; an unknown kind is an error listing the known ones. */
+/** The registry entry of `kind`; an unknown kind is an error listing the known ones, reported on `field`. */
 export function environmentKind(kind: string, field = "environment"): EnvironmentKind {
-  const entry = Object.hasOwn(kinds, kind) ? kinds[kind] : undefined;
-  if (!entry) {
-    throw new SluiceError("INVALID_OPTION", `unknown environment kind ${showValue(kind)}; known kinds: ${environmentKinds().join(", ")}`, {
-      field,
-      value: kind,
-      kind,
-    });
-  }
-  return entry;
+  return kinds.get(kind, field);
 }
 
 /** The kind whose class serializes as `type` (e.g. "DockerEnvironment" → "docker"), if registered. */
 export function kindOfType(type: string): string | undefined {
-  return Object.entries(kinds).find(([, entry]) => entry.type === type)?.[0];
+  return kinds.findBy((entry) => entry.type === type)?.[0];
 }
 
 /**

@@ -1,10 +1,11 @@
 /**
  * Storage kinds: a kind string → its serialized type and a lazy loader of its class. Creating a storage
  * from JSON options validates them in the class (errors name the field); deserializing picks the class
- * by the serialized `type`. To add a kind, add ONE entry to `kinds`.
+ * by the serialized `type`. To add a kind, add ONE entry to `kinds` below.
  */
 import { SluiceError, showValue } from "../core/errors.js";
 import type { JsonObject } from "../core/executor.js";
+import { Registry } from "../core/registry.js";
 import type { SerializedStorage, Storage } from "../core/storage.js";
 
 /** A storage class as the registry loads it. */
@@ -20,36 +21,23 @@ export interface StorageKind {
   load: () => Promise<StorageClass>;
 }
 
-const kinds: Record<string, StorageKind> = {
-  local: { type: "LocalStorage", load: async () => (await import("./local/index.js")).LocalStorage },
-  module: { type: "ModuleStorage", load: async () => (await import("./module/index.js")).ModuleStorage },
-  docker: { type: "DockerStorage", load: async () => (await import("./docker/index.js")).DockerStorage },
-};
+const kinds = new Registry<StorageKind>({ noun: "storage", registerWith: "registerStorageKind" }, [
+  ["local", { type: "LocalStorage", load: async () => (await import("./local/index.js")).LocalStorage }],
+  ["module", { type: "ModuleStorage", load: async () => (await import("./module/index.js")).ModuleStorage }],
+  ["docker", { type: "DockerStorage", load: async () => (await import("./docker/index.js")).DockerStorage }],
+]);
 
 /** Registers a kind at run time (built-in kinds are listed in `kinds` above). */
 export function registerStorageKind(kind: string, entry: StorageKind): void {
-  if (typeof kind !== "string" || !/^[a-z][a-z0-9-]*$/.test(kind)) {
-    throw new SluiceError("INVALID_OPTION", `storage kind ${showValue(kind)} is not valid; use lowercase letters, digits and -`, {
-      field: "kind",
-      value: kind,
-    });
-  }
-  kinds[kind] = entry;
+  kinds.register(kind, entry);
 }
 
 export function storageKinds(): string[] {
-  return Object.keys(kinds);
+  return kinds.kinds();
 }
 
 function entryOf(kind: string): StorageKind {
-  const entry = Object.hasOwn(kinds, kind) ? kinds[kind] : undefined;
-  if (!entry)
-    throw new SluiceError("INVALID_OPTION", `unknown storage kind ${showValue(kind)}; known kinds: ${storageKinds().join(", ")}`, {
-      field: "storage",
-      value: kind,
-      kind,
-    });
-  return entry;
+  return kinds.get(kind);
 }
 
 /** Creates a storage of `kind` from JSON options (validated by the class). */
@@ -73,12 +61,13 @@ export async function deserializeStorage(value: unknown): Promise<Storage> {
       value: v.flows,
     });
   }
-  const entry = Object.values(kinds).find((k) => k.type === v.type);
+  const entry = kinds.findBy((k) => k.type === v.type)?.[1];
   if (!entry) {
     throw new SluiceError(
       "INVALID_INPUT",
-      `serialized storage type ${showValue(v.type)} is unknown; known types: ${Object.values(kinds)
-        .map((k) => k.type)
+      `serialized storage type ${showValue(v.type)} is unknown; known types: ${kinds
+        .entries()
+        .map(([, k]) => k.type)
         .join(", ")}`,
       {
         field: "type",

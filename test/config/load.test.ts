@@ -40,7 +40,7 @@ describe("config", () => {
     );
   });
 
-  it("writes out the schema's defaults in DEFAULT_CONFIG (the fast path of loadConfig returns them without the schema)", () => {
+  it("builds DEFAULT_CONFIG from the same tables as the schema's defaults (the fast path of loadConfig returns it without the schema)", () => {
     assert.deepEqual(configSchema().parse({}), DEFAULT_CONFIG);
     const copy = defaultConfig();
     assert.deepEqual(copy, DEFAULT_CONFIG);
