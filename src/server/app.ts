@@ -64,14 +64,12 @@ export function buildApp(ctx: ServerContext, logger: FastifyBaseLogger, options:
     void reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply
-      .code(404)
-      .send({
-        error: {
-          code: "NOT_FOUND",
-          message: `no route ${request.method} ${request.url.split("?")[0]}: check the method and path (GET /docs lists the API's routes)`,
-        },
-      });
+    void reply.code(404).send({
+      error: {
+        code: "NOT_FOUND",
+        message: `no route ${request.method} ${request.url.split("?")[0]}: check the method and path (GET /docs lists the API's routes)`,
+      },
+    });
   });
 
   registerCors(app, options.corsOrigins ?? []);
