@@ -13,6 +13,9 @@ import { cursorSeq, notFound, pageFrom, stateOf, toMs } from "./rows.js";
 import { planTaskRunUpdates, type TaskRunPlan } from "./task-run-plan.js";
 import { taskRunFromRow, type TaskRunRow, type TaskRunUpdate } from "./task-run-rows.js";
 
+/** Final flow-run states that fail the task runs still open (Cancelled cancels them). */
+const ENDS_TASK_RUNS_FAILED: ReadonlySet<StateName> = new Set<StateName>(["Failed", "TriggerFailed", "TimedOut"]);
+
 const NEW_ROWS: readonly TableColumn[] = [
   ["id", "text"],
   ["flow_run_id", "text"],
@@ -208,6 +211,19 @@ export class TaskRunsRepository {
     if (!(await this.db.get("SELECT id FROM task_runs WHERE id = ?", [id]))) throw notFound("task run", id);
     const rows = await this.db.all<{ state_json: string }>("SELECT state_json FROM task_run_states WHERE task_run_id = ? ORDER BY seq", [id]);
     return rows.map((r) => stateOf(r.state_json));
+  }
+
+  /**
+   * Ends the unfinished task runs of a flow run that ended without them: a run failed from outside (an
+   * agent that saw its Job or container die, a cancel, a deadline) leaves no process to report them.
+   * Failed, TriggerFailed and TimedOut end them Failed, Cancelled ends them Cancelled, each with the flow
+   * run's state and message as the reason. Other states (Success, Skipped, not finished) change nothing:
+   * the flow runner reports every task run before its final state. Answers how many were ended.
+   */
+  async endWithFlowRun(flowRunId: string, state: Pick<State, "name" | "message">, now = Date.now()): Promise<number> {
+    const name = state.name === "Cancelled" ? "Cancelled" : ENDS_TASK_RUNS_FAILED.has(state.name) ? "Failed" : undefined;
+    if (name === undefined) return 0;
+    return this.endUnfinished(flowRunId, name, `Its flow run ended ${state.name}${state.message ? `: ${state.message}` : ""}`, now);
   }
 
   /** Ends the unfinished task runs of a flow run whose process is gone (Failed, or Cancelled); answers how many. */

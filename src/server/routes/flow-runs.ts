@@ -56,6 +56,8 @@ export function flowRunRoutes(app: FastifyInstance, ctx: ServerContext): void {
   registerRoute(app, flowRunOperations.setFlowRunState, async ({ params, body }) => {
     const run = await db.flowRuns.setState(params.id, body.state, { expectedVersion: body.expectedVersion });
     if (run.state.name === "Scheduled") await ctx.runSignal.runsChanged();
+    // A run ended from outside (an agent, a user) has no process left to end its task runs.
+    else await db.taskRuns.endWithFlowRun(run.id, run.state);
     return run;
   });
 

@@ -140,4 +140,35 @@ export function flowRunTests(get: () => TestServer): void {
     assert.equal(error.status, 422);
     assert.equal(error.field, "state.name");
   });
+
+  it("a flow run set Failed or Cancelled from outside ends its unfinished task runs with the reason", async () => {
+    const { client } = get();
+    const flow = await registerSampleFlow(client, "runs-end-tasks");
+    const taskStates = async (runId: string): Promise<Record<string, { name: string; message?: string | undefined }>> =>
+      Object.fromEntries((await client.listTaskRuns(runId, { limit: 50 })).items.map((t) => [`${t.taskKey}[${t.mapIndex}]`, t.state]));
+
+    const failed = await client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
+    await client.setFlowRunState(failed.id, { name: "Running" });
+    await client.setTaskRunStates(failed.id, [
+      { taskKey: "extract", state: { name: "Success", result: 1 } },
+      { taskKey: "load", mapIndex: 0, state: { name: "Running" } },
+      { taskKey: "load", mapIndex: 1, state: { name: "Retrying", message: "attempt 1 failed" } },
+      { taskKey: "report" },
+    ]);
+    await client.setFlowRunState(failed.id, { name: "Failed", message: "the scheduler pod was OOM-killed" });
+    const afterFail = await taskStates(failed.id);
+    assert.equal(afterFail["extract[-1]"]!.name, "Success", "a finished task run keeps its state");
+    for (const key of ["load[0]", "load[1]", "report[-1]"]) {
+      assert.equal(afterFail[key]!.name, "Failed", `${key} ends with its flow run`);
+      assert.equal(afterFail[key]!.message, "Its flow run ended Failed: the scheduler pod was OOM-killed");
+    }
+
+    const cancelled = await client.createFlowRun({ flowId: flow.flowId, parameters: { count: 1 } });
+    await client.setFlowRunState(cancelled.id, { name: "Running" });
+    await client.setTaskRunStates(cancelled.id, [{ taskKey: "load", mapIndex: 0, state: { name: "Running" } }]);
+    await client.setFlowRunState(cancelled.id, { name: "Cancelled", message: "cancelled by the user" });
+    const afterCancel = await taskStates(cancelled.id);
+    assert.equal(afterCancel["load[0]"]!.name, "Cancelled");
+    assert.equal(afterCancel["load[0]"]!.message, "Its flow run ended Cancelled: cancelled by the user");
+  });
 }

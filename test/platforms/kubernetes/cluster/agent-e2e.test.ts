@@ -99,4 +99,37 @@ await serviceSuite(["redis"], "a worker-cluster run through the Kubernetes agent
       30_000,
     );
   });
+
+  it("when the scheduler is killed, the agent fails the run and the server ends its task runs with the reason", { timeout: 300_000 }, async () => {
+    const outDir = join(home, "out-killed");
+    const run = await server.client.createFlowRun({ flowId, parameters: { outDir, n: 4, ms: 120_000, tailMs: 100 } });
+    const ofRun = (o: KubeObject): boolean => o.metadata.labels?.["sluice.io/flow-run-id"] === run.id;
+    const running = async (): Promise<boolean> => (await allTaskRuns(server.client, run.id)).some((t) => t.taskKey === "slow" && t.state.name === "Running");
+    const deadline = Date.now() + 180_000;
+    while (!(await running())) {
+      assert.ok(Date.now() < deadline, "a slow task run reached Running");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const scheduler = kube.pods().find((p) => ofRun(p) && p.metadata.labels?.["sluice.io/cluster-role"] === "scheduler" && p.status?.phase === "Running");
+    assert.ok(scheduler, "the scheduler pod runs");
+    await kube.oomKill(scheduler.metadata.name!);
+
+    const done = await waitForRun(server.client, run.id, undefined, 120_000);
+    assert.equal(done.state.name, "Failed", "the agent fails the run whose scheduler was killed");
+    const taskRuns = await allTaskRuns(server.client, run.id);
+    const open = taskRuns.filter((t) => !["Success", "Failed", "Cancelled", "Mapped", "Skipped", "TriggerFailed", "TimedOut"].includes(t.state.name));
+    assert.deepEqual(
+      open.map((t) => `${t.taskKey}[${t.mapIndex}] ${t.state.name}`),
+      [],
+      "no task run is left open",
+    );
+    const ended = taskRuns.filter((t) => t.taskKey === "slow" && t.mapIndex >= 0);
+    assert.ok(ended.length > 0);
+    for (const t of ended) {
+      assert.equal(t.state.name, "Failed");
+      assert.equal(t.state.message, `Its flow run ended Failed: ${done.state.message}`, "with the flow run's reason");
+    }
+    // The workers and the broker go with the scheduler Job, which the agent removes.
+    await kube.waitFor(() => kube.pods().every((p) => !ofRun(p)), 120_000);
+  });
 });
