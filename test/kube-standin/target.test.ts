@@ -46,6 +46,17 @@ describe("kubeTarget()", { timeout: 30_000 }, () => {
       const ns = await core.readNamespace({ name: target.namespace });
       assert.match(ns.metadata!.name!, /^suite-[0-9a-f]{6}$/);
       assert.equal(ns.metadata!.labels!["sluice.io/test"], "true");
+      // The view reads the cluster through watches: a pod created there shows, and its deletion too.
+      assert.deepEqual(target.view.pods(), []);
+      await core.createNamespacedPod({
+        namespace: target.namespace,
+        body: { metadata: { name: "seen" }, spec: { containers: [{ name: "main", image: "sluice-test/never-pulled:1" }] } },
+      });
+      const pod = await target.view.waitFor(() => target.view.pods(target.namespace).find((p) => p.metadata.name === "seen"));
+      assert.equal(typeof pod.metadata.creationTimestamp, "string");
+      await target.view.waitFor(() => target.view.events().some((e) => e.involvedObject?.name === "seen"));
+      await core.deleteNamespacedPod({ name: "seen", namespace: target.namespace, gracePeriodSeconds: 0 });
+      await target.view.waitFor(() => target.view.pods().length === 0);
       await target.close();
       await cluster.waitFor(() => !cluster.objects("namespaces").some((n) => n.metadata.name === target.namespace));
     } finally {

@@ -6,7 +6,7 @@
  * termination, so exactly one writer ends it: the process (the agent then adds the Kubernetes reason as
  * an ERROR line) or, once the wait is over, the agent (with the reason). Other failures fail at once.
  */
-import { after, before, describe, it } from "node:test";
+import { after, afterEach, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -75,8 +75,16 @@ describe("the Kubernetes agent's JobManager: runs stopped from outside", { timeo
     if (home) await rm(home, { recursive: true, force: true });
   });
 
-  const manager = (report: Partial<TerminationReportOptions> = {}): JobManager =>
-    new JobManager(api, { namespace: NS, deleteFinishedJobs: true, terminationReport: { ...DEFAULT_TERMINATION_REPORT, ...report } });
+  /** The managers of the test: each watches the namespace (and acts on changes) until closed after it. */
+  const managers: JobManager[] = [];
+  afterEach(async () => {
+    for (const m of managers.splice(0)) await m.close({ deleteJobs: false });
+  });
+  const manager = (report: Partial<TerminationReportOptions> = {}): JobManager => {
+    const m = new JobManager(api, { namespace: NS, deleteFinishedJobs: true, terminationReport: { ...DEFAULT_TERMINATION_REPORT, ...report } });
+    managers.push(m);
+    return m;
+  };
 
   /** A Running run, as its process reports it. */
   const runningRun = async (): Promise<string> => {
@@ -292,5 +300,20 @@ describe("the Kubernetes agent's JobManager: runs stopped from outside", { timeo
     assert.match(failure.message, /cannot start: (ErrImagePull|ImagePullBackOff).*\(reason: (ErrImagePull|ImagePullBackOff)\)$/);
     await turnUntil(m, "the run to be let go", () => doneOrUndefined(done));
     await kube.waitFor(() => jobsLeft(id).length === 0 && !podOf(job), 10_000);
+  });
+
+  it("a change wakes the manager: a Job's end is handled at once, with no loop turn after the first", async () => {
+    const m = manager();
+    await m.turn(ctx); // the first turn starts the watches; no other turn follows
+    const id = await runningRun();
+    await server.client.setFlowRunState(id, { name: "Success" });
+    const { job, done } = await launch(m, id, { script: "console.log('done')" });
+    await kube.waitFor(() => kube.jobs(NS).find((j) => j.metadata.name === job && j.status?.succeeded === 1), 15_000);
+    await kube.waitFor(() => (jobsLeft(id).length === 0 ? true : undefined), 10_000);
+    assert.equal(await Promise.race([done.then(() => "let go"), sleep(5_000).then(() => "still managed")]), "let go");
+    assert.deepEqual(
+      failed.filter((f) => f.flowRunId === id),
+      [],
+    );
   });
 });

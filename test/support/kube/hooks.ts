@@ -11,6 +11,12 @@ export interface StandinHooks {
   // ---- inspection ----
   /** Every create/update/patch request received over HTTP, in order, deep-copied. */
   readonly received: ReceivedRequest[];
+  /**
+   * How many API requests came over HTTP, refused ones included: all of them, or those of one verb (get,
+   * list, watch, create, update, patch, delete, deletecollection) and/or one resource (`jobs`, `pods/log`).
+   * A watch counts once, however long it streams.
+   */
+  requestCount(verb?: string, resource?: string): number;
   /** The in-process API (no deny rules, not recorded): seed objects, read state. */
   readonly api: ApiCore;
   jobs(namespace?: string): KubeObject[];

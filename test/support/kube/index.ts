@@ -1,6 +1,7 @@
 /** The Kubernetes API stand-in for tests: see README.md. */
 export { startKubeStandin, defaultTimings, type KubeStandin, type KubeStandinOptions, type StandinTimings } from "./standin.js";
 export type { StandinHooks } from "./hooks.js";
+export type { ClusterView } from "./view.js";
 export { kubeTarget, targetEnv, type KubeTarget, type KubeTargetOptions, type SkippableTest } from "./target.js";
 export type { DenyRule, ReceivedRequest } from "./server.js";
 export type { KubeObject } from "./util.js";

@@ -43,6 +43,8 @@ export interface RouterDeps {
   api: ApiCore;
   denyRules: DenyRule[];
   received: ReceivedRequest[];
+  /** How many requests came, by `"<verb> <resource>"` (e.g. "watch pods", "list jobs"), refused ones included. */
+  requestCounts: Map<string, number>;
   serveLogs: LogServer;
   /** How often a watch that allows bookmarks gets one. */
   bookmarkIntervalMs: number;
@@ -183,6 +185,8 @@ export class KubeHttpServer {
 
   private checkDenied(req: IncomingMessage, verb: string, t: Target): void {
     const resource = t.subresource ? `${t.def.resource}/${t.subresource}` : t.def.resource;
+    const key = `${verb} ${resource}`;
+    this.deps.requestCounts.set(key, (this.deps.requestCounts.get(key) ?? 0) + 1);
     const hit = this.deps.denyRules.some(
       (r) =>
         (r.verb === "*" || r.verb === verb) &&

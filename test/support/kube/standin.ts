@@ -136,10 +136,12 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
   const gc = new GarbageCollector(api);
   const denyRules: DenyRule[] = [];
   const received: ReceivedRequest[] = [];
+  const requestCounts = new Map<string, number>();
   const server = new KubeHttpServer({
     api,
     denyRules,
     received,
+    requestCounts,
     serveLogs: (ns, name, q, res) => kubelet.serveLogs(ns, name, q, res),
     bookmarkIntervalMs: timings.watchBookmarkIntervalMs * timeScale,
   });
@@ -153,6 +155,14 @@ export async function startKubeStandin(options: KubeStandinOptions = {}): Promis
   let closing: Promise<void> | undefined;
   const hooks: StandinHooks = {
     received,
+    requestCount(verb, resource) {
+      let total = 0;
+      for (const [key, n] of requestCounts) {
+        const [v, r] = key.split(" ");
+        if ((verb === undefined || v === verb) && (resource === undefined || r === resource)) total += n;
+      }
+      return total;
+    },
     api,
     timeScale,
     jobs: (ns) => store.list("jobs", ns),

@@ -10,6 +10,7 @@ import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { randomBytes } from "node:crypto";
 import type { StandinHooks } from "./hooks.js";
 import { startKubeStandin, type KubeStandinOptions } from "./standin.js";
+import { standinView, watchedView, type ClusterView } from "./view.js";
 
 /** Environment variables `kubeTarget()` reads. */
 export const targetEnv = {
@@ -32,6 +33,8 @@ export interface KubeTarget {
   readonly kubeconfigPath: string;
   /** The suite's own namespace, created for it. */
   readonly namespace: string;
+  /** What a test may read on either target: Jobs, pods, events (of the suite's namespace on a real cluster), waitFor. */
+  readonly view: ClusterView;
   /** The stand-in's hooks; undefined on a real cluster. */
   readonly hooks: StandinHooks | undefined;
   /**
@@ -68,7 +71,9 @@ export async function kubeTarget(options: KubeTargetOptions = {}): Promise<KubeT
     if (context) kubeConfig.setCurrentContext(context);
     const core = kubeConfig.makeApiClient(CoreV1Api);
     await core.createNamespace({ body: { metadata: { name: namespace, labels: { "sluice.io/test": "true" } } } });
+    const view = await watchedView(kubeConfig, namespace);
     return {
+      view,
       kind: "cluster",
       kubeConfig,
       kubeconfigPath,
@@ -79,6 +84,7 @@ export async function kubeTarget(options: KubeTargetOptions = {}): Promise<KubeT
         return undefined;
       },
       async close() {
+        view.close();
         await core.deleteNamespace({ name: namespace, propagationPolicy: "Background" }).catch(() => undefined);
       },
     };
@@ -89,6 +95,7 @@ export async function kubeTarget(options: KubeTargetOptions = {}): Promise<KubeT
     kubeConfig: standin.kubeConfig,
     kubeconfigPath: standin.kubeconfigPath,
     namespace,
+    view: standinView(standin.hooks),
     hooks: standin.hooks,
     requireHooks: () => standin.hooks,
     close: () => standin.close(),
