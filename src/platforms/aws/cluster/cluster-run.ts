@@ -18,7 +18,7 @@ import type { Redis } from "ioredis";
 import type { SluiceConfig } from "../../../config/schema.js";
 import type { EnvironmentFlow } from "../../../core/environment.js";
 import { SluiceError, serializeError } from "../../../core/errors.js";
-import type { Executor, ExecutorSession, JsonObject, TaskAttemptOutcome } from "../../../core/executor.js";
+import type { Executor, ExecutorSession, FlowLocator, JsonObject, TaskAttemptOutcome } from "../../../core/executor.js";
 import type { FlowRunResult } from "../../../core/flow-options.js";
 import type { RedisConnectionOptions, RedisSpec } from "../../../executors/distributed/index.js";
 import { DefinitionRegistrar } from "../definition-registrar.js";
@@ -88,18 +88,28 @@ async function readMaterial(security: NonNullable<CompiledClusterOptions["securi
   return checkMaterial({ cert, key, ca }, "security");
 }
 
-/** An executor whose waiting attempts fail with the cluster's reason once the cluster failed. */
-function failFast(inner: Executor, failure: Promise<SluiceError>): Executor {
+/**
+ * The cluster's executor around the distributed one: workers load the flow from where its storage put it
+ * in the image (the scheduler may run elsewhere, e.g. `sluice run` on a laptop), and once the cluster
+ * failed, waiting attempts fail with its reason instead of waiting forever.
+ */
+function clusterExecutor(inner: Executor, failure: Promise<SluiceError>, locator: FlowLocator | undefined): Executor {
   const failed: Promise<TaskAttemptOutcome> = failure.then((error) => ({ kind: "failed", error: serializeError(error), noRetry: true }));
   return {
     kind: inner.kind,
     maxConcurrency: inner.maxConcurrency,
     describe: () => inner.describe(),
     start: async (options): Promise<ExecutorSession> => {
-      const session = await inner.start(options);
+      const session = await inner.start(locator ? { ...options, locator } : options);
       return { submit: (request, signal) => Promise.race([session.submit(request, signal), failed]), close: () => session.close() };
     },
   };
+}
+
+/** Where the flow's storage put it, for processes that run its image (undefined: the runner's own locator). */
+function imageLocator(flow: EnvironmentFlow): FlowLocator | undefined {
+  const storage = (flow as { storage?: { contains?: (name: string) => boolean; locate?: (name: string) => FlowLocator } }).storage;
+  return storage?.locate && storage.contains?.(flow.name) ? storage.locate(flow.name) : undefined;
 }
 
 /** Every task of the run (started here or found by its tag), stopped. Returns the ARNs stopped. */
@@ -248,7 +258,7 @@ export async function runOnCloudCluster(input: ClusterRunInput): Promise<FlowRun
       { ...options.executorOptions, redis: redis as JsonObject | string, queuePrefix, allowInsecure: options.allowInsecureBroker },
       input.config,
     );
-    return await input.runFlow(failFast(distributed, pool.failure));
+    return await input.runFlow(clusterExecutor(distributed, pool.failure, imageLocator(input.flow)));
   } finally {
     await pool?.stop();
     conn?.disconnect();
