@@ -4,8 +4,9 @@
  * routed by label to an agent of that kind either runs to Success (its task states and log lines on the
  * server) or is refused when the agent claims it, the run Failed with an error naming the agent kinds that
  * can run it. Agents and server run in this process; runs in child processes (local agent), containers
- * (docker agent) and Jobs of the Kubernetes stand-in with pods as containers (kubernetes agent). Also:
- * docs/agents.md prints the matrix as computed here.
+ * (docker agent), Jobs of the Kubernetes stand-in with pods as containers (kubernetes agent) and tasks of
+ * the ECS stand-in with containers as tasks (ecs agent). Every wait is bounded well under the cell's
+ * time limit. Also: docs/agents.md prints the matrix as computed here.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -25,11 +26,13 @@ import type { Storage } from "../../src/core/storage.js";
 import { agentKindsFor, deploymentMatrix, routingOf, type MatrixCell } from "../../src/platforms/capabilities.js";
 import { LocalDeployer } from "../../src/platforms/local/local-agent.js";
 import { DockerDeployer } from "../../src/platforms/docker/docker-agent.js";
+import { compileEcsAgentOptions, EcsDeployer } from "../../src/platforms/aws/ecs-agent.js";
 import { inheritedRunSettings } from "../../src/agents/deployer.js";
 import { DockerStorage } from "../../src/storage/docker/index.js";
 import { LocalStorage } from "../../src/storage/local/index.js";
 import { SOURCE_ENV, testConfig, waitForRun } from "../agents/support.js";
 import { sqliteTarget, startTestServer, type TestServer } from "../server/support.js";
+import { loadServiceModels, startEcsStandin, type EcsStandin } from "../support/ecs/index.js";
 import { startKubeStandin, type KubeStandin } from "../support/kube/index.js";
 import { missingServices, services } from "../support/services.js";
 import { matrixFlows } from "./fixtures/matrix-flows.js";
@@ -44,10 +47,16 @@ const TODO: Record<string, string> = {
   "kubernetes-cluster/kubernetes":
     "needs Redis reachable from the stand-in's pods and worker images; covered by test/platforms/kubernetes cluster suites, not yet by this matrix",
   "cluster-on-kubernetes/kubernetes": "as kubernetes-cluster",
+  "fargate-task/kubernetes": "as docker/kubernetes: the Kubernetes deployer does not refuse what it cannot run yet",
 };
 const quiet = createLogger({ level: "silent" });
 const label = (agent: string): string => `matrix-${agent}`;
 const dockerMissing = await missingServices(["docker", "registry"]);
+/** The ECS agent's cells also need botocore's service models (the ECS stand-in checks requests against them). */
+const models = loadServiceModels();
+const ecsMissing = dockerMissing ?? ("reason" in models ? `botocore's service models: ${models.reason}` : undefined);
+/** How long a cell waits for its run's end: bounded, far below the cell's own limit. */
+const RUN_WAIT_MS = 180_000;
 
 describe("docs/agents.md", () => {
   it("prints the deployment matrix of the platforms' declarations", async () => {
@@ -69,6 +78,7 @@ describe("the deployment matrix, run", { timeout: 1_800_000 }, () => {
   let server: TestServer;
   let home: string;
   let kube: KubeStandin | undefined;
+  let ecs: EcsStandin | undefined;
   let image: DockerStorage | undefined;
   const agents: Agent[] = [];
 
@@ -108,11 +118,28 @@ describe("the deployment matrix, run", { timeout: 1_800_000 }, () => {
       const deployer = await (await agentKind("kubernetes").load())({ config: k8s, logger: quiet, followedTypes: followedEnvironmentTypes("kubernetes") });
       agents.push(new Agent({ deployer, client: server.client, config: k8s, logger: quiet }));
     }
+    if (!ecsMissing) {
+      // The ECS agent pointed at the ECS stand-in through its configuration, as a user points it at AWS.
+      ecs = await startEcsStandin();
+      const aws = config("ecs", {
+        SLUICE__AWS__ENDPOINT: ecs.endpoint,
+        SLUICE__AWS__REGION_NAME: ecs.region,
+        SLUICE__AWS__AWS_ACCESS_KEY_ID: ecs.credentials.accessKeyId,
+        SLUICE__AWS__AWS_SECRET_ACCESS_KEY: ecs.credentials.secretAccessKey,
+        SLUICE__AWS__SUBNETS: "subnet-matrix",
+        SLUICE__AWS__POLL_INTERVAL_MS: "200",
+        SLUICE__AWS__START_DEADLINE_MS: "120000",
+      });
+      const { runs, runnersOf } = routingOf("ecs");
+      const deployer = new EcsDeployer(compileEcsAgentOptions(aws, { env: inheritedRunSettings(aws), inTaskTypes: runs, runnersOf }));
+      agents.push(new Agent({ deployer, client: server.client, config: aws, logger: quiet }));
+    }
     for (const agent of agents) await agent.start();
   });
   after(async () => {
     for (const agent of agents) await agent.stop({ stopRuns: true });
     await kube?.close();
+    await ecs?.close();
     if (image?.image) {
       const { default: Docker } = await import("dockerode");
       await new Docker({ socketPath: services.dockerSocket })
@@ -132,7 +159,7 @@ describe("the deployment matrix, run", { timeout: 1_800_000 }, () => {
     delete environment.metadata.image;
     const { flowId } = await server.client.registerFlow(registrationOf(flow, storage, [label(cell.agent)]));
     const run = await server.client.createFlowRun({ flowId });
-    const done = await waitForRun(server.client, run.id, undefined, 300_000);
+    const done = await waitForRun(server.client, run.id, undefined, RUN_WAIT_MS);
     const logs = (await server.client.readLogs(run.id)).items.map((l) => `${l.level} ${l.message}`);
     return { done, logs };
   };
@@ -141,20 +168,17 @@ describe("the deployment matrix, run", { timeout: 1_800_000 }, () => {
     const name = `${cell.type} × ${cell.agent} agent: ${cell.how === "refused" ? `refused, runs on ${agentKindsFor(cell.type).join(", ")}` : cell.how}`;
     const flow = FLOWS[cell.environment];
     const needsDocker = cell.agent !== "local" || (cell.how !== "refused" && cell.environment !== "local");
-    const todo =
-      TODO[`${cell.environment}/${cell.agent}`] ??
-      (cell.agent === "ecs"
-        ? "this matrix cannot point an ECS agent at the ECS stand-in yet; the ECS agent's runs are covered by test/platforms/aws/agent-e2e.test.ts (its refusal at claim is not tested yet)"
-        : undefined);
+    const missing = cell.agent === "ecs" ? ecsMissing : needsDocker ? dockerMissing : undefined;
+    const todo = TODO[`${cell.environment}/${cell.agent}`];
     if (!flow) {
       it(name, { todo: `no fixture flow for ${cell.environment} yet` }, () => undefined);
     } else if (todo) {
       it(name, { todo }, () => undefined);
-    } else if (needsDocker && dockerMissing) {
-      if (process.env.CI === "true") it(name, () => assert.fail(`service missing under CI=true: ${dockerMissing}`));
-      else it(name, { skip: `needs docker, registry: ${dockerMissing}` }, () => undefined);
+    } else if (missing) {
+      if (process.env.CI === "true") it(name, () => assert.fail(`service missing under CI=true: ${missing}`));
+      else it(name, { skip: `needs ${cell.agent === "ecs" ? "docker, registry, botocore" : "docker, registry"}: ${missing}` }, () => undefined);
     } else {
-      it(name, { timeout: 400_000 }, async () => {
+      it(name, { timeout: RUN_WAIT_MS + 60_000 }, async () => {
         const storage: Storage = cell.agent === "local" ? Object.assign(new LocalStorage(), {}) : image!;
         if (storage instanceof LocalStorage) storage.addFlow(flow);
         const { done, logs } = await runCell(cell, flow, storage);

@@ -46,6 +46,8 @@ export interface EcsAgentOptions {
   inTaskTypes: ReadonlySet<string>;
   /** Variables every task gets (reporting and logging pace). @default {} */
   env: Readonly<Record<string, string>>;
+  /** The agent kinds that run an environment type, named in a refusal. @default undefined (the refusal lists the types this agent runs) */
+  runnersOf?: (type: string) => readonly string[];
 }
 
 export interface EcsAgentExtras {
@@ -55,6 +57,8 @@ export interface EcsAgentExtras {
   inTaskTypes?: ReadonlySet<string>;
   /** @default {} */
   env?: Readonly<Record<string, string>>;
+  /** The agent kinds that run an environment type, named when a run is refused. @default undefined */
+  runnersOf?: (type: string) => readonly string[];
 }
 
 /** The ECS agent's options from `config.aws`; a bad value fails here, naming its key. */
@@ -136,5 +140,6 @@ export function compileEcsAgentOptions(config: SluiceConfig, extras: EcsAgentExt
     // The agent adds the kinds that run in process (it knows them from the platform list).
     inTaskTypes: extras.inTaskTypes ?? new Set(["FargateTaskEnvironment"]),
     env: extras.env ?? {},
+    ...(extras.runnersOf ? { runnersOf: extras.runnersOf } : {}),
   };
 }

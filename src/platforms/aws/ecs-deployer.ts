@@ -97,7 +97,11 @@ export class EcsDeployer implements Deployer {
     const claimedAt = Date.now();
     const flowRunId = run.flowRun.id;
     // One ECS task runs the flow: only environments that run inside that task are accepted.
-    refuseUnlessRuns(this.kind, { runs: this.options.inTaskTypes }, { flowRunId, flowName: run.flow.name, environmentType: run.flow.environment.type });
+    refuseUnlessRuns(
+      this.kind,
+      { runs: this.options.inTaskTypes, ...(this.options.runnersOf ? { runnersOf: this.options.runnersOf } : {}) },
+      { flowRunId, flowName: run.flow.name, environmentType: run.flow.environment.type },
+    );
     const image = requireImage(run, this.kind);
     const { api, registrar } = await this.#connect();
     const o = this.options;

@@ -3,7 +3,11 @@
  * and the two-task flow on FargateTaskEnvironment in a Docker storage image pushed to the test registry.
  * A run is one ECS task running stage "run" and ends Success with its task runs and logs in the server;
  * a missing image fails the run with the reason; cancelling stops the task; the AWS secret access key
- * given to the agent is in no log line, no database row and not in the serialized flow.
+ * given to the agent is in no log line, no database row and not in the serialized flow. Faults injected
+ * in the stand-in end the run Failed with the reason ECS gives (out of memory, no capacity on Fargate and
+ * on EC2, stuck in PROVISIONING past the environment's start deadline); a run of an environment the agent
+ * cannot run is refused at claim; twenty runs started at once, with registration throttled, share one
+ * new task-definition revision.
  */
 import { after, before, it } from "node:test";
 import assert from "node:assert/strict";
@@ -11,6 +15,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { Writable } from "node:stream";
+import { DockerEnvironment, FargateTaskEnvironment, flow, task, type AnyFlow } from "sluice";
 import { Agent } from "../../../src/agents/agent.js";
 import { registrationOf } from "../../../src/cli/commands/register.js";
 import { configSchema, type SluiceConfig } from "../../../src/config/schema.js";
@@ -30,6 +35,15 @@ const SECRET = "ecsagent-e2e-Secret-9f3b27c1d4";
 const LOG_GROUP = "/ecs/ecsagent-e2e";
 const API_KEY = "ecsagent-e2e-api-key-5d1c";
 const API_KEY_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecsagent-e2e-api-key";
+
+// Flows whose task never runs their code (refused, no capacity, stuck): they need not be in the image.
+const never = task("never", async () => "not run");
+/** An environment the ECS agent does not run: refused when claimed. */
+const dockerFlow = flow("ecsagent refused flow", { environment: new DockerEnvironment() }, () => never());
+/** Its start deadline reaches the agent through the serialized environment. */
+const stuckFlow = flow("ecsagent stuck flow", { environment: new FargateTaskEnvironment({ startDeadlineMs: 3_000 }) }, () => never());
+/** On EC2, where a capacity failure is RESOURCE:MEMORY. */
+const ec2Flow = flow("ecsagent ec2 flow", { environment: new FargateTaskEnvironment({ launchType: "EC2", memory: 512 }) }, () => never());
 
 await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent + ECS stand-in)", () => {
   const target = sqliteTarget();
@@ -61,7 +75,7 @@ await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent
       logger = createLogger({ level: "debug", destination });
       agent = new Agent({ deployer: await createEcsDeployer({ config, logger }), client: server.client, config, logger });
       await agent.start();
-      for (const f of [twoTask, slow]) {
+      for (const f of [twoTask, slow, dockerFlow, stuckFlow, ec2Flow] as AnyFlow[]) {
         const registration = registrationOf(f, storage, [LABEL]);
         serialized.push(JSON.stringify(registration));
         flowIds.set(f.name, (await server.client.registerFlow(registration)).flowId);
@@ -205,6 +219,87 @@ await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent
       .find((x) => x !== undefined);
     assert.deepEqual(withSecret, [{ name: "SLUICE__API__KEY", valueFrom: API_KEY_ARN }]);
     for (const r of standin.received) assert.ok(!JSON.stringify(r.body).includes(API_KEY), `${r.operation} carries no API key value`);
+  });
+
+  const failedWith = async (flowName: string, pattern: RegExp) => {
+    const run = await start(flowName);
+    const done = await waitForRun(server.client, run.id, undefined, 120_000);
+    const errors = await messages(run.id, "error");
+    assert.equal(done.state.name, "Failed", `${done.state.message}\n${errors.join("\n")}`);
+    assert.match(done.state.message ?? "", pattern);
+    return { run, errors };
+  };
+
+  it("a run whose environment the ECS agent cannot run is refused at claim: Failed naming why, no task started", { timeout: 120_000 }, async () => {
+    const { run, errors } = await failedWith(
+      dockerFlow.name,
+      /a ecs agent cannot run flow "ecsagent refused flow": its environment DockerEnvironment .*route the flow/,
+    );
+    assert.ok(
+      errors.some((m) => m.includes("cannot run flow")),
+      errors.join("\n"),
+    );
+    assert.deepEqual(tasksOf(run.id), []);
+    assert.ok(!standin.received.some((r) => r.operation === "RunTask" && JSON.stringify(r.body).includes(run.id)), "no RunTask");
+  });
+
+  it("a container killed for memory fails the run: OOMKilled, exit code 137, OutOfMemoryError", { timeout: 300_000 }, async () => {
+    const run = await start(slow.name);
+    await waitFor("the flow sleeping", async () => ((await messages(run.id)).some((m) => m.includes("ECS-FLOW-SLEEPING")) ? true : undefined), 180_000);
+    await standin.faults.oomKill(tasksOf(run.id)[0]!.taskArn as string);
+    const done = await waitForRun(server.client, run.id, undefined, 120_000);
+    assert.equal(done.state.name, "Failed");
+    assert.match(done.state.message ?? "", /ECS: OOMKilled: .*exit code 137.*OutOfMemoryError: Container killed due to memory usage/);
+    assert.ok((await messages(run.id, "error")).some((m) => m.startsWith("ECS: OOMKilled")));
+  });
+
+  it("RunTask's capacity failures fail the run with each reason: Fargate's and EC2's RESOURCE:MEMORY", { timeout: 120_000 }, async () => {
+    standin.faults.capacity(1);
+    const fargate = await failedWith(twoTask.name, /ECS: Capacity: RunTask started no task: .*Capacity is unavailable at this time/);
+    assert.deepEqual(tasksOf(fargate.run.id), []);
+    standin.faults.capacity(1);
+    const ec2 = await failedWith(ec2Flow.name, /ECS: Capacity: RunTask started no task: arn:aws:ecs:\S+:container-instance\/\S+: RESOURCE:MEMORY/);
+    const runTask = standin.received.find((r) => r.operation === "RunTask" && JSON.stringify(r.body).includes(ec2.run.id));
+    assert.equal((runTask?.body as { launchType?: string }).launchType, "EC2", "the environment's launch type reached the agent");
+  });
+
+  it("a task stuck in PROVISIONING past the environment's start deadline is stopped and its run failed", { timeout: 120_000 }, async () => {
+    standin.faults.stuckInProvisioning(1);
+    const { run } = await failedWith(stuckFlow.name, /ECS: ProvisioningTimeout: /);
+    const task = await waitFor("the stuck task stopped", () => tasksOf(run.id).find((t) => t.lastStatus === "STOPPED"), 30_000);
+    assert.equal(task.stopCode, "UserInitiated");
+    assert.ok(standin.received.some((r) => r.operation === "StopTask" && (r.body as { task?: string }).task === task.taskArn));
+  });
+
+  it("twenty runs started at once, registration throttled, share ONE new task-definition revision and all succeed", { timeout: 900_000 }, async () => {
+    // A new version of the flow whose environment asks for more memory: a definition not registered yet.
+    const registration = registrationOf(twoTask, storage, [LABEL]);
+    const { flowId } = await server.client.registerFlow({ ...registration, environment: { ...registration.environment, memory: "1024" } });
+    const registeredBefore = standin.received.filter((r) => r.operation === "RegisterTaskDefinition" && r.status === 200).length;
+    standin.faults.throttleRegister(2);
+    const runs = await Promise.all(Array.from({ length: 20 }, () => server.client.createFlowRun({ flowId, parameters: {} })));
+    const done = await Promise.all(runs.map((r) => waitForRun(server.client, r.id, undefined, 840_000)));
+    assert.deepEqual(
+      done.filter((d) => d.state.name !== "Success").map((d) => `${d.id}: ${d.state.name} ${d.state.message ?? ""}`),
+      [],
+    );
+    const registers = standin.received.filter((r) => r.operation === "RegisterTaskDefinition");
+    assert.equal(registers.filter((r) => r.status === 200).length, registeredBefore + 1, "one new revision");
+    assert.ok(
+      registers.some((r) => r.errorType?.endsWith("ThrottlingException")),
+      "the throttled registration was retried",
+    );
+    const definitions = new Set(
+      standin.received
+        .filter((r) => r.operation === "RunTask" && runs.some((run) => JSON.stringify(r.body).includes(run.id)))
+        .map((r) => (r.body as { taskDefinition: string }).taskDefinition),
+    );
+    assert.equal(definitions.size, 1, [...definitions].join(", "));
+    const family = [...definitions][0]!.split("/").pop()!.split(":")[0]!;
+    assert.deepEqual(
+      standin.definitions(family).map((d) => [d.revision, d.memory]),
+      [[1, "1024"]],
+    );
   });
 
   it("the AWS secret access key is in no log line, no database row and not in the serialized flow", async () => {
