@@ -6,6 +6,7 @@ import { join } from "node:path";
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 import { importX } from "eslint-plugin-import-x";
+import reactHooks from "eslint-plugin-react-hooks";
 import { createTypeScriptImportResolver } from "eslint-import-resolver-typescript";
 import { sluiceLintPlugin } from "./scripts/lint/no-import-cycle.js";
 
@@ -127,7 +128,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ["**/*.ts"],
+    files: ["**/*.ts", "**/*.tsx"],
     plugins: { "import-x": importX, sluice: sluiceLintPlugin },
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: root },
@@ -144,11 +145,25 @@ export default tseslint.config(
       "no-console": "off",
     },
     settings: {
-      "import-x/extensions": [".ts", ".js"],
-      "import-x/parsers": { "@typescript-eslint/parser": [".ts"] },
+      "import-x/extensions": [".ts", ".tsx", ".js"],
+      "import-x/parsers": { "@typescript-eslint/parser": [".ts", ".tsx"] },
       "import-x/resolver-next": [
         createTypeScriptImportResolver({ project: join(root, "tsconfig.json"), conditionNames: ["sluice-source", "import", "types", "default"] }),
       ],
+    },
+  },
+  {
+    // The web app (src/ui, with its own tsconfig for JSX and the DOM): the rules of hooks, and those of
+    // the React compiler, which catch a ref read while rendering or state set in an effect. A missing
+    // dependency of an effect or memo is an error here, not a warning: it is how a page shows stale data.
+    files: ["src/ui/**/*.ts", "src/ui/**/*.tsx"],
+    ...reactHooks.configs.flat.recommended,
+    rules: {
+      ...reactHooks.configs.flat.recommended.rules,
+      "react-hooks/exhaustive-deps": "error",
+      // It only says the React compiler would skip memoizing a component using @tanstack/react-virtual; the
+      // app is not built with the compiler.
+      "react-hooks/incompatible-library": "off",
     },
   },
   {

@@ -18,7 +18,6 @@ import type { Page, Response } from "playwright-core";
 import { createClient } from "../../src/client/index.js";
 import { loadConfig } from "../../src/config/index.js";
 import { startServer } from "../../src/server/start.js";
-import { missingServices } from "../../test/support/services.js";
 import { buildUi, launchBrowser, newPage } from "../../test/ui/support.js";
 import { finishedRun, registerWideFlow } from "../../test/ui/seed.js";
 import type { Measurement, Workload } from "../types.js";
@@ -51,8 +50,6 @@ async function apiBytes(page: Page, action: () => Promise<void>): Promise<number
 }
 
 async function uiWorkload(): Promise<Measurement[]> {
-  const missing = await missingServices(["chromium"]);
-  if (missing) throw new Error(`needs Chromium: ${missing}`);
   buildUi();
   const home = await mkdtemp(join(tmpdir(), "sluice-bench-ui-"));
   const config = loadConfig({ file: false, env: { SLUICE__HOME: home, SLUICE__LOGGING__LEVEL: "warn" } });
@@ -145,5 +142,5 @@ async function uiWorkload(): Promise<Measurement[]> {
   }
 }
 
-const workloads: Workload[] = [{ id: "U1", title: "Web UI: run graph and runs list in Chromium", run: uiWorkload }];
+const workloads: Workload[] = [{ id: "U1", title: "Web UI: run graph and runs list in Chromium", needs: ["chromium"], run: uiWorkload }];
 export default workloads;

@@ -83,6 +83,11 @@ await serviceSuite(["chromium"], "web UI", () => {
     await page.getByTestId("timeline").waitFor();
     assert.ok((await page.locator(".trow").count()) >= 6);
     assert.ok((await page.locator(".tattempts").count()) >= 1, "the retried task run shows its attempts");
+    // Its attempts are separate bars, with the wait for the retry before the second.
+    const retried = page.locator(".trow", { has: page.locator(".tattempts") }).first();
+    await retried.locator(".tbar.run[data-attempt='2']").waitFor();
+    assert.equal(await retried.locator(".tbar.run[data-attempt='1']").count(), 1);
+    assert.equal(await retried.locator(".tbar.wait[data-attempt='2']").count(), 1, "the wait for the retry is drawn");
     await screenshot(page, "run-timeline");
 
     // Logs: every line, the search done across all of them, a task selected filters to its lines.
@@ -139,6 +144,7 @@ await serviceSuite(["chromium"], "web UI", () => {
     // A few runs no agent takes (their label is nobody's), due later: they stay Scheduled.
     const pipeline = (await stack.client.listFlows({ name: "ui-pipeline" })).items[0];
     assert.ok(pipeline);
+    const later = new Date(Date.now() + 24 * 3_600_000).toISOString();
     for (let day = 1; day <= 6; day++)
       await stack.client.createFlowRun({
         flowId: pipeline.id,
@@ -162,6 +168,56 @@ await serviceSuite(["chromium"], "web UI", () => {
     assert.equal(
       await page.getByRole("group", { name: "State filter" }).getByRole("button", { name: "Failed", exact: true }).getAttribute("aria-pressed"),
       "true",
+    );
+
+    // By label and text: the server filters (the page asks with them), and the view survives a reload.
+    await page.getByRole("button", { name: "Clear filters" }).click();
+    await page.waitForURL((url) => url.search === "");
+    const listQueries: URLSearchParams[] = [];
+    page.on("request", (r) => {
+      const url = new URL(r.url());
+      if (url.pathname === "/api/flow-runs") listQueries.push(url.searchParams);
+    });
+    await page.getByLabel("Label").fill("backfill");
+    await page.getByLabel("Label").press("Enter");
+    await page.getByLabel("Search runs").fill("11-03");
+    await page.getByLabel("Search runs").press("Enter");
+    await page.waitForURL(/label=backfill/);
+    assert.match(page.url(), /q=11-03/);
+    const named = async () => Promise.all((await page.locator(".trow-table[data-run-id] a").all()).map((l) => l.innerText()));
+    await page.waitForFunction(`document.querySelectorAll(".trow-table[data-run-id]").length === 1`);
+    assert.deepEqual(await named(), ["backfill-2026-11-03"]);
+    assert.ok(
+      listQueries.some((q) => q.get("label") === "backfill" && q.get("q") === "11-03" && q.get("updatedAfter") === null),
+      "the list was read with the filter",
+    );
+    await page.reload();
+    await page.locator(".trow-table[data-run-id]").first().waitFor();
+    assert.deepEqual(await named(), ["backfill-2026-11-03"]);
+    assert.equal(await page.getByLabel("Label").inputValue(), "backfill");
+    assert.equal(await page.getByLabel("Search runs").inputValue(), "11-03");
+
+    // Live updates respect the filter: a new run that matches appears, one without the label does not.
+    await stack.client.createFlowRun({ flowId: pipeline.id, name: "adhoc-2026-11-03", labels: ["adhoc"], parameters: { rows: 1 }, scheduledStart: later });
+    await stack.client.createFlowRun({
+      flowId: pipeline.id,
+      name: "backfill-2026-11-03-again",
+      labels: ["backfill"],
+      parameters: { rows: 1 },
+      scheduledStart: later,
+    });
+    await page.locator(".trow-table[data-run-id] a", { hasText: "backfill-2026-11-03-again" }).waitFor();
+    assert.deepEqual(await named(), ["backfill-2026-11-03-again", "backfill-2026-11-03"]);
+    await screenshot(page, "runs-filtered");
+
+    // Bulk cancel of the filtered runs; the list shows their new state without a reload.
+    await page.getByLabel("Select all").check();
+    await page.getByRole("button", { name: "Cancel selected (2)" }).click();
+    await page.waitForFunction(`[...document.querySelectorAll(".trow-table[data-run-id]")].map((r) => r.dataset.state).join() === "Cancelled,Cancelled"`);
+    const cancelled = await stack.client.listFlowRuns({ label: ["backfill"], q: "11-03" });
+    assert.deepEqual(
+      cancelled.items.map((r) => r.state.name),
+      ["Cancelled", "Cancelled"],
     );
   });
 

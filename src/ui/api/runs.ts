@@ -79,13 +79,14 @@ export function useRunsList(filter: RunFilter) {
     if (!changed) return;
     queryClient.setQueryData<readonly FlowRun[]>(key, (old) => old && mergeChanges(old, changed, filter));
   }, [changes.data, queryClient, key, filter]);
-  // A relative window moves: the page drops runs that fell out of it since they were read.
-  const runs = useMemo(() => (full.data ?? []).filter((run) => matchesFilter(run, filter)), [full.data, filter, changes.dataUpdatedAt]);
+  // A relative window moves: at each look for changes, the page drops the runs that fell out of it.
+  const now = Math.max(full.dataUpdatedAt, changes.dataUpdatedAt);
+  const runs = useMemo(() => (full.data ?? []).filter((run) => matchesFilter(run, filter, now)), [full.data, filter, now]);
   return {
     runs,
     isLoading: full.isLoading,
     error: full.error ?? changes.error,
-    problem: createdRange(filter).problem,
+    problem: createdRange(filter, now).problem,
     truncated: (full.data?.length ?? 0) >= RUNS_LIMIT,
   };
 }

@@ -2,6 +2,7 @@
 import { useMemo } from "react";
 import { Link } from "react-router";
 import { useQuery } from "@tanstack/react-query";
+import type { FlowRun } from "../../client/index.js";
 import { errorText, useApi } from "../api/context.js";
 import { allPages } from "../api/pages.js";
 import { formatAgo, shortId } from "../components/format.js";
@@ -23,11 +24,12 @@ export function AgentsPage() {
     refetchInterval: 5000,
   });
   const byAgent = useMemo(() => {
-    const map = new Map<string, NonNullable<typeof inFlight.data>>();
+    const map = new Map<string, FlowRun[]>();
     for (const r of inFlight.data ?? []) if (r.agentId) map.set(r.agentId, [...(map.get(r.agentId) ?? []), r]);
     return map;
   }, [inFlight.data]);
-  const now = Date.now();
+  // Ages are counted from when the list was read (it is read again every five seconds).
+  const now = agents.dataUpdatedAt;
   return (
     <div className="page">
       <div className="page-head">

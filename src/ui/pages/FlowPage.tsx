@@ -3,10 +3,10 @@
  * run form generated from its parameter schema. The server's validation errors appear next to their
  * fields; `?from=<runId>` starts the form from a previous run's parameters ("Edit & run").
  */
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { SluiceApiError, type Flow } from "../../client/index.js";
+import { SluiceApiError, type Flow, type FlowRun } from "../../client/index.js";
 import { errorText, useApi } from "../api/context.js";
 import { allPages } from "../api/pages.js";
 import { formatTime } from "../components/format.js";
@@ -136,21 +136,33 @@ export function FlowPage() {
   );
 }
 
+/** The run form; with `fromRunId`, once that run is read, it starts from the run's parameters and labels. */
 function RunForm({ flow, fromRunId }: { flow: Flow; fromRunId: string | null }) {
+  const { client } = useApi();
+  const from = useQuery({ queryKey: ["run", fromRunId], queryFn: () => client.getFlowRun(fromRunId ?? ""), enabled: fromRunId !== null });
+  if (fromRunId !== null && !from.data)
+    return (
+      <section className="card run-form" id="run">
+        {from.error ? (
+          <div className="error-box">
+            Cannot read run {fromRunId}: {errorText(from.error)}
+          </div>
+        ) : (
+          <div className="muted">Reading run {fromRunId}…</div>
+        )}
+      </section>
+    );
+  return <RunFormFields key={from.data?.id ?? ""} flow={flow} from={from.data ?? null} />;
+}
+
+function RunFormFields({ flow, from }: { flow: Flow; from: FlowRun | null }) {
   const { client } = useApi();
   const navigate = useNavigate();
   const schema = flow.parameterSchema as JsonSchema;
-  const from = useQuery({ queryKey: ["run", fromRunId], queryFn: () => client.getFlowRun(fromRunId ?? ""), enabled: fromRunId !== null });
   const start = useMemo(() => initialValue(schema, schema, { ...flow.parameterDefaults }), [schema, flow.parameterDefaults]);
-  const [value, setValue] = useState<unknown>(start);
-  const [labels, setLabels] = useState(flow.labels.join(", "));
+  const [value, setValue] = useState<unknown>(() => (from ? initialValue(schema, schema, from.parameters) : start));
+  const [labels, setLabels] = useState((from ?? flow).labels.join(", "));
   const [runName, setRunName] = useState("");
-  useEffect(() => {
-    if (from.data) {
-      setValue(initialValue(schema, schema, from.data.parameters));
-      setLabels(from.data.labels.join(", "));
-    }
-  }, [from.data, schema]);
   const create = useMutation({
     mutationFn: () =>
       client.createFlowRun({
@@ -179,7 +191,7 @@ function RunForm({ flow, fromRunId }: { flow: Flow; fromRunId: string | null }) 
     <section className="card run-form" id="run">
       <h3>
         Run {flow.name} v{flow.version}
-        {from.data ? <span className="muted"> · from run {from.data.name ?? from.data.id.slice(0, 8)}</span> : null}
+        {from ? <span className="muted"> · from run {from.name ?? from.id.slice(0, 8)}</span> : null}
       </h3>
       <form
         onSubmit={(e) => {

@@ -14,6 +14,12 @@ interface View {
   k: number;
 }
 
+/** The view that shows the whole layout centred in the element, at most a little above full size. */
+function fitView(el: HTMLElement, l: Layout): View {
+  const k = Math.min(1.2, Math.max(0.02, Math.min((el.clientWidth - 40) / Math.max(1, l.width), (el.clientHeight - 40) / Math.max(1, l.height))));
+  return { k, x: (el.clientWidth - l.width * k) / 2, y: Math.max(20, (el.clientHeight - l.height * k) / 2) };
+}
+
 export function GraphView({ nodes, selected, onSelect }: { nodes: RunGraphNode[]; selected: string | null; onSelect: (key: string | null) => void }) {
   const shape = useMemo(() => nodes.map((n) => `${n.key}<${n.upstream.join(",")}`).join("|"), [nodes]);
   const [layout, setLayout] = useState<Layout | null>(null);
@@ -24,28 +30,26 @@ export function GraphView({ nodes, selected, onSelect }: { nodes: RunGraphNode[]
   const [, redraw] = useState(0);
   const byKey = useMemo(() => new Map(nodes.map((n) => [n.key, n])), [nodes]);
 
+  // The layout depends only on the graph's shape, not on states: a new one is asked for when the shape
+  // changes, and an answer for a shape no longer shown (or after the view is gone) is dropped.
+  const laidOut = useRef<string | null>(null);
   useEffect(() => {
-    let live = true;
+    if (laidOut.current === shape) return;
+    laidOut.current = shape;
     layoutGraph(nodes)
       .then((l) => {
-        if (!live) return;
+        if (laidOut.current !== shape) return;
+        if (box.current) view.current = fitView(box.current, l);
         setLayout(l);
-        fit(l);
       })
-      .catch((e: unknown) => live && setError(String(e)));
-    return () => {
-      live = false;
-    };
-    // The layout depends only on the graph's shape, not on states.
-  }, [shape]);
-
-  const fit = (l: Layout) => {
-    const el = box.current;
-    if (!el) return;
-    const k = Math.min(1.2, Math.max(0.02, Math.min((el.clientWidth - 40) / Math.max(1, l.width), (el.clientHeight - 40) / Math.max(1, l.height))));
-    view.current = { k, x: (el.clientWidth - l.width * k) / 2, y: Math.max(20, (el.clientHeight - l.height * k) / 2) };
-    redraw((n) => n + 1);
-  };
+      .catch((e: unknown) => laidOut.current === shape && setError(String(e)));
+  }, [shape, nodes]);
+  useEffect(
+    () => () => {
+      laidOut.current = null;
+    },
+    [],
+  );
 
   // Draw.
   useEffect(() => {
@@ -191,7 +195,14 @@ export function GraphView({ nodes, selected, onSelect }: { nodes: RunGraphNode[]
         }}
       />
       <div className="graph-tools">
-        <button type="button" onClick={() => layout && fit(layout)}>
+        <button
+          type="button"
+          onClick={() => {
+            if (!layout || !box.current) return;
+            view.current = fitView(box.current, layout);
+            redraw((n) => n + 1);
+          }}
+        >
           Fit
         </button>
         <button

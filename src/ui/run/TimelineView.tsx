@@ -1,15 +1,17 @@
 /**
  * The Gantt of a run's task runs: one row per task run (virtualized), a pale bar for the time it waited
- * (created → started) and a coloured bar for the time it ran (started → ended, or now). Retried task runs
- * show their attempts; selecting one reads its state history and marks each attempt's start. Zoom with
- * the slider or ctrl+wheel; the time axis scrolls horizontally.
+ * (created → started) and a coloured bar for the time it ran (started → ended, or now). A retried task
+ * run shows each attempt as its own bar, coloured by how it ended, with the waits for its retries between
+ * them (from its state history, read for the rows in view). Zoom with the slider or ctrl+wheel; the time
+ * axis scrolls horizontally.
  */
 import { useMemo, useRef, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { TaskRun } from "../../client/index.js";
 import { useApi } from "../api/context.js";
-import { formatClock, formatDuration, spanMs, stateColor } from "../components/format.js";
+import { formatClock, formatDuration, stateColor } from "../components/format.js";
+import { attemptSpans } from "./attempts.js";
 
 const ROW = 22;
 const LABEL_W = 220;
@@ -43,7 +45,6 @@ export function TimelineView({
   const width = Math.max(600, (scroller.current?.clientWidth ?? 900) - LABEL_W - 20) * zoom;
   const px = (t: number) => ((t - t0) / total) * width;
   const virtual = useVirtualizer({ count: rows.length, getScrollElement: () => scroller.current, estimateSize: () => ROW, overscan: 20 });
-  const selectedRun = rows.find((t) => t.taskKey === selected && t.attempts > 1);
 
   if (rows.length === 0) return <div className="empty">No task runs yet.</div>;
   return (
@@ -56,7 +57,7 @@ export function TimelineView({
           {formatDuration(total)} in all · {rows.length.toLocaleString()} task runs
         </span>
         <span className="legend">
-          <i className="wait" /> waiting <i className="run" /> running <i className="retry" /> attempt start
+          <i className="wait" /> waiting <i className="run" /> running (one bar per attempt) <i className="retry" /> retried
         </span>
       </div>
       <div
@@ -87,20 +88,16 @@ export function TimelineView({
                 <span className="tlabel" style={{ width: LABEL_W }} title={label}>
                   {label}
                 </span>
-                <span className="tbar wait" style={{ left: LABEL_W + px(created), width: Math.max(1, px(started ?? ended ?? now) - px(created)) }} />
-                {started !== null && (
-                  <span
-                    className="tbar run"
-                    title={`${t.state.name} · ran ${formatDuration(spanMs(t.startedAt, t.endedAt))}${t.attempts > 1 ? ` · ${t.attempts} attempts` : ""}`}
-                    style={{ left: LABEL_W + px(started), width: Math.max(2, px(ended ?? now) - px(started)), background: stateColor(t.state.name) }}
-                  />
+                {t.attempts > 1 ? (
+                  <AttemptBars taskRun={t} now={now} px={px} />
+                ) : (
+                  <Bars wait={[created, started ?? ended ?? now]} run={started === null ? null : [started, ended ?? now]} taskRun={t} px={px} />
                 )}
                 {t.attempts > 1 && (
                   <span className="tattempts" style={{ left: LABEL_W + px(ended ?? now) + 4 }}>
                     ↻ {t.attempts}
                   </span>
                 )}
-                {selectedRun?.id === t.id && <Attempts taskRunId={t.id} px={px} />}
               </div>
             );
           })}
@@ -110,16 +107,59 @@ export function TimelineView({
   );
 }
 
-function Attempts({ taskRunId, px }: { taskRunId: string; px: (t: number) => number }) {
-  const { client } = useApi();
-  const states = useQuery({ queryKey: ["task-run-states", taskRunId], queryFn: () => client.listTaskRunStates(taskRunId) });
+/** One attempt's bars: pale while waiting, in the state's colour while running. */
+function Bars({ wait, run, taskRun, px }: { wait: [number, number]; run: [number, number] | null; taskRun: TaskRun; px: (t: number) => number }) {
   return (
     <>
-      {(states.data ?? [])
-        .filter((s) => s.name === "Running")
-        .map((s, i) => (
-          <span key={i} className="tattempt" title={`attempt ${s.attempt ?? i + 1} started`} style={{ left: LABEL_W + px(Date.parse(s.timestamp)) }} />
-        ))}
+      <span className="tbar wait" style={{ left: LABEL_W + px(wait[0]), width: Math.max(1, px(wait[1]) - px(wait[0])) }} />
+      {run && (
+        <span
+          className="tbar run"
+          title={`${taskRun.state.name} · ran ${formatDuration(run[1] - run[0])}`}
+          style={{ left: LABEL_W + px(run[0]), width: Math.max(2, px(run[1]) - px(run[0])), background: stateColor(taskRun.state.name) }}
+        />
+      )}
+    </>
+  );
+}
+
+/**
+ * A retried task run: its state history (read when its row comes into view, again when it changes) drawn
+ * as one bar per attempt and the waits between them. Until it is read, the run shows as one bar.
+ */
+function AttemptBars({ taskRun, now, px }: { taskRun: TaskRun; now: number; px: (t: number) => number }) {
+  const { client } = useApi();
+  const states = useQuery({
+    queryKey: ["task-run-states", taskRun.id, taskRun.version],
+    queryFn: () => client.listTaskRunStates(taskRun.id),
+    staleTime: Infinity,
+  });
+  const created = Date.parse(taskRun.createdAt);
+  const spans = useMemo(() => (states.data ? attemptSpans(created, states.data, now) : null), [states.data, created, now]);
+  if (!spans) {
+    const started = taskRun.startedAt ? Date.parse(taskRun.startedAt) : null;
+    const ended = taskRun.endedAt ? Date.parse(taskRun.endedAt) : now;
+    return <Bars wait={[created, started ?? ended]} run={started === null ? null : [started, ended]} taskRun={taskRun} px={px} />;
+  }
+  return (
+    <>
+      {spans.map((span, i) => (
+        <span
+          key={i}
+          className={`tbar ${span.kind}`}
+          data-attempt={span.attempt}
+          title={
+            span.kind === "wait"
+              ? `waited ${formatDuration(span.to - span.from)} for attempt ${span.attempt}`
+              : `attempt ${span.attempt} · ${span.open ? "running" : span.outcome} · ran ${formatDuration(span.to - span.from)}${span.message ? ` · ${span.message}` : ""}`
+          }
+          style={{
+            left: LABEL_W + px(span.from),
+            width: Math.max(span.kind === "run" ? 2 : 1, px(span.to) - px(span.from)),
+            ...(span.kind === "run" ? { background: stateColor(span.outcome) } : {}),
+          }}
+        />
+      ))}
     </>
   );
 }

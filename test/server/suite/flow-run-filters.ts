@@ -13,6 +13,12 @@ async function clockPast(iso: string): Promise<void> {
 }
 
 export function flowRunFilterTests(get: () => TestServer): void {
+  it("documents the filters in the OpenAPI document", async () => {
+    const doc = (await get().client.openApi()) as { paths: Record<string, Record<string, { parameters?: { name: string }[] }>> };
+    const names = (doc.paths["/api/flow-runs"]?.get?.parameters ?? []).map((p) => p.name);
+    for (const name of ["label", "q", "createdAfter", "createdBefore", "updatedAfter"]) assert.ok(names.includes(name), `${name} in ${names.join(",")}`);
+  });
+
   it("filters by labels: a run must have every label asked for", async () => {
     const { client } = get();
     const flow = await registerSampleFlow(client, "filter-labels");
