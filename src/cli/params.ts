@@ -51,17 +51,25 @@ export async function readParamsFile(path: string, cwd: string = process.cwd()):
   try {
     text = await readFile(file, "utf8");
   } catch (cause) {
-    throw new SluiceError("INVALID_INPUT", `--params-file ${file} cannot be read: ${(cause as Error).message}`, { field: "--params-file", value: path, cause });
+    throw new SluiceError("INVALID_INPUT", `--params-file ${file} cannot be read (${(cause as Error).message}): give the path of a readable JSON file`, {
+      field: "--params-file",
+      value: path,
+      cause,
+    });
   }
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;
   } catch (cause) {
-    throw new SluiceError("INVALID_INPUT", `--params-file ${file} is not valid JSON: ${(cause as Error).message}`, {
-      field: "--params-file",
-      value: path,
-      cause,
-    });
+    throw new SluiceError(
+      "INVALID_INPUT",
+      `--params-file ${file} is not valid JSON (${(cause as Error).message}): fix the file, it must hold one JSON object`,
+      {
+        field: "--params-file",
+        value: path,
+        cause,
+      },
+    );
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw new SluiceError("INVALID_INPUT", `--params-file ${file} must hold a JSON object of parameters (e.g. {"count": 3}), not ${showValue(value, 40)}`, {

@@ -126,13 +126,20 @@ export function loadConfig(options: LoadConfigOptions = {}): SluiceConfig {
     const path = issue.path.map(String);
     const envName = PREFIX + path.map((p) => p.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()).join("__");
     const field = path.join(".");
-    const value = path.reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined), merged);
+    const at = (root: unknown): unknown =>
+      path.reduce<unknown>((node, key) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined), root);
+    const value = at(merged);
     const shown = value === undefined ? "" : ` is ${showFieldValue(field, value)}, which is`;
-    throw new SluiceError(
-      "CONFIG_INVALID",
-      `configuration ${field} (${envName})${shown || " is"} invalid: ${issue.message}. Fix the environment variable or the config file${file ? ` ${file}` : ""}.`,
-      { field, ...(value === undefined || isSecretField(field) ? {} : { value }), cause: parsed.error },
-    );
+    // A value given on the command line wins over the others: the flag is what to fix.
+    const fix =
+      at(normalizeKeys(options.overrides ?? {})) !== undefined
+        ? "Fix the command-line flag that sets it"
+        : `Fix the environment variable or the config file${file ? ` ${file}` : ""}`;
+    throw new SluiceError("CONFIG_INVALID", `configuration ${field} (${envName})${shown || " is"} invalid: ${issue.message}. ${fix}.`, {
+      field,
+      ...(value === undefined || isSecretField(field) ? {} : { value }),
+      cause: parsed.error,
+    });
   }
   return parsed.data;
 }

@@ -20,7 +20,7 @@ export type { EnvironmentClass, EnvironmentKind } from "./platform.js";
 /** The common options in their JSON form: the executor is a kind string. */
 export const commonOptions = lazy((z) =>
   z.strictObject({
-    labels: z.array(z.string().min(1, "give each label as a non-empty string")).optional(),
+    labels: z.array(z.string().regex(/\S/, "give each label as a string with more than spaces")).optional(),
     metadata: z.record(z.string(), z.json()).optional(),
     executor: z.string().min(1, 'give an executor kind such as "local" or "concurrent"').optional(),
   }),

@@ -8,7 +8,7 @@ import { SluiceError } from "../../src/core/errors.js";
 
 /** Words of an instruction or of an expectation, or the allowed values: a message with none of them only says "invalid". */
 export const SAYS_WHAT_TO_DO =
-  /"[^"]+" or "[^"]+"|\b(use|give|pass|set|check|fix|send|expected|must|known|one of|allowed|remove|add|choose|start|create|register|list|put|at (least|most)|between|only|instead|try)\b/i;
+  /"[^"]+" or "[^"]+"|\b(use|give|pass|set|check|fix|send|write|expected|must|known|one of|allowed|remove|add|choose|start|create|register|list|put|at (least|most)|between|only|instead|try)\b/i;
 
 export interface Expectation {
   /** The error's code. */

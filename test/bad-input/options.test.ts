@@ -81,6 +81,7 @@ describe("bad environment options, every kind", () => {
     { name: "unknown kind", act: env("dokcer", {}), code: "INVALID_OPTION", field: "environment", shows: '"dokcer"' },
     { name: "local: labels not a list", act: env("local", { labels: "gpu" }), code: "INVALID_OPTION", field: "labels", shows: '"gpu"' },
     { name: "local: empty label", act: env("local", { labels: [""] }), code: "INVALID_OPTION", field: "labels.0", shows: '""' },
+    { name: "local: label of spaces", act: env("local", { labels: ["ok", "  "] }), code: "INVALID_OPTION", field: "labels.1", shows: '"  "' },
     { name: "local: unknown option", act: env("local", { image: "x" }), code: "INVALID_OPTION", field: "image" },
     { name: "local: unknown executor kind", act: env("local", { executor: "quantum" }), code: "INVALID_OPTION", field: "executor", shows: '"quantum"' },
     { name: "local: metadata not an object", act: env("local", { metadata: [1] }), code: "INVALID_OPTION", field: "metadata" },

@@ -25,7 +25,10 @@ function wholeNumber(flag: string, text: string | undefined, min: number): numbe
   if (text === undefined) return undefined;
   const n = Number(text);
   if (!Number.isInteger(n) || n < min) {
-    throw new SluiceError("INVALID_INPUT", `${flag} ${JSON.stringify(text)} is not a whole number ≥ ${min}`, { field: flag, value: text });
+    throw new SluiceError("INVALID_INPUT", `${flag} ${JSON.stringify(text)} is not a whole number ≥ ${min}; give one, e.g. ${flag} ${Math.max(min, 1) * 4}`, {
+      field: flag,
+      value: text,
+    });
   }
   return n;
 }

@@ -19,9 +19,18 @@ export const environmentRunExtension: RunExtension = {
     const image = options.image as string | undefined;
     if (kind === undefined) {
       if (image !== undefined)
-        throw new SluiceError("INVALID_INPUT", "--image needs --environment docker (the environment that runs it)", { field: "--image", value: image });
+        throw new SluiceError(
+          "INVALID_INPUT",
+          "--image needs --environment docker (the environment that runs it): add --environment docker, or remove --image",
+          { field: "--image", value: image },
+        );
       return undefined;
     }
+    if (image !== undefined && image.trim() === "")
+      throw new SluiceError("INVALID_INPUT", `--image is ${JSON.stringify(image)}; give an image reference such as "127.0.0.1:5000/etl:v1"`, {
+        field: "--image",
+        value: image,
+      });
     const { environmentKind } = await import("../../platforms/environment-registry.js");
     environmentKind(kind, "--environment");
     return async (plan) => {
