@@ -7,11 +7,13 @@
  * - W3 200 tasks sleeping 50 ms each at concurrency 8 (ideal 1.25 s)
  * - W4 10,000 no-op tasks on the workers executor with 2 threads (baseline: piscina used directly)
  * - W5 a whole `sluice run` process of a 3-task flow (cold start; baseline: `node -e` of 3 plain calls)
+ * - COLD W1's chain and W2's map each as a whole `sluice run` process: the per-task cost a user sees
  * - RSS peak resident memory of a 100,000-task mapped flow, in a child process
+ * - SCALE the same with 1,000,000 tasks: peak RSS and wall time
  *
  * Each time is the fastest of several runs after a warm-up (other processes on a shared machine only ever add
  * time), with the median beside it in the notes; a flow's graph is built once, outside the timing.
- * Run with `--rss-child sluice|baseline` (by the RSS workload), this file is the child.
+ * Run with `--rss-child sluice|baseline <tasks>` (by the RSS and SCALE workloads), this file is the child.
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -132,6 +134,14 @@ function timeRows(id: string, what: string, s: Timing, b: Timing, tasks: number,
   ];
 }
 
+/** The environment of a timed `sluice run` child: no development hooks. */
+function plainEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.SLUICE_DEV;
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
 function execTime(file: string, args: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
@@ -144,14 +154,19 @@ function execTime(file: string, args: readonly string[], env: NodeJS.ProcessEnv)
 
 function childJson(args: readonly string[]): Promise<Record<string, number>> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...args], { cwd: ROOT, timeout: 120_000 }, (error, stdout, stderr) => {
-      if (error) return reject(new Error(`child ${args.join(" ")} failed: ${error.message}\n${stderr}`));
-      try {
-        resolve(JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, number>);
-      } catch (e) {
-        reject(new Error(`child ${args.join(" ")} printed no JSON: ${String(e)}\n${stdout}\n${stderr}`));
-      }
-    });
+    execFile(
+      process.execPath,
+      [...process.execArgv, fileURLToPath(import.meta.url), ...args],
+      { cwd: ROOT, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (error) return reject(new Error(`child ${args.join(" ")} failed: ${error.message}\n${stderr}`));
+        try {
+          resolve(JSON.parse(stdout.trim().split("\n").at(-1)!) as Record<string, number>);
+        } catch (e) {
+          reject(new Error(`child ${args.join(" ")} printed no JSON: ${String(e)}\n${stdout}\n${stderr}`));
+        }
+      },
+    );
   });
 }
 
@@ -280,9 +295,7 @@ const W5: Workload = {
   async run() {
     const bin = join(ROOT, "bin/sluice.js");
     const built = existsSync(join(ROOT, "dist/cli/main.js"));
-    const env = { ...process.env };
-    delete env.SLUICE_DEV;
-    delete env.NODE_OPTIONS;
+    const env = plainEnv();
     const script = "const f=async(x)=>x;(async()=>{const a=await f([1,2,3]);const b=await f(a.map(x=>x*10));await f(b.reduce((x,y)=>x+y,0))})()";
     const b = await timeIt(() => execTime(process.execPath, ["-e", script], env), 5, 1);
     const row = async (what: string, notes: string, file: () => Promise<string>): Promise<Measurement> => {
@@ -324,39 +337,105 @@ const W5: Workload = {
   },
 };
 
-const RSS: Workload = {
-  id: "RSS",
-  title: "peak RSS of a 100,000-task mapped flow (child process)",
+const W5_FLOW = join(ROOT, "bench/flows/three-tasks.mjs");
+const COLD_FLOWS = join(ROOT, "bench/flows/cold-tasks.mjs");
+
+const COLD: Workload = {
+  id: "COLD",
+  title: "W1's chain and W2's map as whole `sluice run` processes (cold JIT, default logger)",
   async run() {
-    const s = await childJson(["--rss-child", "sluice"]);
-    const b = await childJson(["--rss-child", "baseline"]);
-    return [
-      {
-        metric: "RSS 100,000 mapped tasks (local): peak RSS",
-        unit: "MB",
-        value: s.maxRssMB!,
-        baseline: b.maxRssMB!,
-        baselineName: "plain async calls over the same 100,000-element list, in a child process",
+    const bin = join(ROOT, "bin/sluice.js");
+    const built = existsSync(join(ROOT, "dist/cli/main.js"));
+    const env = plainEnv();
+    const sluice = (flowFile: string, name?: string) => () => execTime(process.execPath, [bin, "run", flowFile, ...(name ? ["--flow", name] : [])], env);
+    const node = (script: string) => () => execTime(process.execPath, ["-e", script], env);
+    // The per-task figure subtracts a process of the 3-task flow (W5's), so start-up is not counted.
+    const three = await timeIt(sluice(W5_FLOW), 5, 1);
+    const nodeThree = await timeIt(node("const f=async(x)=>x;(async()=>{for(let i=0;i<3;i++)await f(i)})()"), 5, 1);
+    const rows: Measurement[] = [];
+    for (const [id, what, name, tasks, plain] of [
+      ["W1", "chain of 1,000", "cold-chain-1000", 1000, "const f=async(x)=>x;(async()=>{let x=0;for(let i=0;i<1000;i++)x=await f(x)})()"],
+      [
+        "W2",
+        "map of 5,000",
+        "cold-map-5000",
+        5002,
+        "const f=async(x)=>x+1;(async()=>{const xs=Array.from({length:5000},(_,i)=>i);const ys=[];for(const x of xs)ys.push(await f(x));ys.reduce((a,b)=>a+b,0)})()",
+      ],
+    ] as const) {
+      const s = await timeIt(sluice(COLD_FLOWS, name), 5, 1);
+      const b = await timeIt(node(plain), 5, 1);
+      const perTask = ((s.min - three.min) / (tasks - 3)) * 1000;
+      const basePerTask = ((b.min - nodeThree.min) / (tasks - 3)) * 1000;
+      rows.push({
+        metric: `${id} ${what} as a whole \`sluice run\` process: cost per task`,
+        unit: "µs",
+        value: perTask,
+        baseline: basePerTask,
+        baselineName: "the same calls in a `node -e` process, per call",
         higherIsBetter: false,
-        target: "< 400 MB",
-        notes: `wall time ${s.ms!.toFixed(0)} ms (baseline ${b.ms!.toFixed(0)} ms)`,
-      },
-    ];
+        target: "< 10 µs",
+        notes:
+          `${built ? "built CLI (dist/)" : "NO dist/: the CLI ran from source through tsx (run `npm run build`)"}; ` +
+          `(process − the 3-task flow's process ${three.min.toFixed(0)} ms) / ${tasks - 3} tasks; process ${s.min.toFixed(0)} ms; ${medians(s, b)}; compare with ${id}'s warm overhead per task`,
+      });
+    }
+    return rows;
   },
 };
 
-export default [W1, W2, W3, W4, W5, RSS] satisfies Workload[];
+/** Peak RSS and wall time of `tasks` mapped no-op tasks on the local executor, against the same calls, each in a child. */
+async function rssRows(id: string, tasks: number, target: string): Promise<Measurement[]> {
+  const s = await childJson(["--rss-child", "sluice", String(tasks)]);
+  const b = await childJson(["--rss-child", "baseline", String(tasks)]);
+  const count = tasks.toLocaleString("en");
+  return [
+    {
+      metric: `${id} ${count} mapped tasks (local): peak RSS`,
+      unit: "MB",
+      value: s.maxRssMB!,
+      baseline: b.maxRssMB!,
+      baselineName: `plain async calls over the same ${count}-element list, in a child process`,
+      higherIsBetter: false,
+      target,
+      notes: `${(((s.maxRssMB! - b.maxRssMB!) * 1024 * 1024) / tasks).toFixed(0)} bytes per task over the baseline`,
+    },
+    {
+      metric: `${id} ${count} mapped tasks (local): wall time`,
+      unit: "ms",
+      value: s.ms!,
+      baseline: b.ms!,
+      baselineName: `the same plain calls`,
+      higherIsBetter: false,
+      notes: `one run each, in a fresh child process (cold JIT); ${(((s.ms! - b.ms!) / tasks) * 1000).toFixed(1)} µs per task over the baseline`,
+    },
+  ];
+}
+
+const RSS: Workload = {
+  id: "RSS",
+  title: "peak RSS of a 100,000-task mapped flow (child process)",
+  run: () => rssRows("RSS", 100_000, "< 200 MB"),
+};
+
+const SCALE: Workload = {
+  id: "SCALE",
+  title: "peak RSS and time of a 1,000,000-task mapped flow (child process)",
+  run: () => rssRows("SCALE", 1_000_000, "< 1 GB"),
+};
+
+export default [W1, W2, W3, W4, W5, COLD, RSS, SCALE] satisfies Workload[];
 
 // ---- child mode (RSS) -----------------------------------------------------------------------------------
 
-async function rssChild(kind: string): Promise<void> {
+async function rssChild(kind: string, tasks: number): Promise<void> {
   const t0 = performance.now();
-  if (kind === "sluice") await runOk(() => mapReduce.run({ ...quiet, executor: new LocalExecutor(), parameters: { n: 100_000 } }));
-  else await plainMapReduce(100_000, 1);
+  if (kind === "sluice") await runOk(() => mapReduce.run({ ...quiet, executor: new LocalExecutor(), parameters: { n: tasks } }));
+  else await plainMapReduce(tasks, 1);
   const ms = performance.now() - t0;
   process.stdout.write(`${JSON.stringify({ maxRssMB: process.resourceUsage().maxRSS / 1024, ms })}\n`);
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === "--rss-child") {
-  await rssChild(process.argv[3] ?? "sluice");
+  await rssChild(process.argv[3] ?? "sluice", Number(process.argv[4] ?? 100_000));
 }

@@ -13,10 +13,11 @@
  * Workers are started (and the flow module loaded in them) before the timing starts.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
 import { z } from "zod";
 import { flow } from "../../src/core/flow.js";
 import { createLogger } from "../../src/core/logger.js";
@@ -34,6 +35,52 @@ const CPU_TASKS = 120;
 const ROUNDS = 3;
 
 const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+// ---- CPU time -------------------------------------------------------------------------------------
+
+/** CPU time (user + system) of another process in µs, from /proc (Linux); null where there is none. */
+function processCpu(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) / 100) * 1e6; // utime, stime in clock ticks (100 per second)
+  } catch {
+    return null;
+  }
+}
+
+/** Redis's own CPU time in µs (INFO cpu). The server may serve others at the same time: read it on a quiet machine. */
+async function redisCpu(): Promise<number> {
+  const redis = new Redis(services.redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    const info = await redis.info("cpu");
+    const read = (key: string): number => Number(new RegExp(`${key}:([0-9.]+)`).exec(info)?.[1] ?? NaN);
+    return (read("used_cpu_sys") + read("used_cpu_user")) * 1e6;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** CPU time of the workers (by pid) and of Redis in µs, from now until the returned function is called. */
+async function cpuMeter(pids: readonly number[]): Promise<() => Promise<{ workers: number | null; redis: number }>> {
+  const workers0 = pids.map(processCpu);
+  const redis0 = await redisCpu();
+  return async () => {
+    const workers = pids.map(processCpu);
+    const used = workers.every((w, i) => w !== null && workers0[i] !== null) ? workers.reduce((sum, w, i) => sum! + w! - workers0[i]!, 0) : null;
+    return { workers: used, redis: (await redisCpu()) - redis0 };
+  };
+}
+
+/** One timed run: tasks per second, and CPU µs per task of the driver, the workers and Redis (null off Linux). */
+interface Rate {
+  rate: number;
+  cpu: { driver: number; workers: number; redis: number } | null;
+}
+
+const perTask = (driver: number, used: { workers: number | null; redis: number }, tasks: number): Rate["cpu"] =>
+  used.workers === null ? null : { driver: driver / tasks, workers: used.workers / tasks, redis: used.redis / tasks };
+
+const cpuTotal = (cpu: Rate["cpu"]): number => (cpu ? cpu.driver + cpu.workers + cpu.redis : NaN);
 
 // ---- flows (module scope, so workers load them by path) -------------------------------------------
 
@@ -66,21 +113,26 @@ async function withWorkers<T>(count: number, concurrency: number, body: (queue: 
   }
 }
 
-/** Tasks per second of one timed run of `f` (after a small warm-up run that loads the module in the workers). */
+/** One timed run of `f` (after a small warm-up run that loads the module in the workers). */
 async function sluiceRate(
   queue: string,
   run: (executor: DistributedExecutor) => Promise<{ state: { name: string; message?: string } }>,
   tasks: number,
   warm: () => Promise<unknown>,
-): Promise<number> {
+  workers: readonly WorkerProcess[] = [],
+): Promise<Rate> {
   await warm();
   // Every task may be queued at once, as the raw baseline adds all its jobs up front.
   const executor = new DistributedExecutor({ redis: services.redisUrl, queuePrefix: queue, maxInFlight: Math.max(1000, tasks + 2) });
+  const meter = await cpuMeter(workers.map((w) => w.pid));
+  const driver0 = process.cpuUsage();
   const t0 = performance.now();
   const result = await run(executor);
   const seconds = (performance.now() - t0) / 1000;
+  const driver = process.cpuUsage(driver0);
+  const used = await meter();
   if (result.state.name !== "Success") throw new Error(`the benchmark run ended ${result.state.name}: ${result.state.message}`);
-  return tasks / seconds;
+  return { rate: tasks / seconds, cpu: perTask(driver.user + driver.system, used, tasks) };
 }
 
 // ---- raw BullMQ baseline ---------------------------------------------------------------------------
@@ -113,6 +165,7 @@ const [name, prefix, jobs] = process.argv.slice(1);
 const n = Number(jobs);
 const queue = new Queue(name, { connection: { url: process.env.REDIS_URL, maxRetriesPerRequest: null }, prefix });
 await queue.waitUntilReady();
+const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 for (let i = 0; i < n; i += 1000) {
   await queue.addBulk(Array.from({ length: Math.min(1000, n - i) }, (_, j) => ({ name: "noop", data: { x: i + j }, opts: { removeOnComplete: true } })));
@@ -125,7 +178,8 @@ for (;;) {
   if (performance.now() - t0 > 120000) throw new Error("raw BullMQ: jobs left after 120 s: " + JSON.stringify(counts));
   await new Promise((r) => setTimeout(r, 10));
 }
-process.stdout.write(JSON.stringify({ ms: performance.now() - t0 }) + "\\n");
+const cpu = process.cpuUsage(cpu0);
+process.stdout.write(JSON.stringify({ ms: performance.now() - t0, cpu: cpu.user + cpu.system }) + "\\n");
 await queue.obliterate({ force: true });
 await queue.close();
 `;
@@ -148,14 +202,17 @@ function timedProcess(args: string[], env: Record<string, string>): Promise<{ ms
 }
 
 /** Raw BullMQ with 2 worker processes; `whole`: the producer is a process of its own, timed from its spawn. */
-async function rawBullmqRate(workers: number, concurrency: number, jobs: number, whole = false): Promise<number> {
+async function rawBullmqRate(workers: number, concurrency: number, jobs: number, whole = false): Promise<Rate> {
   const prefix = uniqueQueue("raw");
   const name = "raw";
   const children = await Promise.all(Array.from({ length: workers }, () => startRawWorker(name, prefix, concurrency)));
   try {
+    const meter = await cpuMeter(children.map((c) => c.pid!));
     const run = await timedProcess(["--input-type=module", "-e", RAW_PRODUCER, name, prefix, String(jobs)], { REDIS_URL: services.redisUrl });
-    const ms = whole ? run.ms : (JSON.parse(run.stdout) as { ms: number }).ms;
-    return jobs / (ms / 1000);
+    const used = await meter();
+    const printed = JSON.parse(run.stdout) as { ms: number; cpu: number };
+    const ms = whole ? run.ms : printed.ms;
+    return { rate: jobs / (ms / 1000), cpu: perTask(printed.cpu, used, jobs) };
   } finally {
     for (const child of children) child.kill("SIGTERM");
     await deleteKeys(services.redisUrl, prefix);
@@ -183,16 +240,33 @@ const workloads: Workload[] = [
       for (const concurrency of NOOP_CONCURRENCIES) {
         // Sluice and raw BullMQ alternate, ROUNDS times each, and the medians are compared: the machine's load
         // changes between runs, and interleaving spreads it over both.
-        const sluiceRates: number[] = [];
-        const rawRates: number[] = [];
-        await withWorkers(2, concurrency, async (queue) => {
+        const sluiceRuns: Rate[] = [];
+        const rawRuns: Rate[] = [];
+        await withWorkers(2, concurrency, async (queue, workers) => {
           const warm = (): Promise<unknown> =>
             noopMap.run({ ...quiet, parameters: { n: 200 }, executor: new DistributedExecutor({ redis: services.redisUrl, queuePrefix: queue }) });
           for (let round = 0; round < ROUNDS; round++) {
-            rawRates.push(await rawBullmqRate(2, concurrency, N));
-            sluiceRates.push(await sluiceRate(queue, (executor) => noopMap.run({ ...quiet, parameters: { n: N }, executor }), N, warm));
+            rawRuns.push(await rawBullmqRate(2, concurrency, N));
+            sluiceRuns.push(await sluiceRate(queue, (executor) => noopMap.run({ ...quiet, parameters: { n: N }, executor }), N, warm, workers));
           }
         });
+        const sluiceRates = sluiceRuns.map((r) => r.rate);
+        const rawRates = rawRuns.map((r) => r.rate);
+        const cpuOf = (runs: Rate[]) => runs.reduce<Rate["cpu"]>((best, r) => (r.cpu && (!best || cpuTotal(r.cpu) < cpuTotal(best)) ? r.cpu : best), null);
+        const sluiceCpu = cpuOf(sluiceRuns);
+        const rawCpu = cpuOf(rawRuns);
+        const split = (c: NonNullable<Rate["cpu"]>): string => `driver ${c.driver.toFixed(0)}, workers ${c.workers.toFixed(0)}, Redis ${c.redis.toFixed(0)}`;
+        if (sluiceCpu && rawCpu)
+          rows.push({
+            metric: `D1 CPU per task, 2 workers × concurrency ${concurrency} (driver + workers + Redis)`,
+            unit: "µs",
+            value: cpuTotal(sluiceCpu),
+            baseline: cpuTotal(rawCpu),
+            baselineName: "raw BullMQ: the producer process, the 2 workers and Redis",
+            higherIsBetter: false,
+            target: "≤ 1.2x raw BullMQ",
+            notes: `least of ${ROUNDS} runs each; Sluice ${split(sluiceCpu)}; raw ${split(rawCpu)} µs per task; Redis is read with INFO cpu and counts whatever else it serves meanwhile`,
+          });
         rows.push({
           metric: `D1 ${N.toLocaleString("en")} no-op tasks, 2 workers × concurrency ${concurrency}, in this process (warm)`,
           unit: "tasks/s",
@@ -225,7 +299,7 @@ const workloads: Workload[] = [
           const rawRates: number[] = [];
           await withWorkers(2, concurrency, async (queue) => {
             for (let round = 0; round < ROUNDS; round++) {
-              rawRates.push(await rawBullmqRate(2, concurrency, N, true));
+              rawRates.push((await rawBullmqRate(2, concurrency, N, true)).rate);
               const run = await timedProcess(
                 built
                   ? [cli, "run", flowFile, "--executor", "distributed", "--json"]
@@ -269,8 +343,8 @@ const workloads: Workload[] = [
           const warm = (queue: string) => (): Promise<unknown> =>
             cpuMap.run({ ...quiet, parameters: { n: 4 }, executor: new DistributedExecutor({ redis: services.redisUrl, queuePrefix: queue }) });
           for (let round = 0; round < ROUNDS; round++) {
-            ones.push(await sluiceRate(single, (executor) => cpuMap.run({ ...quiet, parameters: { n: CPU_TASKS }, executor }), CPU_TASKS, warm(single)));
-            twos.push(await sluiceRate(pair, (executor) => cpuMap.run({ ...quiet, parameters: { n: CPU_TASKS }, executor }), CPU_TASKS, warm(pair)));
+            ones.push((await sluiceRate(single, (executor) => cpuMap.run({ ...quiet, parameters: { n: CPU_TASKS }, executor }), CPU_TASKS, warm(single))).rate);
+            twos.push((await sluiceRate(pair, (executor) => cpuMap.run({ ...quiet, parameters: { n: CPU_TASKS }, executor }), CPU_TASKS, warm(pair))).rate);
           }
         }),
       );

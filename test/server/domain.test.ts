@@ -10,6 +10,7 @@ import { canonicalJson, contentHash } from "../../src/server/domain/canonical-js
 import { ParameterValidator } from "../../src/server/domain/parameters.js";
 import { parseDatabaseUrl, redactUrl } from "../../src/server/database/index.js";
 import { isLoopback } from "../../src/server/index.js";
+import { timeOrderedId } from "../../src/server/database/ids.js";
 
 describe("label rule", () => {
   it("an agent takes a run only when its labels include all of the run's", () => {
@@ -149,5 +150,17 @@ describe("database URLs and addresses", () => {
   it("knows loopback addresses", () => {
     for (const host of ["127.0.0.1", "127.1.2.3", "localhost", "::1", "[::1]", "::ffff:127.0.0.1"]) assert.equal(isLoopback(host), true, host);
     for (const host of ["0.0.0.0", "::", "10.0.0.5", "example.com", "128.0.0.1"]) assert.equal(isLoopback(host), false, host);
+  });
+});
+
+describe("time-ordered ids (task runs)", () => {
+  it("are UUID version 7 strings, unique, and sort in the order of their time", () => {
+    const ids = Array.from({ length: 3000 }, (_, i) => timeOrderedId(1_733_600_000_000 + Math.floor(i / 3)));
+    for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(new Set(ids).size, ids.length, "no two ids are equal, also within one millisecond");
+    assert.equal(ids[0]!.slice(0, 13), "0193a29c-b800", "the first 48 bits are the time in ms");
+    const byMs = (id: string) => id.slice(0, 13);
+    const sorted = [...ids].sort();
+    assert.deepEqual(sorted.map(byMs), ids.map(byMs), "ids of later milliseconds sort after earlier ones");
   });
 });

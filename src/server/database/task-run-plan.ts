@@ -5,9 +5,9 @@
  * The repository then writes the whole plan with a few set-based statements; a key whose write loses
  * a race with another request turns its updates from the first write on into CONFLICT results.
  */
-import { randomUUID } from "node:crypto";
 import { isFinished, makeState, type State } from "../../core/states.js";
 import { decideTaskRunTransition } from "../domain/transitions.js";
+import { timeOrderedId } from "./ids.js";
 import { iso, stateOf } from "./rows.js";
 import type { TaskRunRow, TaskRunUpdate } from "./task-run-rows.js";
 
@@ -77,7 +77,7 @@ function create(flowRunId: string, update: TaskRunUpdate, label: string, now: nu
   const state: State = update.state ? { ...update.state, timestamp } : makeState("Pending", { timestamp });
   const row: TaskRunRow = {
     seq: 0,
-    id: randomUUID(),
+    id: timeOrderedId(now),
     flow_run_id: flowRunId,
     task_key: update.taskKey,
     task_name: update.taskName ?? update.taskKey,

@@ -67,6 +67,9 @@ export class RunAttachment {
   }
 
   start(): void {
+    // The flow module loads while the run's first jobs are being queued, not when the first one is taken.
+    // A failure is not cached by loadFlow: the first job loads it again and reports the error as its outcome.
+    loadFlow(this.meta.locator, this.#ctx.cwd).catch(() => undefined);
     const queues = [this.keys.queue];
     if (!this.meta.workStealing) queues.push(pinnedQueue(this.keys.tag, this.#ctx.workerId));
     for (const name of queues) {
