@@ -1,5 +1,5 @@
 /**
- * The environment conformance suite (spec §2). Every environment's test file calls it:
+ * The environment conformance suite, which every environment kind passes. Each kind's test file calls it:
  *
  * ```ts
  * runEnvironmentConformance("local", {
@@ -13,7 +13,7 @@
  * `serialize()` may and may not carry, the deserialized stand-in (routes, cannot run), the exact hook
  * semantics of `run()` (onStart, the environment's executor, errors logged and re-thrown, onExit in a
  * finally, no onExit after a failed onStart), and, when given a flow that the kind can launch here, that
- * `execute()` runs it to its result.
+ * `execute()` runs it to its result, or, for kinds that launch elsewhere, that it resolves "launched".
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
@@ -40,6 +40,31 @@ export interface EnvironmentConformanceOptions {
    * `check(value)`). Omit for kinds that cannot launch on this machine (their own tests cover execute).
    */
   execute?: { flow: AnyFlow; parameters?: Record<string, unknown>; value?: unknown; check?: (value: unknown) => void; options?: ExecuteOptions };
+  /**
+   * For kinds whose `execute()` launches the run elsewhere (a Job, a task) and resolves "launched": a flow
+   * and the options to launch it with (read when the test runs, so they may name a service started in a
+   * `before` hook). The suite checks that `execute()` resolves "launched" with a description and JSON
+   * resources, then calls `check` with them. @default undefined (not checked)
+   */
+  launch?: {
+    flow: AnyFlow;
+    /** The execute options, e.g. `() => ({ config, flowRunId })`. */
+    options: () => ExecuteOptions;
+    /** Options of the launching environment besides the common ones, e.g. `{ metadata: { image } }`. @default {} */
+    environment?: EnvironmentOptions;
+    /** Checks what was launched, e.g. that the stand-in holds a Job labelled with the run's id. @default none */
+    check?: (launched: { description: string; resources: JsonObject; options: ExecuteOptions }) => void | Promise<void>;
+  };
+  /**
+   * The kind always chooses its own executor (a worker cluster's distributed executor): the suite checks
+   * that an `executor` option is refused naming the field, instead of checking that it is used. @default false
+   */
+  ownExecutor?: boolean;
+  /**
+   * Why `run()` cannot be checked in this process (e.g. it starts a worker cluster first); its tests are
+   * then reported as skipped with this reason. @default undefined (run() is checked)
+   */
+  runSkipReason?: string;
   /** Per-test time limit in ms. @default 20000 */
   timeoutMs?: number;
 }
@@ -98,18 +123,29 @@ export function runEnvironmentConformance(name: string, options: EnvironmentConf
       }
     });
 
-    it("rejects an executor that is not an Executor with a TypeError at construction", () => {
-      for (const executor of ["local", {}, { kind: "x" }, 42]) {
-        assert.throws(() => create({ executor: executor as never }), TypeError);
-      }
-      assert.doesNotThrow(() => create({ executor: new CountingExecutor() }));
-    });
+    if (options.ownExecutor) {
+      it("refuses an executor option, naming the field (the kind chooses its own executor)", () => {
+        for (const executor of [new CountingExecutor(), "local"]) {
+          assert.throws(
+            () => create({ executor: executor as never }),
+            (e: unknown) => e instanceof SluiceError && e.code === "INVALID_OPTION" && e.field === "executor",
+          );
+        }
+      });
+    } else {
+      it("rejects an executor that is not an Executor with a TypeError at construction", () => {
+        for (const executor of ["local", {}, { kind: "x" }, 42]) {
+          assert.throws(() => create({ executor: executor as never }), TypeError);
+        }
+        assert.doesNotThrow(() => create({ executor: new CountingExecutor() }));
+      });
+    }
 
     it("serializes type, version, sorted labels, metadata and declared scalars only: no executor, no callbacks", () => {
       const env = create({
         labels: ["b", "a"],
         metadata: { image: "x:1", nested: { k: [1, 2] } },
-        executor: new CountingExecutor(),
+        ...(options.ownExecutor ? {} : { executor: new CountingExecutor() }),
         onStart: () => undefined,
         onExit: () => undefined,
       });
@@ -144,7 +180,8 @@ export function runEnvironmentConformance(name: string, options: EnvironmentConf
       }
     });
 
-    it("run(): onStart, then the flow with the environment's executor, then onExit", async () => {
+    const skip = options.runSkipReason;
+    it("run(): onStart, then the flow with the environment's executor, then onExit", { skip }, async () => {
       const { calls, probeFlow } = probe();
       const executor = new CountingExecutor();
       const env = create({ executor, onStart: () => void calls.push("onStart"), onExit: async () => void calls.push("onExit") });
@@ -155,7 +192,7 @@ export function runEnvironmentConformance(name: string, options: EnvironmentConf
       assert.equal(executor.sessions, 1, "the run used the environment's executor");
     });
 
-    it("run(): an onStart that throws fails the run with that error, and onExit is not called", async () => {
+    it("run(): an onStart that throws fails the run with that error, and onExit is not called", { skip }, async () => {
       const { calls, probeFlow } = probe();
       const boom = new Error("cannot start");
       const events: RunEvent[] = [];
@@ -172,7 +209,7 @@ export function runEnvironmentConformance(name: string, options: EnvironmentConf
       assert.match(failed?.type === "flow-run-state" ? (failed.state.message ?? "") : "", /cannot start/);
     });
 
-    it("run(): an error of the flow runner is logged, re-thrown, and onExit still runs", async () => {
+    it("run(): an error of the flow runner is logged, re-thrown, and onExit still runs", { skip }, async () => {
       const { calls, probeFlow } = probe();
       const events: RunEvent[] = [];
       const env = create({ onExit: () => void calls.push("onExit") });
@@ -187,7 +224,7 @@ export function runEnvironmentConformance(name: string, options: EnvironmentConf
       );
     });
 
-    it("run(): a failed flow run is a result, not an exception, and onExit runs", async () => {
+    it("run(): a failed flow run is a result, not an exception, and onExit runs", { skip }, async () => {
       const calls: string[] = [];
       const broken = task("conformance-broken", async () => {
         throw new Error("task failed on purpose");
@@ -215,6 +252,21 @@ export function runEnvironmentConformance(name: string, options: EnvironmentConf
           "observers saw task states",
         );
         assert.equal(events.filter((e) => e.type === "flow-run-state").at(-1)?.type === "flow-run-state", true);
+      });
+    }
+
+    if (options.launch) {
+      const spec = options.launch;
+      it('execute(): launches the flow elsewhere and resolves "launched", naming what it created', async () => {
+        const env = create({ labels: ["conformance"], ...spec.environment });
+        const executeOptions = { ...spec.options(), ...quiet };
+        const outcome = await env.execute(spec.flow, executeOptions);
+        assert.equal(outcome.kind, "launched");
+        if (outcome.kind !== "launched") return;
+        assert.ok(outcome.description.length > 0, "a description for humans");
+        assert.ok(Object.keys(outcome.resources).length > 0, "the resources it created are named");
+        assert.deepEqual(JSON.parse(JSON.stringify(outcome.resources)), outcome.resources, "resources are plain JSON");
+        await spec.check?.({ description: outcome.description, resources: outcome.resources, options: executeOptions });
       });
     }
   });

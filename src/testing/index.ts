@@ -8,3 +8,5 @@
  * ```
  */
 export { CountingExecutor, runEnvironmentConformance, type EnvironmentConformanceOptions } from "./environment-suite.js";
+export { claimedRun, runDeployerConformance, type DeployerConformanceOptions } from "./deployer-suite.js";
+export { runStorageConformance, type StorageConformanceOptions } from "./storage-suite.js";
