@@ -1,7 +1,8 @@
 /**
  * A thin launcher over @kubernetes/client-node (loaded on first use, so importing Sluice never loads it):
  * connect with a kubeconfig file and context, or the in-cluster service account, then create, read, list
- * and delete the Jobs, pods and events of flow runs. Every API error becomes a KubernetesApiError that
+ * and delete the Jobs, pods and events of flow runs, and give informers (informer.ts) a list-and-watch
+ * source for the Jobs and pods. Every API error becomes a KubernetesApiError that
  * carries the Kubernetes Status message and reason. Creating a Job is idempotent per flow run: an
  * "AlreadyExists" answer for a Job of the same run is success.
  */

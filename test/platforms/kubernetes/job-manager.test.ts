@@ -316,4 +316,31 @@ describe("the Kubernetes agent's JobManager: runs stopped from outside", { timeo
       [],
     );
   });
+
+  it("a Job deleted from outside whose deletion the Job watch has not delivered: its pod's deletion still names JobDeleted, the cause", async () => {
+    // Watches of 1 s: once the Jobs may no longer be listed or watched, the manager's copy of them is frozen,
+    // as when the pod's deletion arrives on its stream before the Job's on the other.
+    const m = new JobManager(api, {
+      namespace: NS,
+      deleteFinishedJobs: true,
+      terminationReport: { ...DEFAULT_TERMINATION_REPORT, marginMs: 500 },
+      watch: { watchTimeoutSeconds: 1, backoffInitialMs: 100, backoffMaxMs: 200 },
+    });
+    managers.push(m);
+    const id = await runningRun();
+    const { job, done } = await launch(m, id, { grace: 1 });
+    await runningPod(m, job);
+    const allowList = kube.deny("list", "jobs", NS);
+    const allowWatch = kube.deny("watch", "jobs", NS);
+    try {
+      await sleep(2_500); // the Job watch ended and cannot be opened again
+      kube.api.delete("jobs", NS, job, { propagationPolicy: "Background" }); // the garbage collector then deletes its pod
+      const failure = await turnUntil(m, "the agent to fail the run", () => failed.find((f) => f.flowRunId === id));
+      assert.match(failure.message, new RegExp(`^Kubernetes: Kubernetes Job ${job} was deleted before it finished.*\\(reason: JobDeleted\\)$`));
+    } finally {
+      allowList();
+      allowWatch();
+    }
+    await turnUntil(m, "the run to be let go", () => doneOrUndefined(done));
+  });
 });
