@@ -1,7 +1,8 @@
 /**
  * The flow run's side of the `out` stream: one connection blocks on XREAD and hands each record, in
- * order, to the session; what was read is trimmed. When Redis cannot be read for longer than
- * `failAfterMs`, `onLost` is told (the session fails the attempts in flight rather than wait forever).
+ * order, to the session; what was read is trimmed every few reads (TRIM_MS). When Redis cannot be read
+ * for longer than `failAfterMs`, `onLost` is told (the session fails the attempts in flight rather than
+ * wait forever).
  */
 import type { Redis } from "ioredis";
 import { parseOutEntry, type OutRecord } from "./protocol.js";
@@ -10,6 +11,13 @@ import { parseOutEntry, type OutRecord } from "./protocol.js";
 const READ_COUNT = 1000;
 /** How long one XREAD blocks, in ms (also how long stop() may wait for the loop to notice). */
 const BLOCK_MS = 1000;
+/**
+ * What was read is trimmed once this many entries are waiting for it, or this long after the last trim,
+ * or when the stream goes quiet: one XTRIM per few reads instead of one per read (with one task at a
+ * time, a read returns one entry), while the stream still never holds much more than one read's worth.
+ */
+const TRIM_ENTRIES = READ_COUNT;
+const TRIM_MS = 250;
 
 export interface OutReaderOptions {
   /** The blocking connection (used for nothing else). */
@@ -36,6 +44,13 @@ export class OutReader {
   async #loop(): Promise<void> {
     const o = this.#o;
     let failingSince: number | null = null;
+    let untrimmed = 0;
+    let trimmedAt = Date.now();
+    const trim = (): void => {
+      o.conn.xtrim(o.key, "MINID", this.#last).catch(() => undefined);
+      untrimmed = 0;
+      trimmedAt = Date.now();
+    };
     while (!this.#stopping) {
       let reply: [string, [string, string[]][]][] | null;
       try {
@@ -51,15 +66,19 @@ export class OutReader {
         await new Promise((r) => setTimeout(r, 200));
         continue;
       }
-      if (!reply) continue;
+      if (!reply) {
+        if (untrimmed > 0) trim();
+        continue;
+      }
       for (const [, entries] of reply) {
         for (const [id, flat] of entries) {
           this.#last = id;
+          untrimmed++;
           const { worker, records } = parseOutEntry(flat);
           for (const record of records) o.onRecord(record, worker);
         }
       }
-      o.conn.xtrim(o.key, "MINID", this.#last).catch(() => undefined);
+      if (untrimmed >= TRIM_ENTRIES || Date.now() - trimmedAt >= TRIM_MS) trim();
     }
   }
 
