@@ -102,8 +102,8 @@ async function local(): Promise<Measurement[]> {
   });
 }
 
-/** A bare container of `image`: create → the first clock reading of `node -e` inside it, in ms. */
-async function bareDockerRun(docker: Docker, image: string): Promise<number> {
+/** A bare container of `image`: create → the first clock reading of `node -e` inside it, in ms (also the ECS workload's baseline). */
+export async function bareDockerRun(docker: Docker, image: string): Promise<number> {
   const started = Date.now();
   const container = await docker.createContainer({ Image: image, Cmd: ["node", "-e", "console.log(Date.now())"], AttachStdout: true, Tty: false });
   try {

@@ -7,7 +7,8 @@
  *   the record comes from the server;
  * - the stage the task runs: "run" (the flow itself, in this one task) for the kinds that run in it, unless
  *   the environment has structured options only its image holds: then "deploy", so the environment loaded
- *   from the image launches the run with all its options (a second task start, said on the run's log).
+ *   from the image launches the run with all its options (a second task start, said on the run's log);
+ *   the agent's own task then takes the agent's options only.
  */
 import type { ClaimedFlowRun } from "../../client/index.js";
 import { SluiceError } from "../../core/errors.js";
@@ -73,6 +74,9 @@ export function agentLaunchPlan(
       { flowRunId, kind: "ecs", field: "regionName", value: region },
     );
   }
+  // The environment launches its own task from the image: the agent's task is only its stage "deploy",
+  // with the agent's options (the environment's family would otherwise hold two different definitions).
+  if (inImage.length > 0) return { launchType, aws: base, stage: "deploy", startDeadlineMs: o.startDeadlineMs, inImage };
   const taskDefinition = { ...base.taskDefinition, ...own.taskDefinition };
   const runTask = { ...base.runTask, ...own.runTask };
   // A definition that is not awsvpc takes no network configuration (the agent's is for awsvpc tasks).
@@ -81,7 +85,7 @@ export function agentLaunchPlan(
   return {
     launchType,
     aws: { environment: { ...base.environment, ...own.environment, launchType }, taskDefinition, runTask },
-    stage: inTask && inImage.length === 0 ? "run" : "deploy",
+    stage: inTask ? "run" : "deploy",
     startDeadlineMs: typeof deadline === "number" ? deadline : o.startDeadlineMs,
     inImage,
   };

@@ -2,8 +2,9 @@
  * The ECS agent's deployer: each claimed run becomes ONE ECS task of the flow's image.
  *
  * - A flow on FargateTaskEnvironment or LocalEnvironment runs stage "run" directly in the task (the agent
- *   does the environment's setup and launch itself, so a run pays for one task start); a flow on another
- *   environment runs stage "deploy" there, which launches it where its environment says.
+ *   does the environment's setup and launch itself, with the environment's serialized options over its
+ *   own, so a run pays for one task start); other environments are refused at claim. See
+ *   agent-launch-plan.ts (and when a FargateTaskEnvironment's options live only in its image).
  * - The task definition is keyed by content (the flow version's image and shared variables): the runs of a
  *   flow version reuse one revision; the run id, API key and image reach the container as overrides, or the
  *   API key as an ECS secret when the agent was given its ARN.

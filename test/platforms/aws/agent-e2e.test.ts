@@ -61,7 +61,14 @@ await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent
     async () => {
       home = await mkdtemp(join(tmpdir(), "ecsagent-e2e-"));
       server = await startTestServer(target, { home });
-      standin = await startEcsStandin({ logGroups: [LOG_GROUP], acceptedAccessKeyIds: [ACCESS_KEY_ID], secrets: { [API_KEY_ARN]: API_KEY } });
+      // ECS's own default stop timeout (30 s between SIGTERM and SIGKILL): a stopped run's entry reports
+      // Cancelled itself even on a loaded machine.
+      standin = await startEcsStandin({
+        logGroups: [LOG_GROUP],
+        acceptedAccessKeyIds: [ACCESS_KEY_ID],
+        secrets: { [API_KEY_ARN]: API_KEY },
+        timings: { stopTimeoutMs: 30_000 },
+      });
       for (const f of [twoTask, slow]) storage.addFlow(f);
       await storage.build({ config: configSchema().parse({ docker: { baseImage: services.nodeImage } }) });
       assert.ok(storage.image?.startsWith(`${services.registry}/ecsagent-e2e-flows:`), storage.image);

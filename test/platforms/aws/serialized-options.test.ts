@@ -108,9 +108,14 @@ it("the agent's plan: the environment's scalar options over the agent's, stage r
   assert.deepEqual(plan.aws.runTask.networkConfiguration?.awsvpcConfiguration.subnets, ["subnet-agent"], "the agent's network stays");
   const local = agentLaunchPlan(claimed({ type: "LocalEnvironment" }), { ...agent, inTaskTypes: new Set(["FargateTaskEnvironment", "LocalEnvironment"]) });
   assert.deepEqual([local.stage, local.startDeadlineMs, local.aws.runTask.cluster], ["run", 300_000, "agent-cluster"]);
-  const structured = new FargateTaskEnvironment({ containerDefinitions: [{}, { name: "sidecar", image: "envoy:1", memory: 64 }] });
+  const structured = new FargateTaskEnvironment({
+    family: "etl-sidecar",
+    cpu: 1024,
+    containerDefinitions: [{}, { name: "sidecar", image: "envoy:1", memory: 64 }],
+  });
   const deploy = agentLaunchPlan(claimed(structured.serialize()), agent);
   assert.deepEqual([deploy.stage, deploy.inImage], ["deploy", ["containerDefinitions"]]);
+  assert.equal(deploy.aws, agent.aws.FARGATE, "the agent's own task (stage deploy) takes the agent's options, not the environment's family");
   assert.throws(
     () => agentLaunchPlan(claimed(new FargateTaskEnvironment({ regionName: "us-west-2" }).serialize()), agent),
     (e: SluiceError) => e.code === "DEPLOY_FAILED" && e.field === "regionName" && /REGION_NAME=us-west-2/.test(e.message),
