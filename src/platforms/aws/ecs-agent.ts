@@ -11,5 +11,11 @@ export { agentLaunchPlan, launchTypeOf, type AgentLaunchPlan } from "./agent-lau
 export { compileEcsAgentOptions, type EcsAgentOptions, type EcsAgentExtras } from "./ecs-agent-options.js";
 
 /** The ECS agent's deployer, configured from `config.aws` (the CLI's flags set those keys). */
-export const createEcsDeployer: DeployerFactory = ({ config, followedTypes }) =>
-  new EcsDeployer(compileEcsAgentOptions(config, { env: inheritedRunSettings(config), ...(followedTypes ? { inTaskTypes: followedTypes } : {}) }));
+export const createEcsDeployer: DeployerFactory = ({ config, followedTypes, runnersOf }) =>
+  new EcsDeployer(
+    compileEcsAgentOptions(config, {
+      env: inheritedRunSettings(config),
+      ...(followedTypes ? { inTaskTypes: followedTypes } : {}),
+      ...(runnersOf ? { runnersOf } : {}),
+    }),
+  );
