@@ -123,6 +123,11 @@ export class Flow<P = Record<string, unknown>, PIn = P, R = void> implements Run
       }
       this.#returned = returned;
     }
+    if (this.module) {
+      const siblings = constructedByModule.get(this.module) ?? new Set<AnyFlowLike>();
+      siblings.add(this);
+      constructedByModule.set(this.module, siblings);
+    }
   }
 
   /** The parameter schema (zod object). */
@@ -293,6 +298,21 @@ export function isFlow(value: unknown): value is AnyFlow {
 }
 
 /** Defines a flow from a body without parameters. */
+/** A flow of any parameter and result types, as the registry of constructed flows holds it. */
+type AnyFlowLike = Flow<unknown, unknown, unknown>;
+
+/**
+ * Every flow constructed in this process, by defining module. Importing a module constructs all of its
+ * flows again, wherever it is imported: an image that bundles the module must hold what each of them reads
+ * at construction (its environment's imageFiles), not only what the flows chosen for the image read.
+ */
+const constructedByModule = new Map<string, Set<AnyFlowLike>>();
+
+/** The flows constructed so far whose defining module is `module` (as recorded in `flow.module`), in construction order. */
+export function flowsConstructedIn(module: string): AnyFlowLike[] {
+  return [...(constructedByModule.get(module) ?? [])];
+}
+
 export function flow<R>(name: string, body: () => R): Flow<Record<string, never>, Record<string, never>, R>;
 /** Defines a flow from options and a body receiving a ref per parameter. */
 export function flow<S extends ParametersSchema = z.ZodObject<Record<string, never>>, R = void>(

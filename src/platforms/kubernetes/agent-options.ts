@@ -12,6 +12,7 @@ import type { KubernetesConnectionOptions } from "./kubernetes-api.js";
 import type { JobManifest } from "./manifest-types.js";
 import { jobNameProblem } from "./names.js";
 import { checkSecretKeyRef, type SecretKeyRef } from "./run-env.js";
+import type { RunRouting } from "../run-refusal.js";
 
 /** The Secret name the agent references for the API key when the configuration names none. */
 export const DEFAULT_API_KEY_SECRET = "sluice-api-key";
@@ -55,6 +56,8 @@ export interface KubernetesAgentOptions {
   terminationReport: TerminationReportOptions;
   /** Serialized environment types whose runs happen in Kubernetes Jobs (stage "deploy" itself, or a Job it creates). */
   followedTypes: ReadonlySet<string>;
+  /** Which runs the agent takes: others are refused at claim, naming the agent kinds that run them. */
+  routing: RunRouting;
 }
 
 export interface KubernetesAgentExtras {
@@ -66,6 +69,14 @@ export interface KubernetesAgentExtras {
   terminationReport?: Readonly<Partial<TerminationReportOptions>>;
   /** Serialized environment types whose runs happen in Kubernetes Jobs. @default the Kubernetes platform's environment types */
   followedTypes?: ReadonlySet<string>;
+  /**
+   * The environment types this agent runs (`runs`) and the agent kinds that run a type (`runnersOf`); a run
+   * of any other type is refused when claimed, before a Job is created (e.g. a DockerEnvironment run, whose
+   * stage "deploy" would need a Docker engine in the pod). `sluice agent start kubernetes` gives the types
+   * its kind launches plus those that run in process.
+   * @default {} (no check: every run is deployed)
+   */
+  routing?: RunRouting;
 }
 
 function compileTerminationReport(given: Readonly<Partial<TerminationReportOptions>> = {}): TerminationReportOptions {
@@ -118,5 +129,6 @@ export function compileKubernetesAgentOptions(config: SluiceConfig, extras: Kube
     env: { ...extras.env },
     terminationReport: compileTerminationReport(extras.terminationReport),
     followedTypes: new Set(extras.followedTypes ?? Object.values(KUBERNETES_ENVIRONMENT_TYPES)),
+    routing: { ...extras.routing },
   };
 }

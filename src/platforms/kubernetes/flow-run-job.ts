@@ -5,7 +5,9 @@
  *   with `uniqueSuffix`, "-<suffix>" is appended (the name cut to stay within 63 characters);
  * - labels `sluice.io/identifier` and `sluice.io/flow-run-id` on the Job and on the pod template (and the
  *   seeds' placeholder labels `identifier` / `flow_run_id`, where the spec has them, get the same values);
- * - the FIRST container's image, command and args;
+ * - the FIRST container's image, and its command and args when the spec leaves both empty; a non-empty
+ *   command or args is the user's own wrapper and is kept, and the container then gets Sluice's entry in
+ *   SLUICE_ENTRY_COMMAND (shell words) and SLUICE_ENTRY_COMMAND_JSON (a JSON array), to run after its own steps;
  * - every container's env gets each run variable it does not already define (by name: the user's wins).
  * Everything else (resources, volumes, sidecars, nodeSelector, tolerations, serviceAccountName,
  * imagePullSecrets, restartPolicy, ...) is carried over untouched.
@@ -98,8 +100,35 @@ export function buildFlowRunJob(spec: JobManifest, options: FlowRunJobOptions): 
   const first = containers[0];
   if (!first) return fail("spec.template.spec.containers", containers, "the job spec has no container to run the flow in");
   first.image = options.image;
-  first.command = [...options.command];
-  first.args = [...options.args];
+  const ownCommand = hasOwnCommand(first);
+  if (!ownCommand) {
+    first.command = [...options.command];
+    first.args = [...options.args];
+  }
   for (const container of containers) container.env = mergeEnv(container.env, options.env);
+  if (ownCommand) {
+    const entry = [...options.command, ...options.args];
+    first.env = mergeEnv(first.env, [
+      { name: ENTRY_COMMAND_VARIABLE, value: shellWords(entry) },
+      { name: ENTRY_COMMAND_JSON_VARIABLE, value: JSON.stringify(entry) },
+    ]);
+  }
   return job;
+}
+
+/**
+ * Given to a first container that keeps its own command: Sluice's entry command (what it would run
+ * otherwise) as POSIX shell words, each single-quoted; a shell wrapper runs it with
+ * `eval "exec $SLUICE_ENTRY_COMMAND"`.
+ */
+export const ENTRY_COMMAND_VARIABLE = "SLUICE_ENTRY_COMMAND";
+/** The same entry command as a JSON array of strings, for wrappers that are not shell scripts. */
+export const ENTRY_COMMAND_JSON_VARIABLE = "SLUICE_ENTRY_COMMAND_JSON";
+
+/** A first container with a non-empty command or args runs the user's own program (a wrapper), which Sluice keeps. */
+const hasOwnCommand = (container: Container): boolean => (container.command?.length ?? 0) > 0 || (container.args?.length ?? 0) > 0;
+
+/** `words` as one POSIX shell string: each word single-quoted (a quote inside becomes '\''). */
+export function shellWords(words: readonly string[]): string {
+  return words.map((w) => `'${w.replaceAll("'", "'\\''")}'`).join(" ");
 }

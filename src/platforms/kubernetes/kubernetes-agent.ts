@@ -21,4 +21,6 @@ export { containerStateLines, jobFailure, jobOutcome, podFailure, FATAL_WAITING_
 
 /** The Kubernetes agent's deployer, configured from `config` (kubernetes.* keys; the CLI's flags override them). */
 export const createKubernetesDeployer: DeployerFactory = ({ config, followedTypes }) =>
-  new KubernetesDeployer(compileKubernetesAgentOptions(config, { env: inheritedRunSettings(config), ...(followedTypes ? { followedTypes } : {}) }));
+  new KubernetesDeployer(
+    compileKubernetesAgentOptions(config, { env: inheritedRunSettings(config), ...(followedTypes ? { followedTypes, routing: { runs: followedTypes } } : {}) }),
+  );

@@ -17,6 +17,7 @@ import { buildAgentJob } from "./agent-job.js";
 import { JobManager } from "./job-manager.js";
 import type { KubernetesAgentOptions } from "./agent-options.js";
 import { jobOutcome } from "./pod-status.js";
+import { refuseUnlessRuns } from "../run-refusal.js";
 
 /** How long a finished Job of an earlier attempt may take to go away before the run's Job is created again. */
 const REPLACE_TIMEOUT_MS = 60_000;
@@ -53,6 +54,7 @@ export class KubernetesDeployer implements Deployer {
 
   async deploy(run: ClaimedFlowRun, ctx: DeployContext): Promise<Deployment> {
     const flowRunId = run.flowRun.id;
+    refuseUnlessRuns(this.kind, this.options.routing, { flowRunId, flowName: run.flow.name, environmentType: run.flow.environment.type });
     const image = requireImage(run, this.kind);
     const { api, manager } = await this.#connect();
     const o = this.options;

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { defaultConfig } from "../../config/defaults.js";
 import type { SluiceConfig } from "../../config/schema.js";
-import type { EnvironmentFlow, ExecuteOptions, ExecuteResult } from "../../core/environment.js";
+import { notifyObservers, type EnvironmentFlow, type ExecuteOptions, type ExecuteResult } from "../../core/environment.js";
 import { SluiceError, serializeError } from "../../core/errors.js";
 import type { LogLevel } from "../../core/events.js";
 import { createLogger } from "../../core/logger.js";
@@ -100,13 +100,7 @@ export function launchContext(owner: string, flow: EnvironmentFlow, options: Exe
 export function logOnRun(options: ExecuteOptions, flowRunId: string, level: LogLevel, message: string, fields: Record<string, unknown> = {}): void {
   const logger = options.logger ?? createLogger({ level: options.logLevel ?? "info" });
   logger[level]({ flowRunId, ...fields }, message);
-  for (const observer of options.observers ?? []) {
-    try {
-      observer({ type: "log", record: { level, message, timestamp: new Date().toISOString(), flowRunId, fields } });
-    } catch {
-      // an observer must not change the launch
-    }
-  }
+  notifyObservers(options.observers, { type: "log", record: { level, message, timestamp: new Date().toISOString(), flowRunId, fields } });
 }
 
 /** Runs `launch`; an error it throws is logged on the run (with its message: for API errors, the Kubernetes status message and reason), then re-thrown. */

@@ -29,7 +29,7 @@ import type { SerializedStorage, StorableFlow, Storage, StorageBuildOptions } fr
 import { SLUICE_VERSION } from "../../core/version.js";
 import { bundleFileName } from "./bundle.js";
 import { IMAGE_FLOWS_DIR } from "./dockerfile.js";
-import { imageCopies } from "./environment-files.js";
+import { imageCopies, withModuleSiblings } from "./environment-files.js";
 import type { FlowManifest } from "./healthcheck.js";
 import { defaultImageName, fullImageName, timestampTag } from "./naming.js";
 import { checkDockerStorageSources, compileDockerStorageOptions, type CompiledDockerStorageOptions, type DockerStorageOptions } from "./options.js";
@@ -226,7 +226,7 @@ export class DockerStorage implements Storage {
     }
     checkDockerStorageSources(this.options);
     const flows = [...this.#flows.values()].flatMap((stored) => (stored.flow ? [stored.flow] : []));
-    const copies = imageCopies(this.options.files, flows);
+    const copies = imageCopies(this.options.files, withModuleSiblings(flows));
     for (const { source } of copies) {
       if (!existsSync(source)) {
         throw new SluiceError(

@@ -2,10 +2,12 @@
  * The files a flow image must hold because its flows' environments read them when they are constructed
  * (a KubernetesJobEnvironment's job spec, a cluster's scheduler and worker specs): each environment lists
  * them as `imageFiles`, and DockerStorage copies every one to the same absolute path in the image, beside
- * the user's own `files`.
+ * the user's own `files`. The image bundles whole modules, and importing a module constructs every flow in
+ * it, so the files of the other flows of those modules go in too (`withModuleSiblings`).
  */
 import { isAbsolute } from "node:path";
 import { SluiceError, showValue } from "../../core/errors.js";
+import { flowsConstructedIn } from "../../core/flow.js";
 import type { StorableFlow } from "../../core/storage.js";
 
 /** One copy into the image. */
@@ -67,4 +69,15 @@ export function imageCopies(userFiles: Readonly<Record<string, string>>, flows: 
     }
   }
   return copies;
+}
+
+/**
+ * `flows` and every other flow constructed from the same modules: importing a module in the image constructs
+ * all of them, so their environments read their files there too (e.g. `sluice register <module> --flow a`
+ * builds an image for flow a alone, and importing the module there still constructs flow b and reads b's job spec).
+ */
+export function withModuleSiblings(flows: readonly StorableFlow[]): StorableFlow[] {
+  const all = new Set<StorableFlow>(flows);
+  for (const flow of flows) if (flow.module) for (const sibling of flowsConstructedIn(flow.module)) all.add(sibling);
+  return [...all];
 }

@@ -90,14 +90,34 @@ describe("buildFlowRunJob", () => {
 
   it("changes only the first container's image, command and args; other containers keep theirs", () => {
     const spec = specWith("");
+    delete spec.spec.template.spec.containers[0]!.command;
+    delete spec.spec.template.spec.containers[0]!.args;
     const job = buildFlowRunJob(spec, options());
     const [main, sidecar] = job.spec.template.spec.containers;
     assert.equal(main!.image, "127.0.0.1:5000/k8s-job-flow:0.1.0");
     assert.deepEqual(main!.command, ["sluice"]);
+    assert.deepEqual(main!.args, ["execute", "flow", "--module", "/opt/sluice/flows/f.mjs", "--flow", "f"]);
+    assert.ok(!main!.env?.some((e) => e.name.startsWith("SLUICE_ENTRY_COMMAND")), "no entry variable when Sluice sets the command");
     assert.deepEqual(main!.volumeMounts, [{ name: "scratch", mountPath: "/scratch" }]);
     assert.equal(sidecar!.image, "envoy:1");
     assert.deepEqual(sidecar!.command, ["envoy"]);
     assert.deepEqual(sidecar!.args, ["-c", "/etc/envoy.yaml"]);
+  });
+
+  it("keeps a first container's own command and args, and gives it Sluice's entry as shell words and as JSON", () => {
+    const job = buildFlowRunJob(specWith(""), options({ args: ["execute", "flow", "--module", "/opt/it's here.mjs", "--flow", "f"] }));
+    const [main] = job.spec.template.spec.containers;
+    assert.deepEqual(main!.command, ["python"], "the user's wrapper is kept");
+    assert.deepEqual(main!.args, ["main.py"]);
+    assert.equal(main!.image, "127.0.0.1:5000/k8s-job-flow:0.1.0", "the image is still the flow's");
+    const value = (name: string) => main!.env?.find((e) => e.name === name)?.value;
+    assert.equal(value("SLUICE_ENTRY_COMMAND"), `'sluice' 'execute' 'flow' '--module' '/opt/it'\\''s here.mjs' '--flow' 'f'`);
+    assert.deepEqual(JSON.parse(value("SLUICE_ENTRY_COMMAND_JSON")!), ["sluice", "execute", "flow", "--module", "/opt/it's here.mjs", "--flow", "f"]);
+    const argsOnly = specWith("");
+    delete argsOnly.spec.template.spec.containers[0]!.command;
+    const kept = buildFlowRunJob(argsOnly, options()).spec.template.spec.containers[0]!;
+    assert.equal(kept.command, undefined, "args alone (the image's entrypoint with the user's args) are kept too");
+    assert.deepEqual(kept.args, ["main.py"]);
   });
 
   it("adds the run variables by name to every container: the user's values win, nothing is duplicated", () => {
@@ -111,10 +131,13 @@ describe("buildFlowRunJob", () => {
       }),
     );
     const [main, sidecar] = job.spec.template.spec.containers;
-    assert.deepEqual(main!.env, [
-      { name: "SLUICE__LOGGING__LEVEL", value: "debug" },
-      { name: "SLUICE__API__URL", value: "http://api" },
-    ]);
+    assert.deepEqual(
+      main!.env?.filter((e) => !e.name.startsWith("SLUICE_ENTRY_COMMAND")),
+      [
+        { name: "SLUICE__LOGGING__LEVEL", value: "debug" },
+        { name: "SLUICE__API__URL", value: "http://api" },
+      ],
+    );
     assert.deepEqual(sidecar!.env, [
       { name: "SLUICE__LOGGING__LEVEL", value: "info" },
       { name: "SLUICE__API__URL", value: "http://api" },

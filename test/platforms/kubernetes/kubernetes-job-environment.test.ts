@@ -12,6 +12,7 @@ import { createEnvironment } from "../../../src/platforms/environment-registry.j
 import { FLOW_RUN_ID_LABEL, IDENTIFIER_LABEL } from "../../../src/platforms/kubernetes/names.js";
 import { startKubeStandin, type KubeObject, type KubeStandin } from "../../support/kube/index.js";
 import { environment, k8sFlow } from "./fixtures/k8s-flow.js";
+import { finishedJobOfRun } from "./finished-job.js";
 
 const IMAGE = "sluice-test/k8s-job-flow:0.1.0";
 /** An image the process runner does not know: its pods stay in ErrImagePull, so nothing runs. */
@@ -67,12 +68,7 @@ describe("KubernetesJobEnvironment against the Kubernetes stand-in (process mode
     assert.equal(container.env.filter((e: { name: string }) => e.name === "MY_ENV").length, 1);
     assert.deepEqual(container.args.slice(-4), ["--module", k8sFlow.module, "--flow", k8sFlow.name]);
 
-    const done = await kube.waitFor(() => {
-      const job = kube.jobs("default").find((j) => j.metadata.labels?.[FLOW_RUN_ID_LABEL] === flowRunId);
-      return job && (job.status?.succeeded || job.status?.failed) ? job : undefined;
-    }, 90_000);
-    const pod = kube.pods("default").find((p) => p.metadata.labels?.[FLOW_RUN_ID_LABEL] === flowRunId)!;
-    const logs = kube.logs(pod.metadata.name!);
+    const { job: done, logs } = await finishedJobOfRun(kube, flowRunId, 90_000);
     assert.equal(done.status.succeeded, 1, `the Job succeeded; pod log:\n${logs}`);
     const line = logs.split("\n").find((l) => l.startsWith("K8S-FLOW-OUTPUT "));
     assert.ok(line, `the flow printed its output in the pod; log:\n${logs}`);

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { SluiceConfig } from "../../../config/schema.js";
-import type { EnvironmentFlow, EnvironmentRunOptions } from "../../../core/environment.js";
+import { notifyObservers, type EnvironmentFlow, type EnvironmentRunOptions } from "../../../core/environment.js";
 import { serializeError } from "../../../core/errors.js";
 import type { Executor, JsonObject } from "../../../core/executor.js";
 import type { FlowRunResult } from "../../../core/flow-options.js";
@@ -112,13 +112,7 @@ function clusterLog(settings: ClusterRunSettings, options: EnvironmentRunOptions
 /** Tells the run's observers it failed before the flow started (as the base class does for onStart). */
 function failedBeforeStart(options: EnvironmentRunOptions, flowRunId: string, flowName: string, error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
-  for (const observer of options.observers ?? []) {
-    try {
-      observer({ type: "flow-run-state", flowRunId, flowName, state: makeState("Failed", { message, error: serializeError(error) }) });
-    } catch {
-      // an observer must not change the run
-    }
-  }
+  notifyObservers(options.observers, { type: "flow-run-state", flowRunId, flowName, state: makeState("Failed", { message, error: serializeError(error) }) });
 }
 
 /** The run contract for workers, without a plain API key (workers report through the broker, not the API). */
