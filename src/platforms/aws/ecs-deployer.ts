@@ -18,6 +18,7 @@ import { isFinished } from "../../core/states.js";
 import { requireImage, type DeployContext, type Deployer, type Deployment } from "../../agents/deployer.js";
 import { refuseUnlessRuns } from "../run-refusal.js";
 import { agentLaunchPlan } from "./agent-launch-plan.js";
+import { stopRunTasks } from "./cluster/run-tasks.js";
 import { resolveAwsAccess } from "./credentials.js";
 import { DefinitionRegistrar } from "./definition-registrar.js";
 import { createEcsApi, type EcsApi } from "./ecs-client.js";
@@ -209,6 +210,18 @@ export class EcsDeployer implements Deployer {
     } finally {
       ended = true;
       await watchCancel;
+      if (!this.#detached) await this.#stopLeftovers(flowRunId, ctx);
+    }
+  }
+
+  /** Once a run's own task ended, stops the other tasks of the run (a cluster whose scheduler crashed). */
+  async #stopLeftovers(flowRunId: string, ctx: DeployContext): Promise<void> {
+    try {
+      const { api } = await this.#connect();
+      const stopped = await stopRunTasks(api, this.options.aws[this.options.launchType].runTask.cluster, flowRunId, DEFAULT_STARTED_BY);
+      if (stopped.length > 0) await ctx.logRun(flowRunId, "warn", `ECS: stopped ${stopped.length} task(s) the run left running: ${stopped.join(", ")}`);
+    } catch (e) {
+      ctx.logger.warn({ err: e, flowRunId }, "ECS agent: could not stop the tasks the run left");
     }
   }
 

@@ -24,7 +24,6 @@ import type { RedisConnectionOptions, RedisSpec } from "../../../executors/distr
 import { DefinitionRegistrar } from "../definition-registrar.js";
 import type { EcsApi, EcsTask } from "../ecs-client.js";
 import { stoppedTaskFailure } from "../failures.js";
-import { FLOW_RUN_ID_TAG } from "../names.js";
 import { startTask } from "../task-watcher.js";
 import {
   BROKER_CA_VARIABLE,
@@ -42,6 +41,7 @@ import {
 } from "./cluster-tasks.js";
 import { BROKER_SERVER_NAME, OWNER, type CompiledClusterOptions } from "./options.js";
 import { checkMaterial, selfSignedMaterial, type TlsMaterial } from "./tls-material.js";
+import { stopRunTasks } from "./run-tasks.js";
 import { WorkerPool } from "./worker-pool.js";
 
 export type ClusterLog = (level: "debug" | "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
@@ -110,23 +110,6 @@ function clusterExecutor(inner: Executor, failure: Promise<SluiceError>, locator
 function imageLocator(flow: EnvironmentFlow): FlowLocator | undefined {
   const storage = (flow as { storage?: { contains?: (name: string) => boolean; locate?: (name: string) => FlowLocator } }).storage;
   return storage?.locate && storage.contains?.(flow.name) ? storage.locate(flow.name) : undefined;
-}
-
-/** Every task of the run (started here or found by its tag), stopped. Returns the ARNs stopped. */
-async function stopRunTasks(api: EcsApi, cluster: string | undefined, flowRunId: string, startedBy: string, known: readonly string[]): Promise<string[]> {
-  const arns = new Set(known);
-  for (const arn of await api.listTasks(cluster, { startedBy })) {
-    const task = await api.describeTask(cluster, arn);
-    if (task?.tags?.some((t) => t.key === FLOW_RUN_ID_TAG && t.value === flowRunId)) arns.add(arn);
-  }
-  const stopped: string[] = [];
-  for (const arn of arns) {
-    const task = await api.describeTask(cluster, arn);
-    if (!task || task.lastStatus === "STOPPED" || task.desiredStatus === "STOPPED") continue;
-    await api.stopTask(cluster, arn, "Sluice: the flow run's cluster is torn down");
-    stopped.push(arn);
-  }
-  return stopped;
 }
 
 export async function runOnCloudCluster(input: ClusterRunInput): Promise<FlowRunResult> {

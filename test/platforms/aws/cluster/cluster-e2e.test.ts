@@ -136,6 +136,31 @@ await ecsSuite(["docker", "registry"], "CloudClusterEnvironment on the ECS stand
     await noneLeft(cancelledId);
   });
 
+  it("a worker OOM-killed mid-run is reported and replaced, and the run still succeeds", { timeout: 300_000 }, async () => {
+    const flowRunId = `cc-oom-${process.pid}`;
+    let killed: Promise<string> | undefined;
+    const result = await (mapped.environment as CloudClusterEnvironment).execute(mapped, {
+      flowRunId,
+      config,
+      parameters: { n: 60, brokerPort: await freePort() },
+      logLevel: "silent",
+      onClusterReady: () => {
+        killed = (async () => {
+          const victim = await standin.waitFor(() => tasksOf(flowRunId).find((t) => roleOf(t) === "worker" && t.lastStatus === "RUNNING"), 60_000);
+          await new Promise((resolve) => setTimeout(resolve, 2000));
+          await standin.faults.oomKill(victim.taskArn as string);
+          return victim.taskArn as string;
+        })();
+      },
+    });
+    assert.equal(result.kind === "finished" && result.result.state.name, "Success", failures(result));
+    const victim = await killed!;
+    const workers = tasksOf(flowRunId).filter((t) => roleOf(t) === "worker");
+    assert.equal(workers.length, 3, "2 workers and 1 replacement");
+    assert.match(JSON.stringify(standin.task(victim)?.containers), /OutOfMemoryError/);
+    await noneLeft(flowRunId);
+  });
+
   it("adaptive: 1 worker, up to 3 while 12 tasks wait, back to 1 for the last long task", { timeout: 300_000 }, async () => {
     const flowRunId = `cc-adapt-${process.pid}`;
     let sizes: readonly number[] = [];

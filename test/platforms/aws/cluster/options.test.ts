@@ -7,7 +7,9 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
+import { deserializeEnvironment } from "../../../../src/core/environment.js";
 import { SluiceError } from "../../../../src/core/errors.js";
+import { createEnvironment, kindOfType } from "../../../../src/platforms/environment-registry.js";
 import { CloudClusterEnvironment } from "../../../../src/platforms/aws/cluster/index.js";
 import {
   brokerScript,
@@ -41,6 +43,30 @@ describe("CloudClusterEnvironment options", () => {
     assert.deepEqual(s.labels, ["a", "b"]);
     const text = JSON.stringify(s);
     for (const secret of ["hunter2", "redis.example", "SECRETKEY", "subnet-1"]) assert.ok(!text.includes(secret), `${secret} in ${text}`);
+  });
+
+  it("serializes the provider and size only; deserializes to a stand-in of kind cloud-cluster that routes", async () => {
+    const env = new CloudClusterEnvironment({ adaptiveMinWorkers: 1, adaptiveMaxWorkers: 3, labels: ["ecs"], metadata: { image: "img:1" } });
+    const s = env.serialize();
+    assert.deepEqual(
+      { ...s, version: "x" },
+      {
+        type: "CloudClusterEnvironment",
+        version: "x",
+        labels: ["ecs"],
+        metadata: { image: "img:1" },
+        provider: "fargate",
+        workers: null,
+        adaptiveMinWorkers: 1,
+        adaptiveMaxWorkers: 3,
+      },
+    );
+    const back = deserializeEnvironment(JSON.parse(JSON.stringify(s)));
+    assert.deepEqual([...back.labels], ["ecs"]);
+    assert.equal(kindOfType(back.type), "cloud-cluster");
+    const made = await createEnvironment("cloud-cluster", { workers: 3, provider: "ecs", networkMode: "awsvpc", labels: ["x"] });
+    assert.equal(made.serialize().type, "CloudClusterEnvironment");
+    assert.equal((made as CloudClusterEnvironment).provider, "ecs");
   });
 
   it("adaptive bounds", () => {
