@@ -15,10 +15,24 @@ export const RUNS_LIMIT = 10_000;
 /** How often the list asks for changed runs. */
 const LIVE_INTERVAL_MS = 2000;
 /**
- * The change cursor is moved back by this much: a run written by a transaction that began before the
- * newest change seen but committed after it carries an earlier time, and must not be missed.
+ * For this long after the newest change seen moved, the list also asks for changes up to this much
+ * older: a run written by a transaction that began before that change but committed after it carries an
+ * earlier time, and must not be missed. Then the cursor settles on the newest change itself, so a quiet
+ * list does not read a burst of runs again at every look.
  */
 const LIVE_OVERLAP_MS = 5000;
+
+/** Where a filter's next look for changes starts: the newest change seen, and when (page clock) it moved. */
+interface ChangeCursor {
+  at: number;
+  movedAt: number;
+}
+
+/** The cursor after `changes` were seen at `now`. */
+const advance = (cursor: ChangeCursor, changes: readonly FlowRun[], now: number): ChangeCursor => {
+  const newest = newestChange(changes);
+  return newest > cursor.at ? { at: newest, movedAt: now } : cursor;
+};
 
 const newestFirst = (a: FlowRun, b: FlowRun) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1);
 
@@ -53,22 +67,22 @@ export function useRunsList(filter: RunFilter) {
     staleTime: Infinity,
   });
   // The newest change seen, in any answer of this filter (also of runs outside it): where the next look starts.
-  const cursors = useRef(new WeakMap<RunFilter, number>());
+  const cursors = useRef(new WeakMap<RunFilter, ChangeCursor>());
   const changes = useQuery({
     queryKey: ["runs-changes", filter],
     queryFn: async () => {
-      const at = Math.max(cursors.current.get(filter) ?? 0, newestChange(queryClient.getQueryData<readonly FlowRun[]>(key) ?? []));
+      const cursor = advance(cursors.current.get(filter) ?? { at: 0, movedAt: 0 }, queryClient.getQueryData<readonly FlowRun[]>(key) ?? [], Date.now());
       const query = serverQuery(filter, false);
+      const from = Date.now() - cursor.movedAt < LIVE_OVERLAP_MS ? cursor.at - LIVE_OVERLAP_MS : cursor.at;
       // Nothing seen yet (an empty list): the newest run of the filter gives a starting point.
       const changed =
-        at === 0
+        cursor.at === 0
           ? (await client.listFlowRuns({ ...query, limit: 1 })).items
           : await allPages(
-              (page) =>
-                client.listFlowRuns({ ...query, updatedAfter: new Date(at - LIVE_OVERLAP_MS).toISOString(), limit: 1000, ...(page ? { cursor: page } : {}) }),
+              (page) => client.listFlowRuns({ ...query, updatedAfter: new Date(from).toISOString(), limit: 1000, ...(page ? { cursor: page } : {}) }),
               RUNS_LIMIT,
             );
-      cursors.current.set(filter, Math.max(at, newestChange(changed)));
+      cursors.current.set(filter, advance(cursor, changed, Date.now()));
       return changed;
     },
     refetchInterval: LIVE_INTERVAL_MS,
