@@ -9,9 +9,9 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { FlowRun } from "../../client/index.js";
 import { useApi } from "./context.js";
 import { allPages } from "./pages.js";
+import { advance, changesFrom, type ChangeCursor, mergeChanges, RUNS_LIMIT } from "./run-changes.js";
 import { createdRange, matchesFilter, serverQuery, type RunFilter } from "./run-filter.js";
 
-export const RUNS_LIMIT = 10_000;
 /** How often the list asks for changed runs. */
 const LIVE_INTERVAL_MS = 2000;
 /**
@@ -21,38 +21,6 @@ const LIVE_INTERVAL_MS = 2000;
  * list does not read a burst of runs again at every look.
  */
 const LIVE_OVERLAP_MS = 5000;
-
-/** Where a filter's next look for changes starts: the newest change seen, and when (page clock) it moved. */
-interface ChangeCursor {
-  at: number;
-  movedAt: number;
-}
-
-/** The cursor after `changes` were seen at `now`. */
-const advance = (cursor: ChangeCursor, changes: readonly FlowRun[], now: number): ChangeCursor => {
-  const newest = newestChange(changes);
-  return newest > cursor.at ? { at: newest, movedAt: now } : cursor;
-};
-
-const newestFirst = (a: FlowRun, b: FlowRun) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1);
-
-/** The newest `updatedAt` of a list, as ms. */
-const newestChange = (runs: readonly FlowRun[]): number => runs.reduce((max, r) => Math.max(max, Date.parse(r.updatedAt)), 0);
-
-/** `old` with the changed runs merged in: those matching the filter replace or join, the others leave. */
-export function mergeChanges(old: readonly FlowRun[], changed: readonly FlowRun[], filter: RunFilter, now = Date.now()): readonly FlowRun[] {
-  const byId = new Map(old.map((r) => [r.id, r]));
-  let touched = false;
-  for (const run of changed) {
-    const previous = byId.get(run.id);
-    if (previous && previous.version === run.version && previous.updatedAt === run.updatedAt) continue;
-    if (previous && previous.version > run.version) continue;
-    if (matchesFilter(run, filter, now)) byId.set(run.id, run);
-    else if (!byId.delete(run.id)) continue;
-    touched = true;
-  }
-  return touched ? [...byId.values()].sort(newestFirst).slice(0, RUNS_LIMIT) : old;
-}
 
 export function useRunsList(filter: RunFilter) {
   const { client } = useApi();
@@ -73,7 +41,7 @@ export function useRunsList(filter: RunFilter) {
     queryFn: async () => {
       const cursor = advance(cursors.current.get(filter) ?? { at: 0, movedAt: 0 }, queryClient.getQueryData<readonly FlowRun[]>(key) ?? [], Date.now());
       const query = serverQuery(filter, false);
-      const from = Date.now() - cursor.movedAt < LIVE_OVERLAP_MS ? cursor.at - LIVE_OVERLAP_MS : cursor.at;
+      const from = changesFrom(cursor, Date.now(), LIVE_OVERLAP_MS);
       // Nothing seen yet (an empty list): the newest run of the filter gives a starting point.
       const changed =
         cursor.at === 0
