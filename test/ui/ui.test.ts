@@ -100,6 +100,14 @@ await serviceSuite(["chromium"], "web UI", () => {
     await page.getByLabel("Search logs").fill("");
     await page.locator(".log-line", { hasText: "extracting 4 rows" }).waitFor();
     await screenshot(page, "run-logs");
+
+    // Edit & run: the form starts from this run's parameters once the run is read.
+    await page.getByRole("link", { name: "Edit & run…" }).click();
+    await page.waitForURL(new RegExp(`/flows/ui-pipeline\\?.*from=${runId}`));
+    await page.locator(".run-form h3", { hasText: "from run" }).waitFor();
+    assert.equal(await page.getByLabel("rows").inputValue(), "4");
+    assert.equal(await page.getByLabel("table").inputValue(), "daily_totals");
+    assert.equal(await page.locator("#param-tags-0").inputValue(), "nightly");
   });
 
   it("shows a failed run's error with its stack, its ERROR lines and its logs", T, async () => {

@@ -9,36 +9,18 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { FlowRun } from "../../client/index.js";
 import { useApi } from "./context.js";
 import { allPages } from "./pages.js";
+import { advance, changesFrom, type ChangeCursor, mergeChanges, RUNS_LIMIT } from "./run-changes.js";
 import { createdRange, matchesFilter, serverQuery, type RunFilter } from "./run-filter.js";
 
-export const RUNS_LIMIT = 10_000;
 /** How often the list asks for changed runs. */
 const LIVE_INTERVAL_MS = 2000;
 /**
- * The change cursor is moved back by this much: a run written by a transaction that began before the
- * newest change seen but committed after it carries an earlier time, and must not be missed.
+ * For this long after the newest change seen moved, the list also asks for changes up to this much
+ * older: a run written by a transaction that began before that change but committed after it carries an
+ * earlier time, and must not be missed. Then the cursor settles on the newest change itself, so a quiet
+ * list does not read a burst of runs again at every look.
  */
 const LIVE_OVERLAP_MS = 5000;
-
-const newestFirst = (a: FlowRun, b: FlowRun) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1);
-
-/** The newest `updatedAt` of a list, as ms. */
-const newestChange = (runs: readonly FlowRun[]): number => runs.reduce((max, r) => Math.max(max, Date.parse(r.updatedAt)), 0);
-
-/** `old` with the changed runs merged in: those matching the filter replace or join, the others leave. */
-export function mergeChanges(old: readonly FlowRun[], changed: readonly FlowRun[], filter: RunFilter, now = Date.now()): readonly FlowRun[] {
-  const byId = new Map(old.map((r) => [r.id, r]));
-  let touched = false;
-  for (const run of changed) {
-    const previous = byId.get(run.id);
-    if (previous && previous.version === run.version && previous.updatedAt === run.updatedAt) continue;
-    if (previous && previous.version > run.version) continue;
-    if (matchesFilter(run, filter, now)) byId.set(run.id, run);
-    else if (!byId.delete(run.id)) continue;
-    touched = true;
-  }
-  return touched ? [...byId.values()].sort(newestFirst).slice(0, RUNS_LIMIT) : old;
-}
 
 export function useRunsList(filter: RunFilter) {
   const { client } = useApi();
@@ -53,22 +35,22 @@ export function useRunsList(filter: RunFilter) {
     staleTime: Infinity,
   });
   // The newest change seen, in any answer of this filter (also of runs outside it): where the next look starts.
-  const cursors = useRef(new WeakMap<RunFilter, number>());
+  const cursors = useRef(new WeakMap<RunFilter, ChangeCursor>());
   const changes = useQuery({
     queryKey: ["runs-changes", filter],
     queryFn: async () => {
-      const at = Math.max(cursors.current.get(filter) ?? 0, newestChange(queryClient.getQueryData<readonly FlowRun[]>(key) ?? []));
+      const cursor = advance(cursors.current.get(filter) ?? { at: 0, movedAt: 0 }, queryClient.getQueryData<readonly FlowRun[]>(key) ?? [], Date.now());
       const query = serverQuery(filter, false);
+      const from = changesFrom(cursor, Date.now(), LIVE_OVERLAP_MS);
       // Nothing seen yet (an empty list): the newest run of the filter gives a starting point.
       const changed =
-        at === 0
+        cursor.at === 0
           ? (await client.listFlowRuns({ ...query, limit: 1 })).items
           : await allPages(
-              (page) =>
-                client.listFlowRuns({ ...query, updatedAfter: new Date(at - LIVE_OVERLAP_MS).toISOString(), limit: 1000, ...(page ? { cursor: page } : {}) }),
+              (page) => client.listFlowRuns({ ...query, updatedAfter: new Date(from).toISOString(), limit: 1000, ...(page ? { cursor: page } : {}) }),
               RUNS_LIMIT,
             );
-      cursors.current.set(filter, Math.max(at, newestChange(changed)));
+      cursors.current.set(filter, advance(cursor, changed, Date.now()));
       return changed;
     },
     refetchInterval: LIVE_INTERVAL_MS,

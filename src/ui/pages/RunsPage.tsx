@@ -9,7 +9,8 @@ import { useVirtualizer } from "@tanstack/react-virtual";
 import { errorText, useApi } from "../api/context.js";
 import { allPages, eachLimited } from "../api/pages.js";
 import { EMPTY_FILTER, filterFromSearch, searchFromFilter, SINCE_CHOICES, type RunFilter } from "../api/run-filter.js";
-import { RUNS_LIMIT, useRunsList } from "../api/runs.js";
+import { RUNS_LIMIT } from "../api/run-changes.js";
+import { useRunsList } from "../api/runs.js";
 import { formatDuration, formatTime, isFinished, shortId, spanMs, STATES } from "../components/format.js";
 import { StateBadge, StateCounts } from "../components/StateBadge.js";
 
