@@ -60,7 +60,7 @@ export interface FlowRunEntryOptions {
   termination?: AbortSignal;
   /** How long to wait for the server's answer on a cancel request when terminated. @default 1000 */
   terminationCheckMs?: number;
-  /** The API client. @default createClient({ url: config.api.url, apiKey: config.api.key }) */
+  /** The API client. @default createClient({ url: config.api.url, apiKey: config.api.key, retry: patientRetry(config.reporter.flushTimeoutMs) }) */
   client?: SluiceClient;
   /** Where this process's own log lines go. @default stderr at config.logging.level */
   logger?: Logger;
@@ -183,7 +183,7 @@ export async function executeFlowRun(options: FlowRunEntryOptions): Promise<Flow
       { field: "context.flowRunId" },
     );
   }
-  const client = options.client ?? createClient({ url: config.api.url, apiKey: config.api.key });
+  const client = options.client ?? createClient({ url: config.api.url, apiKey: config.api.key, retry: patientRetry(config.reporter.flushTimeoutMs) });
   let run: FlowRun;
   try {
     run = await client.getFlowRun(flowRunId);
@@ -297,4 +297,14 @@ export async function executeFlowRun(options: FlowRunEntryOptions): Promise<Flow
     stop.release();
     await reporter.close();
   }
+}
+
+/**
+ * The retries of a run's own client: a server restarting while runs start (a crash, a deploy) must not fail
+ * them, so each request keeps trying about as long as the reporter keeps trying to flush at the end
+ * (`reporter.flushTimeoutMs`), at least the client's default 8 attempts, 3 s apart at most.
+ */
+export function patientRetry(flushTimeoutMs: number): { attempts: number; baseDelayMs: number; maxDelayMs: number } {
+  const maxDelayMs = 3000;
+  return { attempts: Math.max(8, Math.ceil(flushTimeoutMs / maxDelayMs) + 4), baseDelayMs: 200, maxDelayMs };
 }

@@ -86,7 +86,7 @@ function toProblems(errors: readonly SchemaError[], manifest: unknown): Manifest
     const enums = list.find((e) => e.keyword === "enum");
     const formats = list.find((e) => e.keyword === "format");
     for (const missing of required) {
-      problems.push({ field: fieldPath([...basePath, missing]), path: [...basePath, missing], problem: "is required but missing" });
+      problems.push({ field: fieldPath([...basePath, missing]), path: [...basePath, missing], problem: "is required but missing: add it" });
     }
     let problem: string | undefined;
     if (types.length > 0) problem = describeTypes(types, value);
