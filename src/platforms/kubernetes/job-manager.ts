@@ -1,5 +1,5 @@
 /**
- * What the Kubernetes agent does with the Jobs it and the environments created (spec §6), once per loop
+ * What the Kubernetes agent does with the Jobs it and the environments created, once per loop
  * turn: page through the Jobs labelled `sluice.io/identifier` and the pods labelled `sluice.io/flow-run-id`
  * in its namespace, and for each run:
  *

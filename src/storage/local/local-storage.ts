@@ -1,5 +1,5 @@
 /**
- * LocalStorage (spec §4): the flow's code is a module file on this machine. Nothing to build; loading
+ * LocalStorage: the flow's code is a module file on this machine. Nothing to build; loading
  * works on the machine that stored it (a process on another machine, such as an agent, gets a clear
  * error naming both hosts).
  *

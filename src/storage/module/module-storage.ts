@@ -1,5 +1,5 @@
 /**
- * ModuleStorage (spec §4): the flows are exports of an installed package, found by an import specifier
+ * ModuleStorage: the flows are exports of an installed package, found by an import specifier
  * ("my-flows", "@team/etl/flows"), on any machine where that package is installed.
  *
  * ```ts
