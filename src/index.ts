@@ -73,6 +73,9 @@ export { executorFromKind, executorKinds, registerExecutorKind, type ExecutorFac
 // Environments (WHERE a flow run happens) and storage (WHERE its code lives)
 export {
   Environment,
+  EnvironmentBase,
+  runWithHooks,
+  type HookedEnvironment,
   SerializedEnvironmentStandIn,
   deserializeEnvironment,
   launchesFromImage,

@@ -4,7 +4,7 @@
  * with a version check, so two agents never deploy the same run), and hand each claimed run to the
  * kind's Deployer. A deploy that throws fails the run with the message and an ERROR log line.
  *
- * The label rule (spec §6) is the server's: the agent registers its labels and whether it takes
+ * The label rule (an agent takes a run only if its labels include all of the run's) is the server's: the agent registers its labels and whether it takes
  * unlabelled runs, and the claim only returns runs whose labels the agent's include.
  */
 import { hostname } from "node:os";

@@ -32,7 +32,7 @@ export interface DeployContext {
   config: SluiceConfig;
   agent: AgentIdentity;
   logger: Logger;
-  /** The run contract's variables (spec §5) for `run`, with the agent's API URL and key. */
+  /** The run contract's variables (API URL and key, run and flow ids, image, module) for `run`, with the agent's API URL and key. */
   runEnv(run: ClaimedFlowRun, input?: RunEnvInput): Record<string, string>;
   /** Writes an ERROR log line on the run and fails it with `message` (nothing when it already finished). */
   failRun(flowRunId: string, message: string): Promise<void>;

@@ -3,7 +3,7 @@
  * container, a Kubernetes Job, a temporary cluster). HOW the tasks inside run is the executor's business;
  * an environment only carries the executor its runs use.
  *
- * Contract (spec §2):
+ * The contract:
  * - common options: labels (a set, serialized sorted), onStart, onExit, metadata (default {}), executor
  *   (anything that is not an Executor is a TypeError at construction);
  * - `setup(flow)` provisions what must exist before execution (default: nothing);
@@ -172,11 +172,99 @@ export function notifyObservers(observers: readonly RunObserver[] | undefined, e
 }
 
 /**
- * Base class of every environment. Subclasses implement `execute()`; those that Sluice knows declare
- * `static readonly serializedType` (a subclass without its own serializes as "CustomEnvironment") and may
- * declare scalar fields for the server by overriding `serializedFields()`.
+ * The contract of an environment: what Sluice asks of one. The four verbs are `setup`, `execute`, `run` and
+ * `serialize`; the rest is what routing and storage read. Implement it directly, or extend `Environment`
+ * (the class of the same name, `EnvironmentBase`), which gives the common options, label routing,
+ * serialization and the hooks of `run()` (`runWithHooks`).
  */
-export abstract class Environment {
+export interface Environment {
+  /** The serialized type, e.g. "DockerEnvironment". */
+  readonly type: string;
+  /** Agents take a run only if their labels include all of these. */
+  readonly labels: Set<string>;
+  /** JSON the server keeps with the flow. Mutable: registration sets `image` from Docker storage. */
+  metadata: JsonObject;
+  /** Files the environment reads when it is constructed, shipped with the flow's code (see EnvironmentBase.imageFiles). */
+  readonly imageFiles: readonly string[];
+  /** True when an agent with `agentLabels` may take runs of this environment. */
+  routesTo(agentLabels: Iterable<string>): boolean;
+  /** Provisions what must exist before execution. */
+  setup(flow: EnvironmentFlow, options?: ExecuteOptions): Promise<void>;
+  /** Launches a run of `flow` where this environment runs things. */
+  execute(flow: EnvironmentFlow, options?: ExecuteOptions): Promise<ExecuteResult>;
+  /** Runs `flow` in this process, with the environment's hooks and executor. */
+  run(flow: EnvironmentFlow, options?: EnvironmentRunOptions): Promise<FlowRunResult>;
+  /** What the server may know: type, version, sorted labels, metadata and declared scalar fields. */
+  serialize(): SerializedEnvironment;
+}
+
+/** What `runWithHooks` needs of an environment: its type (for messages), its executor and its hooks. */
+export interface HookedEnvironment {
+  readonly type: string;
+  readonly executor?: Executor | undefined;
+  readonly onStart?: EnvironmentHook | undefined;
+  readonly onExit?: EnvironmentHook | undefined;
+}
+
+/**
+ * Runs `flow` in this process the way every environment does: onStart, the flow runner with the
+ * environment's executor (else `options.executor`), errors logged and re-thrown, onExit in a finally. An
+ * error thrown by onStart fails the run (observers see a Failed flow run state) and onExit is not called.
+ * An error thrown by onExit is logged, and re-thrown unless the run already threw.
+ */
+export async function runWithHooks(environment: HookedEnvironment, flow: EnvironmentFlow, options: EnvironmentRunOptions = {}): Promise<FlowRunResult> {
+  const flowRunId = options.flowRunId ?? randomUUID();
+  const logger = options.logger ?? createLogger({ level: options.logLevel ?? "info" });
+  const log = (message: string, error: unknown): void => {
+    logger.error({ flowRunId, flowName: flow.name, err: error }, message);
+    notifyObservers(options.observers, {
+      type: "log",
+      record: { level: "error", message, timestamp: new Date().toISOString(), flowRunId, fields: { error: serializeError(error) as unknown as JsonObject } },
+    });
+  };
+  if (environment.onStart) {
+    try {
+      await environment.onStart();
+    } catch (error) {
+      const message = `onStart of ${environment.type} failed: ${error instanceof Error ? error.message : String(error)}`;
+      log(message, error);
+      notifyObservers(options.observers, {
+        type: "flow-run-state",
+        flowRunId,
+        flowName: flow.name,
+        state: makeState("Failed", { message, error: serializeError(error) }),
+      });
+      throw error;
+    }
+  }
+  let failed = false;
+  try {
+    return await flow.run({ ...options, flowRunId, logger, executor: environment.executor ?? options.executor });
+  } catch (error) {
+    failed = true;
+    log(`Unexpected error while running flow "${flow.name}": ${error instanceof Error ? error.message : String(error)}`, error);
+    throw error;
+  } finally {
+    if (environment.onExit) {
+      try {
+        await environment.onExit();
+      } catch (error) {
+        log(`onExit of ${environment.type} failed: ${error instanceof Error ? error.message : String(error)}`, error);
+        // eslint-disable-next-line no-unsafe-finally -- documented: onExit's error surfaces when the run itself succeeded
+        if (!failed) throw error;
+      }
+    }
+  }
+}
+
+/**
+ * The shared behaviour of environments, as a base class: the common options, label routing, `run()` with
+ * its hooks and serialization. Exported as `Environment` too, so `class MyEnvironment extends Environment`
+ * works. Subclasses implement `execute()`; those that Sluice knows declare `static readonly serializedType`
+ * (a subclass without its own serializes as "CustomEnvironment") and may declare scalar fields for the
+ * server by overriding `serializedFields()`.
+ */
+export abstract class EnvironmentBase implements Environment {
   /** Agents take a run only if their labels include all of these. */
   readonly labels: Set<string>;
   /** JSON the server keeps with the flow. Mutable: registration sets `image` from Docker storage. */
@@ -245,49 +333,8 @@ export abstract class Environment {
    * fails the run (observers see a Failed flow run state) and onExit is not called. An error thrown by
    * onExit is logged, and re-thrown unless the run already threw.
    */
-  async run(flow: EnvironmentFlow, options: EnvironmentRunOptions = {}): Promise<FlowRunResult> {
-    const flowRunId = options.flowRunId ?? randomUUID();
-    const logger = options.logger ?? createLogger({ level: options.logLevel ?? "info" });
-    const log = (message: string, error: unknown): void => {
-      logger.error({ flowRunId, flowName: flow.name, err: error }, message);
-      notifyObservers(options.observers, {
-        type: "log",
-        record: { level: "error", message, timestamp: new Date().toISOString(), flowRunId, fields: { error: serializeError(error) as unknown as JsonObject } },
-      });
-    };
-    if (this.onStart) {
-      try {
-        await this.onStart();
-      } catch (error) {
-        const message = `onStart of ${this.type} failed: ${error instanceof Error ? error.message : String(error)}`;
-        log(message, error);
-        notifyObservers(options.observers, {
-          type: "flow-run-state",
-          flowRunId,
-          flowName: flow.name,
-          state: makeState("Failed", { message, error: serializeError(error) }),
-        });
-        throw error;
-      }
-    }
-    let failed = false;
-    try {
-      return await flow.run({ ...options, flowRunId, logger, executor: this.executor ?? options.executor });
-    } catch (error) {
-      failed = true;
-      log(`Unexpected error while running flow "${flow.name}": ${error instanceof Error ? error.message : String(error)}`, error);
-      throw error;
-    } finally {
-      if (this.onExit) {
-        try {
-          await this.onExit();
-        } catch (error) {
-          log(`onExit of ${this.type} failed: ${error instanceof Error ? error.message : String(error)}`, error);
-          // eslint-disable-next-line no-unsafe-finally -- documented: onExit's error surfaces when the run itself succeeded
-          if (!failed) throw error;
-        }
-      }
-    }
+  run(flow: EnvironmentFlow, options: EnvironmentRunOptions = {}): Promise<FlowRunResult> {
+    return runWithHooks(this, flow, options);
   }
 
   /** Scalar fields the server may know beyond type, version, labels and metadata. Default: none. */
@@ -311,12 +358,15 @@ export abstract class Environment {
   }
 }
 
+/** The base class under the contract's name, for `class MyEnvironment extends Environment`. */
+export const Environment = EnvironmentBase;
+
 /**
  * An environment rebuilt from its serialized form (e.g. by the server or an agent). It routes by labels
  * and serializes back to the same JSON, but cannot set up, execute or run: the real environment lives
  * with the flow in its storage.
  */
-export class SerializedEnvironmentStandIn extends Environment {
+export class SerializedEnvironmentStandIn extends EnvironmentBase {
   readonly #serialized: SerializedEnvironment;
 
   constructor(serialized: SerializedEnvironment) {

@@ -1,5 +1,5 @@
 /**
- * The Storage seam: WHERE a flow's code lives so that another process or machine can load it (spec §4).
+ * The Storage seam: WHERE a flow's code lives so that another process or machine can load it.
  * A storage holds one or more flows (by name, unique), can be built (a Docker image is built and pushed;
  * a module path needs nothing), serializes to what the server may know, and loads a flow back by name.
  */

@@ -1,5 +1,5 @@
 /**
- * The entry of a deployed flow run (spec §5), `sluice execute flow-run [--stage deploy|run]`:
+ * The entry of a deployed flow run, `sluice execute flow-run [--stage deploy|run]`:
  *
  * - stage "deploy" (stage "deploy", what agents launch): read the run id from the run contract
  *   (SLUICE__CONTEXT__FLOW_RUN_ID), fetch the run and its flow from the server, load the flow from its

@@ -1,6 +1,6 @@
 /**
  * What a deployed flow run tells the server (the RunReporter) and the entry of deployed runs
- * (`sluice execute flow-run`, spec §5).
+ * (`sluice execute flow-run`, stages deploy and run).
  */
 export { RunReporter, isRetryable, type ReporterClient, type ReporterStats, type RunReporterOptions } from "./run-reporter.js";
 export { RESULT_LIMIT_BYTES, RESULT_NOT_RECORDED, logForApi, resultForApi, resultRecorded, stateForApi } from "./api-state.js";

@@ -1,6 +1,6 @@
 /**
  * Preparing flows for deployment: put each flow into its storage, build every storage once, and give
- * each environment the image it runs (spec §2: `metadata.image` is set from Docker storage's image name
+ * each environment the image it runs (the rule: `metadata.image` is set from Docker storage's image name
  * unless the user set it). Used by `sluice build`, `sluice run --environment` and registration.
  */
 import { SluiceError } from "../core/errors.js";

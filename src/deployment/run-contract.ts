@@ -1,5 +1,5 @@
 /**
- * The run contract (spec §5): the environment variables every deployed flow run gets, whatever launches
+ * The run contract: the environment variables every deployed flow run gets, whatever launches
  * it (an agent, DockerEnvironment, a Kubernetes Job, an ECS task). A pure function, so every launcher
  * computes the same variables and tests check them with plain objects.
  */

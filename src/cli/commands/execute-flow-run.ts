@@ -1,5 +1,5 @@
 /**
- * `sluice execute flow-run [--stage deploy|run]`: the entry of a deployed flow run (spec §5). Reads the
+ * `sluice execute flow-run [--stage deploy|run]`: the entry of a deployed flow run (stage deploy, then stage run). Reads the
  * run contract's variables (SLUICE__CONTEXT__FLOW_RUN_ID, SLUICE__API__URL, SLUICE__API__KEY, ...) through
  * the config; agents launch stage "deploy" (load the flow from storage, setup, execute); what that
  * launches (a Kubernetes Job, a cluster's scheduler, an ECS task) runs stage "run".

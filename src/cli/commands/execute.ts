@@ -1,7 +1,7 @@
 /**
  * `sluice execute <entry>`: the entries that run inside deployed processes (flow images, containers,
  * Jobs, agents' child processes). One file per entry; add one by listing its register function below.
- * `flow-run` is the two-stage entry of spec §5 (over the server), what agents launch.
+ * `flow-run` is the two-stage entry of deployed runs (deploy, then run; over the server), what agents launch.
  */
 import type { Command } from "commander";
 import { registerExecuteFlow } from "./execute-flow.js";

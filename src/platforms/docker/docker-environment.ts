@@ -35,21 +35,10 @@ import { FLOW_RUN_ID_LABEL, IDENTIFIER_LABEL } from "../../deployment/contract.j
 import { envList } from "../../deployment/contract.js";
 import { containerCommand } from "./container-command.js";
 import type { ContainerExit } from "./container-run.js";
-import { dockerEnvironmentSchema } from "./environment-options.js";
-import { RemoteRunTracker, remoteResult } from "./remote-result.js";
+import { dockerEnvironmentSchema, type DockerEnvironmentOptions } from "./environment-options.js";
 
-export interface DockerEnvironmentOptions extends EnvironmentOptions {
-  /** Image to run. @default metadata.image, else the image of the flow's DockerStorage */
-  image?: string;
-  /** Variables for the container; they win over the run contract's. @default {} */
-  env?: Record<string, string>;
-  /** Docker network mode of the container (e.g. "host" to reach a server on the host's 127.0.0.1). @default the engine's default ("bridge") */
-  networkMode?: string;
-  /** When to pull the image: "missing", "always" or "never". @default "missing" */
-  pull?: "missing" | "always" | "never";
-  /** After a cancel (SIGINT to the container), how long the container gets to stop before it is killed, in ms. @default 10000 */
-  stopTimeoutMs?: number;
-}
+export type { DockerEnvironmentOptions } from "./environment-options.js";
+import { RemoteRunTracker, remoteResult } from "./remote-result.js";
 
 export class DockerEnvironment extends Environment implements LaunchesFromImage {
   static readonly serializedType = "DockerEnvironment";

@@ -1,5 +1,5 @@
 /**
- * The stage "deploy" Job the Kubernetes agent creates for a claimed run (spec §5, §6): from the agent's Job
+ * The stage "deploy" Job the Kubernetes agent creates for a claimed run: from the agent's Job
  * template (`--job-template`, else a built-in one), the first container runs the flow's image with
  * `sluice execute flow-run --stage deploy` and the run contract's variables (the API key as a Secret
  * reference). The Job is named from the run id, so creating it again for the same run is idempotent.

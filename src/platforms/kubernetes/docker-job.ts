@@ -1,5 +1,5 @@
 /**
- * The Job of DockerOnKubernetesEnvironment (spec §3, the 2019 form): one container from the flow's image
+ * The Job of DockerOnKubernetesEnvironment (the kind that builds its own image): one container from the flow's image
  * running Sluice's entry, labelled with a fresh identifier and the flow-run id on the Job and its pods.
  * A pure function on plain objects. The pod never restarts and the Job never retries: a failed flow run
  * is reported by the run itself, not run again behind the server's back.

@@ -1,5 +1,5 @@
 /**
- * DockerOnKubernetesEnvironment (spec §3, the 2019 form): builds the flow's image itself and runs the flow
+ * DockerOnKubernetesEnvironment: builds the flow's image itself and runs the flow
  * as one Kubernetes Job in namespace `default`.
  *
  * - `build(flow, push = true)` builds an image holding the flow (as DockerStorage does, with this
@@ -37,7 +37,7 @@ export interface DockerImageBuildOptions {
   baseImage?: string;
   /** Registry to push the image to, as host[:port][/path]. No registry: the image is not pushed. @default undefined */
   registryUrl?: string;
-  /** npm packages the flow imports, as `npm install` specs (the seeds' python_dependencies). @default [] */
+  /** npm packages the flow imports, as `npm install` specs, installed into the image it builds. @default [] */
   dependencies?: string[];
   /** Name of the image. @default the slug of the flow's name */
   imageName?: string;
@@ -54,7 +54,7 @@ export interface DockerOnKubernetesEnvironmentOptions extends EnvironmentOptions
   sluiceCommand?: string[];
 }
 
-/** Options of `build()` beyond the seeds' `push`. */
+/** Options of `build()` beyond `push`. */
 export interface DockerOnKubernetesBuildOptions {
   /** Sluice's configuration (Docker engine address, default base image). @default the schema's defaults */
   config?: SluiceConfig;

@@ -1,11 +1,11 @@
 /**
  * The command a launched Job's first container runs: Sluice's entry that loads the flow and calls its
- * environment's `run(flow)` (spec §3: "the equivalent of load_and_run_flow()"). A pure function, so
+ * environment's `run(flow)` (load the flow from its storage, then run it in this process). A pure function, so
  * manifests can be tested with plain objects.
  *
  * - For a run the server knows (stage "deploy" was `sluice execute flow-run`): `sluice execute flow-run --stage run`,
  *   which finds the run from SLUICE__CONTEXT__FLOW_RUN_ID, loads the flow from its storage, runs it and
- *   reports every state and log line to the server (spec §5, stage "run").
+ *   reports every state and log line to the server (stage "run").
  * - Otherwise (an environment executed directly, without a server): `sluice execute flow --module <m>
  *   --flow <name>`, which loads the flow from its module in the image and runs it.
  */

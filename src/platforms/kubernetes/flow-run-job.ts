@@ -1,10 +1,10 @@
 /**
- * The Job of one flow run, built from a user's job spec (spec §3). A pure function on plain objects:
+ * The Job of one flow run, built from a user's job spec. A pure function on plain objects:
  * the input is never mutated, and only these fields of the copy change:
  * - `metadata.name`: kept, or generated from the run id when the spec has neither name nor generateName;
  *   with `uniqueSuffix`, "-<suffix>" is appended (the name cut to stay within 63 characters);
  * - labels `sluice.io/identifier` and `sluice.io/flow-run-id` on the Job and on the pod template (and the
- *   seeds' placeholder labels `identifier` / `flow_run_id`, where the spec has them, get the same values);
+ *   placeholder labels `identifier` / `flow_run_id` of older job specs, where the spec has them, get the same values);
  * - the FIRST container's image, and its command and args when the spec leaves both empty; a non-empty
  *   command or args is the user's own wrapper and is kept, and the container then gets Sluice's entry in
  *   SLUICE_ENTRY_COMMAND (shell words) and SLUICE_ENTRY_COMMAND_JSON (a JSON array), to run after its own steps;
@@ -16,7 +16,7 @@ import { SluiceError, showValue } from "../../core/errors.js";
 import type { Container, EnvVar, JobManifest } from "./manifest-types.js";
 import { FLOW_RUN_ID_LABEL, IDENTIFIER_LABEL, checkFlowRunId, jobNameForRun, labelValueProblem, withSuffix } from "./names.js";
 
-/** Placeholder labels of the seeds' job spec, filled with the same values as Sluice's own labels. */
+/** Placeholder labels that older job specs carry, filled with the same values as Sluice's own labels. */
 export const LEGACY_LABELS = { identifier: "identifier", flowRunId: "flow_run_id" } as const;
 
 /** Prefix of Job names generated from the run id when the spec names none. */

@@ -1,6 +1,6 @@
 /**
  * Loading a user's Job spec YAML (KubernetesJobEnvironment's `jobSpecFile`), at construction, on the
- * machine that registers the flow (spec §3). The file must hold one `batch/v1` Job; the sections Sluice
+ * machine that registers the flow. The file must hold one `batch/v1` Job; the sections Sluice
  * writes to (metadata, labels, spec.template, template labels, template spec, containers) are created when
  * missing, and a missing restartPolicy becomes "Never" (a Job accepts only Never or OnFailure). Fields
  * the Kubernetes schema does not know (a misspelt `evn`) are refused, with the closest known name, as an

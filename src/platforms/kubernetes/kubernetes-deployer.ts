@@ -1,5 +1,5 @@
 /**
- * The Kubernetes agent's deployer (spec §5, §6): each claimed run becomes a stage "deploy" Job in the agent's
+ * The Kubernetes agent's deployer: each claimed run becomes a stage "deploy" Job in the agent's
  * namespace, from the flow's image (the serialized environment's `metadata.image`, set at registration
  * from Docker storage), running `sluice execute flow-run --stage deploy` with the run contract's variables.
  * The API key is a reference to a Kubernetes Secret, never a value in the manifest. The Job is named from

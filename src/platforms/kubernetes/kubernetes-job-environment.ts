@@ -1,5 +1,5 @@
 /**
- * KubernetesJobEnvironment (spec §3): runs a flow on a Kubernetes Job made from the user's own Job spec.
+ * KubernetesJobEnvironment: runs a flow on a Kubernetes Job made from the user's own Job spec.
  *
  * - At construction (on the machine that registers the flow) the YAML is read and validated; errors name
  *   the file, the line and the field. The spec stays in the flow's storage (the image): `serialize()`

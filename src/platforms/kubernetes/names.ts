@@ -1,6 +1,6 @@
 /**
  * Names and labels of the Kubernetes objects Sluice creates. The flow-run id label is the stable key that
- * ties every resource of a run together (spec §5, §7.3): Jobs are named from the run id so that creating
+ * ties every resource of a run together: Jobs are named from the run id so that creating
  * the same run's Job twice is idempotent, and the agent finds what it manages by these labels.
  */
 import { createHash, randomBytes } from "node:crypto";

@@ -1,5 +1,5 @@
 /**
- * Reading the Kubernetes agent's Jobs and pods (spec §6): what fails a run (image pull errors, OOM kills,
+ * Reading the Kubernetes agent's Jobs and pods: what fails a run (image pull errors, OOM kills,
  * evictions, a pod or Job past its deadline, a container that cannot be configured, a Job that failed by
  * its backoff limit), and each container's state as a line for the run's log. Pure functions over the
  * objects the API returns.

@@ -1,6 +1,6 @@
 /**
- * The run contract (spec §5) as Kubernetes container variables. The API key never appears in a manifest
- * in plain text when a Kubernetes Secret holds it (spec §7.4): it becomes a `secretKeyRef`.
+ * The run contract as Kubernetes container variables. The API key never appears in a manifest
+ * in plain text when a Kubernetes Secret holds it: it becomes a `secretKeyRef`.
  */
 import { SluiceError, showValue } from "../../core/errors.js";
 import type { EnvVar } from "./manifest-types.js";

@@ -1,6 +1,6 @@
 /**
  * The local agent's deployer: each claimed run becomes a child process running
- * `sluice execute flow-run --stage deploy` with the run contract's variables (spec §5) over this
+ * `sluice execute flow-run --stage deploy` with the run contract's variables over this
  * process's environment. The agent tracks its children: one that exits non-zero (or is killed) before
  * its run finished fails the run with the exit code or signal and the last lines it printed — beyond the
  * original, which left such runs to the zombie killer.

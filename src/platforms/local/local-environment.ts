@@ -1,5 +1,5 @@
 /**
- * LocalEnvironment (spec §3): the flow run happens in the current process, with the environment's
+ * LocalEnvironment: the flow run happens in the current process, with the environment's
  * executor. `execute(flow)` is `run(flow)`; there is nothing to set up.
  *
  * ```ts

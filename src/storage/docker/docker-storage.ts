@@ -1,5 +1,5 @@
 /**
- * DockerStorage (spec §4): the flows' code lives in a Docker image. `build()` builds the image through
+ * DockerStorage: the flows' code lives in a Docker image. `build()` builds the image through
  * the Docker Engine API from Sluice's cached runtime image (itself FROM `baseImage` or the user's
  * `dockerfile`), with the flow modules bundled, their npm `dependencies`, the `files` and the `env`;
  * a health check in the image loads every flow and fails the build with the load error; the image is

@@ -1,5 +1,5 @@
 /**
- * Image names of Docker storage (spec §4): the slug of the flow's name when the storage holds one flow,
+ * Image names of Docker storage: the slug of the flow's name when the storage holds one flow,
  * else a UUID; a tag made from the UTC time of the build; a user-given name or tag always wins; the full
  * name is `registryUrl/name:tag`. Names and tags are checked against Docker's reference grammar before
  * anything is built, with errors that name the field.

@@ -1,5 +1,5 @@
 /**
- * Options of DockerStorage: raw → validated → compiled once, at construction (spec §4): baseImage and
+ * Options of DockerStorage: raw → validated → compiled once, at construction: baseImage and
  * dockerfile together, relative `files` sources, invalid image names, tags and registry addresses.
  * That the `files` sources and the dockerfile exist is checked when the image is built, before the
  * engine is called: the flow's module (and so the storage) is also constructed inside the image, where

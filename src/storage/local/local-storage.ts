@@ -1,5 +1,5 @@
 /**
- * LocalStorage (spec §4): the flow's code is a module file on this machine. Nothing to build; loading
+ * LocalStorage: the flow's code is a module file on this machine. Nothing to build; loading
  * works on the machine that stored it (a process on another machine, such as an agent, gets a clear
  * error naming both hosts).
  *
@@ -16,15 +16,19 @@ import type { AnyFlow } from "../../core/flow.js";
 import { loadFlow, resolveModule } from "../../core/load.js";
 import type { SerializedStorage, StorableFlow, Storage } from "../../core/storage.js";
 import { SLUICE_VERSION } from "../../core/version.js";
+import type { z } from "zod";
 import { lazy } from "../../core/zod.js";
 import { parseOptions } from "../../core/parse-options.js";
 
-export interface LocalStorageOptions {
-  /** Refuse to load flows on another machine than the one that stored them. @default true */
-  validateHostname?: boolean;
-}
+const schema = lazy((z) =>
+  z.strictObject({
+    /** Refuse to load flows on another machine than the one that stored them. @default true */
+    validateHostname: z.boolean().default(true),
+  }),
+);
 
-const schema = lazy((z) => z.strictObject({ validateHostname: z.boolean().default(true) }));
+/** Options of LocalStorage: the input of its schema. */
+export type LocalStorageOptions = z.input<ReturnType<typeof schema>>;
 
 /**
  * validateHostname from the options. Plainly valid options (the usual `new LocalStorage()`) are read

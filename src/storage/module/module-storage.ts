@@ -1,5 +1,5 @@
 /**
- * ModuleStorage (spec §4): the flows are exports of an installed package, found by an import specifier
+ * ModuleStorage: the flows are exports of an installed package, found by an import specifier
  * ("my-flows", "@team/etl/flows"), on any machine where that package is installed.
  *
  * ```ts
@@ -14,16 +14,13 @@ import type { AnyFlow } from "../../core/flow.js";
 import { loadFlow } from "../../core/load.js";
 import type { SerializedStorage, StorableFlow, Storage } from "../../core/storage.js";
 import { SLUICE_VERSION } from "../../core/version.js";
+import type { z } from "zod";
 import { lazy } from "../../core/zod.js";
 import { parseOptions } from "../../core/parse-options.js";
 
-export interface ModuleStorageOptions {
-  /** Import specifier of the package (or package subpath) that exports the flows, e.g. "@team/etl/flows". Required. */
-  module: string;
-}
-
 const schema = lazy((z) =>
   z.strictObject({
+    /** Import specifier of the package (or package subpath) that exports the flows, e.g. "@team/etl/flows". Required. */
     module: z
       .string('give the import specifier of an installed package, e.g. "@team/etl"')
       .min(1, 'give the import specifier of an installed package, e.g. "@team/etl"')
@@ -33,6 +30,9 @@ const schema = lazy((z) =>
       ),
   }),
 );
+
+/** Options of ModuleStorage: the input of its schema. */
+export type ModuleStorageOptions = z.input<ReturnType<typeof schema>>;
 
 export class ModuleStorage implements Storage {
   static readonly serializedType = "ModuleStorage";

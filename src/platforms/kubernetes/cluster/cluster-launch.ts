@@ -1,6 +1,6 @@
 /**
  * `execute(flow)` of the worker-cluster environments: the scheduler Job of the run, created in the run's
- * namespace (the 2019 form: `default`). Plus what both classes do with their options at construction.
+ * namespace (`default` for the kind that builds its own image). Plus what both classes do with their options at construction.
  */
 import { defaultConfig } from "../../../config/defaults.js";
 import type { EnvironmentFlow, ExecuteOptions, ExecuteResult } from "../../../core/environment.js";
@@ -28,7 +28,7 @@ export interface ClusterLaunchSettings {
   image: unknown;
   /** Where the flow's module is in that image, when the environment knows better than the flow's storage. */
   module?: string;
-  /** A fixed namespace (the 2019 form's `default`). @default the run's */
+  /** A fixed namespace (`default` for the kind that builds its own image). @default the run's */
   namespace?: string;
 }
 

@@ -1,5 +1,5 @@
 /**
- * ClusterOnKubernetesEnvironment (spec §3, the seeds' 2019 DaskOnKubernetesEnvironment): builds the
+ * ClusterOnKubernetesEnvironment: builds the
  * flow's image itself and runs the flow on a temporary worker cluster from one scheduler Job in
  * namespace `default`, with workers scaled from 1 to `maxWorkers`.
  *

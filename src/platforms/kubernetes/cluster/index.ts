@@ -1,6 +1,6 @@
 /**
- * Worker-cluster environments on Kubernetes: KubernetesClusterEnvironment (the seeds'
- * DaskKubernetesEnvironment) and ClusterOnKubernetesEnvironment (the 2019 form that builds its image).
+ * Worker-cluster environments on Kubernetes: KubernetesClusterEnvironment (a flow's image and a
+ * temporary worker cluster) and ClusterOnKubernetesEnvironment (the same, building its image itself).
  * The Kubernetes client and BullMQ load on first use.
  */
 export { KubernetesClusterEnvironment, type KubernetesClusterEnvironmentOptions } from "./kubernetes-cluster-environment.js";

@@ -1,5 +1,5 @@
 /**
- * KubernetesClusterEnvironment (spec §3, the seeds' DaskKubernetesEnvironment): runs a flow on a
+ * KubernetesClusterEnvironment: runs a flow on a
  * temporary cluster of Sluice workers on Kubernetes.
  *
  * - `setup(flow)`: with the deprecated `privateRegistry`, creates the registry pull Secret

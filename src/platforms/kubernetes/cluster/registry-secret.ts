@@ -1,5 +1,5 @@
 /**
- * The deprecated `privateRegistry` / `dockerSecret` options (spec §3): in `setup`, turn a server secret
+ * The deprecated `privateRegistry` / `dockerSecret` options: in `setup`, turn a server secret
  * holding registry credentials into a `kubernetes.io/dockerconfigjson` Secret named `<namespace>-docker`,
  * when it does not exist yet; the default scheduler and worker pods then pull with it. The server secret
  * is a JSON object: { "docker-server", "docker-username", "docker-password", "docker-email"? }.
@@ -8,7 +8,7 @@ import { SluiceError, showValue } from "../../../core/errors.js";
 import { CREATED_BY_LABEL } from "../names.js";
 import type { SecretManifest } from "./broker.js";
 
-/** The server secret read when `dockerSecret` is not given (as in the seeds). */
+/** The server secret read when `dockerSecret` is not given. */
 export const DEFAULT_DOCKER_SECRET = "DOCKER_REGISTRY_CREDENTIALS";
 
 /** Name of the pull Secret in a namespace. */

@@ -1,12 +1,12 @@
 /**
- * The scheduler Job of a worker cluster (spec §3): the Job whose first container runs the flow with the
+ * The scheduler Job of a worker cluster: the Job whose first container runs the flow with the
  * distributed executor and starts the workers. A pure function on plain objects.
  *
  * - Default spec: one container `flow`, no retries (`backoffLimit: 0`, `restartPolicy: Never`), the pull
  *   secrets of `imagePullSecret` (and the registry Secret of `privateRegistry`), and
  *   SLUICE__EXECUTOR__WORK_STEALING from the `workStealing` option.
  * - Custom spec (`schedulerSpecFile`): used as given; pull secrets and SLUICE__EXECUTOR__WORK_STEALING are
- *   the user's to add (as in the seeds).
+ *   the user's to add.
  * - Both: named `sluice-cluster-job-<run>` (the same run, the same name: creating it twice is idempotent);
  *   labels `sluice.io/identifier`, `sluice.io/flow-run-id` and `sluice.io/cluster-role=scheduler` on the
  *   Job and its pods; the first container's image, command and args set; the run's variables added to
