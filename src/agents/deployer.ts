@@ -74,6 +74,11 @@ export interface DeployerFactoryOptions {
    * those that run in process). @default the agent kind's own environment types
    */
   followedTypes?: ReadonlySet<string>;
+  /**
+   * The agent kinds that run an environment type (from the platforms' declarations), so that a deployer
+   * refusing a run names where it runs. @default undefined (a refusal names the types this kind runs instead)
+   */
+  runnersOf?: (type: string) => readonly string[];
 }
 
 /** Creates a deployer of one kind from the configuration. */

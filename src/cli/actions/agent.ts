@@ -6,6 +6,7 @@ import { Agent } from "../../agents/agent.js";
 import { agentKind, followedEnvironmentTypes } from "../../agents/registry.js";
 import { loadConfig } from "../../config/index.js";
 import { createLogger } from "../../core/logger.js";
+import { agentKindsFor } from "../../platforms/capabilities.js";
 import { apiClient } from "../api.js";
 import { EXIT, printJson } from "../output.js";
 import { untilStopSignal } from "../stop-signal.js";
@@ -15,7 +16,7 @@ export async function startAgent(kind: string, overrides: Record<string, unknown
   const entry = agentKind(kind);
   const config = loadConfig({ overrides });
   const logger = createLogger({ level: config.logging.level, bindings: { component: "agent" } });
-  const deployer = await (await entry.load())({ config, logger, followedTypes: followedEnvironmentTypes(kind) });
+  const deployer = await (await entry.load())({ config, logger, followedTypes: followedEnvironmentTypes(kind), runnersOf: agentKindsFor });
   const running = new Agent({ deployer, client: apiClient(config), config, logger });
   const identity = await running.start();
   if (json) printJson({ agentId: identity.id, name: identity.name, kind: identity.kind, labels: identity.labels, server: config.api.url });
