@@ -20,7 +20,10 @@ export {
 export { containerStateLines, jobFailure, jobOutcome, podFailure, FATAL_WAITING_REASONS, type RunFailure } from "./pod-status.js";
 
 /** The Kubernetes agent's deployer, configured from `config` (kubernetes.* keys; the CLI's flags override them). */
-export const createKubernetesDeployer: DeployerFactory = ({ config, followedTypes }) =>
+export const createKubernetesDeployer: DeployerFactory = ({ config, followedTypes, runnersOf }) =>
   new KubernetesDeployer(
-    compileKubernetesAgentOptions(config, { env: inheritedRunSettings(config), ...(followedTypes ? { followedTypes, routing: { runs: followedTypes } } : {}) }),
+    compileKubernetesAgentOptions(config, {
+      env: inheritedRunSettings(config),
+      ...(followedTypes ? { followedTypes, routing: { runs: followedTypes, ...(runnersOf ? { runnersOf } : {}) } } : {}),
+    }),
   );

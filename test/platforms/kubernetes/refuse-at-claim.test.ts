@@ -2,7 +2,7 @@
  * The Kubernetes agent refuses, when it claims it, a run whose environment it cannot run: a DockerEnvironment
  * run's stage "deploy" would start a container from inside the Job's pod, which has no Docker engine. The run
  * is Failed at once with an error naming the agent kinds that do run it, and no Job is created. The routing
- * comes from the platforms' declarations (capabilities.ts), as `sluice agent start kubernetes` gets it.
+ * comes from the platforms' declarations (capabilities.ts), handed over as `sluice agent start kubernetes` does.
  */
 import { after, before, it } from "node:test";
 import assert from "node:assert/strict";
@@ -10,13 +10,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent } from "../../../src/agents/agent.js";
-import { followedEnvironmentTypes } from "../../../src/agents/registry.js";
-import { inheritedRunSettings } from "../../../src/agents/deployer.js";
+import { agentKind, followedEnvironmentTypes } from "../../../src/agents/registry.js";
 import { registrationOf } from "../../../src/cli/registration.js";
 import { createLogger } from "../../../src/core/logger.js";
-import { agentKindsFor, routingOf } from "../../../src/platforms/capabilities.js";
+import { agentKindsFor } from "../../../src/platforms/capabilities.js";
 import { DockerEnvironment } from "../../../src/platforms/docker/index.js";
-import { KubernetesDeployer, compileKubernetesAgentOptions } from "../../../src/platforms/kubernetes/kubernetes-agent.js";
 import { flow, task } from "../../../src/index.js";
 import { LocalStorage } from "../../../src/storage/local/index.js";
 import { testConfig, waitForRun } from "../../agents/support.js";
@@ -42,13 +40,15 @@ before(async () => {
     SLUICE__AGENT__LABELS: LABEL,
     SLUICE__KUBERNETES__KUBECONFIG: kube.kubeconfigPath,
   });
-  const deployer = new KubernetesDeployer(
-    compileKubernetesAgentOptions(config, {
-      env: inheritedRunSettings(config),
-      followedTypes: followedEnvironmentTypes("kubernetes"),
-      routing: routingOf("kubernetes"),
-    }),
-  );
+  // As `sluice agent start kubernetes` makes it (src/cli/actions/agent.ts).
+  const deployer = await (
+    await agentKind("kubernetes").load()
+  )({
+    config,
+    logger: createLogger({ level: "silent" }),
+    followedTypes: followedEnvironmentTypes("kubernetes"),
+    runnersOf: agentKindsFor,
+  });
   agent = new Agent({ deployer, client: server.client, config, logger: createLogger({ level: "silent" }) });
   await agent.start();
 });

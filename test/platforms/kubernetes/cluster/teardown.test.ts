@@ -65,11 +65,8 @@ await serviceSuite(["redis"], "worker-cluster teardown on the Kubernetes stand-i
       return !recording;
     }, 110_000);
 
-    const started = Date.now();
-    let took: number;
     try {
       const result = await env.run(teardownFlow, { config, flowRunId, parameters: { n: 20 }, logger: createLogger({ level: "silent" }) });
-      took = Date.now() - started;
       assert.equal(result.state.name, "Success", result.state.message);
       assert.equal(result.taskRun("second")?.state.name, "Success");
       await kube.waitFor(() => kube.pods().every((p) => !ofRun(p)), 30_000);
@@ -95,6 +92,5 @@ await serviceSuite(["redis"], "worker-cluster teardown on the Kubernetes stand-i
     for (const [name, seen] of workers) {
       assert.ok(seen.ending!.finishedAt <= brokerSeen.deletedAt, `worker ${name} had stopped before the broker was deleted`);
     }
-    assert.ok(took < 60_000, `the run and its teardown took ${took} ms`);
   });
 });
