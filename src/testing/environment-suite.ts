@@ -42,6 +42,12 @@ export interface EnvironmentConformanceOptions {
   execute?: { flow: AnyFlow; parameters?: Record<string, unknown>; value?: unknown; check?: (value: unknown) => void; options?: ExecuteOptions };
   /** Per-test time limit in ms. @default 20000 */
   timeoutMs?: number;
+  /**
+   * The kind chooses its executor itself (a worker cluster runs the distributed executor on its broker):
+   * it must refuse any `executor` option at construction with an error naming the field, and `run()` uses
+   * the executor it is given in its run options. The text says why. @default undefined (the kind takes `executor`)
+   */
+  fixedExecutor?: string;
 }
 
 /** An executor that counts the sessions it starts, around the local executor. */
@@ -98,18 +104,30 @@ export function runEnvironmentConformance(name: string, options: EnvironmentConf
       }
     });
 
-    it("rejects an executor that is not an Executor with a TypeError at construction", () => {
-      for (const executor of ["local", {}, { kind: "x" }, 42]) {
-        assert.throws(() => create({ executor: executor as never }), TypeError);
-      }
-      assert.doesNotThrow(() => create({ executor: new CountingExecutor() }));
-    });
+    if (options.fixedExecutor === undefined) {
+      it("rejects an executor that is not an Executor with a TypeError at construction", () => {
+        for (const executor of ["local", {}, { kind: "x" }, 42]) {
+          assert.throws(() => create({ executor: executor as never }), TypeError);
+        }
+        assert.doesNotThrow(() => create({ executor: new CountingExecutor() }));
+      });
+    } else {
+      it(`refuses every executor at construction, naming the field (${options.fixedExecutor})`, () => {
+        for (const executor of ["local", {}, 42, new CountingExecutor()]) {
+          assert.throws(
+            () => create({ executor: executor as never }),
+            (e: unknown) => e instanceof TypeError || (e instanceof SluiceError && e.field === "executor"),
+          );
+        }
+      });
+    }
+    const ownExecutor = (executor: Executor): { executor?: Executor } => (options.fixedExecutor === undefined ? { executor } : {});
 
     it("serializes type, version, sorted labels, metadata and declared scalars only: no executor, no callbacks", () => {
       const env = create({
         labels: ["b", "a"],
         metadata: { image: "x:1", nested: { k: [1, 2] } },
-        executor: new CountingExecutor(),
+        ...ownExecutor(new CountingExecutor()),
         onStart: () => undefined,
         onExit: () => undefined,
       });
@@ -147,8 +165,9 @@ export function runEnvironmentConformance(name: string, options: EnvironmentConf
     it("run(): onStart, then the flow with the environment's executor, then onExit", async () => {
       const { calls, probeFlow } = probe();
       const executor = new CountingExecutor();
-      const env = create({ executor, onStart: () => void calls.push("onStart"), onExit: async () => void calls.push("onExit") });
-      const result = await env.run(probeFlow, { parameters: { n: 21 }, ...quiet });
+      const env = create({ ...ownExecutor(executor), onStart: () => void calls.push("onStart"), onExit: async () => void calls.push("onExit") });
+      const given = options.fixedExecutor === undefined ? {} : { executor };
+      const result = await env.run(probeFlow, { parameters: { n: 21 }, ...given, ...quiet });
       assert.equal(result.state.name, "Success");
       assert.equal(result.value, 42);
       assert.deepEqual(calls, ["onStart", "task", "onExit"]);
@@ -194,7 +213,7 @@ export function runEnvironmentConformance(name: string, options: EnvironmentConf
       });
       const failing = flow("environment-conformance-failing", {}, () => broken());
       const env = create({ onExit: () => void calls.push("onExit") });
-      const result = await env.run(failing, quiet);
+      const result = await env.run(failing, { ...(options.fixedExecutor === undefined ? {} : { executor: new LocalExecutor() }), ...quiet });
       assert.equal(result.state.name, "Failed");
       assert.deepEqual(calls, ["onExit"]);
     });
