@@ -107,7 +107,12 @@ export {
   type KubernetesClusterEnvironmentOptions,
   type ClusterOnKubernetesEnvironmentOptions,
 } from "./platforms/kubernetes/public.js";
-export { CloudClusterEnvironment, FargateTaskEnvironment, type CloudClusterEnvironmentOptions, type FargateTaskEnvironmentOptions } from "./platforms/aws/public.js";
+export {
+  CloudClusterEnvironment,
+  FargateTaskEnvironment,
+  type CloudClusterEnvironmentOptions,
+  type FargateTaskEnvironmentOptions,
+} from "./platforms/aws/public.js";
 export { createEnvironment, environmentKinds, registerEnvironmentKind, type EnvironmentKind } from "./platforms/environment-registry.js";
 export { runContractEnv, RUN_CONTRACT_VARIABLES, type RunContractInput, type RunContractVariable } from "./deployment/contract.js";
 export { LocalStorage, type LocalStorageOptions } from "./storage/local/index.js";
