@@ -57,7 +57,8 @@ export interface EnvironmentConformanceOptions {
   };
   /**
    * The kind always chooses its own executor (a worker cluster's distributed executor): the suite checks
-   * that an `executor` option is refused naming the field, instead of checking that it is used. @default false
+   * that an `executor` option is refused naming the field, and gives `run()` its executor through the run
+   * options instead of the environment's. @default false
    */
   ownExecutor?: boolean;
   /**
@@ -124,11 +125,11 @@ export function runEnvironmentConformance(name: string, options: EnvironmentConf
     });
 
     if (options.ownExecutor) {
-      it("refuses an executor option, naming the field (the kind chooses its own executor)", () => {
-        for (const executor of [new CountingExecutor(), "local"]) {
+      it("refuses every executor at construction, naming the field (the kind chooses its own executor)", () => {
+        for (const executor of ["local", {}, 42, new CountingExecutor()]) {
           assert.throws(
             () => create({ executor: executor as never }),
-            (e: unknown) => e instanceof SluiceError && e.code === "INVALID_OPTION" && e.field === "executor",
+            (e: unknown) => e instanceof TypeError || (e instanceof SluiceError && e.field === "executor"),
           );
         }
       });
@@ -140,12 +141,13 @@ export function runEnvironmentConformance(name: string, options: EnvironmentConf
         assert.doesNotThrow(() => create({ executor: new CountingExecutor() }));
       });
     }
+    const ownExecutor = (executor: Executor): { executor?: Executor } => (options.ownExecutor ? {} : { executor });
 
     it("serializes type, version, sorted labels, metadata and declared scalars only: no executor, no callbacks", () => {
       const env = create({
         labels: ["b", "a"],
         metadata: { image: "x:1", nested: { k: [1, 2] } },
-        ...(options.ownExecutor ? {} : { executor: new CountingExecutor() }),
+        ...ownExecutor(new CountingExecutor()),
         onStart: () => undefined,
         onExit: () => undefined,
       });
@@ -184,8 +186,9 @@ export function runEnvironmentConformance(name: string, options: EnvironmentConf
     it("run(): onStart, then the flow with the environment's executor, then onExit", { skip }, async () => {
       const { calls, probeFlow } = probe();
       const executor = new CountingExecutor();
-      const env = create({ executor, onStart: () => void calls.push("onStart"), onExit: async () => void calls.push("onExit") });
-      const result = await env.run(probeFlow, { parameters: { n: 21 }, ...quiet });
+      const env = create({ ...ownExecutor(executor), onStart: () => void calls.push("onStart"), onExit: async () => void calls.push("onExit") });
+      const given = options.ownExecutor ? { executor } : {};
+      const result = await env.run(probeFlow, { parameters: { n: 21 }, ...given, ...quiet });
       assert.equal(result.state.name, "Success");
       assert.equal(result.value, 42);
       assert.deepEqual(calls, ["onStart", "task", "onExit"]);
@@ -231,7 +234,7 @@ export function runEnvironmentConformance(name: string, options: EnvironmentConf
       });
       const failing = flow("environment-conformance-failing", {}, () => broken());
       const env = create({ onExit: () => void calls.push("onExit") });
-      const result = await env.run(failing, quiet);
+      const result = await env.run(failing, { ...(options.ownExecutor ? { executor: new LocalExecutor() } : {}), ...quiet });
       assert.equal(result.state.name, "Failed");
       assert.deepEqual(calls, ["onExit"]);
     });

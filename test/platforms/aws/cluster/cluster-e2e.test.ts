@@ -87,7 +87,7 @@ await ecsSuite(["docker", "registry"], "CloudClusterEnvironment on the ECS stand
       const result = await (mapped.environment as CloudClusterEnvironment).execute(mapped, {
         flowRunId,
         config,
-        parameters: { n: 20, workers: 2, brokerPort },
+        parameters: { n: 50, workers: 2, brokerPort },
         logLevel: "silent",
         onClusterReady: () => {
           probe = refusals(brokerPort);
@@ -97,7 +97,7 @@ await ecsSuite(["docker", "registry"], "CloudClusterEnvironment on the ECS stand
       const run = result.kind === "finished" ? result.result : undefined;
       assert.equal(run?.state.name, "Success", failures(result));
       const value = run?.value as { sum: number; workers: string[] };
-      assert.equal(value.sum, 2870);
+      assert.equal(value.sum, 42925, "the sum of the squares of 1..50");
       assert.ok(value.workers.length >= 2 && !value.workers.includes("none"), `tasks ran on ${value.workers.join(", ")}`);
       const tasks = tasksOf(flowRunId);
       assert.equal(tasks.filter((t) => roleOf(t) === "broker").length, 1);

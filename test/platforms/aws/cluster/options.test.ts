@@ -11,6 +11,7 @@ import { deserializeEnvironment } from "../../../../src/core/environment.js";
 import { SluiceError } from "../../../../src/core/errors.js";
 import { createEnvironment, kindOfType } from "../../../../src/platforms/environment-registry.js";
 import { CloudClusterEnvironment } from "../../../../src/platforms/aws/cluster/index.js";
+import { runEnvironmentConformance } from "../../../../src/testing/index.js";
 import {
   brokerScript,
   clusterRunTask,
@@ -221,4 +222,11 @@ describe("the broker's TLS material", () => {
       (e: unknown) => e instanceof SluiceError && e.field === "security.certFile",
     );
   });
+});
+
+runEnvironmentConformance("cloud-cluster", {
+  type: "CloudClusterEnvironment",
+  create: (options) => new CloudClusterEnvironment({ ...options }),
+  fields: { provider: "fargate", workers: 2, adaptiveMinWorkers: null, adaptiveMaxWorkers: null },
+  ownExecutor: true, // the cluster runs the distributed executor on its own broker
 });
