@@ -124,7 +124,8 @@ export async function openServerStage(name: string, database: Database, agentRun
     async tearDown() {
       await Promise.all(stage.agents.map((a) => a.stop("SIGTERM")));
       await server?.stop("SIGTERM");
-      const left = await waitFor("the stage's processes to end", () => (processesOf(home).length === 0 ? [] : undefined), 20_000).catch(() =>
+      // A run's process that reported its end can take some seconds more to exit on a loaded machine.
+      const left = await waitFor("the stage's processes to end", () => (processesOf(home).length === 0 ? [] : undefined), 60_000).catch(() =>
         processesOf(home),
       );
       rmSync(home, { recursive: true, force: true });

@@ -60,7 +60,7 @@ export interface FlowRunEntryOptions {
   termination?: AbortSignal;
   /** How long to wait for the server's answer on a cancel request when terminated. @default 1000 */
   terminationCheckMs?: number;
-  /** The API client. @default createClient({ url: config.api.url, apiKey: config.api.key, retry: patientRetry(config.reporter.flushTimeoutMs) }) */
+  /** The API client. @default createClient({ url: config.api.url, apiKey: config.api.key }), and one retrying for patientRetry(reporter.flushTimeoutMs) for the reads before the run starts */
   client?: SluiceClient;
   /** Where this process's own log lines go. @default stderr at config.logging.level */
   logger?: Logger;
@@ -183,10 +183,12 @@ export async function executeFlowRun(options: FlowRunEntryOptions): Promise<Flow
       { field: "context.flowRunId" },
     );
   }
-  const client = options.client ?? createClient({ url: config.api.url, apiKey: config.api.key, retry: patientRetry(config.reporter.flushTimeoutMs) });
+  const client = options.client ?? createClient({ url: config.api.url, apiKey: config.api.key });
+  // What the run reads before it starts waits out a server restart; the reporter has its own patience.
+  const startClient = options.client ?? createClient({ url: config.api.url, apiKey: config.api.key, retry: patientRetry(config.reporter.flushTimeoutMs) });
   let run: FlowRun;
   try {
-    run = await client.getFlowRun(flowRunId);
+    run = await startClient.getFlowRun(flowRunId);
   } catch (error) {
     if (error instanceof SluiceError && error.code === "NOT_FOUND") {
       throw new SluiceError(
@@ -211,7 +213,7 @@ export async function executeFlowRun(options: FlowRunEntryOptions): Promise<Flow
     };
   }
 
-  const existing = await allTaskRuns(client, flowRunId);
+  const existing = await allTaskRuns(startClient, flowRunId);
   const reporter = new RunReporter({ client, flowRunId, logging: config.logging, reporter: config.reporter, logger, knownTaskRuns: existing });
   const ids = new Map(existing.map((t) => [`${t.taskKey}\u0000${t.mapIndex}`, t.id]));
   const stop = stopControl(options, client, reporter, flowRunId);
@@ -229,7 +231,7 @@ export async function executeFlowRun(options: FlowRunEntryOptions): Promise<Flow
     const where = `${hostname()} (pid ${process.pid})`;
     let flow: AnyFlow;
     try {
-      const loaded = await loadRegisteredFlow(client, run);
+      const loaded = await loadRegisteredFlow(startClient, run);
       flow = loaded.flow;
       reporter.log("info", `${STAGE_TITLES[stage]} of flow run ${flowRunId} on ${where}: loaded flow "${flow.name}" from its ${loaded.storageType}`, {
         pid: process.pid,
@@ -300,9 +302,10 @@ export async function executeFlowRun(options: FlowRunEntryOptions): Promise<Flow
 }
 
 /**
- * The retries of a run's own client: a server restarting while runs start (a crash, a deploy) must not fail
- * them, so each request keeps trying about as long as the reporter keeps trying to flush at the end
- * (`reporter.flushTimeoutMs`), at least the client's default 8 attempts, 3 s apart at most.
+ * The retries of the reads a run makes before it starts (its run, task runs and flow): a server restarting
+ * while runs start (a crash, a deploy) must not fail them, so each keeps trying about as long as the
+ * reporter keeps trying to flush at the end (`reporter.flushTimeoutMs`), at least the client's default 8
+ * attempts, 3 s apart at most.
  */
 export function patientRetry(flushTimeoutMs: number): { attempts: number; baseDelayMs: number; maxDelayMs: number } {
   const maxDelayMs = 3000;
