@@ -42,12 +42,12 @@ const FLOWS: Record<string, AnyFlow | undefined> = matrixFlows;
 
 /** Cells not run here yet, with the reason (environment kind / agent kind). */
 const TODO: Record<string, string> = {
-  "docker/kubernetes": "the Kubernetes deployer does not refuse what it cannot run yet (its stage deploy pod would need a Docker engine)",
   "docker-on-kubernetes/kubernetes": "a run needs the environment's own image build; not run by this matrix yet",
   "kubernetes-cluster/kubernetes":
     "needs Redis reachable from the stand-in's pods and worker images; covered by test/platforms/kubernetes cluster suites, not yet by this matrix",
   "cluster-on-kubernetes/kubernetes": "as kubernetes-cluster",
-  "fargate-task/kubernetes": "as docker/kubernetes: the Kubernetes deployer does not refuse what it cannot run yet",
+  "cloud-cluster/ecs":
+    "the ECS agent's task would run stage deploy, which then starts the cluster's tasks: from inside a stand-in task that needs the stand-in's endpoint and credentials; covered by test/platforms/aws/cluster against the stand-in, not yet by this matrix",
 };
 const quiet = createLogger({ level: "silent" });
 const label = (agent: string): string => `matrix-${agent}`;
@@ -115,7 +115,9 @@ describe("the deployment matrix, run", { timeout: 1_800_000 }, () => {
         }),
       );
       const k8s = config("kubernetes", { SLUICE__KUBERNETES__KUBECONFIG: kube.kubeconfigPath });
-      const deployer = await (await agentKind("kubernetes").load())({ config: k8s, logger: quiet, followedTypes: followedEnvironmentTypes("kubernetes") });
+      const deployer = await (
+        await agentKind("kubernetes").load()
+      )({ config: k8s, logger: quiet, followedTypes: followedEnvironmentTypes("kubernetes"), runnersOf: agentKindsFor });
       agents.push(new Agent({ deployer, client: server.client, config: k8s, logger: quiet }));
     }
     if (!ecsMissing) {

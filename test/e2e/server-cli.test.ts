@@ -57,7 +57,7 @@ describe("server-side CLI helpers", () => {
     assert.equal(config.agent.dockerNetwork, "bridge");
     assert.throws(
       () => loadConfig({ file: false, env: {}, overrides: agentOverrides({ label: [], maxRuns: "zero" }) }),
-      /agent\.maxConcurrentRuns \(SLUICE__AGENT__MAX_CONCURRENT_RUNS\) is invalid/,
+      /agent\.maxConcurrentRuns \(SLUICE__AGENT__MAX_CONCURRENT_RUNS\) is "zero", which is invalid: .*Fix the command-line flag that sets it/,
     );
   });
 
