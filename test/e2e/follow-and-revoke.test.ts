@@ -15,8 +15,11 @@ import { waitForRun } from "../agents/support.js";
 import { json, killAll, runSluice, startSluice, type SluiceProcess, type SluiceResult } from "./support.js";
 
 const FLOWS = fileURLToPath(new URL("./fixtures/follow-flows.ts", import.meta.url));
-/** How long the task waits between its two lines: longer than one poll of --follow (1 s) plus a log batch. */
-const GAP_MS = 2500;
+/**
+ * How long the task waits between its two lines: well beyond one poll of --follow (1 s) plus a log batch,
+ * so that on a loaded machine the first line still arrives while the run is running.
+ */
+const GAP_MS = 8000;
 
 /** `proc.done`, or a failure after `ms` (the process is killed then). */
 async function within(proc: SluiceProcess, ms: number): Promise<SluiceResult> {
