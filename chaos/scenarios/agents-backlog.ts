@@ -90,7 +90,7 @@ export const agentsBacklog: ChaosScenario = {
       const notes = [
         `drained ${runs} runs in ${((drainedAt - startedAt) / 1000).toFixed(1)} s (${(runs / drainMinutes).toFixed(0)} runs/min) with ${AGENTS.length} agents of ${RUNS_PER_AGENT} runs at a time`,
         `deploys per agent: ${[...shares].map(([name, n]) => `${name} ${n} (${((100 * n) / runs).toFixed(0)}%)`).join(", ")}; ${AGENTS[AGENTS.length - 1]} was SIGKILLed after a third of the runs ended`,
-        `${submitted} runs were Submitted when the agent died, ${stuck} still Submitted at the end; ${deployedTwice} runs deployed again after a reschedule (their first process never started); ${notDeployed} runs without a "Deployed by agent" line (their agent died between launch and that line)`,
+        `${submitted} runs (of any agent) were Submitted when the agent died, ${stuck} still Submitted at the end; ${deployedTwice} runs deployed again after a reschedule (their first process never started); ${notDeployed} runs without a "Deployed by agent" line (their agent died between launch and that line)`,
       ];
       if (left > 0) notes.push(`${left} runs had not ended after the deadline`);
       return {
