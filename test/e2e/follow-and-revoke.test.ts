@@ -37,7 +37,7 @@ async function within(proc: SluiceProcess, ms: number): Promise<SluiceResult> {
   }
 }
 
-describe("follow and revoke against a server with auth on", { timeout: 90_000 }, () => {
+describe("follow and revoke against a server with auth on", { timeout: 240_000 }, () => {
   let home: string;
   let url = "http://127.0.0.1:1";
   let server: SluiceProcess | undefined;
@@ -56,7 +56,7 @@ describe("follow and revoke against a server with auth on", { timeout: 90_000 },
 
   before(async () => {
     home = await mkdtemp(join(tmpdir(), "sluice-e2e-follow-"));
-    server = startSluice(["server", "start", "--port", "0"], env(), 85_000);
+    server = startSluice(["server", "start", "--port", "0"], env(), 230_000);
     url = (await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+) \(database sqlite:.*, auth on\)/, 30_000))[1]!;
     const created = await runSluice(["auth", "create-key", "--name", "admin", "--json"], env(), 30_000);
     assert.equal(created.code, 0, created.stderr);
@@ -72,7 +72,7 @@ describe("follow and revoke against a server with auth on", { timeout: 90_000 },
   it("logs --follow prints the lines while the run runs and exits 0 by itself when it finishes", async () => {
     const registered = await runSluice(["register", FLOWS, "--label", "follow-e2e"], env(), 30_000);
     assert.equal(registered.code, 0, registered.stderr);
-    agent = startSluice(["agent", "start", "local", "--name", "e2e-follow", "--label", "follow-e2e"], env(), 85_000);
+    agent = startSluice(["agent", "start", "local", "--name", "e2e-follow", "--label", "follow-e2e"], env(), 230_000);
     await agent.waitFor(/Agent e2e-follow \(local, labels: follow-e2e\) polls/, 30_000);
 
     const createdRun = await runSluice(["flow-run", "create", "e2e-follow", "--param", `ms=${GAP_MS}`, "--json"], env(), 30_000);
