@@ -259,6 +259,13 @@ export class JobManager {
    * cause to name (JobDeleted), not only its consequence (PodDeleted).
    */
   async #confirmJobs(run: TrackedRun, present: Map<string, V1Job>, pods: V1Pod[]): Promise<void> {
+    // A Job this agent tracks that the Job watch has not delivered (just created, or its ADDED event is
+    // behind the pods' stream on a busy server) is read before it can be taken for deleted.
+    for (const [name, tracked] of run.jobs) {
+      if (present.has(name) || tracked.deleting) continue;
+      const fresh = await this.api.readJob(this.options.namespace, name);
+      if (fresh !== null) present.set(name, fresh);
+    }
     const current = new Set(pods.map((p) => p.metadata!.name!));
     const suspects = new Set<string>();
     for (const pod of pods) {
