@@ -2,8 +2,17 @@
 import type { ChaosScenario } from "../scenario.js";
 import { agentSigkill } from "./agent-sigkill.js";
 import { networkCut } from "./network-cut.js";
+import { postgresRestart } from "./postgres-restart.js";
 import { redisRestart } from "./redis-restart.js";
 import { serverSigkillPostgres, serverSigkillSqlite } from "./server-sigkill.js";
 import { workerSigkill } from "./worker-sigkill.js";
 
-export const scenarios: readonly ChaosScenario[] = [workerSigkill, redisRestart, networkCut, serverSigkillSqlite, serverSigkillPostgres, agentSigkill];
+export const scenarios: readonly ChaosScenario[] = [
+  workerSigkill,
+  redisRestart,
+  networkCut,
+  serverSigkillSqlite,
+  serverSigkillPostgres,
+  postgresRestart,
+  agentSigkill,
+];
