@@ -131,7 +131,7 @@ export const postgresRestart: ChaosScenario = {
         const server = stage.server;
         void server.done.then((result) => {
           if (stopping) return;
-          died = `the server exited (${result.code ?? result.signal}) with PostgreSQL restarted: ${result.stderr.slice(-1500)}`;
+          died = `the server exited (${result.code ?? result.signal}) with PostgreSQL restarted: ${result.stderr.slice(-6000)}`;
           ctx.log(died);
         });
         const faultAt = Date.now();
@@ -143,6 +143,10 @@ export const postgresRestart: ChaosScenario = {
         const outcome = await countRuns(stage.client, ids, 240_000);
         const settleMs = Date.now() - faultAt;
         const notes: string[] = died === undefined ? [] : [died];
+        const output = `${stage.server.stdout}${stage.server.stderr}`;
+        const leads = output.split("this server now runs the services").length - 1;
+        const failed = output.split('"msg":"request failed"').length - 1;
+        notes.push(`the server took the services ${leads} times (once at start, once after the restart) and answered ${failed} requests with a 5xx`);
         notes.push(`the server held ${await backends(cluster.url)} connections after the restart; PostgreSQL was down ${downMs} ms`);
         stopping = true;
         const leftBehind = await stage.tearDown();

@@ -133,12 +133,19 @@ export class PostgresDriver implements SqlDriver {
    * instead of going back to the pool. `fn` calls `discard()` for a connection left in an unknown state.
    */
   private async borrow<T>(fn: (client: pg.PoolClient, discard: () => void) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
     let broken = false;
     const discard = (): void => {
       broken = true;
     };
-    client.on("error", discard);
+    // The listener goes on in the pool's callback, not after an await: the pool hands the connection over
+    // while its socket's data is still being read, and an error in that same read would find no listener.
+    const client = await new Promise<pg.PoolClient>((resolve, reject) => {
+      this.pool.connect((error, lent) => {
+        if (error || !lent) return reject(error ?? new Error("the PostgreSQL pool gave no connection"));
+        lent.on("error", discard);
+        resolve(lent);
+      });
+    });
     try {
       return await fn(client, discard);
     } finally {
