@@ -7,7 +7,7 @@
  * log lines stored exactly once.
  */
 import { execFile } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -87,6 +87,20 @@ class PrivatePostgres {
   }
 }
 
+/** The PostgreSQL processes still running on the cluster's data directory (none once it was stopped). */
+function postgresProcessesOf(dir: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
+      if (cmdline.includes(dir) && !cmdline.includes("pg_ctl")) found.push(`process ${pid}: ${cmdline.slice(0, 160)}`);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
 /** The server's connections to PostgreSQL now (new ones after the restart prove it reconnected). */
 async function backends(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
@@ -150,6 +164,8 @@ export const postgresRestart: ChaosScenario = {
         notes.push(`the server held ${await backends(cluster.url)} connections after the restart; PostgreSQL was down ${downMs} ms`);
         stopping = true;
         const leftBehind = await stage.tearDown();
+        await cluster.destroy();
+        leftBehind.push(...postgresProcessesOf(cluster.dir));
         return serverRow(`PostgreSQL restarted mid-run (down ${downMs / 1000} s)`, runs, outcome, {
           settleMs,
           leftBehind,
