@@ -78,14 +78,20 @@ export async function postgresUnavailable(): Promise<string | null> {
   }
 }
 
-export async function openServerStage(name: string, database: Database, agentRuns: number): Promise<ServerStage> {
+/** Where the stage's PostgreSQL schema lives. @default the shared test PostgreSQL (SLUICE_TEST_POSTGRES_URL) */
+export interface StageOptions {
+  postgresUrl?: string;
+}
+
+export async function openServerStage(name: string, database: Database, agentRuns: number, options: StageOptions = {}): Promise<ServerStage> {
+  const postgresUrl = options.postgresUrl ?? services.postgresUrl;
   const home = mkdtempSync(join(tmpdir(), `sluice-chaos-${name}-`));
   const schema = `sluice_chaos_${randomBytes(4).toString("hex")}`;
   const databaseUrl =
     database === "sqlite"
       ? `sqlite:${join(home, "server.db")}`
       : (() => {
-          const url = new URL(services.postgresUrl);
+          const url = new URL(postgresUrl);
           url.searchParams.set("schema", schema);
           return url.toString();
         })();
@@ -130,7 +136,7 @@ export async function openServerStage(name: string, database: Database, agentRun
       );
       rmSync(home, { recursive: true, force: true });
       if (database === "postgres") {
-        const client = new pg.Client({ connectionString: services.postgresUrl });
+        const client = new pg.Client({ connectionString: postgresUrl });
         await client.connect();
         await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).finally(() => client.end());
       }
@@ -141,6 +147,15 @@ export async function openServerStage(name: string, database: Database, agentRun
   const registered = await runSluice(["register", FIXTURES, "--flow", "agent-steps", "--label", LABEL, "--json"], env());
   if (registered.code !== 0) throw new Error(`registering agent-steps failed: ${registered.stderr}`);
   return stage;
+}
+
+/** Waits until the runs' task runs in Success add up to `count` (the moment a scenario calls mid-run). */
+export async function waitForSteps(client: SluiceClient, ids: readonly string[], count: number): Promise<void> {
+  for (;;) {
+    const done = await Promise.all(ids.map(async (id) => (await client.listTaskRuns(id, { state: ["Success"], limit: 1000 })).items.length));
+    if (done.reduce((a, b) => a + b, 0) >= count) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** What the runs ended with: the row's counts and a note per problem. */

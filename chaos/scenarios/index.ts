@@ -3,6 +3,7 @@ import type { ChaosScenario } from "../scenario.js";
 import { agentSigkill } from "./agent-sigkill.js";
 import { agentsBacklog } from "./agents-backlog.js";
 import { networkCut } from "./network-cut.js";
+import { postgresRestart } from "./postgres-restart.js";
 import { redisRestart } from "./redis-restart.js";
 import { serverSigkillPostgres, serverSigkillSqlite } from "./server-sigkill.js";
 import { workerSigkill } from "./worker-sigkill.js";
@@ -13,6 +14,7 @@ export const scenarios: readonly ChaosScenario[] = [
   networkCut,
   serverSigkillSqlite,
   serverSigkillPostgres,
+  postgresRestart,
   agentSigkill,
   agentsBacklog,
 ];

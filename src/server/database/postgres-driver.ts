@@ -126,33 +126,52 @@ export class PostgresDriver implements SqlDriver {
     }
   }
 
-  private async transactionOnce<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+  /**
+   * Lends a pooled connection to `fn`. While it is lent the pool does not watch it, and a connection that
+   * dies (PostgreSQL restarted or stopped) emits an "error" event besides failing the query in flight: with
+   * no listener, that event would end the server. It is heard here, and the dead connection is discarded
+   * instead of going back to the pool. `fn` calls `discard()` for a connection left in an unknown state.
+   */
+  private async borrow<T>(fn: (client: pg.PoolClient, discard: () => void) => Promise<T>): Promise<T> {
     let broken = false;
+    const discard = (): void => {
+      broken = true;
+    };
+    // The listener goes on in the pool's callback, not after an await: the pool hands the connection over
+    // while its socket's data is still being read, and an error in that same read would find no listener.
+    const client = await new Promise<pg.PoolClient>((resolve, reject) => {
+      this.pool.connect((error, lent) => {
+        if (error || !lent) return reject(error ?? new Error("the PostgreSQL pool gave no connection"));
+        lent.on("error", discard);
+        resolve(lent);
+      });
+    });
     try {
-      await client.query("BEGIN");
-      const result = await fn(this.executor(client));
-      await client.query("COMMIT");
-      return result;
-    } catch (error) {
-      try {
-        await client.query("ROLLBACK");
-      } catch {
-        broken = true;
-      }
-      throw error;
+      return await fn(client, discard);
     } finally {
+      client.off("error", discard);
       client.release(broken);
     }
   }
 
+  private transactionOnce<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T> {
+    return this.borrow(async (client, discard) => {
+      try {
+        await client.query("BEGIN");
+        const result = await fn(this.executor(client));
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(discard);
+        throw error;
+      }
+    });
+  }
+
   async exec(script: string): Promise<void> {
-    const client = await this.pool.connect();
-    try {
+    await this.borrow(async (client) => {
       await client.query(script);
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async lockKey(tx: SqlExecutor, key: string): Promise<void> {
