@@ -277,6 +277,8 @@ describe("the Kubernetes agent's JobManager: runs stopped from outside", { timeo
     assert.ok(failure.at - startedAt >= 2_000 && failure.at - startedAt < 10_000, `waited ${failure.at - startedAt} ms`);
     assert.match(failure.message, /^Kubernetes: Kubernetes Job jm-\d+-never-created was deleted before it finished.*\(reason: JobDeleted\)$/);
     await turnUntil(unseen, "the run to be let go", () => doneOrUndefined(done));
+    // One manager per namespace, as one agent: a second one watching it would manage the next run too.
+    await unseen.close({ deleteJobs: false });
 
     const capped = manager({ marginMs: 500, maxWaitMs: 1_500 });
     const other = await runningRun();
