@@ -78,9 +78,11 @@ export async function postgresUnavailable(): Promise<string | null> {
   }
 }
 
-/** Where the stage's PostgreSQL schema lives. @default the shared test PostgreSQL (SLUICE_TEST_POSTGRES_URL) */
 export interface StageOptions {
+  /** Where the stage's PostgreSQL schema lives. @default the shared test PostgreSQL (SLUICE_TEST_POSTGRES_URL) */
   postgresUrl?: string;
+  /** The SQLite database file. @default server.db in the stage's home */
+  sqliteFile?: string;
 }
 
 export async function openServerStage(name: string, database: Database, agentRuns: number, options: StageOptions = {}): Promise<ServerStage> {
@@ -89,7 +91,7 @@ export async function openServerStage(name: string, database: Database, agentRun
   const schema = `sluice_chaos_${randomBytes(4).toString("hex")}`;
   const databaseUrl =
     database === "sqlite"
-      ? `sqlite:${join(home, "server.db")}`
+      ? `sqlite:${options.sqliteFile ?? join(home, "server.db")}`
       : (() => {
           const url = new URL(postgresUrl);
           url.searchParams.set("schema", schema);

@@ -7,78 +7,39 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, statSync, unlinkSync, writeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
 import type { LogInput } from "../../src/client/index.js";
+import { mountSmallDisk, type SmallDisk } from "../support/small-disk.js";
 import { registerSampleFlow, rejection, sqliteTarget, startTestServer, type TestServer } from "./support.js";
-
-/** Mounts a tmpfs of `megabytes` on a new directory; answers the directory, or the reason it cannot. */
-function mountTmpfs(megabytes: number): { dir: string } | { reason: string } {
-  const dir = mkdtempSync(join(tmpdir(), "sluice-disk-full-"));
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${megabytes}m`, "tmpfs", dir], { stdio: "pipe" });
-    return { dir };
-  } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
-    const stderr = (error as { stderr?: Buffer }).stderr?.toString().trim();
-    return { reason: `cannot mount a tmpfs (needs root or CAP_SYS_ADMIN): ${stderr || (error as Error).message}` };
-  }
-}
-
-/** Writes a filler file until the file system has no byte left; answers its path. */
-function fillDisk(dir: string): string {
-  const path = join(dir, "filler");
-  const fd = openSync(path, "w");
-  try {
-    for (const size of [1 << 20, 64 << 10, 4 << 10, 512, 1]) {
-      const chunk = Buffer.alloc(size, 0x5a);
-      for (;;) {
-        try {
-          writeSync(fd, chunk);
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code === "ENOSPC") break;
-          throw error;
-        }
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-  return path;
-}
 
 /** `count` log lines of `size` characters each for a run. */
 const logLines = (flowRunId: string, count: number, size: number, tag: string): LogInput[] =>
   Array.from({ length: count }, (_, i) => ({ flowRunId, level: "info", message: `${tag} ${i} ${"x".repeat(size)}` }));
 
-const mounted = mountTmpfs(16);
+const mounted = mountSmallDisk(16, "disk-full");
 const unavailable = "reason" in mounted ? mounted.reason : null;
 const skip = unavailable !== null && process.env.CI !== "true" ? unavailable : false;
 
 describe("SQLite on a full disk", { skip, timeout: 300_000 }, () => {
   const target = sqliteTarget();
   let server: TestServer;
-  let dir: string;
+  let disk: SmallDisk | undefined;
   let file: string;
   let filler: string | undefined;
 
   before(async () => {
     assert.equal(unavailable, null, `under CI=true the test must be able to mount a tmpfs: ${unavailable}`);
-    dir = (mounted as { dir: string }).dir;
-    file = join(dir, "sluice.db");
+    disk = mounted as SmallDisk;
+    file = join(disk.dir, "sluice.db");
     server = await startTestServer(target, { databaseUrl: `sqlite:${file}` });
   });
 
   after(async () => {
     await server?.close();
     await target.cleanup();
-    if (dir) {
-      execFileSync("umount", [dir], { stdio: "pipe" });
-      rmSync(dir, { recursive: true, force: true });
-    }
+    disk?.remove();
   });
 
   it("refuses a write that needs space with 503 and the reason, stores none of it, serves reads, and takes the write once space returns", async () => {
@@ -90,7 +51,7 @@ describe("SQLite on a full disk", { skip, timeout: 300_000 }, () => {
     const wal = existsSync(`${file}-wal`) ? statSync(`${file}-wal`).size : 0;
     const batch = logLines(run.id, Math.ceil((wal + (2 << 20)) / 5000), 5000, "during");
 
-    filler = fillDisk(dir);
+    filler = disk!.fill();
     const refused = await rejection(client.writeLogs(batch));
     assert.equal(refused.status, 503, refused.message);
     assert.equal(refused.code, "SERVICE_UNAVAILABLE");
