@@ -22,6 +22,8 @@ export type Database = "sqlite" | "postgres";
 export interface ServerStage {
   home: string;
   client: SluiceClient;
+  /** The server's address (it keeps its port across restarts). */
+  readonly url: string;
   readonly server: SluiceProcess;
   agents: SluiceProcess[];
   /** Starts (or restarts, on the same port and database) the server. */
@@ -104,6 +106,9 @@ export async function openServerStage(name: string, database: Database, agentRun
   const stage: ServerStage = {
     home,
     client: createClient({ url, retry: { attempts: 5, baseDelayMs: 100 } }),
+    get url() {
+      return url;
+    },
     get server() {
       if (!server) throw new Error("the stage's server is not started");
       return server;
@@ -149,6 +154,16 @@ export async function openServerStage(name: string, database: Database, agentRun
   const registered = await runSluice(["register", FIXTURES, "--flow", "agent-steps", "--label", LABEL, "--json"], env());
   if (registered.code !== 0) throw new Error(`registering agent-steps failed: ${registered.stderr}`);
   return stage;
+}
+
+/** Creates `count` runs of agent-steps with steps of `ms`, `parallel` requests at a time. */
+export async function createBacklog(client: SluiceClient, count: number, parallel: number, ms = 0): Promise<string[]> {
+  const ids: string[] = [];
+  for (let start = 0; start < count; start += parallel) {
+    const batch = Array.from({ length: Math.min(parallel, count - start) }, () => client.createFlowRun({ flowName: "agent-steps", parameters: { ms } }));
+    ids.push(...(await Promise.all(batch)).map((r) => r.id));
+  }
+  return ids;
 }
 
 /** Waits until the runs' task runs in Success add up to `count` (the moment a scenario calls mid-run). */

@@ -2,6 +2,7 @@
 import type { ChaosScenario } from "../scenario.js";
 import { agentSigkill } from "./agent-sigkill.js";
 import { agentsBacklog } from "./agents-backlog.js";
+import { backlog10k } from "./backlog-10k.js";
 import { diskFull } from "./disk-full.js";
 import { networkCut } from "./network-cut.js";
 import { postgresRestart } from "./postgres-restart.js";
@@ -19,4 +20,5 @@ export const scenarios: readonly ChaosScenario[] = [
   diskFull,
   agentSigkill,
   agentsBacklog,
+  backlog10k,
 ];
