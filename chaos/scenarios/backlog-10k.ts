@@ -20,7 +20,7 @@ const RUNS_PER_AGENT = 20;
 
 /** Runs each claimed run in place: Running, then Success, each a request to the server. Counts every deploy. */
 class InPlaceDeployer implements Deployer {
-  readonly kind = "local";
+  readonly kind = "in-place";
   constructor(
     private readonly deploys: Map<string, string[]>,
     private readonly agentName: string,
