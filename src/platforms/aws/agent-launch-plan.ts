@@ -17,6 +17,12 @@ import { splitFargateOptions, type SplitOptions } from "./options.js";
 import { fargateOptionsFromRecord, SERIALIZED_OWN_KEYS } from "./serialized-options.js";
 
 const FARGATE_TYPE = "FargateTaskEnvironment";
+/**
+ * Kinds the agent accepts whose run is their own `execute()`: a cluster's scheduler starts the run's broker
+ * and workers and schedules the flow on them, so the task runs stage "deploy" (stage "run" would run the
+ * flow in the task alone, without its cluster).
+ */
+const RUNS_AS_DEPLOY = new Set(["CloudClusterEnvironment"]);
 
 export interface AgentLaunchPlan {
   launchType: "FARGATE" | "EC2";
@@ -45,7 +51,8 @@ export function agentLaunchPlan(
   const base = o.aws[launchType];
   const inTask = o.inTaskTypes.has(run.flow.environment.type);
   if (run.flow.environment.type !== FARGATE_TYPE) {
-    return { launchType, aws: base, stage: inTask ? "run" : "deploy", startDeadlineMs: o.startDeadlineMs, inImage: [] };
+    const stage = inTask && !RUNS_AS_DEPLOY.has(run.flow.environment.type) ? "run" : "deploy";
+    return { launchType, aws: base, stage, startDeadlineMs: o.startDeadlineMs, inImage: [] };
   }
   const flowRunId = run.flowRun.id;
   const { options, inImage } = fargateOptionsFromRecord(run.flow.environment);
