@@ -6,7 +6,7 @@
  */
 import { after, before, it } from "node:test";
 import assert from "node:assert/strict";
-import { connect, createServer, type AddressInfo, type Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { configSchema, type SluiceConfig } from "../../../../src/config/schema.js";
 import type { ExecuteResult } from "../../../../src/core/environment.js";
@@ -15,6 +15,7 @@ import { FLOW_RUN_ID_TAG } from "../../../../src/platforms/aws/names.js";
 import { ecsSuite, startEcsStandin, type EcsStandin } from "../../../support/ecs/index.js";
 import { services } from "../../../support/services.js";
 import { adaptive, mapped, storage } from "./fixtures/cluster-flows.js";
+import { freePort } from "./fixtures/redis-files.js";
 
 /** The failed task runs of a result, with their messages, for assertion messages. */
 const failures = (result: ExecuteResult): string =>
@@ -24,17 +25,6 @@ const failures = (result: ExecuteResult): string =>
         .map((t) => `${t.taskKey}[${t.mapIndex ?? ""}] ${t.state.name}: ${t.state.message ?? ""}`)
         .join("\n")
     : "";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 type Tag = { key: string; value: string };
 
