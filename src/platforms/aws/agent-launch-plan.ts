@@ -8,7 +8,8 @@
  * - the stage the task runs: "run" (the flow itself, in this one task) for the kinds that run in it, unless
  *   the environment has structured options only its image holds: then "deploy", so the environment loaded
  *   from the image launches the run with all its options (a second task start, said on the run's log);
- *   the agent's own task then takes the agent's options only.
+ *   the agent's own task then takes the agent's options only. A cluster kind always runs "deploy": its
+ *   scheduler is that task.
  */
 import type { ClaimedFlowRun } from "../../client/index.js";
 import { SluiceError } from "../../core/errors.js";
