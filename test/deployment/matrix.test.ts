@@ -37,15 +37,13 @@ import { startKubeStandin, type KubeStandin } from "../support/kube/index.js";
 import { missingServices, services } from "../support/services.js";
 import { matrixFlows } from "./fixtures/matrix-flows.js";
 import { CLUSTER_KINDS, checkKubernetesRun } from "./matrix-kubernetes.js";
+import { redisFiles } from "../platforms/aws/cluster/fixtures/redis-files.js";
 import { matrixTable } from "./matrix-table.js";
 
 const FLOWS: Record<string, AnyFlow | undefined> = matrixFlows;
 
 /** Cells not run here yet, with the reason (environment kind / agent kind). */
-const TODO: Record<string, string> = {
-  "cloud-cluster/ecs":
-    "the ECS agent's task would run stage deploy, which then starts the cluster's tasks: from inside a stand-in task that needs the stand-in's endpoint and credentials; covered by test/platforms/aws/cluster against the stand-in, not yet by this matrix",
-};
+const TODO: Record<string, string> = {};
 const quiet = createLogger({ level: "silent" });
 const label = (agent: string): string => `matrix-${agent}`;
 const dockerMissing = await missingServices(["docker", "registry"]);
@@ -100,12 +98,14 @@ describe("the deployment matrix, run", { timeout: 1_800_000 }, () => {
     });
     agents.push(new Agent({ deployer: local, client: server.client, config: config("local"), logger: quiet }));
     if (!dockerMissing) {
-      // The image carries the suites' Redis address: the worker-cluster flows read their broker from it.
+      // The image carries the suites' Redis address (the worker-cluster flows on Kubernetes read their broker from
+      // it) and redis-server (the broker task of the CloudClusterEnvironment cell runs it).
       image = new DockerStorage({
         registryUrl: services.registry,
         imageName: "sluice-matrix",
         imageTag: `t${process.pid}`,
         env: { REDIS_URL: services.redisUrl },
+        files: redisFiles(),
       });
       for (const flow of Object.values(matrixFlows)) image.addFlow(flow);
       await image.build({ config: config("build") });
@@ -128,17 +128,22 @@ describe("the deployment matrix, run", { timeout: 1_800_000 }, () => {
     if (!ecsMissing) {
       // The ECS agent pointed at the ECS stand-in through its configuration, as a user points it at AWS.
       ecs = await startEcsStandin();
-      const aws = config("ecs", {
+      const reach = {
         SLUICE__AWS__ENDPOINT: ecs.endpoint,
         SLUICE__AWS__REGION_NAME: ecs.region,
         SLUICE__AWS__AWS_ACCESS_KEY_ID: ecs.credentials.accessKeyId,
         SLUICE__AWS__AWS_SECRET_ACCESS_KEY: ecs.credentials.secretAccessKey,
+      };
+      const aws = config("ecs", {
+        ...reach,
         SLUICE__AWS__SUBNETS: "subnet-matrix",
         SLUICE__AWS__POLL_INTERVAL_MS: "200",
         SLUICE__AWS__START_DEADLINE_MS: "120000",
       });
       const { runs, runnersOf } = routingOf("ecs");
-      const deployer = new EcsDeployer(compileEcsAgentOptions(aws, { env: inheritedRunSettings(aws), inTaskTypes: runs, runnersOf }));
+      // A task that launches more tasks (CloudClusterEnvironment's scheduler, in stage deploy) reaches ECS as
+      // a deployment's would: through the variables of the agent's task definition.
+      const deployer = new EcsDeployer(compileEcsAgentOptions(aws, { env: { ...inheritedRunSettings(aws), ...reach }, inTaskTypes: runs, runnersOf }));
       agents.push(new Agent({ deployer, client: server.client, config: aws, logger: quiet }));
     }
     for (const agent of agents) await agent.start();
