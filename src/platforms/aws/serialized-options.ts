@@ -9,7 +9,7 @@
  */
 import type { SerializedScalar } from "../../core/environment.js";
 import { SluiceError, showValue } from "../../core/errors.js";
-import type { SplitOptions } from "./options.js";
+import { RUN_TASK_KEYS, TASK_DEFINITION_KEYS, type SplitOptions } from "./options.js";
 
 /** Scalar AWS options carried by `serialize()`, by the part of the options they belong to. */
 export const SERIALIZED_AWS_KEYS: Readonly<Record<"environment" | "taskDefinition" | "runTask", readonly string[]>> = {
@@ -78,5 +78,11 @@ export function fargateOptionsFromRecord(record: Readonly<Record<string, unknown
   for (const key of SERIALIZED_OWN_KEYS) take(key);
   const listed = record[IN_IMAGE_FIELD];
   const inImage = typeof listed === "string" && listed !== "" ? listed.split(",") : [];
-  return { options, inImage };
+  // A record registered by an earlier Sluice may still hold AWS arguments (cluster, memory, roles...). They
+  // are never read from the server, but they show that the image holds them: the environment loaded from
+  // the image launches with them, so a flow keeps its cluster and sizes without being registered again.
+  for (const key of new Set<string>([...TASK_DEFINITION_KEYS, ...RUN_TASK_KEYS])) {
+    if (record[key] !== undefined && record[key] !== null && !inImage.includes(key)) inImage.push(key);
+  }
+  return { options, inImage: inImage.sort() };
 }

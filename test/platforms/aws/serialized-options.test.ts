@@ -97,6 +97,12 @@ it("the agent's plan: the agent's options and stage run; AWS options in the imag
   const deploy = agentLaunchPlan(claimed(sized.serialize()), agent);
   assert.deepEqual([deploy.stage, deploy.inImage], ["deploy", ["containerDefinitions", "cpu", "family"]]);
   assert.equal(deploy.aws, agent.aws.FARGATE, "the agent's own task (stage deploy) takes the agent's options, not the environment's family");
+  // A record registered before the server stopped holding AWS arguments: its cluster and memory are not
+  // used by the agent, they send the run to the environment in the image (stage deploy).
+  const older = agentLaunchPlan(claimed({ type: "FargateTaskEnvironment", launchType: "FARGATE", cluster: "other-cluster", memory: "2048" }), agent);
+  assert.deepEqual([older.stage, older.inImage], ["deploy", ["cluster", "memory"]]);
+  assert.equal(older.aws.runTask.cluster, "agent-cluster", "the agent's own task stays in the agent's cluster");
+  assert.equal(older.aws.taskDefinition.memory, undefined, "the record's memory is not the agent's task's");
   assert.throws(
     () => agentLaunchPlan(claimed(new FargateTaskEnvironment({ regionName: "us-west-2" }).serialize()), agent),
     (e: SluiceError) => e.code === "DEPLOY_FAILED" && e.field === "regionName" && /REGION_NAME=us-west-2/.test(e.message),
