@@ -21,7 +21,7 @@ export const awsSection = (z: Zod, { bool, int, list }: ConfigKit) => ({
   regionName: z.string().min(1).optional(),
   /** Endpoint of ECS and CloudWatch Logs (a VPC endpoint, a test stand-in). @default undefined (AWS's) */
   endpoint: z.string().url().optional(),
-  /** ECS agent: the cluster its tasks run in. @default undefined (the account's default cluster) */
+  /** ECS agent: the cluster its tasks run in; also the cluster of a FargateTaskEnvironment that names none. @default undefined (the account's default cluster) */
   cluster: z.string().min(1).optional(),
   /** ECS agent: launch type, "FARGATE" or "EC2", of the tasks of flows that do not name one (a FargateTaskEnvironment's own wins); checked when the agent starts. @default "FARGATE" */
   launchType: z.string().min(1).optional(),
