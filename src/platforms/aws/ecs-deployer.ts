@@ -112,11 +112,26 @@ export class EcsDeployer implements Deployer {
       await ctx.logRun(
         flowRunId,
         "info",
-        `ECS: the FargateTaskEnvironment's options ${inImage.join(", ")} are only in the flow's image: its task runs stage "deploy", where the environment launches the flow's own task with them (a second task start)`,
+        `ECS: the FargateTaskEnvironment's options ${inImage.join(", ")} are only in the flow's image: its task runs stage "deploy", where the environment launches the flow's own task with them (a second task start; give sizes, roles and network to the agent instead to run it in one)`,
       );
+      // In the task, AWS credentials come from the task role only (the agent's own never leave it).
+      if (aws.taskDefinition.taskRoleArn === undefined) {
+        await ctx.logRun(
+          flowRunId,
+          "warn",
+          `ECS: this agent gives its tasks no task role (--task-role-arn / SLUICE__AWS__TASK_ROLE_ARN): the environment's launch in stage "deploy" has no AWS credentials unless the image brings some; give the agent a task role allowed to register and run task definitions`,
+        );
+      }
     }
     const location = (run.flow.storage as { flows?: Record<string, unknown> }).flows?.[run.flow.name];
-    const env = ctx.runEnv(run, { image, ...(typeof location === "string" ? { flowFilePath: location } : {}), env: { ...o.env } });
+    // Stage "deploy" talks to ECS from the task: through the agent's endpoint when it has one (a VPC endpoint
+    // URL, a stand-in), and launches in the agent's cluster unless the environment names its own.
+    const taskEnv = {
+      ...o.env,
+      ...(stage === "deploy" && o.endpoint ? { SLUICE__AWS__ENDPOINT: o.endpoint } : {}),
+      ...(stage === "deploy" && aws.runTask.cluster ? { SLUICE__AWS__CLUSTER: aws.runTask.cluster } : {}),
+    };
+    const env = ctx.runEnv(run, { image, ...(typeof location === "string" ? { flowFilePath: location } : {}), env: taskEnv });
     const { shared, perRun } = splitRunEnv(env);
     // With a secret ARN the key comes from the definition's `secrets`, never as a value.
     if (o.apiKeySecretArn) delete perRun.SLUICE__API__KEY;
