@@ -2,9 +2,11 @@
  * The ECS agent's deployer: each claimed run becomes ONE ECS task of the flow's image.
  *
  * - A flow on FargateTaskEnvironment or LocalEnvironment runs stage "run" directly in the task (the agent
- *   does the environment's setup and launch itself, with the environment's serialized options over its
- *   own, so a run pays for one task start); other environments are refused at claim. See
- *   agent-launch-plan.ts (and when a FargateTaskEnvironment's options live only in its image).
+ *   does the environment's setup and launch itself, with its own AWS options and the environment's launch
+ *   type and start deadline, so a run pays for one task start); other environments are refused at claim.
+ * - A FargateTaskEnvironment given AWS options (only its image holds them) runs stage "deploy" in the task:
+ *   the environment launches its own task from there, with the task role's credentials and the agent's
+ *   endpoint and cluster. See agent-launch-plan.ts.
  * - The task definition is keyed by content (the flow version's image and shared variables): the runs of a
  *   flow version reuse one revision; the run id, API key and image reach the container as overrides, or the
  *   API key as an ECS secret when the agent was given its ARN.
@@ -21,7 +23,7 @@ import { agentLaunchPlan } from "./agent-launch-plan.js";
 import { stopRunTasks } from "./cluster/run-tasks.js";
 import { resolveAwsAccess } from "./credentials.js";
 import { DefinitionRegistrar } from "./definition-registrar.js";
-import { createEcsApi, type EcsApi } from "./ecs-client.js";
+import { createEcsApi, type EcsApi, type EcsTask } from "./ecs-client.js";
 import type { EcsAgentOptions } from "./ecs-agent-options.js";
 import { launchFlowTask, planTaskDefinition, splitRunEnv } from "./fargate-launch.js";
 import { DEFAULT_STARTED_BY, FLOW_RUN_ID_TAG } from "./names.js";
@@ -55,12 +57,15 @@ export class EcsDeployer implements Deployer {
 
   /**
    * Connects, then finds the tasks an earlier life of the agent started (by `startedBy` and the run-id
-   * tag): a task whose run already finished is a leftover and is stopped; the others are followed again.
+   * tag) in its cluster, the only one its tasks go to: a task whose run already finished is a leftover and
+   * is stopped; the others are followed again. A run in stage "deploy" has two tasks there, the agent's and
+   * the one the environment started from it (which the agent's task follows): the first created is followed.
    */
   async prepare(ctx: DeployContext): Promise<void> {
     const { api } = await this.#connect();
     const cluster = this.options.aws[this.options.launchType].runTask.cluster;
     ctx.logger.info(`ECS agent ${ctx.agent.name}: tasks go to cluster ${cluster ?? "default"}${this.options.endpoint ? ` at ${this.options.endpoint}` : ""}`);
+    const found = new Map<string, { taskArn: string; task: EcsTask }>();
     for (const taskArn of await api.listTasks(cluster, { startedBy: DEFAULT_STARTED_BY, desiredStatus: "RUNNING" })) {
       const task = await api.describeTask(cluster, taskArn);
       const flowRunId = task?.tags?.find((t) => t.key === FLOW_RUN_ID_TAG)?.value;
@@ -71,6 +76,11 @@ export class EcsDeployer implements Deployer {
         await api.stopTask(cluster, taskArn, "Sluice: leftover task of a finished flow run");
         continue;
       }
+      const earlier = found.get(flowRunId);
+      const created = (t: EcsTask) => t.createdAt?.getTime() ?? Number.POSITIVE_INFINITY;
+      if (!earlier || created(task) < created(earlier.task)) found.set(flowRunId, { taskArn, task });
+    }
+    for (const [flowRunId, { taskArn, task }] of found) {
       const definition = task.taskDefinitionArn ? await api.describeTaskDefinition(task.taskDefinitionArn) : undefined;
       const controller = new AbortController();
       this.#running.set(flowRunId, controller);

@@ -9,7 +9,8 @@
  * cannot run is refused at claim; twenty runs started at once, with registration throttled, share one
  * new task-definition revision. A flow whose environment was given AWS options (memory 1024, its network)
  * runs stage "deploy" in the agent's task, where the environment from the image launches its own task
- * with those options and the task role's credentials: a second task start, said on the run's log.
+ * with those options and the task role's credentials: a second task start, said on the run's log; a
+ * restarted agent follows such a run by its own task, and cancelling it stops both tasks.
  */
 import { after, before, it } from "node:test";
 import assert from "node:assert/strict";
@@ -375,10 +376,20 @@ await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent
     },
   );
 
-  it("cancelling a run in stage deploy stops both its tasks", { timeout: 300_000 }, async () => {
+  it("a restarted agent follows a stage deploy run by its own task, not the environment's; cancelling stops both", { timeout: 400_000 }, async () => {
     const run = await start(sizedSlow.name);
     await waitFor("the flow sleeping", async () => ((await messages(run.id)).some((m) => m.includes("ECS-FLOW-SLEEPING")) ? true : undefined), 240_000);
-    assert.equal(tasksOf(run.id).length, 2, "the agent's task and the environment's");
+    const [deployTask, flowTask] = tasksOf(run.id);
+    assert.ok(deployTask && flowTask, "the agent's task and the environment's");
+    await agent.stop({ stopRuns: false });
+    agent = new Agent({ deployer: await createEcsDeployer({ config, logger }), client: server.client, config, logger });
+    await agent.start();
+    const follows = await waitFor(
+      "the new agent following a task",
+      async () => (await messages(run.id)).find((m) => m.startsWith("ECS: agent ecsagent-e2e-agent follows task ")),
+      30_000,
+    );
+    assert.ok(follows.includes(deployTask.taskArn as string), `${follows}: the agent's own task ${deployTask.taskArn as string}`);
     await server.client.cancelFlowRun(run.id);
     const done = await waitForRun(server.client, run.id, undefined, 120_000);
     assert.equal(done.state.name, "Cancelled", done.state.message);
