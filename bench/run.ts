@@ -2,7 +2,7 @@
  * The benchmark runner: `npm run bench [-- W1 W3] [-- --json]`.
  *
  * Loads every bench/workloads/*.ts (each default-exports Workload[]), keeps those whose id is named on the
- * command line (all when none is), skips those whose `needs` service does not answer (printing why), runs
+ * command line (all when none is), skips those whose `needs` service does not answer or that say they are `unavailable` (printing why), runs
  * the rest one after the other, and prints a table: metric, Sluice's figure, the baseline's figure
  * measured in the same run, their ratio and the target. `--json` prints the Measurements as JSON instead.
  * Benchmarks measure; they never assert: a missed target is printed, not failed.
@@ -88,7 +88,7 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const w of selected) {
     const result: WorkloadResult = { id: w.id, title: w.title, measurements: [] };
     results.push(result);
-    const reason = w.needs?.length ? await missingServices(w.needs as Service[]) : null;
+    const reason = (w.needs?.length ? await missingServices(w.needs as Service[]) : null) ?? (await w.unavailable?.()) ?? null;
     if (reason) {
       result.skipped = reason;
       if (!json) process.stderr.write(`${w.id} ${w.title}: skipped (${reason})\n`);

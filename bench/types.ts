@@ -27,5 +27,10 @@ export interface Workload {
   title: string;
   /** Services the workload needs; it is skipped with the reason when one is missing. */
   needs?: ("docker" | "redis" | "postgres" | "chromium")[];
+  /**
+   * Why the workload cannot run here besides a missing service (e.g. data files it reads at run time), or
+   * null when it can; a reason skips it like a missing service, printed. @default undefined (nothing else needed)
+   */
+  unavailable?: () => string | null | Promise<string | null>;
   run(): Promise<Measurement[]>;
 }

@@ -2,14 +2,14 @@
  * How the ECS agent launches one claimed run, from the server's record of its environment and the
  * agent's own options (a pure function, tested with plain objects):
  * - the launch type: the FargateTaskEnvironment's own, else the agent's;
- * - the AWS options: the agent's (cluster, network, roles, log driver), with the environment's serialized
- *   scalar options over them (sizes, family, roles, cluster, platform version...), validated again since
- *   the record comes from the server;
+ * - the AWS options: the agent's (cluster, network, roles, log driver, sizes); the record carries no AWS
+ *   option of the environment's, only its region (checked against the agent's) and its own scalars (start
+ *   deadline), validated again since the record comes from the server;
  * - the stage the task runs: "run" (the flow itself, in this one task) for the kinds that run in it, unless
- *   the environment has structured options only its image holds: then "deploy", so the environment loaded
- *   from the image launches the run with all its options (a second task start, said on the run's log);
- *   the agent's own task then takes the agent's options only. A cluster kind always runs "deploy": its
- *   scheduler is that task.
+ *   the environment was given AWS options, which only its image holds: then "deploy", so the environment
+ *   loaded from the image launches the run with all its options (a second task start, said on the run's
+ *   log); the agent's own task then takes the agent's options only. A cluster kind always runs "deploy":
+ *   its scheduler is that task.
  */
 import type { ClaimedFlowRun } from "../../client/index.js";
 import { SluiceError } from "../../core/errors.js";

@@ -21,7 +21,7 @@ export const awsSection = (z: Zod, { bool, int, list }: ConfigKit) => ({
   regionName: z.string().min(1).optional(),
   /** Endpoint of ECS and CloudWatch Logs (a VPC endpoint, a test stand-in). @default undefined (AWS's) */
   endpoint: z.string().url().optional(),
-  /** ECS agent: the cluster its tasks run in. @default undefined (the account's default cluster) */
+  /** ECS agent: the cluster its tasks run in; also the cluster of a FargateTaskEnvironment that names none. @default undefined (the account's default cluster) */
   cluster: z.string().min(1).optional(),
   /** ECS agent: launch type, "FARGATE" or "EC2", of the tasks of flows that do not name one (a FargateTaskEnvironment's own wins); checked when the agent starts. @default "FARGATE" */
   launchType: z.string().min(1).optional(),
@@ -33,6 +33,10 @@ export const awsSection = (z: Zod, { bool, int, list }: ConfigKit) => ({
   assignPublicIp: bool.optional(),
   /** ECS agent: IAM role the flow's containers run as. @default undefined (none) */
   taskRoleArn: z.string().min(1).optional(),
+  /** ECS agent: task CPU units of its tasks ("256", "1024", "1 vCPU"...). @default undefined (Fargate: "256"; EC2: none) */
+  cpu: z.string().min(1).optional(),
+  /** ECS agent: task memory in MiB of its tasks ("512", "2048", "2 GB"...). @default undefined (Fargate and EC2: "512") */
+  memory: z.string().min(1).optional(),
   /** ECS agent: IAM role ECS uses to pull the image, read secrets and write logs. @default undefined (none) */
   executionRoleArn: z.string().min(1).optional(),
   /** ECS agent: ARN of a Secrets Manager secret or SSM parameter holding the API key; tasks get SLUICE__API__KEY from it instead of a plain variable (needs executionRoleArn). @default undefined */

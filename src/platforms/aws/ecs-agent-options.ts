@@ -19,6 +19,8 @@ type AwsAgentSection = AwsCredentialInput & {
   assignPublicIp?: boolean;
   taskRoleArn?: string;
   executionRoleArn?: string;
+  cpu?: string;
+  memory?: string;
   apiKeySecretArn?: string;
   logGroup?: string;
   pollIntervalMs?: number;
@@ -93,6 +95,8 @@ export function compileEcsAgentOptions(config: SluiceConfig, extras: EcsAgentExt
     ...(a.cluster ? { cluster: a.cluster } : {}),
     ...(a.taskRoleArn ? { taskRoleArn: a.taskRoleArn } : {}),
     ...(a.executionRoleArn ? { executionRoleArn: a.executionRoleArn } : {}),
+    ...(a.cpu ? { cpu: a.cpu } : {}),
+    ...(a.memory ? { memory: a.memory } : {}),
     ...(Object.keys(container).length > 0 ? { containerDefinitions: [container] } : {}),
   };
   const network =
@@ -131,7 +135,7 @@ export function compileEcsAgentOptions(config: SluiceConfig, extras: EcsAgentExt
     // Fargate tasks are always awsvpc; EC2 tasks of the agent use the default bridge mode, or awsvpc when subnets are given.
     aws: {
       FARGATE: split("FARGATE", network),
-      EC2: split("EC2", subnets.length > 0 ? { networkMode: "awsvpc", memory: "512", ...network } : { memory: "512" }),
+      EC2: split("EC2", subnets.length > 0 ? { networkMode: "awsvpc", memory: a.memory ?? "512", ...network } : { memory: a.memory ?? "512" }),
     },
     ...(a.apiKeySecretArn ? { apiKeySecretArn: a.apiKeySecretArn } : {}),
     sluiceCommand: [...(extras.sluiceCommand ?? ["sluice"])],

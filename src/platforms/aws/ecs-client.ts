@@ -27,6 +27,7 @@ export interface EcsTask {
   desiredStatus?: string;
   stopCode?: string;
   stoppedReason?: string;
+  createdAt?: Date;
   startedAt?: Date;
   stoppedAt?: Date;
   taskDefinitionArn?: string;

@@ -2,10 +2,12 @@
  * The ECS agent's deployer: each claimed run becomes ONE ECS task of the flow's image.
  *
  * - A flow on FargateTaskEnvironment or LocalEnvironment runs stage "run" directly in the task (the agent
- *   does the environment's setup and launch itself, with the environment's serialized options over its
- *   own, so a run pays for one task start); a CloudClusterEnvironment's task runs stage "deploy" (the
- *   cluster's scheduler); other environments are refused at claim. See agent-launch-plan.ts (and when a
- *   FargateTaskEnvironment's options live only in its image).
+ *   does the environment's setup and launch itself, with its own AWS options and the environment's launch
+ *   type and start deadline, so a run pays for one task start); a CloudClusterEnvironment's task runs stage
+ *   "deploy" (the cluster's scheduler); other environments are refused at claim.
+ * - A FargateTaskEnvironment given AWS options (only its image holds them) runs stage "deploy" in the task:
+ *   the environment launches its own task from there, with the task role's credentials and the agent's
+ *   endpoint and cluster. See agent-launch-plan.ts.
  * - The task definition is keyed by content (the flow version's image and shared variables): the runs of a
  *   flow version reuse one revision; the run id, API key and image reach the container as overrides, or the
  *   API key as an ECS secret when the agent was given its ARN.
@@ -22,7 +24,7 @@ import { agentLaunchPlan } from "./agent-launch-plan.js";
 import { stopRunTasks } from "./cluster/run-tasks.js";
 import { resolveAwsAccess } from "./credentials.js";
 import { DefinitionRegistrar } from "./definition-registrar.js";
-import { createEcsApi, type EcsApi } from "./ecs-client.js";
+import { createEcsApi, type EcsApi, type EcsTask } from "./ecs-client.js";
 import type { EcsAgentOptions } from "./ecs-agent-options.js";
 import { launchFlowTask, planTaskDefinition, splitRunEnv } from "./fargate-launch.js";
 import { DEFAULT_STARTED_BY, FLOW_RUN_ID_TAG } from "./names.js";
@@ -56,12 +58,15 @@ export class EcsDeployer implements Deployer {
 
   /**
    * Connects, then finds the tasks an earlier life of the agent started (by `startedBy` and the run-id
-   * tag): a task whose run already finished is a leftover and is stopped; the others are followed again.
+   * tag) in its cluster, the only one its tasks go to: a task whose run already finished is a leftover and
+   * is stopped; the others are followed again. A run in stage "deploy" has two tasks there, the agent's and
+   * the one the environment started from it (which the agent's task follows): the first created is followed.
    */
   async prepare(ctx: DeployContext): Promise<void> {
     const { api } = await this.#connect();
     const cluster = this.options.aws[this.options.launchType].runTask.cluster;
     ctx.logger.info(`ECS agent ${ctx.agent.name}: tasks go to cluster ${cluster ?? "default"}${this.options.endpoint ? ` at ${this.options.endpoint}` : ""}`);
+    const found = new Map<string, { taskArn: string; task: EcsTask }>();
     for (const taskArn of await api.listTasks(cluster, { startedBy: DEFAULT_STARTED_BY, desiredStatus: "RUNNING" })) {
       const task = await api.describeTask(cluster, taskArn);
       const flowRunId = task?.tags?.find((t) => t.key === FLOW_RUN_ID_TAG)?.value;
@@ -72,6 +77,11 @@ export class EcsDeployer implements Deployer {
         await api.stopTask(cluster, taskArn, "Sluice: leftover task of a finished flow run");
         continue;
       }
+      const earlier = found.get(flowRunId);
+      const created = (t: EcsTask) => t.createdAt?.getTime() ?? Number.POSITIVE_INFINITY;
+      if (!earlier || created(task) < created(earlier.task)) found.set(flowRunId, { taskArn, task });
+    }
+    for (const [flowRunId, { taskArn, task }] of found) {
       const definition = task.taskDefinitionArn ? await api.describeTaskDefinition(task.taskDefinitionArn) : undefined;
       const controller = new AbortController();
       this.#running.set(flowRunId, controller);
@@ -113,11 +123,26 @@ export class EcsDeployer implements Deployer {
       await ctx.logRun(
         flowRunId,
         "info",
-        `ECS: the FargateTaskEnvironment's options ${inImage.join(", ")} are only in the flow's image: its task runs stage "deploy", where the environment launches the flow's own task with them (a second task start)`,
+        `ECS: the FargateTaskEnvironment's options ${inImage.join(", ")} are only in the flow's image: its task runs stage "deploy", where the environment launches the flow's own task with them (a second task start; give sizes, roles and network to the agent instead to run it in one)`,
       );
+      // In the task, AWS credentials come from the task role only (the agent's own never leave it).
+      if (aws.taskDefinition.taskRoleArn === undefined) {
+        await ctx.logRun(
+          flowRunId,
+          "warn",
+          `ECS: this agent gives its tasks no task role (--task-role-arn / SLUICE__AWS__TASK_ROLE_ARN): the environment's launch in stage "deploy" has no AWS credentials unless the image brings some; give the agent a task role allowed to register and run task definitions`,
+        );
+      }
     }
     const location = (run.flow.storage as { flows?: Record<string, unknown> }).flows?.[run.flow.name];
-    const env = ctx.runEnv(run, { image, ...(typeof location === "string" ? { flowFilePath: location } : {}), env: { ...o.env } });
+    // Stage "deploy" talks to ECS from the task: through the agent's endpoint when it has one (a VPC endpoint
+    // URL, a stand-in), and launches in the agent's cluster unless the environment names its own.
+    const taskEnv = {
+      ...o.env,
+      ...(stage === "deploy" && o.endpoint ? { SLUICE__AWS__ENDPOINT: o.endpoint } : {}),
+      ...(stage === "deploy" && aws.runTask.cluster ? { SLUICE__AWS__CLUSTER: aws.runTask.cluster } : {}),
+    };
+    const env = ctx.runEnv(run, { image, ...(typeof location === "string" ? { flowFilePath: location } : {}), env: taskEnv });
     const { shared, perRun } = splitRunEnv(env);
     // With a secret ARN the key comes from the definition's `secrets`, never as a value.
     if (o.apiKeySecretArn) delete perRun.SLUICE__API__KEY;

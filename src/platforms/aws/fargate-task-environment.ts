@@ -5,7 +5,8 @@
  *   before any call to AWS. Credentials are held redacted and never serialized.
  * - `setup(flow)`: the task definition is described and reused when it matches, registered when missing,
  *   and a differing one named by `family` fails with a readable diff (see definition-registrar.ts).
- * - `execute(flow)`: RunTask with the run's own variables as overrides, then the task is followed to
+ * - `execute(flow)`: RunTask with the run's own variables as overrides (in the option `cluster`, else the
+ *   configuration's `aws.cluster`, else AWS's default cluster), then the task is followed to
  *   STOPPED: a failure (image pull, OOM, failed to start, essential container exited, capacity, stopped,
  *   start deadline) is logged on the run with the tail of the task's CloudWatch log and thrown; aborting
  *   `signal` stops the task.
@@ -59,7 +60,7 @@ export interface FargateExecuteOptions extends ExecuteOptions {
 const OWN_KEYS = ["sluiceCommand", "pollIntervalMs", "startDeadlineMs", "endpoint"] as const;
 
 /** The AWS section of the configuration (it holds AWS_ACCESS_KEY_ID etc. when SLUICE__AWS__* names none). */
-function awsConfigOf(config: SluiceConfig | undefined): AwsCredentialInput & { endpoint?: string } {
+function awsConfigOf(config: SluiceConfig | undefined): AwsCredentialInput & { endpoint?: string; cluster?: string } {
   return config?.aws ?? {};
 }
 
@@ -117,9 +118,8 @@ export class FargateTaskEnvironment extends Environment {
   }
 
   /**
-   * launchType and the scalar, non-secret options given (sizes, family, role ARNs, cluster, region...), so
-   * the ECS agent launches the task this environment would; the structured options are only named
-   * (awsOptionsInImage). Never credentials. See serialized-options.ts.
+   * launchType, regionName and Sluice's own poll interval and start deadline; the AWS API options given are
+   * only named (awsOptionsInImage), never their values, and credentials never. See serialized-options.ts.
    */
   protected override serializedFields(): Record<string, SerializedScalar> {
     return serializeFargateOptions(this.#options, this.#givenTimings);
@@ -188,10 +188,12 @@ export class FargateTaskEnvironment extends Environment {
       this.#registrar ??= new DefinitionRegistrar(api);
       const { shared, perRun } = splitRunEnv(context.env);
       const definition = planTaskDefinition({ options: this.#options, flowName: flow.name, image: context.image, command: context.command, sharedEnv: shared });
+      // Without its own cluster the task goes to the configured one (the ECS agent's, in its stage "deploy"), else AWS's default.
+      const cluster = this.#options.runTask.cluster ?? awsConfigOf(context.config).cluster;
       const outcome = await launchFlowTask({
         api,
         registrar: this.#registrar,
-        options: this.#options,
+        options: cluster === undefined ? this.#options : { ...this.#options, runTask: { ...this.#options.runTask, cluster } },
         definition,
         flowRunId: context.flowRunId,
         perRunEnv: perRun,

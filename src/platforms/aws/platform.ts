@@ -36,6 +36,8 @@ export const awsPlatform = definePlatform({
       { flags: "--security-group <a,b>", description: "security groups of awsvpc tasks, comma-separated", key: "aws.securityGroups" },
       { flags: "--assign-public-ip", description: "give awsvpc tasks a public IP", key: "aws.assignPublicIp" },
       { flags: "--task-role-arn <arn>", description: "IAM role the flow's containers run as", key: "aws.taskRoleArn" },
+      { flags: "--cpu <units>", description: 'task CPU of every task ("256", "1024"...; Fargate default "256")', key: "aws.cpu" },
+      { flags: "--memory <mib>", description: 'task memory in MiB of every task ("512", "2048"...; default "512")', key: "aws.memory" },
       { flags: "--execution-role-arn <arn>", description: "IAM role ECS pulls images, reads secrets and writes logs with", key: "aws.executionRoleArn" },
       {
         flags: "--api-key-secret-arn <arn>",

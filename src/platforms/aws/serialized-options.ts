@@ -1,24 +1,22 @@
 /**
- * What of FargateTaskEnvironment's options the server may know, and how the ECS agent rebuilds them.
+ * What of FargateTaskEnvironment's options the server may know, and how the ECS agent reads them back.
  *
- * The scalar, non-secret options that shape the task (launch type, sizes, family, role ARNs, cluster,
- * platform version, region, deadlines...) are serialized as the environment's declared fields, so the ECS
- * agent, which only sees the server's record, launches the task the environment would launch. Credentials
- * are never among them. The structured options (container definitions, volumes, network configuration,
- * tags, placement...) stay in the flow's image, like a Kubernetes job spec: the record carries only their
- * names (`awsOptionsInImage`), so the agent knows it cannot rebuild them and lets the environment loaded
- * from the image launch the run instead.
+ * The server may hold the environment's own choices (launch type, region, Sluice's poll interval and start
+ * deadline) but never a cloud API argument: no task-definition or RunTask key, not even a scalar one such as
+ * cpu or a role ARN, and never a credential. Those options stay in the flow's image with the flow; the
+ * record carries only their names (`awsOptionsInImage`), so the ECS agent knows it cannot rebuild them and
+ * lets the environment loaded from the image (stage "deploy") launch the run with all of them.
  */
 import type { SerializedScalar } from "../../core/environment.js";
 import { SluiceError, showValue } from "../../core/errors.js";
-import type { SplitOptions } from "./options.js";
+import { RUN_TASK_KEYS, TASK_DEFINITION_KEYS, type SplitOptions } from "./options.js";
 
 /** Scalar AWS options carried by `serialize()`, by the part of the options they belong to. */
-export const SERIALIZED_AWS_KEYS = {
+export const SERIALIZED_AWS_KEYS: Readonly<Record<"environment" | "taskDefinition" | "runTask", readonly string[]>> = {
   environment: ["regionName"],
-  taskDefinition: ["family", "taskRoleArn", "executionRoleArn", "networkMode", "cpu", "memory", "pidMode", "ipcMode"],
-  runTask: ["cluster", "taskDefinition", "count", "startedBy", "group", "platformVersion", "enableECSManagedTags", "propagateTags"],
-} as const;
+  taskDefinition: [],
+  runTask: [],
+};
 
 /** FargateTaskEnvironment's own scalar options carried by `serialize()`. */
 export const SERIALIZED_OWN_KEYS = ["pollIntervalMs", "startDeadlineMs"] as const;
@@ -28,7 +26,7 @@ export const IN_IMAGE_FIELD = "awsOptionsInImage";
 
 type Part = keyof typeof SERIALIZED_AWS_KEYS;
 
-/** The declared fields of a FargateTaskEnvironment: launchType, the scalar options given, and the names of the structured ones. */
+/** The declared fields of a FargateTaskEnvironment: launchType, its region and own scalars, and the names of the AWS options given. */
 export function serializeFargateOptions(
   split: SplitOptions,
   own: Partial<Record<(typeof SERIALIZED_OWN_KEYS)[number], number>>,
@@ -39,7 +37,7 @@ export function serializeFargateOptions(
     const values = split[part] as Record<string, unknown>;
     for (const [key, value] of Object.entries(values)) {
       if (value === undefined || key === "launchType" || /^aws(AccessKeyId|SecretAccessKey|SessionToken)$/.test(key)) continue;
-      if ((SERIALIZED_AWS_KEYS[part] as readonly string[]).includes(key)) fields[key] = value as SerializedScalar;
+      if (SERIALIZED_AWS_KEYS[part].includes(key)) fields[key] = value as SerializedScalar;
       else if (!inImage.includes(key)) inImage.push(key);
     }
   }
@@ -50,9 +48,9 @@ export function serializeFargateOptions(
 
 /** The options a FargateTaskEnvironment's record gives back: what to pass to its constructor or the agent's splitter. */
 export interface RebuiltFargateOptions {
-  /** launchType, the scalar AWS options and the environment's own scalars, as `new FargateTaskEnvironment()` takes them. */
+  /** launchType, regionName and the environment's own scalars, as `new FargateTaskEnvironment()` takes them. */
   options: Record<string, string | number | boolean>;
-  /** Names of the structured options only the flow's image holds (empty when the record is the whole story). */
+  /** Names of the AWS options only the flow's image holds (empty when the record is the whole story). */
   inImage: string[];
 }
 
@@ -80,5 +78,11 @@ export function fargateOptionsFromRecord(record: Readonly<Record<string, unknown
   for (const key of SERIALIZED_OWN_KEYS) take(key);
   const listed = record[IN_IMAGE_FIELD];
   const inImage = typeof listed === "string" && listed !== "" ? listed.split(",") : [];
-  return { options, inImage };
+  // A record registered by an earlier Sluice may still hold AWS arguments (cluster, memory, roles...). They
+  // are never read from the server, but they show that the image holds them: the environment loaded from
+  // the image launches with them, so a flow keeps its cluster and sizes without being registered again.
+  for (const key of new Set<string>([...TASK_DEFINITION_KEYS, ...RUN_TASK_KEYS])) {
+    if (record[key] !== undefined && record[key] !== null && !inImage.includes(key)) inImage.push(key);
+  }
+  return { options, inImage: inImage.sort() };
 }

@@ -7,7 +7,10 @@
  * in the stand-in end the run Failed with the reason ECS gives (out of memory, no capacity on Fargate and
  * on EC2, stuck in PROVISIONING past the environment's start deadline); a run of an environment the agent
  * cannot run is refused at claim; twenty runs started at once, with registration throttled, share one
- * new task-definition revision.
+ * new task-definition revision. A flow whose environment was given AWS options (memory 1024, its network)
+ * runs stage "deploy" in the agent's task, where the environment from the image launches its own task
+ * with those options and the task role's credentials: a second task start, said on the run's log; a
+ * restarted agent follows such a run by its own task, and cancelling it stops both tasks.
  */
 import { after, before, it } from "node:test";
 import assert from "node:assert/strict";
@@ -27,7 +30,7 @@ import { testConfig, waitFor, waitForRun } from "../../agents/support.js";
 import { sqliteTarget, startTestServer, type TestServer } from "../../server/support.js";
 import { ecsSuite, startEcsStandin, type EcsStandin } from "../../support/ecs/index.js";
 import { services } from "../../support/services.js";
-import { slow, storage, twoTask } from "./fixtures/ecs-flows.js";
+import { sized, sizedSlow, slow, storage, twoTask } from "./fixtures/ecs-flows.js";
 
 const LABEL = "ecs-e2e";
 const ACCESS_KEY_ID = "AKIAECSAGENTE2E00001";
@@ -35,6 +38,9 @@ const SECRET = "ecsagent-e2e-Secret-9f3b27c1d4";
 const LOG_GROUP = "/ecs/ecsagent-e2e";
 const API_KEY = "ecsagent-e2e-api-key-5d1c";
 const API_KEY_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecsagent-e2e-api-key";
+const TASK_ROLE_ARN = "arn:aws:iam::123456789012:role/sluice-flow-launcher";
+/** The agent's cluster: not the account's default, which the stand-in does not have (a task sent there fails). */
+const CLUSTER = "sluice-e2e";
 
 // Flows whose task never runs their code (refused, no capacity, stuck): they need not be in the image.
 const never = task("never", async () => "not run");
@@ -43,7 +49,7 @@ const dockerFlow = flow("ecsagent refused flow", { environment: new DockerEnviro
 /** Its start deadline reaches the agent through the serialized environment. */
 const stuckFlow = flow("ecsagent stuck flow", { environment: new FargateTaskEnvironment({ startDeadlineMs: 3_000 }) }, () => never());
 /** On EC2, where a capacity failure is RESOURCE:MEMORY. */
-const ec2Flow = flow("ecsagent ec2 flow", { environment: new FargateTaskEnvironment({ launchType: "EC2", memory: 512 }) }, () => never());
+const ec2Flow = flow("ecsagent ec2 flow", { environment: new FargateTaskEnvironment({ launchType: "EC2" }) }, () => never());
 
 await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent + ECS stand-in)", () => {
   const target = sqliteTarget();
@@ -64,12 +70,13 @@ await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent
       // ECS's own default stop timeout (30 s between SIGTERM and SIGKILL): a stopped run's entry reports
       // Cancelled itself even on a loaded machine.
       standin = await startEcsStandin({
+        clusters: [CLUSTER],
         logGroups: [LOG_GROUP],
         acceptedAccessKeyIds: [ACCESS_KEY_ID],
         secrets: { [API_KEY_ARN]: API_KEY },
         timings: { stopTimeoutMs: 30_000 },
       });
-      for (const f of [twoTask, slow]) storage.addFlow(f);
+      for (const f of [twoTask, slow, sized, sizedSlow]) storage.addFlow(f);
       await storage.build({ config: configSchema().parse({ docker: { baseImage: services.nodeImage } }) });
       assert.ok(storage.image?.startsWith(`${services.registry}/ecsagent-e2e-flows:`), storage.image);
       config = agentConfig({});
@@ -82,7 +89,7 @@ await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent
       logger = createLogger({ level: "debug", destination });
       agent = new Agent({ deployer: await createEcsDeployer({ config, logger }), client: server.client, config, logger });
       await agent.start();
-      for (const f of [twoTask, slow, dockerFlow, stuckFlow, ec2Flow] as AnyFlow[]) {
+      for (const f of [twoTask, slow, sized, sizedSlow, dockerFlow, stuckFlow, ec2Flow] as AnyFlow[]) {
         const registration = registrationOf(f, storage, [LABEL]);
         serialized.push(JSON.stringify(registration));
         flowIds.set(f.name, (await server.client.registerFlow(registration)).flowId);
@@ -99,8 +106,10 @@ await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent
       SLUICE__AWS__REGION_NAME: standin.region,
       SLUICE__AWS__AWS_ACCESS_KEY_ID: ACCESS_KEY_ID,
       SLUICE__AWS__AWS_SECRET_ACCESS_KEY: SECRET,
+      SLUICE__AWS__CLUSTER: CLUSTER,
       SLUICE__AWS__SUBNETS: "subnet-0e2e",
       SLUICE__AWS__EXECUTION_ROLE_ARN: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+      SLUICE__AWS__TASK_ROLE_ARN: TASK_ROLE_ARN,
       SLUICE__AWS__LOG_GROUP: LOG_GROUP,
       SLUICE__AWS__POLL_INTERVAL_MS: "200",
       ...extra,
@@ -279,9 +288,10 @@ await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent
   });
 
   it("twenty runs started at once, registration throttled, share ONE new task-definition revision and all succeed", { timeout: 900_000 }, async () => {
-    // A new version of the flow whose environment asks for more memory: a definition not registered yet.
+    // A new version of the flow (a new flow id in the definition's variables): a definition not registered yet.
     const registration = registrationOf(twoTask, storage, [LABEL]);
-    const { flowId } = await server.client.registerFlow({ ...registration, environment: { ...registration.environment, memory: "1024" } });
+    const { flowId, created } = await server.client.registerFlow({ ...registration, description: "the twenty-runs version" });
+    assert.ok(created, "a new flow version");
     const registeredBefore = standin.received.filter((r) => r.operation === "RegisterTaskDefinition" && r.status === 200).length;
     standin.faults.throttleRegister(2);
     const runs = await Promise.all(Array.from({ length: 20 }, () => server.client.createFlowRun({ flowId, parameters: {} })));
@@ -303,10 +313,95 @@ await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent
     );
     assert.equal(definitions.size, 1, [...definitions].join(", "));
     const family = [...definitions][0]!.split("/").pop()!.split(":")[0]!;
+    const revisions = standin.definitions(family);
     assert.deepEqual(
-      standin.definitions(family).map((d) => [d.revision, d.memory]),
-      [[1, "1024"]],
+      revisions.map((d) => d.revision),
+      [1],
+      "the family has one revision",
     );
+    const environment = (revisions[0]!.containerDefinitions as { environment: { name: string; value: string }[] }[])[0]!.environment;
+    assert.equal(environment.find((e) => e.name === "SLUICE__CONTEXT__FLOW_ID")?.value, flowId, "the definition is the new version's");
+  });
+
+  it(
+    "a flow whose environment has AWS options runs stage deploy: its own task carries memory 1024, a second task start, Success with its logs",
+    { timeout: 600_000 },
+    async () => {
+      const run = await start(sized.name);
+      const done = await waitForRun(server.client, run.id, undefined, 480_000);
+      const lines = await messages(run.id);
+      assert.equal(done.state.name, "Success", `${done.state.message}\n${lines.join("\n")}`);
+      const tasks = tasksOf(run.id);
+      assert.equal(tasks.length, 2, "the agent's task (stage deploy) and the environment's own task (stage run)");
+      const [deployTask, flowTask] = tasks as [Record<string, unknown>, Record<string, unknown>];
+      for (const t of tasks) assert.match(t.taskArn as string, new RegExp(`:task/${CLUSTER}/`), "both in the agent's cluster");
+      const definitionOf = (task: Record<string, unknown>) => {
+        const [family, revision] = (task.taskDefinitionArn as string).split("/").pop()!.split(":");
+        return standin.definitions(family!).find((d) => d.revision === Number(revision))!;
+      };
+      const commandOf = (task: Record<string, unknown>) => (definitionOf(task).containerDefinitions as { command: string[] }[])[0]!.command.slice(-4);
+      assert.deepEqual(commandOf(deployTask), ["execute", "flow-run", "--stage", "deploy"]);
+      assert.deepEqual(commandOf(flowTask), ["execute", "flow-run", "--stage", "run"]);
+      assert.equal(definitionOf(flowTask).memory, "1024", "the environment's memory reached its task definition");
+      assert.notEqual(definitionOf(deployTask).memory, "1024", "the agent's own task has the agent's size");
+      const flowRunTask = standin.received.find(
+        (r) => r.operation === "RunTask" && r.status === 200 && (r.body as { taskDefinition: string }).taskDefinition === flowTask.taskDefinitionArn,
+      );
+      assert.deepEqual(
+        (flowRunTask?.body as { networkConfiguration?: { awsvpcConfiguration: { subnets: string[] } } }).networkConfiguration?.awsvpcConfiguration.subnets,
+        ["subnet-0sized"],
+        "the environment's network",
+      );
+      // The environment launched with the task role's credentials, never the agent's.
+      const roleKey = standin.taskRoleAccessKeyId(deployTask.taskArn as string);
+      assert.ok(roleKey?.startsWith("ASIA"), `the deploy task asked for its role's credentials: ${roleKey}`);
+      assert.equal(flowRunTask?.accessKeyId, roleKey);
+      for (const expected of [
+        /^ECS: the FargateTaskEnvironment's options memory, networkConfiguration are only in the flow's image: its task runs stage "deploy".*a second task start/,
+        /^FargateTaskEnvironment: started ECS task arn:aws:ecs:\S+ of arn:aws:ecs:\S+:task-definition\/sluice-ecsagent-sized-flow-\w+:1$/,
+        /^Stage A of flow run \S+ on .*: loaded flow "ecsagent sized flow"/,
+        /^Stage B of flow run \S+ on .*: loaded flow "ecsagent sized flow"/,
+        /ECS-SIZED-OUTPUT ran in the environment's own task/,
+      ]) {
+        assert.ok(
+          lines.some((m) => expected.test(m)),
+          `a log line matching ${expected} in:\n${lines.join("\n")}`,
+        );
+      }
+      const taskRuns = await allTaskRuns(server.client, run.id);
+      assert.deepEqual(
+        taskRuns.map((t) => `${t.taskKey} ${t.state.name}`),
+        ["sized_task Success"],
+      );
+    },
+  );
+
+  it("a restarted agent follows a stage deploy run by its own task, not the environment's; cancelling stops both", { timeout: 400_000 }, async () => {
+    const run = await start(sizedSlow.name);
+    await waitFor("the flow sleeping", async () => ((await messages(run.id)).some((m) => m.includes("ECS-FLOW-SLEEPING")) ? true : undefined), 240_000);
+    const [deployTask, flowTask] = tasksOf(run.id);
+    assert.ok(deployTask && flowTask, "the agent's task and the environment's");
+    await agent.stop({ stopRuns: false });
+    agent = new Agent({ deployer: await createEcsDeployer({ config, logger }), client: server.client, config, logger });
+    await agent.start();
+    const follows = await waitFor(
+      "the new agent following a task",
+      async () => (await messages(run.id)).find((m) => m.startsWith("ECS: agent ecsagent-e2e-agent follows task ")),
+      30_000,
+    );
+    assert.ok(follows.includes(deployTask.taskArn as string), `${follows}: the agent's own task ${deployTask.taskArn as string}`);
+    await server.client.cancelFlowRun(run.id);
+    const done = await waitForRun(server.client, run.id, undefined, 120_000);
+    assert.equal(done.state.name, "Cancelled", done.state.message);
+    const stopped = await waitFor(
+      "both tasks stopped",
+      () => {
+        const tasks = tasksOf(run.id);
+        return tasks.every((t) => t.lastStatus === "STOPPED") ? tasks : undefined;
+      },
+      120_000,
+    );
+    assert.equal(stopped.length, 2);
   });
 
   it("the AWS secret access key is in no log line, no database row and not in the serialized flow", async () => {

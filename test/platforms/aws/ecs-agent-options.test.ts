@@ -78,3 +78,15 @@ it("a run's launch type: its FargateTaskEnvironment's own, else the agent's", ()
   assert.equal(launchTypeOf(run({ type: "LocalEnvironment" }), "EC2"), "EC2");
   assert.equal(launchTypeOf(run({ type: "LocalEnvironment" }), "FARGATE"), "FARGATE");
 });
+
+it("the agent's task size (--cpu, --memory) goes to every task definition it registers; a bad size fails naming its key", () => {
+  const o = compileEcsAgentOptions(config({ SLUICE__AWS__CPU: "1024", SLUICE__AWS__MEMORY: "2048" }));
+  for (const lt of ["FARGATE", "EC2"] as const) {
+    assert.deepEqual([o.aws[lt].taskDefinition.cpu, o.aws[lt].taskDefinition.memory], ["1024", "2048"], lt);
+  }
+  assert.equal(compileEcsAgentOptions(config({})).aws.FARGATE.taskDefinition.memory, undefined, "Fargate's smallest size when none is given");
+  assert.throws(
+    () => compileEcsAgentOptions(config({ SLUICE__AWS__MEMORY: "lots" })),
+    (e: SluiceError) => e.code === "CONFIG_INVALID" && e.field === "aws.memory" && /lots/.test(e.message),
+  );
+});

@@ -143,6 +143,20 @@ await ecsSuite(["docker"], "FargateTaskEnvironment against the ECS stand-in", ()
     assert.equal(task.stopCode, "UserInitiated");
   });
 
+  it("without its own cluster the task goes to the configured one (aws.cluster); its own cluster wins", async () => {
+    standin.createCluster("from-config");
+    standin.createCluster("its-own");
+    const configured = { ...config, aws: { ...config.aws, cluster: "from-config" } } as SluiceConfig;
+    const clusterOf = (flowRunId: string) =>
+      (standin.received.find((r) => r.operation === "RunTask" && JSON.stringify(r.body).includes(flowRunId))?.body as { cluster?: string }).cluster;
+    await environment("console.log('in the configured cluster')").execute(flow("env-cluster"), { config: configured, flowRunId: "run-env-4" });
+    assert.equal(clusterOf("run-env-4"), "from-config");
+    await environment("console.log('in its own cluster')", { cluster: "its-own" }).execute(flow("env-cluster"), { config: configured, flowRunId: "run-env-5" });
+    assert.equal(clusterOf("run-env-5"), "its-own");
+    const arns = standin.tasks().map((t) => t.taskArn as string);
+    assert.ok(arns.some((a) => a.includes(":task/from-config/")) && arns.some((a) => a.includes(":task/its-own/")), arns.join("\n"));
+  });
+
   it("no credential in any request body sent to ECS", () => {
     for (const r of standin.received) assert.ok(!/config-secret/.test(JSON.stringify(r.body)));
   });

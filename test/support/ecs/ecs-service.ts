@@ -332,7 +332,9 @@ export class EcsService {
       .filter((t) => t.desiredStatus === desired)
       .filter((t) => family === undefined || shortName(t.taskDefinitionArn as string).split(":")[0] === family)
       .filter((t) => startedBy === undefined || t.startedBy === startedBy)
-      .map((t) => t.taskArn as string);
+      .map((t) => t.taskArn as string)
+      // AWS documents no order; newest first here, so code that relies on start order shows it.
+      .reverse();
     const start = Number((input.nextToken as string | undefined) ?? 0);
     const max = (input.maxResults as number | undefined) ?? 100;
     return { taskArns: all.slice(start, start + max), ...(start + max < all.length ? { nextToken: String(start + max) } : {}) };

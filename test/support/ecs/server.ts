@@ -33,6 +33,11 @@ export interface ServerOptions {
   backends: Record<"ecs" | "logs", Backend>;
   /** When set, requests signed with another access key id are refused (UnrecognizedClientException). */
   acceptedAccessKeyIds?: readonly string[];
+  /**
+   * The task role credentials of a task, by task id, answered to `GET /v2/credentials/<task id>` in the
+   * form of ECS's container credentials endpoint (undefined: 404). @default undefined (no such endpoint)
+   */
+  taskCredentials?: (taskId: string) => Record<string, string> | undefined;
   received: ReceivedRequest[];
 }
 
@@ -66,6 +71,13 @@ export async function startServer(options: ServerOptions): Promise<{ server: Ser
 
 async function handle(options: ServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const text = await readBody(req);
+  const credentialsOf = req.method === "GET" ? /^\/v2\/credentials\/([0-9a-f]+)$/.exec(req.url ?? "") : null;
+  if (credentialsOf && options.taskCredentials) {
+    const found = options.taskCredentials(credentialsOf[1]!);
+    res.writeHead(found ? 200 : 404, { "content-type": "application/json" });
+    res.end(JSON.stringify(found ?? { message: `no credentials for task ${credentialsOf[1]!}` }));
+    return;
+  }
   const target = String(req.headers["x-amz-target"] ?? "");
   const [prefix, operation = ""] = target.split(".");
   const entry = Object.entries(options.backends).find(([, b]) => b.model.targetPrefix === prefix);

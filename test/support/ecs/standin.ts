@@ -48,6 +48,11 @@ export interface EcsStandin {
   readonly modelFiles: { ecs: string; logs: string };
   createCluster(name: string): void;
   createLogGroup(name: string): void;
+  /**
+   * The access key id of the task role credentials a task's containers were given (a task whose definition
+   * or overrides name a `taskRoleArn`), once they asked for them; requests signed with it are accepted.
+   */
+  taskRoleAccessKeyId(taskArn: string): string | undefined;
   /** Every task (DescribeTasks' form, with tags), in start order. */
   tasks(): Json[];
   task(arnOrId: string): Json | undefined;
@@ -93,7 +98,27 @@ export async function startEcsStandin(options: EcsStandinOptions = {}): Promise<
     for (const l of [...listeners]) l();
   };
   const faults: EcsFaults = { missingImages: new Set(), capacity: { remaining: 0 }, stuckProvisioning: 0, throttleRegister: 0 };
+  // Task role credentials, by task id: handed out on the container credentials endpoint, then accepted.
+  const roleCredentials = new Map<string, { roleArn: string; accessKeyId: string; secretAccessKey: string; token: string; asked: boolean }>();
+  const accepted = options.acceptedAccessKeyIds ? [...options.acceptedAccessKeyIds] : undefined;
+  let endpoint = "";
   const ecs = new EcsService(region, faults, {
+    // Real ECS gives a path on 169.254.170.2 (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI); the stand-in's tasks
+    // share the host's network, so they get the stand-in's own address (the SDK accepts a loopback one).
+    taskRoleCredentialsUri: (taskId, roleArn) => {
+      if (!roleCredentials.has(taskId)) {
+        const accessKeyId = `ASIA${taskId.slice(0, 16).toUpperCase()}`;
+        roleCredentials.set(taskId, {
+          roleArn,
+          accessKeyId,
+          secretAccessKey: randomBytes(20).toString("hex"),
+          token: randomBytes(32).toString("base64"),
+          asked: false,
+        });
+        accepted?.push(accessKeyId);
+      }
+      return `${endpoint}/v2/credentials/${taskId}`;
+    },
     runner,
     logs,
     timings,
@@ -106,12 +131,25 @@ export async function startEcsStandin(options: EcsStandinOptions = {}): Promise<
   const received: ReceivedRequest[] = [];
   const { server, url } = await startServer({
     received,
-    acceptedAccessKeyIds: options.acceptedAccessKeyIds,
+    acceptedAccessKeyIds: accepted,
+    taskCredentials: (taskId) => {
+      const c = roleCredentials.get(taskId);
+      if (!c) return undefined;
+      c.asked = true;
+      return {
+        RoleArn: c.roleArn,
+        AccessKeyId: c.accessKeyId,
+        SecretAccessKey: c.secretAccessKey,
+        Token: c.token,
+        Expiration: new Date(Date.now() + 6 * 3600_000).toISOString(),
+      };
+    },
     backends: {
       ecs: { model: models.ecs, namespace: "com.amazonaws.ecs.v20141113", handle: (op, input) => ecs.handle(op, input) },
       logs: { model: models.logs, namespace: "com.amazonaws.logs.v20140328", handle: (op, input) => logs.handle(op, input) },
     },
   });
+  endpoint = url;
   const findRun = (ref: string): TaskRun | undefined => ecs.tasks.get(ref) ?? [...ecs.tasks.values()].find((r) => r.id === ref);
   const waitFor = <T>(predicate: () => T | undefined | null | false, timeoutMs = 30_000): Promise<T> =>
     new Promise<T>((resolve, reject) => {
@@ -152,6 +190,11 @@ export async function startEcsStandin(options: EcsStandinOptions = {}): Promise<
     modelFiles: { ecs: models.ecs.file, logs: models.logs.file },
     createCluster: (name) => void ecs.clusters.add(name),
     createLogGroup: (name) => logs.createGroup(name),
+    taskRoleAccessKeyId: (ref) => {
+      const run = findRun(ref);
+      const c = run ? roleCredentials.get(run.id) : undefined;
+      return c?.asked ? c.accessKeyId : undefined;
+    },
     tasks: () => [...ecs.tasks.values()].map((r) => structuredClone(r.task)),
     task: (ref) => {
       const run = findRun(ref);

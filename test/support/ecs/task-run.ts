@@ -37,6 +37,11 @@ export interface TaskRunDeps {
   stuck: boolean;
   /** Docker container name prefix, unique per stand-in. */
   namePrefix: string;
+  /**
+   * The address a task's containers read the task role's temporary credentials from, given the task id
+   * and the role's ARN (the stand-in's own HTTP server answers it). @default undefined (tasks get none)
+   */
+  taskRoleCredentialsUri?: (taskId: string, roleArn: string) => string;
   /** Called after every change of the task. */
   changed(): void;
 }
@@ -182,6 +187,10 @@ export class TaskRun {
       AWS_DEFAULT_REGION: this.deps.region,
       HOSTNAME: `ip-10-0-0-${1 + (parseInt(this.id.slice(0, 2), 16) % 250)}`,
     };
+    // ECS gives the containers of a task with a task role the address of its credentials; the SDK's
+    // default chain reads them from there.
+    const role = (this.overrides.taskRoleArn as string | undefined) ?? (this.definition.taskRoleArn as string | undefined);
+    if (role && this.deps.taskRoleCredentialsUri) env.AWS_CONTAINER_CREDENTIALS_FULL_URI = this.deps.taskRoleCredentialsUri(this.id, role);
     for (const e of (def.environment as Json[] | undefined) ?? []) env[e.name as string] = e.value as string;
     for (const e of (override?.environment as Json[] | undefined) ?? []) env[e.name as string] = e.value as string;
     for (const s of (def.secrets as Json[] | undefined) ?? []) env[s.name as string] = this.deps.secrets.get(s.valueFrom as string)!;
