@@ -10,6 +10,7 @@ import { SluiceError, showValue } from "../../../core/errors.js";
 import type { JsonObject } from "../../../core/executor.js";
 import { parseOptions } from "../../../core/parse-options.js";
 import { lazy, type Zod } from "../../../core/zod.js";
+import { brokerSchema } from "../../../executors/distributed/schema.js";
 import { awsOptionsSchema, fargateEnvironmentSchema, splitFargateOptions, type SplitOptions } from "../options.js";
 
 export const OWNER = "CloudClusterEnvironment";
@@ -34,30 +35,6 @@ const securitySchema = (z: Zod) =>
     caFile: z.string().min(1, "give the path of a PEM CA certificate").optional(),
   });
 
-/** A Redis URL, or the connection object of the distributed executor. */
-const brokerSchema = (z: Zod) =>
-  z.union(
-    [
-      z.string().min(1),
-      z.strictObject({
-        url: z.string().min(1),
-        username: z.string().optional(),
-        password: z.string().optional(),
-        tls: z
-          .strictObject({
-            caFile: z.string().optional(),
-            certFile: z.string().optional(),
-            keyFile: z.string().optional(),
-            rejectUnauthorized: z.boolean().optional(),
-            servername: z.string().optional(),
-          })
-          .optional(),
-        connectTimeoutMs: z.number().int().min(1).optional(),
-      }),
-    ],
-    { error: 'give a Redis URL such as "rediss://:password@redis.example:6380", or { url, password, tls }' },
-  );
-
 /** The environment's own options (not the AWS API ones), in their JSON form. */
 export const clusterOwnSchema = lazy((z) =>
   z.strictObject({
@@ -67,7 +44,7 @@ export const clusterOwnSchema = lazy((z) =>
     adaptiveMaxWorkers: whole(z, 1, "give a whole number ≥ 1").optional(),
     security: securitySchema(z).optional(),
     executorOptions: z.record(z.string(), z.unknown()).optional(),
-    broker: brokerSchema(z).optional(),
+    broker: brokerSchema().optional(),
     allowInsecureBroker: z.boolean().default(false),
     brokerImage: z.string().min(1, "give an image holding redis-server").optional(),
     brokerPort: z.number().int().min(1).max(65535, "a port is 1 to 65535").default(DEFAULT_BROKER_PORT),

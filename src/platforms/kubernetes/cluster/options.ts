@@ -4,36 +4,12 @@
  * file, never the classes (which load the Kubernetes client and BullMQ on first use).
  */
 import { lazy, type Zod } from "../../../core/zod.js";
+import { brokerSchema } from "../../../executors/distributed/schema.js";
 import { dockerOnKubernetesEnvironmentSchema } from "../environment-options.js";
 import { DEFAULT_BROKER_IMAGE } from "./broker.js";
 
 const whole = (z: Zod, min: number, message: string) => z.number().int(message).min(min, message);
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** A Redis URL, or the connection object of the distributed executor. */
-export const brokerSchema = lazy((z) =>
-  z.union(
-    [
-      z.string().min(1),
-      z.strictObject({
-        url: z.string().min(1),
-        username: z.string().optional(),
-        password: z.string().optional(),
-        tls: z
-          .strictObject({
-            caFile: z.string().optional(),
-            certFile: z.string().optional(),
-            keyFile: z.string().optional(),
-            rejectUnauthorized: z.boolean().optional(),
-            servername: z.string().optional(),
-          })
-          .optional(),
-        connectTimeoutMs: z.number().int().min(1).optional(),
-      }),
-    ],
-    { error: 'give a Redis URL such as "rediss://:password@redis.example:6380", or { url, password, tls }' },
-  ),
-);
 
 export const ephemeralBrokerSchema = lazy((z) =>
   z.strictObject({
