@@ -9,7 +9,9 @@ import type { EnvironmentOptions } from "../../../core/environment.js";
 import { lazy, type Zod } from "../../../core/zod.js";
 import { brokerSchema } from "../../../executors/distributed/schema.js";
 import { dockerOnKubernetesEnvironmentSchema } from "../environment-options.js";
-import { DEFAULT_BROKER_IMAGE } from "./broker.js";
+
+/** Image of the ephemeral broker (its `redis-server` is run with the run's password). */
+export const DEFAULT_BROKER_IMAGE = "redis:7-alpine";
 
 const whole = (z: Zod, min: number, message: string) => z.number().int(message).min(min, message);
 const K8S_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
