@@ -22,6 +22,8 @@ export type Database = "sqlite" | "postgres";
 export interface ServerStage {
   home: string;
   client: SluiceClient;
+  /** The server's address (it keeps its port across restarts). */
+  readonly url: string;
   readonly server: SluiceProcess;
   agents: SluiceProcess[];
   /** Starts (or restarts, on the same port and database) the server. */
@@ -78,9 +80,11 @@ export async function postgresUnavailable(): Promise<string | null> {
   }
 }
 
-/** Where the stage's PostgreSQL schema lives. @default the shared test PostgreSQL (SLUICE_TEST_POSTGRES_URL) */
 export interface StageOptions {
+  /** Where the stage's PostgreSQL schema lives. @default the shared test PostgreSQL (SLUICE_TEST_POSTGRES_URL) */
   postgresUrl?: string;
+  /** The SQLite database file. @default server.db in the stage's home */
+  sqliteFile?: string;
 }
 
 export async function openServerStage(name: string, database: Database, agentRuns: number, options: StageOptions = {}): Promise<ServerStage> {
@@ -89,7 +93,7 @@ export async function openServerStage(name: string, database: Database, agentRun
   const schema = `sluice_chaos_${randomBytes(4).toString("hex")}`;
   const databaseUrl =
     database === "sqlite"
-      ? `sqlite:${join(home, "server.db")}`
+      ? `sqlite:${options.sqliteFile ?? join(home, "server.db")}`
       : (() => {
           const url = new URL(postgresUrl);
           url.searchParams.set("schema", schema);
@@ -102,6 +106,9 @@ export async function openServerStage(name: string, database: Database, agentRun
   const stage: ServerStage = {
     home,
     client: createClient({ url, retry: { attempts: 5, baseDelayMs: 100 } }),
+    get url() {
+      return url;
+    },
     get server() {
       if (!server) throw new Error("the stage's server is not started");
       return server;
@@ -147,6 +154,16 @@ export async function openServerStage(name: string, database: Database, agentRun
   const registered = await runSluice(["register", FIXTURES, "--flow", "agent-steps", "--label", LABEL, "--json"], env());
   if (registered.code !== 0) throw new Error(`registering agent-steps failed: ${registered.stderr}`);
   return stage;
+}
+
+/** Creates `count` runs of agent-steps with steps of `ms`, `parallel` requests at a time. */
+export async function createBacklog(client: SluiceClient, count: number, parallel: number, ms = 0): Promise<string[]> {
+  const ids: string[] = [];
+  for (let start = 0; start < count; start += parallel) {
+    const batch = Array.from({ length: Math.min(parallel, count - start) }, () => client.createFlowRun({ flowName: "agent-steps", parameters: { ms } }));
+    ids.push(...(await Promise.all(batch)).map((r) => r.id));
+  }
+  return ids;
 }
 
 /** Waits until the runs' task runs in Success add up to `count` (the moment a scenario calls mid-run). */

@@ -8,7 +8,7 @@
  */
 import { isFinished } from "../../src/core/states.js";
 import type { SluiceClient } from "../../src/client/index.js";
-import { countRuns, openServerStage, serverRow } from "../server-harness.js";
+import { countRuns, createBacklog, openServerStage, serverRow } from "../server-harness.js";
 import type { ChaosContext, ChaosRow, ChaosScenario } from "../scenario.js";
 
 /** How long a run may stay Submitted without a sign of its process before it is rescheduled. */
@@ -29,16 +29,6 @@ async function unfinished(client: SluiceClient, ids: ReadonlySet<string>): Promi
   return ids.size - ended;
 }
 
-/** Creates `count` runs, twenty requests at a time. */
-async function createBacklog(client: SluiceClient, count: number): Promise<string[]> {
-  const ids: string[] = [];
-  for (let start = 0; start < count; start += 20) {
-    const batch = Array.from({ length: Math.min(20, count - start) }, () => client.createFlowRun({ flowName: "agent-steps", parameters: { ms: 0 } }));
-    ids.push(...(await Promise.all(batch)).map((r) => r.id));
-  }
-  return ids;
-}
-
 export const agentsBacklog: ChaosScenario = {
   name: "agents-backlog",
   unavailable: async () => null,
@@ -49,7 +39,7 @@ export const agentsBacklog: ChaosScenario = {
     try {
       await stage.server.stop("SIGTERM");
       await stage.startServer({ SLUICE__SERVER__RESURRECTION_AFTER_MS: String(RESURRECTION_AFTER_MS) });
-      const ids = await createBacklog(stage.client, runs);
+      const ids = await createBacklog(stage.client, runs, 20);
       const idSet = new Set(ids);
       ctx.log(`${runs} runs in the backlog; starting ${AGENTS.length} agents`);
       const startedAt = Date.now();

@@ -2,6 +2,8 @@
 import type { ChaosScenario } from "../scenario.js";
 import { agentSigkill } from "./agent-sigkill.js";
 import { agentsBacklog } from "./agents-backlog.js";
+import { backlog10k } from "./backlog-10k.js";
+import { diskFull } from "./disk-full.js";
 import { networkCut } from "./network-cut.js";
 import { postgresRestart } from "./postgres-restart.js";
 import { redisRestart } from "./redis-restart.js";
@@ -15,6 +17,8 @@ export const scenarios: readonly ChaosScenario[] = [
   serverSigkillSqlite,
   serverSigkillPostgres,
   postgresRestart,
+  diskFull,
   agentSigkill,
   agentsBacklog,
+  backlog10k,
 ];

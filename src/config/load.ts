@@ -9,6 +9,7 @@ import { SluiceError, isSecretField, showFieldValue } from "../core/errors.js";
 import { defaultConfig } from "./defaults.js";
 import { defaultHome } from "./home.js";
 import { configSchema, type SluiceConfig } from "./schema.js";
+import { rejectUnknownKeys } from "./unknown-keys.js";
 
 export interface LoadConfigOptions {
   /** Environment variables to read. @default process.env */
@@ -32,9 +33,12 @@ function parseYaml(text: string): unknown {
 
 const camel = (s: string): string => s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
+/** A key of the file or of the overrides: snake_case becomes camelCase, camelCase stays. */
+const fileKey = (k: string): string => (k.includes("_") ? camel(k) : k);
+
 function normalizeKeys(value: unknown): unknown {
   if (Array.isArray(value) || typeof value !== "object" || value === null) return value;
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k.includes("_") ? camel(k) : k, normalizeKeys(v)]));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [fileKey(k), normalizeKeys(v)]));
 }
 
 function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
@@ -100,9 +104,11 @@ export function loadConfig(options: LoadConfigOptions = {}): SluiceConfig {
   const home = (typeof fromEnv.home === "string" ? fromEnv.home : undefined) ?? defaultHome(env);
   const file = options.file === false ? undefined : (options.file ?? env.SLUICE_CONFIG ?? join(home, "config.yaml"));
   let fromFile: Record<string, unknown> = {};
+  let fileText: unknown;
   if (file && existsSync(file)) {
     try {
-      fromFile = (normalizeKeys(parseYaml(readFileSync(file, "utf8")) ?? {}) ?? {}) as Record<string, unknown>;
+      fileText = parseYaml(readFileSync(file, "utf8"));
+      fromFile = (normalizeKeys(fileText ?? {}) ?? {}) as Record<string, unknown>;
     } catch (cause) {
       throw new SluiceError("CONFIG_INVALID", `config file ${file} cannot be parsed: ${(cause as Error).message}`, { field: file, cause });
     }
@@ -120,7 +126,17 @@ export function loadConfig(options: LoadConfigOptions = {}): SluiceConfig {
   if (Object.keys(merged).length === 1 && typeof merged.home === "string")
     return { ...defaultConfig(), home: merged.home, ...(awsFromEnv ? { aws: awsFromEnv } : {}) };
   if (awsFromEnv) merged.aws = { ...configuredAws, ...awsFromEnv };
-  const parsed = configSchema().safeParse(merged);
+  const schema = configSchema();
+  rejectUnknownKeys(
+    schema,
+    {
+      ...(file && fileText !== undefined ? { file: { path: file, value: fileText } } : {}),
+      env,
+      ...(options.overrides ? { overrides: options.overrides } : {}),
+    },
+    { prefix: PREFIX, fileKey, envKey: camel },
+  );
+  const parsed = schema.safeParse(merged);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.map(String);

@@ -2,48 +2,22 @@
  * `sluice flow-run logs`: the lines of a finished run, `--follow` until the run finishes (exit 0), and
  * Ctrl-C while following a run that goes on: exit 130, as `sluice run` and `flow-run watch`.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createClient, type FlowRun } from "../../src/client/index.js";
-import { json, killAll, runSluice, startSluice, type SluiceProcess } from "../e2e/support.js";
+import { json, startSluice } from "../e2e/support.js";
+import { cliServer } from "./server-suite.js";
 
 describe("flow-run logs against a server", { timeout: 180_000 }, () => {
-  let home: string;
-  let url = "http://127.0.0.1:1";
-  let server: SluiceProcess;
-  const env = (extra: Record<string, string> = {}): Record<string, string> => ({
-    SLUICE__HOME: home,
-    SLUICE__API__URL: url,
-    SLUICE__LOGGING__BATCH_INTERVAL_MS: "100",
-    ...extra,
-  });
-  const sluice = (...args: string[]) => runSluice(args, env(), 90_000);
-  const create = async (): Promise<string> => {
-    const created = await sluice("flow-run", "create", "hello", "--param", "name=logs", "--json");
-    assert.equal(created.code, 0, created.stderr);
-    return json<FlowRun>(created).id;
-  };
-
-  before(async () => {
-    home = await mkdtemp(join(tmpdir(), "sluice-logs-"));
-    server = startSluice(["server", "start", "--port", "0"], env(), 170_000);
-    url = (await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
-    const registered = await sluice("register", "examples/hello.ts");
-    assert.equal(registered.code, 0, registered.stderr);
-  });
-  after(async () => {
-    await server?.stop();
-    await killAll();
-    await rm(home, { recursive: true, force: true });
-  });
+  const server = cliServer("logs", "examples/hello.ts");
+  const { env, sluice } = server;
+  const execute = server.execute;
+  const create = () => server.create("hello", "--param", "name=logs");
 
   it("--follow prints the lines as they come and exits 0 when the run finishes", async () => {
     const id = await create();
     const following = startSluice(["flow-run", "logs", id, "--follow"], env(), 90_000);
-    const executed = await runSluice(["execute", "flow-run"], env({ SLUICE__CONTEXT__FLOW_RUN_ID: id }), 90_000);
+    const executed = await execute(id);
     assert.equal(executed.code, 0, executed.stderr.slice(-2000));
     const followed = await following.done;
     assert.equal(followed.code, 0, followed.stderr);
@@ -57,7 +31,7 @@ describe("flow-run logs against a server", { timeout: 180_000 }, () => {
     const id = await create();
     const following = startSluice(["flow-run", "logs", id, "--follow"], env(), 60_000);
     // A line written while it follows shows that it is up and polling; then interrupt it.
-    await createClient({ url }).writeLogs([{ flowRunId: id, level: "info", message: "written by the test" }]);
+    await createClient({ url: server.url }).writeLogs([{ flowRunId: id, level: "info", message: "written by the test" }]);
     await following.waitFor(/INFO +written by the test/);
     const stopped = await following.stop("SIGINT");
     assert.equal(stopped.code, 130, stopped.stderr);

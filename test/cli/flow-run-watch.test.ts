@@ -5,16 +5,14 @@
  * attempt) run through the server, watched after it ended and while it runs, against `sluice run`'s
  * plain output of the same flow.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { FlowRun, LogRecord, TaskRun } from "../../src/client/index.js";
 import { SnapshotEvents, timeline } from "../../src/cli/display/snapshot-events.js";
 import type { RunEvent } from "../../src/core/events.js";
 import type { State } from "../../src/core/states.js";
-import { json, killAll, runSluice, startSluice, type SluiceProcess } from "../e2e/support.js";
+import { json, startSluice } from "../e2e/support.js";
+import { cliServer } from "./server-suite.js";
 
 const at = (ms: number): string => new Date(Date.UTC(2026, 0, 1, 0, 0, 0, ms)).toISOString();
 const st = (name: string, ms: number, extra: Partial<State> = {}): State => ({ name, timestamp: at(ms), ...extra }) as State;
@@ -185,36 +183,9 @@ function taskAndLogLines(stdout: string): string[] {
 }
 
 describe("flow-run watch against a server", { timeout: 180_000 }, () => {
-  let home: string;
-  let url = "http://127.0.0.1:1";
-  let server: SluiceProcess;
-  const env = (extra: Record<string, string> = {}): Record<string, string> => ({
-    SLUICE__HOME: home,
-    SLUICE__API__URL: url,
-    SLUICE__LOGGING__BATCH_INTERVAL_MS: "100",
-    ...extra,
-  });
-  const sluice = (...args: string[]) => runSluice(args, env(), 90_000);
-  const create = async (...args: string[]): Promise<string> => {
-    const created = await sluice("flow-run", "create", "etl", ...args, "--json");
-    assert.equal(created.code, 0, created.stderr);
-    return json<FlowRun>(created).id;
-  };
-  /** Runs flow run `id` in a process of its own, as an agent would (stage A, in this process). */
-  const execute = (id: string) => runSluice(["execute", "flow-run"], env({ SLUICE__CONTEXT__FLOW_RUN_ID: id }), 90_000);
-
-  before(async () => {
-    home = await mkdtemp(join(tmpdir(), "sluice-watch-"));
-    server = startSluice(["server", "start", "--port", "0"], env(), 170_000);
-    url = (await server.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/))[1]!;
-    const registered = await sluice("register", "examples/etl.ts");
-    assert.equal(registered.code, 0, registered.stderr);
-  });
-  after(async () => {
-    await server?.stop();
-    await killAll();
-    await rm(home, { recursive: true, force: true });
-  });
+  const server = cliServer("watch", "examples/etl.ts");
+  const { env, sluice, execute } = server;
+  const create = (...args: string[]) => server.create("etl", ...args);
 
   it("a finished run: the same task lines as `sluice run`, in the same order, with the failed first attempt", async () => {
     const local = await sluice("run", "examples/etl.ts", "--param", "n=3");

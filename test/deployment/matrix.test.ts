@@ -36,22 +36,19 @@ import { loadServiceModels, startEcsStandin, type EcsStandin } from "../support/
 import { startKubeStandin, type KubeStandin } from "../support/kube/index.js";
 import { missingServices, services } from "../support/services.js";
 import { matrixFlows } from "./fixtures/matrix-flows.js";
+import { CLUSTER_KINDS, checkKubernetesRun } from "./matrix-kubernetes.js";
+import { redisFiles } from "../platforms/aws/cluster/fixtures/redis-files.js";
 import { matrixTable } from "./matrix-table.js";
 
 const FLOWS: Record<string, AnyFlow | undefined> = matrixFlows;
 
 /** Cells not run here yet, with the reason (environment kind / agent kind). */
-const TODO: Record<string, string> = {
-  "docker-on-kubernetes/kubernetes": "a run needs the environment's own image build; not run by this matrix yet",
-  "kubernetes-cluster/kubernetes":
-    "needs Redis reachable from the stand-in's pods and worker images; covered by test/platforms/kubernetes cluster suites, not yet by this matrix",
-  "cluster-on-kubernetes/kubernetes": "as kubernetes-cluster",
-  "cloud-cluster/ecs":
-    "the ECS agent's task would run stage deploy, which then starts the cluster's tasks: from inside a stand-in task that needs the stand-in's endpoint and credentials; covered by test/platforms/aws/cluster against the stand-in, not yet by this matrix",
-};
+const TODO: Record<string, string> = {};
 const quiet = createLogger({ level: "silent" });
 const label = (agent: string): string => `matrix-${agent}`;
 const dockerMissing = await missingServices(["docker", "registry"]);
+/** The worker-cluster cells also need Redis: their flows use it as the cluster's broker. */
+const clusterMissing = dockerMissing ?? (await missingServices(["redis"]));
 /** The ECS agent's cells also need botocore's service models (the ECS stand-in checks requests against them). */
 const models = loadServiceModels();
 const ecsMissing = dockerMissing ?? ("reason" in models ? `botocore's service models: ${models.reason}` : undefined);
@@ -101,7 +98,15 @@ describe("the deployment matrix, run", { timeout: 1_800_000 }, () => {
     });
     agents.push(new Agent({ deployer: local, client: server.client, config: config("local"), logger: quiet }));
     if (!dockerMissing) {
-      image = new DockerStorage({ registryUrl: services.registry, imageName: "sluice-matrix", imageTag: `t${process.pid}` });
+      // The image carries the suites' Redis address (the worker-cluster flows on Kubernetes read their broker from
+      // it) and redis-server (the broker task of the CloudClusterEnvironment cell runs it).
+      image = new DockerStorage({
+        registryUrl: services.registry,
+        imageName: "sluice-matrix",
+        imageTag: `t${process.pid}`,
+        env: { REDIS_URL: services.redisUrl },
+        files: redisFiles(),
+      });
       for (const flow of Object.values(matrixFlows)) image.addFlow(flow);
       await image.build({ config: config("build") });
       kube = await startKubeStandin({ runner: "docker" });
@@ -123,17 +128,22 @@ describe("the deployment matrix, run", { timeout: 1_800_000 }, () => {
     if (!ecsMissing) {
       // The ECS agent pointed at the ECS stand-in through its configuration, as a user points it at AWS.
       ecs = await startEcsStandin();
-      const aws = config("ecs", {
+      const reach = {
         SLUICE__AWS__ENDPOINT: ecs.endpoint,
         SLUICE__AWS__REGION_NAME: ecs.region,
         SLUICE__AWS__AWS_ACCESS_KEY_ID: ecs.credentials.accessKeyId,
         SLUICE__AWS__AWS_SECRET_ACCESS_KEY: ecs.credentials.secretAccessKey,
+      };
+      const aws = config("ecs", {
+        ...reach,
         SLUICE__AWS__SUBNETS: "subnet-matrix",
         SLUICE__AWS__POLL_INTERVAL_MS: "200",
         SLUICE__AWS__START_DEADLINE_MS: "120000",
       });
       const { runs, runnersOf } = routingOf("ecs");
-      const deployer = new EcsDeployer(compileEcsAgentOptions(aws, { env: inheritedRunSettings(aws), inTaskTypes: runs, runnersOf }));
+      // A task that launches more tasks (CloudClusterEnvironment's scheduler, in stage deploy) reaches ECS as
+      // a deployment's would: through the variables of the agent's task definition.
+      const deployer = new EcsDeployer(compileEcsAgentOptions(aws, { env: { ...inheritedRunSettings(aws), ...reach }, inTaskTypes: runs, runnersOf }));
       agents.push(new Agent({ deployer, client: server.client, config: aws, logger: quiet }));
     }
     for (const agent of agents) await agent.start();
@@ -170,7 +180,13 @@ describe("the deployment matrix, run", { timeout: 1_800_000 }, () => {
     const name = `${cell.type} × ${cell.agent} agent: ${cell.how === "refused" ? `refused, runs on ${agentKindsFor(cell.type).join(", ")}` : cell.how}`;
     const flow = FLOWS[cell.environment];
     const needsDocker = cell.agent !== "local" || (cell.how !== "refused" && cell.environment !== "local");
-    const missing = cell.agent === "ecs" ? ecsMissing : needsDocker ? dockerMissing : undefined;
+    const cluster = cell.agent === "kubernetes" && CLUSTER_KINDS.has(cell.environment);
+    const [missing, needs] =
+      cell.agent === "ecs"
+        ? [ecsMissing, "docker, registry, botocore"]
+        : cluster
+          ? [clusterMissing, "docker, registry, redis"]
+          : [needsDocker ? dockerMissing : undefined, "docker, registry"];
     const todo = TODO[`${cell.environment}/${cell.agent}`];
     if (!flow) {
       it(name, { todo: `no fixture flow for ${cell.environment} yet` }, () => undefined);
@@ -178,7 +194,7 @@ describe("the deployment matrix, run", { timeout: 1_800_000 }, () => {
       it(name, { todo }, () => undefined);
     } else if (missing) {
       if (process.env.CI === "true") it(name, () => assert.fail(`service missing under CI=true: ${missing}`));
-      else it(name, { skip: `needs ${cell.agent === "ecs" ? "docker, registry, botocore" : "docker, registry"}: ${missing}` }, () => undefined);
+      else it(name, { skip: `needs ${needs}: ${missing}` }, () => undefined);
     } else {
       it(name, { timeout: RUN_WAIT_MS + 60_000 }, async () => {
         const storage: Storage = cell.agent === "local" ? Object.assign(new LocalStorage(), {}) : image!;
@@ -194,6 +210,7 @@ describe("the deployment matrix, run", { timeout: 1_800_000 }, () => {
         } else {
           assert.equal(done.state.name, "Success", `${done.state.message}\n${logs.join("\n")}`);
           assert.ok(logs.includes("info matrix total 6"), logs.join("\n"));
+          if (cell.agent === "kubernetes" && cell.how === "launches") await checkKubernetesRun(kube!, cell, done.id, image!.image!);
         }
       });
     }

@@ -1,13 +1,16 @@
 /**
- * The secret scan: runs flows in every environment kind that runs here (local processes, Kubernetes Jobs
- * on the stand-in) against a server with API keys on, with the agent holding an API key and AWS
+ * The secret scan: runs flows in every environment kind that runs here (local processes, a DockerEnvironment
+ * container started by the Docker agent, Kubernetes Jobs on the stand-in) against a server with API keys on, with the agent holding an API key and AWS
  * credentials and the server holding a secret. Then it reads everything Sluice wrote or sent, and fails
  * naming each place where one of those values appears in plain text:
  * - every row of every table of the server's database, and the raw bytes of its files (WAL included);
  * - every log line of the server and of the agents, and every file under Sluice's home (run logs);
  * - the serialized flows sent to the server;
  * - every Kubernetes object created (Secrets excepted: holding the key is their job), the objects left,
- *   their events, and the pods' logs.
+ *   their events, and the pods' logs;
+ * - the Docker run's image (every byte `docker save` writes: layers, configuration, history) and its
+ *   container: its whole inspection (the API key may appear once, as SLUICE__API__KEY in its environment:
+ *   a container has no other way to receive it) and its output.
  * The ECS stand-in's task definitions and RunTask bodies are scanned by test/platforms/aws/agent-e2e.test.ts
  * (it needs an image built and pushed; see its last cases).
  */
@@ -19,6 +22,7 @@ import { dirname, join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { CoreV1Api } from "@kubernetes/client-node";
+import Docker from "dockerode";
 import { Agent } from "../../src/agents/agent.js";
 import { inheritedRunSettings } from "../../src/agents/deployer.js";
 import { registrationOf } from "../../src/cli/commands/register.js";
@@ -28,18 +32,24 @@ import { loadFlows } from "../../src/core/load.js";
 import { createLogger } from "../../src/core/logger.js";
 import { LocalDeployer } from "../../src/platforms/local/local-agent.js";
 import { KubernetesDeployer, compileKubernetesAgentOptions } from "../../src/platforms/kubernetes/kubernetes-agent.js";
+import { DockerDeployer, demux } from "../../src/platforms/docker/docker-agent.js";
+import { routingOf } from "../../src/platforms/capabilities.js";
 import { DEFAULT_API_KEY_SECRET } from "../../src/platforms/kubernetes/agent-options.js";
 import { createApiKeyInDatabase, openDatabase } from "../../src/server/index.js";
+import { DockerStorage } from "../../src/storage/docker/index.js";
 import { LocalStorage } from "../../src/storage/local/index.js";
 import { FIXTURES, testConfig, waitForRun } from "../agents/support.js";
 import { sqliteTarget, startTestServer, type TestServer } from "../server/support.js";
 import { startKubeStandin, type KubeStandin } from "../support/kube/index.js";
 import { SLUICE_FROM_SOURCE } from "../platforms/kubernetes/fixtures/k8s-flow.js";
+import { matrixDocker } from "../deployment/fixtures/matrix-flows.js";
+import { missingServices, services } from "../support/services.js";
 
 const K8S_FLOWS = fileURLToPath(new URL("../platforms/kubernetes/fixtures/k8s-flow.ts", import.meta.url));
 const AWS_ACCESS_KEY_ID = "AKIASECRETSCAN000042";
 const AWS_SECRET_ACCESS_KEY = "scan-Secret-Access-Key-7c4e91b2aa";
 const SERVER_SECRET = "scan-server-secret-value-3f9d02";
+const dockerMissing = await missingServices(["docker"]);
 
 /** Where a secret value was found. */
 interface Hit {
@@ -66,6 +76,24 @@ describe("secret scan: no credential in plain text where Sluice writes or sends"
   const scan = (where: string, text: string): void => {
     for (const [secret, value] of Object.entries(secrets())) if (text.includes(value)) hits.push({ secret, where });
   };
+  /** Scans a byte stream chunk by chunk, keeping the end of each chunk so a value cut in two is still found. */
+  const scanStream = async (where: string, stream: NodeJS.ReadableStream): Promise<number> => {
+    const keep = Math.max(...Object.values(secrets()).map((v) => v.length));
+    let tail = "";
+    let bytes = 0;
+    const found = new Set<string>();
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      bytes += chunk.length;
+      const text = tail + chunk.toString("latin1");
+      for (const [secret, value] of Object.entries(secrets())) if (text.includes(value)) found.add(secret);
+      tail = text.slice(-keep);
+    }
+    for (const secret of found) hits.push({ secret, where });
+    return bytes;
+  };
+  const docker = new Docker({ socketPath: services.dockerSocket });
+  let dockerImage: string | undefined;
+  let dockerRunId: string | undefined;
 
   before(async () => {
     home = await mkdtemp(join(tmpdir(), "sluice-secret-scan-"));
@@ -84,6 +112,19 @@ describe("secret scan: no credential in plain text where Sluice writes or sends"
 
   after(async () => {
     await Promise.all(agents.map((a) => a.stop({ stopRuns: true })));
+    if (dockerRunId) {
+      const left = await docker.listContainers({ all: true, filters: { label: [`sluice.io/flow-run-id=${dockerRunId}`] } });
+      for (const c of left)
+        await docker
+          .getContainer(c.Id)
+          .remove({ force: true })
+          .catch(() => undefined);
+    }
+    if (dockerImage)
+      await docker
+        .getImage(dockerImage)
+        .remove({ force: true })
+        .catch(() => undefined);
     await kube?.close();
     await server?.close();
     await target.cleanup();
@@ -110,9 +151,8 @@ describe("secret scan: no credential in plain text where Sluice writes or sends"
         },
       }),
     });
-  const register = async (flow: AnyFlow, label: string): Promise<string> => {
-    const storage = new LocalStorage();
-    storage.addFlow(flow);
+  const register = async (flow: AnyFlow, label: string, storage: LocalStorage | DockerStorage = new LocalStorage()): Promise<string> => {
+    if (storage instanceof LocalStorage) storage.addFlow(flow);
     const registration = registrationOf(flow, storage, [label]);
     registrations.push(JSON.stringify(registration));
     return (await server.client.registerFlow(registration)).flowId;
@@ -146,6 +186,50 @@ describe("secret scan: no credential in plain text where Sluice writes or sends"
     const done = await waitForRun(server.client, run.id, undefined, 240_000);
     assert.equal(done.state.name, "Success", done.state.message);
   });
+
+  const dockerSkip = dockerMissing && process.env.CI !== "true" ? `needs docker: ${dockerMissing}` : false;
+  it(
+    "a DockerEnvironment run (the Docker agent's container) ends Success; its image and container hold no credential but the key in SLUICE__API__KEY",
+    { skip: dockerSkip },
+    async () => {
+      assert.equal(dockerMissing, null, `under CI=true Docker must be available: ${dockerMissing}`);
+      // The build gets the same configuration as the agents: API key and AWS credentials in reach.
+      const config = agentConfig("scan-docker", { SLUICE__DOCKER__BASE_IMAGE: services.nodeImage });
+      const storage = new DockerStorage({ imageName: "sluice-secret-scan", imageTag: `t${process.pid}`, baseImage: services.nodeImage, localImage: true });
+      storage.addFlow(matrixDocker);
+      await storage.build({ config });
+      dockerImage = storage.image;
+      assert.ok(dockerImage, "the build named its image");
+      const deployer = new DockerDeployer({ env: inheritedRunSettings(config), keepContainers: true, ...routingOf("docker") });
+      const agent = new Agent({ deployer, client: server.client, config, logger: agentLogger() });
+      agents.push(agent);
+      await agent.start();
+      const environment = matrixDocker.environment as { labels: Set<string> };
+      environment.labels.clear();
+      const flowId = await register(matrixDocker, "scan-docker", storage);
+      const run = await server.client.createFlowRun({ flowId });
+      dockerRunId = run.id;
+      const done = await waitForRun(server.client, run.id, undefined, 240_000);
+      assert.equal(done.state.name, "Success", done.state.message);
+      // The container, kept after it exited: everything the engine knows of it, and its output.
+      const [info] = await docker.listContainers({ all: true, filters: { label: [`sluice.io/flow-run-id=${run.id}`] } });
+      assert.ok(info, "the run's container was kept");
+      const container = docker.getContainer(info.Id);
+      const inspected = await container.inspect();
+      const intended = `SLUICE__API__KEY=${apiKey}`;
+      assert.equal(inspected.Config.Env.filter((e) => e === intended).length, 1, "the container received the API key, once, in SLUICE__API__KEY");
+      scan(
+        `container ${info.Id.slice(0, 12)} inspection (SLUICE__API__KEY set aside)`,
+        JSON.stringify({ ...inspected, Config: { ...inspected.Config, Env: inspected.Config.Env.filter((e) => e !== intended) } }),
+      );
+      const output = demux((await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer);
+      assert.ok(output.length > 0, "the container wrote output");
+      output.forEach((line, i) => scan(`container ${info.Id.slice(0, 12)} output line ${i}`, line));
+      // The image: every byte of its layers, configuration and history.
+      const bytes = await scanStream(`image ${dockerImage}`, await docker.getImage(dockerImage).get());
+      assert.ok(bytes > 1_000_000, `the image was read whole (${bytes} bytes)`);
+    },
+  );
 
   it("no secret appears in the database, logs, files, serialized flows or Kubernetes objects", async () => {
     await Promise.all(agents.splice(0).map((a) => a.stop({ stopRuns: true })));

@@ -24,6 +24,13 @@ export const services = {
   nodeImage: process.env.TEST_NODE_IMAGE ?? "node20-local:base",
 };
 
+/**
+ * How long a probe waits for an answer. A missing service refuses the connection at once, so this bound only
+ * matters for a service that is slow to answer, or for a test process whose event loop is busy (a suite
+ * building something synchronously): there a short bound would skip a suite whose service is running.
+ */
+const PROBE_TIMEOUT_MS = 10_000;
+
 function tcpProbe(host: string, port: number, hello?: string, expect?: RegExp): Promise<string | null> {
   return new Promise((resolve) => {
     const socket = connect({ host, port });
@@ -31,7 +38,7 @@ function tcpProbe(host: string, port: number, hello?: string, expect?: RegExp): 
       socket.destroy();
       resolve(reason);
     };
-    socket.setTimeout(1500, () => done(`no answer from ${host}:${port} within 1.5 s`));
+    socket.setTimeout(PROBE_TIMEOUT_MS, () => done(`no answer from ${host}:${port} within ${PROBE_TIMEOUT_MS / 1000} s`));
     socket.on("error", (e) => done(`${host}:${port}: ${e.message}`));
     socket.on("connect", () => {
       if (!hello) return done(null);
@@ -43,13 +50,13 @@ function tcpProbe(host: string, port: number, hello?: string, expect?: RegExp): 
 
 function httpProbe(options: { socketPath?: string; host?: string; port?: number; path: string }): Promise<string | null> {
   return new Promise((resolve) => {
-    const req = request({ ...options, method: "GET", timeout: 1500 }, (res) => {
+    const req = request({ ...options, method: "GET", timeout: PROBE_TIMEOUT_MS }, (res) => {
       res.resume();
       resolve(res.statusCode && res.statusCode < 500 ? null : `HTTP ${res.statusCode}`);
     });
     req.on("timeout", () => {
       req.destroy();
-      resolve("no answer within 1.5 s");
+      resolve(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`);
     });
     req.on("error", (e) => resolve(e.message));
     req.end();

@@ -2,9 +2,8 @@
  * What the `sluice flow-run` subcommands do (flags are defined and parsed in commands/flow-run.ts): calls
  * of the server's API through the typed client, printed as tables or JSON.
  */
-import type { ApiLogLevel, FlowRun, LogRecord } from "../../client/index.js";
+import type { ApiLogLevel, FlowRun, ListFlowRunsFilter, LogRecord } from "../../client/index.js";
 import { SluiceError, showValue } from "../../core/errors.js";
-import type { StateName } from "../../core/states.js";
 import { API_LOG_LEVELS } from "../../api/logs.js";
 import { allTaskRuns, connect } from "../api.js";
 import { EXIT, printJson, printLines, table, when } from "../output.js";
@@ -79,8 +78,11 @@ export async function createRun(flow: string, options: CreateOptions, scheduledS
   return EXIT.ok;
 }
 
-/** `flow-run ls`, with --state and --limit already parsed. */
-export async function listRuns(query: { limit: number; state?: StateName[]; flowName?: string }, json: boolean): Promise<number> {
+/**
+ * `flow-run ls`, with its flags already parsed. The server filters (the same query as the web UI's runs
+ * list), so `limit` counts matching runs.
+ */
+export async function listRuns(query: ListFlowRunsFilter & { limit: number }, json: boolean): Promise<number> {
   const { client } = connect();
   const page = await client.listFlowRuns(query);
   if (json) printJson(page);

@@ -6,6 +6,7 @@
  * here; the work is in actions/flow-run.ts, imported when a subcommand runs.
  *
  *   sluice flow-run create etl --param n=5 --label gpu --start-at +10m
+ *   sluice flow-run ls --label prod --q nightly --state Failed
  *   sluice flow-run logs <id> --follow
  */
 import type { Command } from "commander";
@@ -57,6 +58,42 @@ export function parseStates(value: string | undefined): StateName[] | undefined 
   return names as StateName[];
 }
 
+/** The longest label or text the server takes in a runs query. */
+const MAX_FILTER_LENGTH = 200;
+
+/**
+ * `--label` of `flow-run ls` (repeatable, each may hold several comma-separated labels): the labels a run
+ * must all have, without repeats. An empty or over-long label is bad input naming the flag.
+ */
+export function parseLabelFilter(values: readonly string[]): string[] | undefined {
+  const labels: string[] = [];
+  for (const value of values) {
+    const parts = value.split(",").map((l) => l.trim());
+    const bad = parts.find((l) => l.length === 0 || l.length > MAX_FILTER_LENGTH);
+    if (bad !== undefined)
+      throw new SluiceError(
+        "INVALID_INPUT",
+        `--label ${showValue(value)} holds ${bad.length === 0 ? "an empty label" : `a label longer than ${MAX_FILTER_LENGTH} characters`}; give labels such as --label prod or --label prod,gpu`,
+        { field: "--label", value },
+      );
+    for (const label of parts) if (!labels.includes(label)) labels.push(label);
+  }
+  return labels.length > 0 ? labels : undefined;
+}
+
+/** `--q` of `flow-run ls`: the text trimmed; blank or over-long text is bad input naming the flag. */
+export function parseTextFilter(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const text = value.trim();
+  if (text.length === 0 || text.length > MAX_FILTER_LENGTH)
+    throw new SluiceError(
+      "INVALID_INPUT",
+      `--q ${showValue(value)} must hold 1 to ${MAX_FILTER_LENGTH} characters besides spaces: the start of a run id, or part of a run's name`,
+      { field: "--q", value },
+    );
+  return text;
+}
+
 export function register(program: Command): void {
   const flowRun = program.command("flow-run").description("Create, list, inspect, follow and cancel flow runs on the server");
 
@@ -83,14 +120,24 @@ export function register(program: Command): void {
     .description("List flow runs, newest first")
     .option("--state <states>", "only runs in these states (comma-separated)")
     .option("--flow <name>", "only runs of this flow")
+    .option("--label <labels>", "only runs having every one of these labels (repeatable, or comma-separated)", collect, [])
+    .option("--q <text>", "only runs whose id starts with the text or whose name contains it (letters in any case)")
     .option("--limit <n>", "at most this many runs (1-1000)", "50")
     .option("--json", "print the page as JSON")
-    .action(async (options: { state?: string; flow?: string; limit: string; json?: boolean }) => {
+    .action(async (options: { state?: string; flow?: string; label: string[]; q?: string; limit: string; json?: boolean }) => {
       const state = parseStates(options.state);
+      const label = parseLabelFilter(options.label);
+      const q = parseTextFilter(options.q);
       const limit = parseLimit(options.limit);
       const { listRuns } = await import("../actions/flow-run.js");
       process.exitCode = await listRuns(
-        { limit, ...(state ? { state } : {}), ...(options.flow === undefined ? {} : { flowName: options.flow }) },
+        {
+          limit,
+          ...(state ? { state } : {}),
+          ...(options.flow === undefined ? {} : { flowName: options.flow }),
+          ...(label ? { label } : {}),
+          ...(q === undefined ? {} : { q }),
+        },
         options.json === true,
       );
     });

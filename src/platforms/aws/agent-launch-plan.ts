@@ -8,7 +8,8 @@
  * - the stage the task runs: "run" (the flow itself, in this one task) for the kinds that run in it, unless
  *   the environment has structured options only its image holds: then "deploy", so the environment loaded
  *   from the image launches the run with all its options (a second task start, said on the run's log);
- *   the agent's own task then takes the agent's options only.
+ *   the agent's own task then takes the agent's options only. A cluster kind always runs "deploy": its
+ *   scheduler is that task.
  */
 import type { ClaimedFlowRun } from "../../client/index.js";
 import { SluiceError } from "../../core/errors.js";
@@ -17,6 +18,12 @@ import { splitFargateOptions, type SplitOptions } from "./options.js";
 import { fargateOptionsFromRecord, SERIALIZED_OWN_KEYS } from "./serialized-options.js";
 
 const FARGATE_TYPE = "FargateTaskEnvironment";
+/**
+ * Kinds the agent accepts whose run is their own `execute()`: a cluster's scheduler starts the run's broker
+ * and workers and schedules the flow on them, so the task runs stage "deploy" (stage "run" would run the
+ * flow in the task alone, without its cluster).
+ */
+const RUNS_AS_DEPLOY = new Set(["CloudClusterEnvironment"]);
 
 export interface AgentLaunchPlan {
   launchType: "FARGATE" | "EC2";
@@ -45,7 +52,8 @@ export function agentLaunchPlan(
   const base = o.aws[launchType];
   const inTask = o.inTaskTypes.has(run.flow.environment.type);
   if (run.flow.environment.type !== FARGATE_TYPE) {
-    return { launchType, aws: base, stage: inTask ? "run" : "deploy", startDeadlineMs: o.startDeadlineMs, inImage: [] };
+    const stage = inTask && !RUNS_AS_DEPLOY.has(run.flow.environment.type) ? "run" : "deploy";
+    return { launchType, aws: base, stage, startDeadlineMs: o.startDeadlineMs, inImage: [] };
   }
   const flowRunId = run.flowRun.id;
   const { options, inImage } = fargateOptionsFromRecord(run.flow.environment);

@@ -3,8 +3,9 @@
  *
  * - A flow on FargateTaskEnvironment or LocalEnvironment runs stage "run" directly in the task (the agent
  *   does the environment's setup and launch itself, with the environment's serialized options over its
- *   own, so a run pays for one task start); other environments are refused at claim. See
- *   agent-launch-plan.ts (and when a FargateTaskEnvironment's options live only in its image).
+ *   own, so a run pays for one task start); a CloudClusterEnvironment's task runs stage "deploy" (the
+ *   cluster's scheduler); other environments are refused at claim. See agent-launch-plan.ts (and when a
+ *   FargateTaskEnvironment's options live only in its image).
  * - The task definition is keyed by content (the flow version's image and shared variables): the runs of a
  *   flow version reuse one revision; the run id, API key and image reach the container as overrides, or the
  *   API key as an ECS secret when the agent was given its ARN.

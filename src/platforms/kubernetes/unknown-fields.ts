@@ -12,6 +12,7 @@
  * a map: the declared fields at every level, taken from the schema itself rather than from a hand-kept list.
  */
 import { createRequire } from "node:module";
+import { closestName } from "../../core/closest-name.js";
 import { fieldPath } from "./schema-check.js";
 
 const require = createRequire(import.meta.url);
@@ -96,37 +97,6 @@ function visit(manifest: Record<string, unknown>, kind: ManifestKind): Map<strin
   return visits;
 }
 
-/** Edit distance with adjacent transpositions ("evn" → "env" is 1), compared without case. */
-export function editDistance(a: string, b: string): number {
-  const s = a.toLowerCase();
-  const t = b.toLowerCase();
-  const d: number[][] = Array.from({ length: s.length + 1 }, (_, i) => Array.from({ length: t.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= s.length; i++) {
-    for (let j = 1; j <= t.length; j++) {
-      const cost = s[i - 1] === t[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = best;
-    }
-  }
-  return d[s.length]![t.length]!;
-}
-
-/** The known name closest to `name`, when it is within a third of the name's length (at least 2 edits). */
-export function closestField(name: string, known: Iterable<string>): string | undefined {
-  const limit = Math.max(2, Math.floor(name.length / 3));
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of known) {
-    const distance = editDistance(name, candidate);
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return bestDistance <= limit ? best : undefined;
-}
-
 /**
  * The fields of `manifest` (a `kind` object) that its schema does not declare where they are, in document
  * order. Objects the schema does not describe field by field (maps, free-form objects, values of the
@@ -147,7 +117,7 @@ export function findUnknownFields(manifest: Record<string, unknown>, kind: Manif
     const known = [...seen.declared].sort();
     for (const [name, child] of Object.entries(value)) {
       if (judged && !seen.declared.has(name)) {
-        out.push({ field: fieldPath([...path, name]), path: [...path, name], known, suggestion: closestField(name, known) });
+        out.push({ field: fieldPath([...path, name]), path: [...path, name], known, suggestion: closestName(name, known) });
         continue;
       }
       walk(child, [...path, name]);

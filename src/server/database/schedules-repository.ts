@@ -1,7 +1,7 @@
 /** Schedules and the bookkeeping of the scheduler (the latest slot a run was created for). */
 import { randomUUID } from "node:crypto";
 import type { Schedule } from "../../api/schedules.js";
-import type { SqlDriver } from "./driver.js";
+import type { SqlDriver, SqlParam } from "./driver.js";
 import { cursorSeq, iso, isoOrNull, pageFrom, parseJson, parseJsonOrNull } from "./rows.js";
 
 export interface ScheduleRow {
@@ -62,6 +62,21 @@ export const definitionOf = (row: ScheduleRow): ScheduleDefinition => ({
   active: Number(row.active) === 1,
 });
 
+/**
+ * A definition's columns in the order both the insert and the update name them: name, cron, timezone,
+ * interval_ms, anchor, parameters, labels, active.
+ */
+const definitionValues = (def: ScheduleDefinition): SqlParam[] => [
+  def.name,
+  def.cron,
+  def.timezone,
+  def.intervalMs,
+  def.anchor,
+  JSON.stringify(def.parameters),
+  def.labels && JSON.stringify(def.labels),
+  def.active,
+];
+
 export class SchedulesRepository {
   constructor(private readonly db: SqlDriver) {}
 
@@ -70,20 +85,7 @@ export class SchedulesRepository {
     await this.db.run(
       `INSERT INTO schedules (id, flow_id, name, cron, timezone, interval_ms, anchor, parameters, labels, active, last_slot, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)`,
-      [
-        id,
-        def.flowId,
-        def.name,
-        def.cron,
-        def.timezone,
-        def.intervalMs,
-        def.anchor,
-        JSON.stringify(def.parameters),
-        def.labels && JSON.stringify(def.labels),
-        def.active,
-        now,
-        now,
-      ],
+      [id, def.flowId, ...definitionValues(def), now, now],
     );
     return (await this.get(id))!;
   }
@@ -106,19 +108,7 @@ export class SchedulesRepository {
       const { changes } = await tx.run(
         `UPDATE schedules SET name = ?, cron = ?, timezone = ?, interval_ms = ?, anchor = ?, parameters = ?, labels = ?, active = ?, last_slot = ?, updated_at = ?
          WHERE id = ?`,
-        [
-          def.name,
-          def.cron,
-          def.timezone,
-          def.intervalMs,
-          def.anchor,
-          JSON.stringify(def.parameters),
-          def.labels && JSON.stringify(def.labels),
-          def.active,
-          now,
-          now,
-          id,
-        ],
+        [...definitionValues(def), now, now, id],
       );
       if (changes > 0) await this.deleteFutureRuns(tx, id, now);
       return changes > 0;

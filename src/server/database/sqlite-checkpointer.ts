@@ -28,7 +28,7 @@ parentPort.on("message", (message) => {
     const [result] = db.pragma("wal_checkpoint(PASSIVE)");
     parentPort.postMessage({ ok: true, walPages: result.log, checkpointed: result.checkpointed });
   } catch (error) {
-    parentPort.postMessage({ ok: false, message: String((error && error.message) || error) });
+    parentPort.postMessage({ ok: false, message: String((error && error.message) || error), code: error && error.code });
   }
 });
 `;
@@ -41,7 +41,7 @@ export interface CheckpointerStats {
   checkpointed: number;
 }
 
-type WorkerAnswer = { ok: true; walPages: number; checkpointed: number } | { ok: false; message: string };
+type WorkerAnswer = { ok: true; walPages: number; checkpointed: number } | { ok: false; message: string; code?: string };
 
 export class SqliteCheckpointer {
   private readonly worker: Worker;
@@ -102,6 +102,14 @@ export class SqliteCheckpointer {
 
   private answered(answer: WorkerAnswer): void {
     this.busy = false;
+    // A full disk is not the worker's failure: the checkpoint is tried again after the next interval, and
+    // succeeds once there is space (meanwhile the WAL keeps every commit).
+    if (!answer.ok && answer.code === "SQLITE_FULL") {
+      for (const resolve of this.waiting.splice(0)) resolve(this.stats);
+      this.writtenWhileBusy = false;
+      this.written();
+      return;
+    }
     if (!answer.ok) return this.fail(answer.message);
     this.stats.checkpoints++;
     this.stats.walPages = answer.walPages;

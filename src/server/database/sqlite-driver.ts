@@ -5,10 +5,13 @@
  * better-sqlite3 is synchronous, so a statement can never interleave with another; only a transaction
  * that awaits between its statements needs care: while one is open, other calls wait for it (a
  * promise-chain lock), so nothing foreign joins or is lost with its rollback.
+ * A full disk fails the write that needed the space (its transaction rolls back whole) with a
+ * SERVICE_UNAVAILABLE error saying so; reads go on, and writes succeed again once there is space.
  */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import BetterSqlite3 from "better-sqlite3";
+import { SluiceError } from "../../core/errors.js";
 import {
   LocalChannel,
   type DialectSql,
@@ -50,6 +53,9 @@ export interface SqliteDriverOptions {
   checkpointIntervalMs?: number;
 }
 
+/** SQLite's answer when a write needs space the disk (or the database's page limit) does not have. */
+const DISK_FULL = "SQLITE_FULL";
+
 /** SQLite's own automatic checkpoint threshold (pages), restored should the checkpoint worker fail. */
 const AUTO_CHECKPOINT_PAGES = 1000;
 
@@ -66,7 +72,10 @@ export class SqliteDriver implements SqlDriver {
   readonly checkpointer: SqliteCheckpointer | undefined;
 
   /** @param file a file path, or ":memory:" */
-  constructor(file: string, options: SqliteDriverOptions = {}) {
+  constructor(
+    private readonly file: string,
+    options: SqliteDriverOptions = {},
+  ) {
     if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
     this.db = new BetterSqlite3(file);
     this.db.pragma("journal_mode = WAL");
@@ -98,16 +107,36 @@ export class SqliteDriver implements SqlDriver {
     };
   }
 
+  /**
+   * A write that found the disk full becomes an error that says so (status 503: nothing was written, the
+   * client may send it again); any other error is returned as it is.
+   */
+  private explained(error: unknown): unknown {
+    if ((error as { code?: unknown } | null)?.code !== DISK_FULL) return error;
+    return new SluiceError(
+      "SERVICE_UNAVAILABLE",
+      `the server's database ${this.file} cannot take this write: the disk is full (${(error as Error).message}); nothing of it was stored. ` +
+        `Reads go on; free space on the file system holding ${dirname(this.file)} and writes succeed again (clients retry).`,
+      { field: "server.databaseUrl", cause: error },
+    );
+  }
+
+  /** Calls `fn`, its errors explained. */
+  private explaining<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return fn().catch((error: unknown) => Promise.reject(this.explained(error) as Error));
+    } catch (error) {
+      return Promise.reject(this.explained(error) as Error);
+    }
+  }
+
   /** Runs `fn` now when no transaction is open (it cannot interleave), else after the open one ends. */
   private whenFree<T>(fn: () => Promise<T>): Promise<T> {
-    if (!this.inTransaction) {
-      try {
-        return fn();
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-    }
-    const next = this.lock.then(fn, fn);
+    if (!this.inTransaction) return this.explaining(fn);
+    const next = this.lock.then(
+      () => this.explaining(fn),
+      () => this.explaining(fn),
+    );
     this.lock = next.catch(() => undefined);
     return next;
   }
@@ -142,7 +171,10 @@ export class SqliteDriver implements SqlDriver {
       }
     };
     // Transactions always queue: the lock chain orders them, and plain calls made while one is open.
-    const next = this.lock.then(body, body);
+    const next = this.lock.then(
+      () => this.explaining(body),
+      () => this.explaining(body),
+    );
     this.lock = next.catch(() => undefined);
     return next;
   }

@@ -1,15 +1,24 @@
 /**
  * Why a run failed, on its page: the run's own state message and error, each failed task run's error
  * with its stack, and the run's ERROR lines (where a deployed run's infrastructure reason lands: the
- * agent reports Kubernetes events, a task's stop reason or an exit code there and in the state message).
+ * agent reports a pod's or task's stop reason and exit code there and in the state message). For a run an
+ * agent deployed, also the platform's events the agent recorded (a line whose fields name an `event`, as
+ * the Kubernetes agent writes a pending pod's events at DEBUG level): why a pod never started.
  */
 import { useQuery } from "@tanstack/react-query";
-import type { FlowRun } from "../../client/index.js";
+import type { FlowRun, LogRecord } from "../../client/index.js";
 import { useApi } from "../api/context.js";
 import { isFailure } from "../components/format.js";
 
 /** Failed task runs shown with their error; the rest are counted. */
 const SHOWN = 3;
+/**
+ * How many of a run's first lines are looked through for platform events: they come while its pod is
+ * pending, before the run's own lines.
+ */
+const EVENT_SCAN = 300;
+/** Platform events shown at most. */
+const EVENTS_SHOWN = 20;
 
 interface SerializedError {
   name: string;
@@ -31,6 +40,12 @@ export function FailurePanel({ run, onSelectTask, onShowTasks }: { run: FlowRun;
     queryKey: ["error-logs", run.id, run.version],
     queryFn: async () => (await client.readLogs(run.id, { level: "error", limit: 20 })).items,
     enabled: failed,
+  });
+  const events = useQuery({
+    queryKey: ["platform-events", run.id, run.version],
+    queryFn: async () =>
+      (await client.readLogs(run.id, { level: "debug", limit: EVENT_SCAN })).items.filter((l) => typeof l.fields?.event === "string").slice(0, EVENTS_SHOWN),
+    enabled: failed && run.agentId !== null,
   });
   if (!failed) return null;
   return (
@@ -71,18 +86,25 @@ export function FailurePanel({ run, onSelectTask, onShowTasks }: { run: FlowRun;
           </button>
         </p>
       )}
-      {(errors.data ?? []).length > 0 && (
-        <div className="error-logs">
-          <h4>Error lines</h4>
-          {(errors.data ?? []).map((l) => (
-            <div key={l.id} className="log-line lvl-error">
-              <span className="ts">{l.timestamp.slice(11, 23)}</span>
-              <span className="msg">{l.message}</span>
-            </div>
-          ))}
-        </div>
-      )}
+      <LogLines title="Error lines" testId="error-lines" lines={errors.data ?? []} />
+      <LogLines title="Platform events" testId="infra-events" lines={events.data ?? []} />
     </section>
+  );
+}
+
+/** Log lines under a title; nothing when there are none. */
+function LogLines({ title, testId, lines }: { title: string; testId: string; lines: LogRecord[] }) {
+  if (lines.length === 0) return null;
+  return (
+    <div className="error-logs" data-testid={testId}>
+      <h4>{title}</h4>
+      {lines.map((line) => (
+        <div key={line.id} className={`log-line lvl-${line.level}`}>
+          <span className="ts">{line.timestamp.slice(11, 23)}</span>
+          <span className="msg">{line.message}</span>
+        </div>
+      ))}
+    </div>
   );
 }
 

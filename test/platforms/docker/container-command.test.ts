@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { configSchema } from "../../../src/config/schema.js";
 import { containerCommand } from "../../../src/platforms/docker/container-command.js";
 import { deployedOutcome } from "../../../src/platforms/docker/docker-environment.js";
-import type { ContainerExit } from "../../../src/platforms/docker/container-run.js";
+import { containerExit } from "./docker-fixture.js";
 import type { SluiceError } from "../../../src/core/errors.js";
 
 const base = { flowName: "etl", module: "/opt/flows/etl.mjs", image: "reg/etl:1", flowRunId: "run-1", parameters: { n: 3 }, userEnv: { MY: "x" } };
@@ -53,16 +53,7 @@ describe("the command of a DockerEnvironment's container", () => {
 });
 
 describe("how a deployed run's container ended", () => {
-  const exit = (over: Partial<ContainerExit>): ContainerExit => ({
-    containerId: "0123456789abcdef",
-    exitCode: 0,
-    signal: undefined,
-    oomKilled: false,
-    cancelled: false,
-    result: undefined,
-    stderrTail: [],
-    ...over,
-  });
+  const exit = containerExit;
 
   it("exit 0 or 1: the run ended itself and said so to the server", () => {
     for (const code of [0, 1]) assert.equal(deployedOutcome(exit({ exitCode: code }), "reg/etl:1").kind, "launched");

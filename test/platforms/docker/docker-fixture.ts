@@ -3,6 +3,7 @@
  * repository (so they import "sluice"), with a local npm package as a dependency (installed beside the
  * module, as a user's would be), a data file, and env.
  */
+import type { ContainerExit } from "../../../src/platforms/docker/container-run.js";
 import { services } from "../../support/services.js";
 import { writeFiles } from "../../storage/support.js";
 
@@ -78,3 +79,15 @@ export const failing = flow("docker-failing", { storage }, () => broken());
   });
   return { module, imageName, imageTag };
 }
+
+/** A container that exited 0 with no output, with `over` changed: what the unit tests of container endings start from. */
+export const containerExit = (over: Partial<ContainerExit>): ContainerExit => ({
+  containerId: "0123456789abcdef",
+  exitCode: 0,
+  signal: undefined,
+  oomKilled: false,
+  cancelled: false,
+  result: undefined,
+  stderrTail: [],
+  ...over,
+});

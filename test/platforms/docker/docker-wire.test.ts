@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { makeState, type FlowRunResult, type RunEvent, type Ref } from "sluice";
-import { signalOfExitCode, type ContainerExit } from "../../../src/platforms/docker/container-run.js";
+import { signalOfExitCode } from "../../../src/platforms/docker/container-run.js";
 import { endState } from "../../../src/platforms/docker/docker-environment.js";
 import { eventLine, parseOutputLine, resultLine } from "../../../src/deployment/event-lines.js";
+import { containerExit } from "./docker-fixture.js";
 import { RemoteRunTracker, remoteResult } from "../../../src/platforms/docker/remote-result.js";
 
 const taskEvent = (taskRunId: string, taskKey: string, name: Parameters<typeof makeState>[0], mapIndex: number | null = null, result?: unknown): RunEvent => ({
@@ -16,16 +17,7 @@ const taskEvent = (taskRunId: string, taskKey: string, name: Parameters<typeof m
   state: makeState(name, result === undefined ? {} : { result }),
 });
 
-const exit = (over: Partial<ContainerExit>): ContainerExit => ({
-  containerId: "0123456789abcdef",
-  exitCode: 0,
-  signal: undefined,
-  oomKilled: false,
-  cancelled: false,
-  result: undefined,
-  stderrTail: [],
-  ...over,
-});
+const exit = containerExit;
 
 describe("container wire format", () => {
   it("round-trips events and results; other lines are text", () => {

@@ -27,7 +27,9 @@ import { compileRedis } from "../../../executors/distributed/index.js";
 import { resolveAwsAccess, type AwsCredentialInput } from "../credentials.js";
 import { createEcsApi } from "../ecs-client.js";
 import { splitRunEnv } from "../fargate-launch.js";
+import { BROKER_CERT_VARIABLE, BROKER_KEY_VARIABLE, BROKER_PASSWORD_VARIABLE } from "./cluster-tasks.js";
 import type { ClusterLog } from "./cluster-run.js";
+import { secretVariables } from "./secret-variables.js";
 import {
   compileClusterOptions,
   OWNER,
@@ -80,7 +82,10 @@ export class CloudClusterEnvironment extends Environment {
     for (const key of COMMON) delete (own as Record<string, unknown>)[key];
     this.#raw = own;
     this.#compiled = compileClusterOptions(own);
-    if (this.#compiled.broker !== undefined) checkBroker(this.#compiled.broker, this.#compiled.allowInsecureBroker);
+    checkSecrets(this.#compiled);
+    if (this.#compiled.broker !== undefined) {
+      checkBroker(this.#compiled.broker, this.#compiled.allowInsecureBroker, secretVariables(this.#compiled).has("SLUICE__EXECUTOR__REDIS_PASSWORD"));
+    }
     this.#onExecute = onExecute;
     this.provider = this.#compiled.provider;
     this.sizing = this.#compiled.sizing;
@@ -182,9 +187,29 @@ export class CloudClusterEnvironment extends Environment {
   }
 }
 
-/** Refuses an unusable broker where the flow is registered; its TLS files are read later, where the run starts. */
-function checkBroker(broker: NonNullable<CompiledClusterOptions["broker"]>, allowInsecure: boolean): void {
-  const probe = typeof broker === "object" && broker.tls ? { ...broker, tls: { servername: broker.tls.servername ?? "probe" } } : broker;
+/** Variables made for each run, which an ECS secret (fixed when the definition is registered) cannot hold. */
+const PER_RUN_SECRETS = ["SLUICE__EXECUTOR__REDIS_PASSWORD", BROKER_PASSWORD_VARIABLE, BROKER_KEY_VARIABLE, BROKER_CERT_VARIABLE];
+
+/** Refuses ECS secrets for what the run's own broker makes per run (its password, key and certificate). */
+function checkSecrets(compiled: CompiledClusterOptions): void {
+  if (compiled.broker !== undefined) return;
+  const clash = PER_RUN_SECRETS.filter((name) => secretVariables(compiled).has(name));
+  if (clash.length > 0) {
+    throw new SluiceError(
+      "INVALID_OPTION",
+      `${OWNER}: option containerDefinitions.0.secrets names ${clash.join(", ")}, which the run's own broker makes for each run (a secret cannot hold them); leave them out, or give an existing broker whose password the secret holds`,
+      { field: "containerDefinitions.0.secrets", kind: "cloud-cluster" },
+    );
+  }
+}
+
+/**
+ * Refuses an unusable broker where the flow is registered; its TLS files are read later, where the run
+ * starts. A password the workers take from an ECS secret counts as given.
+ */
+function checkBroker(broker: NonNullable<CompiledClusterOptions["broker"]>, allowInsecure: boolean, passwordFromSecret: boolean): void {
+  const spec = typeof broker === "object" && broker.tls ? { ...broker, tls: { servername: broker.tls.servername ?? "probe" } } : broker;
+  const probe = passwordFromSecret ? { ...(typeof spec === "string" ? { url: spec } : spec), password: "(from the secret)" } : spec;
   try {
     compileRedis(probe, { allowInsecure, field: "broker" });
   } catch (error) {

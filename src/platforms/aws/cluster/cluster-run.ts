@@ -42,7 +42,11 @@ import {
 import { BROKER_SERVER_NAME, OWNER, type CompiledClusterOptions } from "./options.js";
 import { checkMaterial, selfSignedMaterial, type TlsMaterial } from "./tls-material.js";
 import { stopRunTasks } from "./run-tasks.js";
+import { secretVariables } from "./secret-variables.js";
 import { WorkerPool } from "./worker-pool.js";
+
+/** The variable the workers read the broker's password from. */
+const PASSWORD_VARIABLE = "SLUICE__EXECUTOR__REDIS_PASSWORD";
 
 export type ClusterLog = (level: "debug" | "info" | "warn" | "error", message: string, fields?: Record<string, unknown>) => void;
 
@@ -124,6 +128,7 @@ export async function runOnCloudCluster(input: ClusterRunInput): Promise<FlowRun
   let pool: WorkerPool | undefined;
   let tempDir: string | undefined;
 
+  const fromSecrets = secretVariables(options);
   const launch = async (role: ClusterRole, definition: ReturnType<typeof clusterTaskDefinition>, env: Record<string, string>): Promise<string> => {
     const registered = await registrar.ensure(definition);
     const request = clusterRunTask({
@@ -132,7 +137,8 @@ export async function runOnCloudCluster(input: ClusterRunInput): Promise<FlowRun
       networkMode: registered.definition.networkMode as string | undefined,
       flowRunId,
       role,
-      env,
+      // A variable the containers take from an ECS secret is never sent as a value as well.
+      env: Object.fromEntries(Object.entries(env).filter(([name]) => !fromSecrets.has(name))),
     });
     const result = await startTask(api, { ...request, startedBy });
     if (result.failure) {
@@ -157,12 +163,13 @@ export async function runOnCloudCluster(input: ClusterRunInput): Promise<FlowRun
     let workerUrl: string;
     const { compileRedis, connectRedis, createDistributedExecutor, inspectQueue } = await import("../../../executors/distributed/index.js");
     if (options.broker !== undefined) {
-      const compiled = compileRedis(options.broker, { allowInsecure: options.allowInsecureBroker, field: "broker" });
-      redis = options.broker;
+      const given = schedulerBroker(options.broker, fromSecrets, input.config.executor.redisPassword);
+      const compiled = compileRedis(given, { allowInsecure: options.allowInsecureBroker, field: "broker" });
+      redis = given;
       workerUrl = compiled.display;
       const tls = typeof options.broker === "object" ? options.broker.tls : undefined;
       workerEnv = {
-        ...(compiled.password !== undefined ? { SLUICE__EXECUTOR__REDIS_PASSWORD: compiled.password } : {}),
+        ...(compiled.password !== undefined ? { [PASSWORD_VARIABLE]: compiled.password } : {}),
         ...(tls?.caFile ? { SLUICE__EXECUTOR__REDIS_TLS_CA_FILE: tls.caFile } : {}),
         ...(tls?.servername ? { SLUICE__EXECUTOR__REDIS_TLS_SERVERNAME: tls.servername } : {}),
         ...(options.allowInsecureBroker ? { SLUICE__EXECUTOR__ALLOW_INSECURE_REDIS: "true" } : {}),
@@ -197,7 +204,7 @@ export async function runOnCloudCluster(input: ClusterRunInput): Promise<FlowRun
         brokerArn,
         deadline: Date.now() + options.startDeadlineMs,
       });
-      workerEnv = { SLUICE__EXECUTOR__REDIS_PASSWORD: password, [BROKER_CA_VARIABLE]: material.ca };
+      workerEnv = { [PASSWORD_VARIABLE]: password, [BROKER_CA_VARIABLE]: material.ca };
       log("info", `cluster: the run's broker answers at ${workerUrl} (TLS, password of the run; task ${brokerArn})`);
     }
 
@@ -255,6 +262,26 @@ export async function runOnCloudCluster(input: ClusterRunInput): Promise<FlowRun
       });
     }
   }
+}
+
+/**
+ * The existing broker as the scheduler connects to it. When the workers take the broker's password from
+ * an ECS secret and the option holds none, the scheduler takes it where its own process has it: its
+ * configuration's executor.redisPassword (SLUICE__EXECUTOR__REDIS_PASSWORD, which its own task can take
+ * from the same secret).
+ */
+function schedulerBroker(broker: NonNullable<CompiledClusterOptions["broker"]>, fromSecrets: ReadonlySet<string>, ownPassword: string | undefined): RedisSpec {
+  if (!fromSecrets.has(PASSWORD_VARIABLE)) return broker;
+  const spec = typeof broker === "string" ? { url: broker } : broker;
+  if (spec.password !== undefined || new URL(spec.url).password !== "") return broker;
+  if (ownPassword === undefined) {
+    throw new SluiceError(
+      "INVALID_OPTION",
+      `${OWNER}: the workers take the broker's password from an ECS secret (containerDefinitions.0.secrets names ${PASSWORD_VARIABLE}) but the scheduler has none: set ${PASSWORD_VARIABLE} where the scheduler runs (from the same secret), or give broker.password`,
+      { field: "broker.password", kind: "cloud-cluster" },
+    );
+  }
+  return { ...spec, password: ownPassword };
 }
 
 /** Waits for the broker task to run and have an address; a task that stops or never starts is an error naming why. */

@@ -6,15 +6,17 @@
  */
 import { after, before, it } from "node:test";
 import assert from "node:assert/strict";
-import { connect, createServer, type AddressInfo, type Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { configSchema, type SluiceConfig } from "../../../../src/config/schema.js";
 import type { ExecuteResult } from "../../../../src/core/environment.js";
-import type { CloudClusterEnvironment } from "../../../../src/platforms/aws/cluster/index.js";
+import { CloudClusterEnvironment } from "../../../../src/platforms/aws/cluster/index.js";
 import { FLOW_RUN_ID_TAG } from "../../../../src/platforms/aws/names.js";
 import { ecsSuite, startEcsStandin, type EcsStandin } from "../../../support/ecs/index.js";
+import { PrivateRedis } from "../../../support/distributed-redis-server.js";
 import { services } from "../../../support/services.js";
 import { adaptive, mapped, storage } from "./fixtures/cluster-flows.js";
+import { freePort } from "./fixtures/redis-files.js";
 
 /** The failed task runs of a result, with their messages, for assertion messages. */
 const failures = (result: ExecuteResult): string =>
@@ -25,18 +27,24 @@ const failures = (result: ExecuteResult): string =>
         .join("\n")
     : "";
 
-function freePort(): Promise<number> {
+type Tag = { key: string; value: string };
+
+const BROKER_SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:cluster-e2e-broker";
+const BROKER_PASSWORD = "cluster-e2e-broker-Pw-7c41d9";
+
+/** Sends one command to a Redis on this machine and resolves with its answer. */
+function redisCommand(port: number, command: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
+    const socket = connect({ host: "127.0.0.1", port }, () => socket.write(`${command}\r\n`));
+    socket.once("data", (chunk: Buffer) => {
+      socket.end();
+      const answer = chunk.toString("utf8").trim();
+      if (answer.startsWith("-")) reject(new Error(`redis ${command.split(" ")[0]}: ${answer}`));
+      else resolve(answer);
     });
+    socket.once("error", reject);
   });
 }
-
-type Tag = { key: string; value: string };
 
 await ecsSuite(["docker", "registry"], "CloudClusterEnvironment on the ECS stand-in", () => {
   let standin: EcsStandin;
@@ -44,7 +52,7 @@ await ecsSuite(["docker", "registry"], "CloudClusterEnvironment on the ECS stand
 
   before(
     async () => {
-      standin = await startEcsStandin({ timings: { stopTimeoutMs: 3000 } });
+      standin = await startEcsStandin({ timings: { stopTimeoutMs: 3000 }, secrets: { [BROKER_SECRET_ARN]: BROKER_PASSWORD } });
       for (const f of [mapped, adaptive]) storage.addFlow(f);
       await storage.build({ config: configSchema().parse({ docker: { baseImage: services.nodeImage } }) });
       config = configSchema().parse({
@@ -160,6 +168,46 @@ await ecsSuite(["docker", "registry"], "CloudClusterEnvironment on the ECS stand
     assert.match(JSON.stringify(standin.task(victim)?.containers), /OutOfMemoryError/);
     await noneLeft(flowRunId);
   });
+
+  it(
+    "an existing broker whose password the workers take from an ECS secret: the run succeeds and the password is in no request",
+    { timeout: 300_000 },
+    async () => {
+      const redis = await PrivateRedis.start();
+      try {
+        await redisCommand(redis.port, `CONFIG SET requirepass ${BROKER_PASSWORD}`);
+        const flowRunId = `cc-secret-${process.pid}`;
+        const environment = new CloudClusterEnvironment({
+          workers: 2,
+          workerConcurrency: 2,
+          broker: redis.url,
+          executionRoleArn: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+          containerDefinitions: [{ secrets: [{ name: "SLUICE__EXECUTOR__REDIS_PASSWORD", valueFrom: BROKER_SECRET_ARN }] }],
+          networkConfiguration: { awsvpcConfiguration: { subnets: ["subnet-cluster-e2e"] } },
+          pollIntervalMs: 200,
+          scaleIntervalMs: 300,
+        });
+        // The scheduler has the password where its own process would take it from the same secret.
+        const schedulerConfig = { ...config, executor: { ...config.executor, redisPassword: BROKER_PASSWORD } };
+        const result = await environment.execute(mapped, { flowRunId, config: schedulerConfig, parameters: { n: 8 }, logLevel: "silent" });
+        assert.equal(result.kind === "finished" && result.result.state.name, "Success", failures(result));
+        const value = (result.kind === "finished" ? result.result.value : undefined) as { workers: string[] };
+        assert.ok(!value.workers.includes("none"), "the squares ran on the worker tasks, which authenticated with the secret's value");
+        assert.ok(!JSON.stringify(standin.received.map((r) => r.body)).includes(BROKER_PASSWORD), "the password is in no request to ECS");
+        const runTasks = standin.received.filter((r) => r.operation === "RunTask" && JSON.stringify(r.body).includes(flowRunId));
+        assert.equal(runTasks.length, 2, "two worker tasks, no broker task");
+        assert.match(JSON.stringify(runTasks[0]!.body), /SLUICE__EXECUTOR__REDIS_URL/, "the workers get the broker's URL, not its password");
+        assert.match(
+          JSON.stringify(standin.received.filter((r) => r.operation === "RegisterTaskDefinition").map((r) => r.body)),
+          new RegExp(BROKER_SECRET_ARN),
+          "the definition names the secret",
+        );
+        await noneLeft(flowRunId);
+      } finally {
+        await redis.stop();
+      }
+    },
+  );
 
   it("adaptive: 1 worker, up to 3 while 12 tasks wait, back to 1 for the last long task", { timeout: 300_000 }, async () => {
     const flowRunId = `cc-adapt-${process.pid}`;

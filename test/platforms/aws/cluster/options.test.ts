@@ -70,6 +70,23 @@ describe("CloudClusterEnvironment options", () => {
     assert.equal((made as CloudClusterEnvironment).provider, "ecs");
   });
 
+  it("ECS secrets: an existing broker's password may come from one; what the run's own broker makes per run may not", () => {
+    const secrets = (name: string) => ({
+      executionRoleArn: "arn:aws:iam::123456789012:role/exec",
+      containerDefinitions: [{ secrets: [{ name, valueFrom: "arn:aws:secretsmanager:us-east-1:123456789012:secret:broker" }] }],
+    });
+    // Another machine's redis:// without a password in the option: its password comes from the secret.
+    assert.doesNotThrow(() => new CloudClusterEnvironment({ ...NET, ...secrets("SLUICE__EXECUTOR__REDIS_PASSWORD"), broker: "redis://redis.internal:6379" }));
+    rejects({ ...NET, broker: "redis://redis.internal:6379" }, (e) => e.field === "broker" && /neither a password nor TLS/.test(e.message));
+    for (const name of ["SLUICE__EXECUTOR__REDIS_PASSWORD", "SLUICE_BROKER_TLS_KEY"]) {
+      rejects(
+        { ...NET, ...secrets(name) },
+        (e) => e.field === "containerDefinitions.0.secrets" && e.message.includes(name) && /makes for each run/.test(e.message),
+      );
+    }
+    assert.doesNotThrow(() => new CloudClusterEnvironment({ ...NET, ...secrets("RESULT_STORE_TOKEN") }), "other variables may come from secrets");
+  });
+
   it("adaptive bounds", () => {
     assert.deepEqual(new CloudClusterEnvironment({ adaptiveMinWorkers: 1, adaptiveMaxWorkers: 3 }).sizing, { kind: "adaptive", min: 1, max: 3 });
     assert.deepEqual(new CloudClusterEnvironment({ adaptiveMaxWorkers: 4 }).sizing, { kind: "adaptive", min: 1, max: 4 });
