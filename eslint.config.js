@@ -32,10 +32,11 @@ const platforms = [
 ].sort();
 
 // The public entry of executors and of storage: the folder's index.ts and registry.ts, and each kind's
-// own index.ts (src/executors/distributed/index.ts, src/storage/results/index.ts). Everything else in
-// those folders is internal to them.
+// own index.ts (src/executors/distributed/index.ts, src/storage/results/index.ts) and schema.ts (zod
+// schemas of its options that other components take as theirs, light: they load nothing of the kind).
+// Everything else in those folders is internal to them.
 // (Exceptions are globs: the zones' `from` are globs, and import-x then requires glob exceptions.)
-const publicEntries = (area) => [src(`${area}/{index,registry}.ts`), src(`${area}/*/index.ts`)];
+const publicEntries = (area) => [src(`${area}/{index,registry}.ts`), src(`${area}/*/{index,schema}.ts`)];
 // A platform's public entry: its index.ts, its platform.ts, its configuration fragment (config.ts, which
 // the configuration schema reads without loading the platform) and public.ts (the classes the package
 // exports, without their launch code).
@@ -50,12 +51,12 @@ const importZones = [
   onlyImports(
     "executors",
     [src("executors/**"), src("core/**"), src("config/**"), ...publicEntries("storage")],
-    "src/executors imports src/core, src/config and storage's public entry (index.ts, registry.ts, <kind>/index.ts) only.",
+    "src/executors imports src/core, src/config and storage's public entry (index.ts, registry.ts, <kind>/index.ts, <kind>/schema.ts) only.",
   ),
   onlyImports(
     "storage",
     [src("storage/**"), src("core/**"), src("config/**"), ...publicEntries("executors")],
-    "src/storage imports src/core, src/config and the executors' public entry (index.ts, registry.ts, <kind>/index.ts) only.",
+    "src/storage imports src/core, src/config and the executors' public entry (index.ts, registry.ts, <kind>/index.ts, <kind>/schema.ts) only.",
   ),
   onlyImports(
     "platforms",
@@ -71,7 +72,7 @@ const importZones = [
       src("agents/@(deployer).ts"),
       src("deployment/@(contract).ts"),
     ],
-    "src/platforms imports src/core, src/config, the public entries of executors and storage (index.ts, registry.ts, <kind>/index.ts), the client, the agents' Deployer contract and src/deployment/contract.ts only.",
+    "src/platforms imports src/core, src/config, the public entries of executors and storage (index.ts, registry.ts, <kind>/index.ts, <kind>/schema.ts), the client, the agents' Deployer contract and src/deployment/contract.ts only.",
   ),
   onlyImports(
     "server",

@@ -9,24 +9,6 @@ import { SluiceError } from "../../core/errors.js";
 import type { AwsCredentialInput } from "./credentials.js";
 import { splitFargateOptions, type SplitOptions } from "./options.js";
 
-/** The `aws` section as the agent reads it. */
-type AwsAgentSection = AwsCredentialInput & {
-  endpoint?: string;
-  cluster?: string;
-  launchType?: string;
-  subnets?: string[];
-  securityGroups?: string[];
-  assignPublicIp?: boolean;
-  taskRoleArn?: string;
-  executionRoleArn?: string;
-  cpu?: string;
-  memory?: string;
-  apiKeySecretArn?: string;
-  logGroup?: string;
-  pollIntervalMs?: number;
-  startDeadlineMs?: number;
-};
-
 export interface EcsAgentOptions {
   /** Credentials and region of the clients (the SDK's default chain when none). */
   access: AwsCredentialInput;
@@ -65,7 +47,7 @@ export interface EcsAgentExtras {
 
 /** The ECS agent's options from `config.aws`; a bad value fails here, naming its key. */
 export function compileEcsAgentOptions(config: SluiceConfig, extras: EcsAgentExtras = {}): EcsAgentOptions {
-  const a = ((config as unknown as { aws?: AwsAgentSection }).aws ?? {}) as AwsAgentSection;
+  const a = config.aws;
   const subnets = a.subnets ?? [];
   const launchType = (a.launchType ?? "FARGATE").toUpperCase();
   if (launchType !== "FARGATE" && launchType !== "EC2") {

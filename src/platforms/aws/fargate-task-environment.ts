@@ -15,14 +15,7 @@
 import { randomUUID } from "node:crypto";
 import { defaultConfig } from "../../config/defaults.js";
 import type { SluiceConfig } from "../../config/schema.js";
-import {
-  Environment,
-  type EnvironmentFlow,
-  type EnvironmentOptions,
-  type ExecuteOptions,
-  type ExecuteResult,
-  type SerializedScalar,
-} from "../../core/environment.js";
+import { Environment, type EnvironmentFlow, type ExecuteOptions, type ExecuteResult, type SerializedScalar } from "../../core/environment.js";
 import { SluiceError, serializeError } from "../../core/errors.js";
 import type { LogLevel } from "../../core/events.js";
 import { createLogger } from "../../core/logger.js";
@@ -33,23 +26,10 @@ import { createEcsApi, type EcsApi } from "./ecs-client.js";
 import { launchFlowTask, planTaskDefinition, splitRunEnv } from "./fargate-launch.js";
 import { splitFargateOptions, type SplitOptions } from "./options.js";
 import { serializeFargateOptions } from "./serialized-options.js";
+import type { FargateTaskEnvironmentOptions } from "./environment-options.js";
 import type { TaskDefinitionSpec } from "./task-definition.js";
 
-/** Options of FargateTaskEnvironment: the common ones, its own, and the AWS API options (see docs/aws.md). */
-export interface FargateTaskEnvironmentOptions extends EnvironmentOptions, AwsCredentialInput {
-  /** "FARGATE" or "EC2". @default "FARGATE" */
-  launchType?: "FARGATE" | "EC2";
-  /** How the task's container starts Sluice's CLI. @default ["sluice"] */
-  sluiceCommand?: string[];
-  /** Between two DescribeTasks while the task runs. @default 5000 */
-  pollIntervalMs?: number;
-  /** How long the task may stay PROVISIONING/PENDING before it is stopped and the run failed. @default 600000 */
-  startDeadlineMs?: number;
-  /** ECS and Logs endpoint (a VPC endpoint, a local stand-in). @default undefined (AWS's) */
-  endpoint?: string;
-  /** RegisterTaskDefinition, RunTask and their keys: see docs/aws.md. */
-  [awsOption: string]: unknown;
-}
+export type { FargateTaskEnvironmentOptions };
 
 /** Options of `execute()` beyond the common ones. */
 export interface FargateExecuteOptions extends ExecuteOptions {

@@ -237,10 +237,15 @@ export type RunTaskOptions = Pick<AwsOptions, (typeof RUN_TASK_KEYS)[number]>;
 /** FargateTaskEnvironment's own options, validated. */
 export const fargateEnvironmentSchema = lazy((z) =>
   z.strictObject({
+    /** "FARGATE" or "EC2". @default "FARGATE" */
     launchType: z.enum(["FARGATE", "EC2"], 'launchType is "FARGATE" or "EC2"').default("FARGATE"),
+    /** Access key id of the AWS clients, with awsSecretAccessKey. Never logged. @default config aws.awsAccessKeyId, else the AWS SDK's default chain */
     awsAccessKeyId: z.string().min(16, "an access key id is at least 16 characters").optional(),
+    /** Secret access key. Never logged. @default config aws.awsSecretAccessKey */
     awsSecretAccessKey: z.string().min(1).optional(),
+    /** Session token of temporary credentials. Never logged. @default config aws.awsSessionToken */
     awsSessionToken: z.string().min(1).optional(),
+    /** Region of the ECS cluster. @default config aws.regionName, else the AWS SDK's resolution */
     regionName: z
       .string()
       .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'give a region such as "us-east-1"')

@@ -18,7 +18,7 @@
 import type { z } from "zod";
 import { defaultConfig } from "../../config/defaults.js";
 import type { SluiceConfig } from "../../config/schema.js";
-import { Environment, type EnvironmentFlow, type EnvironmentOptions, type ExecuteOptions, type ExecuteResult } from "../../core/environment.js";
+import { Environment, type EnvironmentFlow, type ExecuteOptions, type ExecuteResult } from "../../core/environment.js";
 import type { BuildOutput, StorableFlow } from "../../core/storage.js";
 import { parseOptions } from "../../core/parse-options.js";
 // eslint-disable-next-line import-x/no-restricted-paths -- build() returns the Docker environment that names the image it built: public behaviour of the image-building kinds, the one place a platform reaches another
@@ -26,33 +26,12 @@ import type { DockerEnvironment } from "../docker/docker-environment.js";
 import { buildDockerJob } from "./docker-job.js";
 import { DEFAULT_SLUICE_COMMAND, flowEntry } from "./entry.js";
 import { createRunJob, launchContext, withRunLog } from "./launch.js";
-import { dockerOnKubernetesEnvironmentSchema } from "./environment-options.js";
+import { dockerOnKubernetesEnvironmentSchema, type DockerImageBuildOptions, type DockerOnKubernetesEnvironmentOptions } from "./environment-options.js";
 
 /** The namespace DockerOnKubernetesEnvironment's Jobs are created in. */
 export const DOCKER_ON_KUBERNETES_NAMESPACE = "default";
 
-/** The options of the flow's image, shared with ClusterOnKubernetesEnvironment (which builds as this class does). */
-export interface DockerImageBuildOptions {
-  /** Image to build FROM (Node >= 20.19 with /bin/sh). @default config docker.baseImage ("node:20-slim") */
-  baseImage?: string;
-  /** Registry to push the image to, as host[:port][/path]. No registry: the image is not pushed. @default undefined */
-  registryUrl?: string;
-  /** npm packages the flow imports, as `npm install` specs, installed into the image it builds. @default [] */
-  dependencies?: string[];
-  /** Name of the image. @default the slug of the flow's name */
-  imageName?: string;
-  /** Tag of the image. @default a slug of the UTC time of the build */
-  imageTag?: string;
-  /** Environment variables set in the image. @default {} */
-  env?: Record<string, string>;
-  /** Files to copy into the image: absolute path on this machine → absolute path in the image. @default {} */
-  files?: Record<string, string>;
-}
-
-export interface DockerOnKubernetesEnvironmentOptions extends EnvironmentOptions, DockerImageBuildOptions {
-  /** How the Job's container starts Sluice's CLI. @default ["sluice"] */
-  sluiceCommand?: string[];
-}
+export type { DockerImageBuildOptions, DockerOnKubernetesEnvironmentOptions };
 
 /** Options of `build()` beyond `push`. */
 export interface DockerOnKubernetesBuildOptions {

@@ -14,15 +14,7 @@
  * // the image holds job_spec.yaml at the path it was read from here (imageFiles), so the module loads there too
  * ```
  */
-import {
-  Environment,
-  type EnvironmentFlow,
-  type EnvironmentOptions,
-  type ExecuteOptions,
-  type ExecuteResult,
-  type SerializedScalar,
-} from "../../core/environment.js";
-import { lazy } from "../../core/zod.js";
+import { Environment, type EnvironmentFlow, type ExecuteOptions, type ExecuteResult, type SerializedScalar } from "../../core/environment.js";
 import { parseOptions } from "../../core/parse-options.js";
 import { DEFAULT_SLUICE_COMMAND, flowEntry } from "./entry.js";
 import { buildFlowRunJob } from "./flow-run-job.js";
@@ -30,30 +22,9 @@ import { loadJobSpec } from "./job-spec.js";
 import { createRunJob, launchContext, withRunLog } from "./launch.js";
 import type { JobManifest } from "./manifest-types.js";
 import { randomSuffix } from "./names.js";
-import { kubernetesJobEnvironmentSchema } from "./environment-options.js";
+import { kubernetesJobOptionsSchema, type KubernetesJobEnvironmentOptions } from "./environment-options.js";
 
-export interface KubernetesJobEnvironmentOptions extends EnvironmentOptions {
-  /**
-   * The Job spec YAML: a path (relative to the working directory) or a file: URL, e.g.
-   * `new URL("./job_spec.yaml", import.meta.url)`. Read and validated at construction. Required.
-   */
-  jobSpecFile: string | URL;
-  /** Give every launched Job its own name: "-" and 8 random characters are appended to the spec's name. @default false */
-  uniqueJobName?: boolean;
-  /**
-   * How the flow's container starts Sluice's CLI (the first container's command is this, followed by
-   * `execute flow --module <module> --flow <name>`).
-   * @default ["sluice"] (on the PATH of images built by DockerStorage)
-   */
-  sluiceCommand?: string[];
-}
-
-/** The JSON options, with a file: URL accepted as jobSpecFile. */
-const optionsSchema = lazy((z) =>
-  kubernetesJobEnvironmentSchema().extend({
-    jobSpecFile: z.union([z.string().min(1), z.instanceof(URL)], { error: 'give the path of a Job spec YAML file, e.g. "job_spec.yaml"' }),
-  }),
-);
+export type { KubernetesJobEnvironmentOptions };
 
 export class KubernetesJobEnvironment extends Environment {
   static readonly serializedType = "KubernetesJobEnvironment";
@@ -69,7 +40,7 @@ export class KubernetesJobEnvironment extends Environment {
   constructor(options: KubernetesJobEnvironmentOptions) {
     const { labels, onStart, onExit, metadata, executor, ...own } = options ?? ({} as KubernetesJobEnvironmentOptions);
     super({ labels, onStart, onExit, metadata, executor });
-    const o = parseOptions(optionsSchema(), own, "KubernetesJobEnvironment");
+    const o = parseOptions(kubernetesJobOptionsSchema(), own, "KubernetesJobEnvironment");
     this.uniqueJobName = o.uniqueJobName;
     this.sluiceCommand = o.sluiceCommand ?? DEFAULT_SLUICE_COMMAND;
     const loaded = loadJobSpec(o.jobSpecFile, { uniqueJobName: this.uniqueJobName });

@@ -18,14 +18,7 @@
 import { randomUUID } from "node:crypto";
 import { defaultConfig } from "../../../config/defaults.js";
 import type { SluiceConfig } from "../../../config/schema.js";
-import {
-  Environment,
-  type EnvironmentFlow,
-  type EnvironmentOptions,
-  type ExecuteOptions,
-  type ExecuteResult,
-  type SerializedScalar,
-} from "../../../core/environment.js";
+import { Environment, type EnvironmentFlow, type ExecuteOptions, type ExecuteResult, type SerializedScalar } from "../../../core/environment.js";
 import { SluiceError, serializeError, showValue } from "../../../core/errors.js";
 import type { LogLevel } from "../../../core/events.js";
 import { createLogger } from "../../../core/logger.js";
@@ -37,56 +30,17 @@ import { splitRunEnv } from "../fargate-launch.js";
 import { BROKER_CERT_VARIABLE, BROKER_KEY_VARIABLE, BROKER_PASSWORD_VARIABLE } from "./cluster-tasks.js";
 import type { ClusterLog } from "./cluster-run.js";
 import { secretVariables } from "./secret-variables.js";
-import { compileClusterOptions, OWNER, providerOptionsOf, type CompiledClusterOptions, type WorkerSizing } from "./options.js";
+import {
+  compileClusterOptions,
+  OWNER,
+  providerOptionsOf,
+  type CloudClusterEnvironmentOptions,
+  type CompiledClusterOptions,
+  type ProviderOptions,
+  type WorkerSizing,
+} from "./options.js";
 
-/** What `onExecute` may change: the cluster's size and the AWS options of its tasks. */
-export type ProviderOptions = Record<string, unknown>;
-
-/** Options of CloudClusterEnvironment: the common ones (no executor), its own, and the AWS API options. */
-export interface CloudClusterEnvironmentOptions extends Omit<EnvironmentOptions, "executor">, AwsCredentialInput {
-  /** "fargate" (Fargate tasks) or "ecs" (EC2 capacity; needs networkMode "awsvpc"). @default "fargate" */
-  provider?: "fargate" | "ecs";
-  /** Worker tasks of a fixed cluster (not with the adaptive bounds). @default 2 */
-  workers?: number;
-  /** Fewest worker tasks of an adaptive cluster; setting it (or the max) makes the cluster adaptive. @default 1 when adaptiveMaxWorkers is set */
-  adaptiveMinWorkers?: number;
-  /** Most worker tasks of an adaptive cluster (required when adaptive). @default undefined */
-  adaptiveMaxWorkers?: number;
-  /** TLS material of the run's broker, as PEM file paths { certFile, keyFile, caFile? }. @default undefined (a certificate made for each run) */
-  security?: { certFile: string; keyFile: string; caFile?: string };
-  /** Options of the distributed executor (workStealing, resultStore, resultThresholdBytes...; not redis or queuePrefix). @default {} */
-  executorOptions?: Record<string, unknown>;
-  /** Called at the start of `execute()` with the run's parameters and a copy of the options it may change (workers, adaptive bounds, AWS options). @default undefined */
-  onExecute?: (parameters: Record<string, unknown>, providerOptions: ProviderOptions) => void | Promise<void>;
-  /** An existing Redis instead of the run's own broker: a URL or { url, password, tls }. @default undefined (a broker task per run) */
-  broker?: string | { url: string; username?: string; password?: string; tls?: Record<string, unknown>; connectTimeoutMs?: number };
-  /** Accept an existing broker on another machine without password or TLS. @default false */
-  allowInsecureBroker?: boolean;
-  /** Image of the broker task; it must hold redis-server built with TLS, and sh. @default the flow's image */
-  brokerImage?: string;
-  /** Port the broker listens on in its task. @default 6379 */
-  brokerPort?: number;
-  /** The program that starts Redis in the broker image. @default ["redis-server"] */
-  brokerCommand?: string[];
-  /** How the worker containers start Sluice's CLI. @default ["sluice"] */
-  sluiceCommand?: string[];
-  /** Task attempts each worker runs at once. @default the configuration's executor.workerConcurrency (4) */
-  workerConcurrency?: number;
-  /** Between two DescribeTasks while the broker starts, in ms. @default 2000 */
-  pollIntervalMs?: number;
-  /** How long the broker may take to start and answer, in ms. @default 600000 */
-  startDeadlineMs?: number;
-  /** Between two checks of the workers (replacements, adaptive sizing), in ms. @default 2000 */
-  scaleIntervalMs?: number;
-  /** How long fewer workers must be wanted before some are stopped, in ms. @default 10000 */
-  scaleDownDelayMs?: number;
-  /** Worker tasks that may end (OOM, pull error, capacity) and be replaced before the run fails. @default 3 */
-  maxWorkerFailures?: number;
-  /** ECS and Logs endpoint (a VPC endpoint, a local stand-in). @default undefined (AWS's) */
-  endpoint?: string;
-  /** RegisterTaskDefinition and RunTask keys (cpu, memory, roles, containerDefinitions, cluster, networkConfiguration, tags...): see docs/aws.md. */
-  [awsOption: string]: unknown;
-}
+export type { CloudClusterEnvironmentOptions, ProviderOptions };
 
 const COMMON = ["labels", "onStart", "onExit", "metadata"] as const;
 

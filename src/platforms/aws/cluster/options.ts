@@ -7,9 +7,11 @@
  */
 import type { z } from "zod";
 import { SluiceError, showValue } from "../../../core/errors.js";
+import type { EnvironmentOptions } from "../../../core/environment.js";
 import type { JsonObject } from "../../../core/executor.js";
 import { parseOptions } from "../../../core/parse-options.js";
 import { lazy, type Zod } from "../../../core/zod.js";
+import { brokerSchema } from "../../../executors/distributed/schema.js";
 import { awsOptionsSchema, fargateEnvironmentSchema, splitFargateOptions, type SplitOptions } from "../options.js";
 
 export const OWNER = "CloudClusterEnvironment";
@@ -34,51 +36,46 @@ const securitySchema = (z: Zod) =>
     caFile: z.string().min(1, "give the path of a PEM CA certificate").optional(),
   });
 
-/** A Redis URL, or the connection object of the distributed executor. */
-const brokerSchema = (z: Zod) =>
-  z.union(
-    [
-      z.string().min(1),
-      z.strictObject({
-        url: z.string().min(1),
-        username: z.string().optional(),
-        password: z.string().optional(),
-        tls: z
-          .strictObject({
-            caFile: z.string().optional(),
-            certFile: z.string().optional(),
-            keyFile: z.string().optional(),
-            rejectUnauthorized: z.boolean().optional(),
-            servername: z.string().optional(),
-          })
-          .optional(),
-        connectTimeoutMs: z.number().int().min(1).optional(),
-      }),
-    ],
-    { error: 'give a Redis URL such as "rediss://:password@redis.example:6380", or { url, password, tls }' },
-  );
-
 /** The environment's own options (not the AWS API ones), in their JSON form. */
 export const clusterOwnSchema = lazy((z) =>
   z.strictObject({
+    /** "fargate" (Fargate tasks) or "ecs" (EC2 capacity; needs networkMode "awsvpc"). @default "fargate" */
     provider: z.enum(["fargate", "ecs"], 'provider is "fargate" (Fargate tasks) or "ecs" (EC2 capacity)').default("fargate"),
+    /** Worker tasks of a fixed cluster (not with the adaptive bounds). @default 2 */
     workers: whole(z, 1, "give a whole number ≥ 1").optional(),
+    /** Fewest worker tasks of an adaptive cluster; setting it (or the max) makes the cluster adaptive. @default 1 when adaptiveMaxWorkers is set */
     adaptiveMinWorkers: whole(z, 0, "give a whole number ≥ 0").optional(),
+    /** Most worker tasks of an adaptive cluster (required when adaptive). @default undefined */
     adaptiveMaxWorkers: whole(z, 1, "give a whole number ≥ 1").optional(),
+    /** TLS material of the run's broker, as PEM file paths { certFile, keyFile, caFile? }. @default undefined (a certificate made for each run) */
     security: securitySchema(z).optional(),
+    /** Options of the distributed executor (workStealing, resultStore, resultThresholdBytes...; not redis or queuePrefix). @default {} */
     executorOptions: z.record(z.string(), z.unknown()).optional(),
-    broker: brokerSchema(z).optional(),
+    /** An existing Redis instead of the run's own broker: a URL or { url, password, tls }. @default undefined (a broker task per run) */
+    broker: brokerSchema().optional(),
+    /** Accept an existing broker on another machine without password or TLS. @default false */
     allowInsecureBroker: z.boolean().default(false),
+    /** Image of the broker task; it must hold redis-server built with TLS, and sh. @default the flow's image */
     brokerImage: z.string().min(1, "give an image holding redis-server").optional(),
+    /** Port the broker listens on in its task. @default 6379 */
     brokerPort: z.number().int().min(1).max(65535, "a port is 1 to 65535").default(DEFAULT_BROKER_PORT),
+    /** The program that starts Redis in the broker image. @default ["redis-server"] */
     brokerCommand: z.array(z.string().min(1)).min(1, 'give the program that starts Redis, e.g. ["redis-server"]').default(["redis-server"]),
+    /** How the worker containers start Sluice's CLI. @default ["sluice"] */
     sluiceCommand: z.array(z.string().min(1)).min(1, 'give the command that starts Sluice\'s CLI, e.g. ["sluice"]').default(["sluice"]),
+    /** Task attempts each worker runs at once. @default the configuration's executor.workerConcurrency (4) */
     workerConcurrency: whole(z, 1, "give a whole number ≥ 1").optional(),
+    /** Between two DescribeTasks while the broker starts, in ms. @default 2000 */
     pollIntervalMs: whole(z, 50, "give a whole number of ms ≥ 50").default(2000),
+    /** How long the broker may take to start and answer, in ms. @default 600000 */
     startDeadlineMs: whole(z, 1000, "give a whole number of ms ≥ 1000").default(600_000),
+    /** Between two checks of the workers (replacements, adaptive sizing), in ms. @default 2000 */
     scaleIntervalMs: whole(z, 100, "give a whole number of ms ≥ 100").default(2000),
+    /** How long fewer workers must be wanted before some are stopped, in ms. @default 10000 */
     scaleDownDelayMs: whole(z, 0, "give a whole number of ms ≥ 0").default(10_000),
+    /** Worker tasks that may end (OOM, pull error, capacity) and be replaced before the run fails. @default 3 */
     maxWorkerFailures: whole(z, 0, "give a whole number ≥ 0").default(3),
+    /** ECS and Logs endpoint (a VPC endpoint, a local stand-in). @default undefined (AWS's) */
     endpoint: z.url("give the endpoint as a URL, e.g. https://ecs.us-east-1.amazonaws.com").optional(),
   }),
 );
@@ -91,6 +88,24 @@ export const cloudClusterEnvironmentSchema = lazy(() =>
 );
 
 type OwnOptions = z.output<ReturnType<typeof clusterOwnSchema>>;
+
+/** What `onExecute` may change: the cluster's size and the AWS options of its tasks. */
+export type ProviderOptions = Record<string, unknown>;
+
+/**
+ * Options of CloudClusterEnvironment: the common ones but `executor` (the cluster's own), its own (typed
+ * from their schema), credentials and region, and the AWS API options. The AWS keys are typed loosely on
+ * purpose, as FargateTaskEnvironment's: they are AWS's own parameters, and every one is validated at
+ * construction, naming the key.
+ */
+export type CloudClusterEnvironmentOptions = Omit<EnvironmentOptions, "executor"> &
+  z.input<ReturnType<typeof clusterOwnSchema>> &
+  Omit<z.input<ReturnType<typeof fargateEnvironmentSchema>>, "launchType"> & {
+    /** Called at the start of `execute()` with the run's parameters and a copy of the options it may change (workers, adaptive bounds, AWS options). @default undefined */
+    onExecute?: (parameters: Record<string, unknown>, providerOptions: ProviderOptions) => void | Promise<void>;
+    /** RegisterTaskDefinition and RunTask keys (cpu, memory, roles, containerDefinitions, cluster, networkConfiguration, tags...): see docs/aws.md. */
+    [awsOption: string]: unknown;
+  };
 
 /** How many workers run: a fixed number, or bounds the queue depth moves them between. */
 export type WorkerSizing = { kind: "fixed"; workers: number } | { kind: "adaptive"; min: number; max: number };

@@ -14,8 +14,8 @@ import type { OwnerReference } from "./worker-pod.js";
 
 /** Key of the password in the run's broker Secret. */
 export const BROKER_PASSWORD_KEY = "redis-password";
-/** Image of the ephemeral broker (its `redis-server` is run with the run's password). */
-export const DEFAULT_BROKER_IMAGE = "redis:7-alpine";
+// The ephemeral broker's default image is declared with its options, which stay light.
+export { DEFAULT_BROKER_IMAGE } from "./options.js";
 const PASSWORD_VARIABLE = "SLUICE_BROKER_PASSWORD";
 
 export interface EphemeralBrokerSettings {

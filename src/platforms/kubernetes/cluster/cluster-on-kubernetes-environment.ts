@@ -17,14 +17,7 @@
  * ```
  */
 import type { z } from "zod";
-import {
-  Environment,
-  type EnvironmentFlow,
-  type EnvironmentOptions,
-  type ExecuteOptions,
-  type ExecuteResult,
-  type SerializedScalar,
-} from "../../../core/environment.js";
+import { Environment, type EnvironmentFlow, type ExecuteOptions, type ExecuteResult, type SerializedScalar } from "../../../core/environment.js";
 import type { FlowRunResult } from "../../../core/flow-options.js";
 import type { StorableFlow } from "../../../core/storage.js";
 import { parseOptions } from "../../../core/parse-options.js";
@@ -34,19 +27,15 @@ import {
   DockerOnKubernetesEnvironment,
   DOCKER_ON_KUBERNETES_NAMESPACE,
   imageBuildOptions,
-  type DockerImageBuildOptions,
   type DockerOnKubernetesBuildOptions,
 } from "../docker-on-kubernetes-environment.js";
 import { clusterExecute, clusterRuntime, noExecutor, type ClusterLaunchSettings } from "./cluster-launch.js";
-import type { ClusterRunOptions, ClusterRuntime, ClusterRuntimeOptions } from "./cluster-run.js";
-import { clusterOnKubernetesEnvironmentSchema } from "./options.js";
+import type { ClusterRunOptions, ClusterRuntime } from "./cluster-run.js";
+import { clusterOnKubernetesEnvironmentSchema, type ClusterOnKubernetesEnvironmentOptions } from "./options.js";
 
 const OWNER = "ClusterOnKubernetesEnvironment";
 
-export interface ClusterOnKubernetesEnvironmentOptions extends Omit<EnvironmentOptions, "executor">, DockerImageBuildOptions, ClusterRuntimeOptions {
-  /** Most worker pods at once (the cluster starts with one). @default 1 */
-  maxWorkers?: number;
-}
+export type { ClusterOnKubernetesEnvironmentOptions };
 
 export class ClusterOnKubernetesEnvironment extends Environment {
   static readonly serializedType = "ClusterOnKubernetesEnvironment";

@@ -34,29 +34,7 @@ import { QueueLoadReader } from "./queue-load.js";
 import { brokerEnv, buildWorkerPod, type OwnerReference } from "./worker-pod.js";
 import { WorkerScaler, type ClusterLog } from "./worker-scaler.js";
 
-/** How the scheduler runs its cluster: the options both cluster environments share, as given. */
-export interface ClusterRuntimeOptions {
-  /**
-   * The broker: a Redis URL (rediss://:password@host:6380) or { url, password, tls }. Not given: an
-   * ephemeral Redis is started for each run (pod + Service, password per run) and removed after.
-   * @default undefined (ephemeral)
-   */
-  broker?: RedisSpec;
-  /** Accept a broker that is not on the scheduler's machine and has neither password nor TLS. @default false */
-  allowInsecureBroker?: boolean;
-  /** The ephemeral broker: { image = "redis:7-alpine", port = 6379, address = "service" | "pod-ip", startTimeoutMs = 120000 }. @default {} */
-  ephemeralBroker?: Partial<EphemeralBrokerSettings>;
-  /** Time between two scaling decisions, in ms. @default 2000 */
-  scaleIntervalMs?: number;
-  /** How long fewer workers must be wanted before idle ones are removed, in ms. @default 10000 */
-  scaleDownDelayMs?: number;
-  /** How long tasks may wait with no live worker before the run fails, in ms. @default 300000 */
-  workerStartTimeoutMs?: number;
-  /** Worker pods that may end (crash, eviction, OOM) before the run fails. @default 3 */
-  maxWorkerFailures?: number;
-  /** How containers start Sluice's CLI (scheduler: `execute flow ...`; workers: `worker ...` appended). @default ["sluice"] */
-  sluiceCommand?: string[];
-}
+export type { ClusterRuntimeOptions } from "./options.js";
 
 /** The same options, compiled at construction (see clusterRuntime() in cluster-launch.ts). */
 export interface ClusterRuntime {

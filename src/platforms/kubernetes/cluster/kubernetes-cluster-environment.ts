@@ -13,65 +13,21 @@
  * `serialize()` carries minWorkers, maxWorkers and workStealing only: never the specs, their paths, the
  * broker (its URL may hold a password) or secrets.
  */
-import {
-  Environment,
-  type EnvironmentFlow,
-  type EnvironmentOptions,
-  type ExecuteOptions,
-  type ExecuteResult,
-  type SerializedScalar,
-} from "../../../core/environment.js";
+import { Environment, type EnvironmentFlow, type ExecuteOptions, type ExecuteResult, type SerializedScalar } from "../../../core/environment.js";
 import type { FlowRunResult } from "../../../core/flow-options.js";
-import { lazy } from "../../../core/zod.js";
 import { parseOptions } from "../../../core/parse-options.js";
 import { loadJobSpec } from "../job-spec.js";
 import type { JobManifest } from "../manifest-types.js";
 import { clusterExecute, clusterJob, clusterRuntime, noExecutor, type ClusterLaunchSettings } from "./cluster-launch.js";
-import type { ClusterRunOptions, ClusterRunSettings, ClusterRuntime, ClusterRuntimeOptions } from "./cluster-run.js";
-import { kubernetesClusterEnvironmentSchema } from "./options.js";
+import type { ClusterRunOptions, ClusterRunSettings, ClusterRuntime } from "./cluster-run.js";
+import { kubernetesClusterOptionsSchema, type KubernetesClusterEnvironmentOptions } from "./options.js";
 import { loadPodSpec, type PodManifest } from "./pod-spec.js";
 import { DEFAULT_DOCKER_SECRET, registrySecretName } from "./registry-secret.js";
 
 const OWNER = "KubernetesClusterEnvironment";
 let warnedDeprecated = false;
 
-export interface KubernetesClusterEnvironmentOptions extends Omit<EnvironmentOptions, "executor">, ClusterRuntimeOptions {
-  /** Fewest worker pods while the flow runs (0: none until tasks wait). @default 1 */
-  minWorkers?: number;
-  /** Most worker pods at once. @default 2 */
-  maxWorkers?: number;
-  /**
-   * Let any idle worker take any queued task (true), or queue a task for the worker that ran its upstream
-   * task (false). Set on the default scheduler spec only; with a custom one, set
-   * SLUICE__EXECUTOR__WORK_STEALING in its container yourself.
-   * @default true
-   */
-  workStealing?: boolean;
-  /** Add the scheduler's own messages (broker, workers created and removed, scaling decisions) to the run's logs. @default false */
-  schedulerLogs?: boolean;
-  /** A Job spec YAML for the scheduler, used instead of the default (read at construction). @default undefined (the default spec) */
-  schedulerSpecFile?: string | URL;
-  /** A Pod spec YAML for the workers, used instead of the default (read at construction). @default undefined (the default spec) */
-  workerSpecFile?: string | URL;
-  /** Pull Secret names for the default scheduler, worker and broker pods, comma-separated: "a,b". Not added to custom specs. @default undefined */
-  imagePullSecret?: string;
-  /** Add the Kubernetes errors the cluster recovers from (failed pod creations, API errors) to the run's logs. @default false */
-  logK8sErrors?: boolean;
-  /** @deprecated use imagePullSecret. Create the pull Secret `<namespace>-docker` from the server secret `dockerSecret` in setup. @default false */
-  privateRegistry?: boolean;
-  /** @deprecated use imagePullSecret. The server secret holding registry credentials. @default "DOCKER_REGISTRY_CREDENTIALS" */
-  dockerSecret?: string;
-}
-
-const optionsSchema = lazy((z) => {
-  const fileOption = z.union([z.string().min(1), z.instanceof(URL)]).optional();
-  return kubernetesClusterEnvironmentSchema()
-    .extend({ schedulerSpecFile: fileOption, workerSpecFile: fileOption })
-    .refine((o) => o.minWorkers <= o.maxWorkers, {
-      path: ["minWorkers"],
-      error: "minWorkers must not exceed maxWorkers",
-    });
-});
+export type { KubernetesClusterEnvironmentOptions };
 
 export class KubernetesClusterEnvironment extends Environment {
   static readonly serializedType = "KubernetesClusterEnvironment";
@@ -96,7 +52,7 @@ export class KubernetesClusterEnvironment extends Environment {
     const { labels, onStart, onExit, metadata, ...own } = options;
     noExecutor(OWNER, own);
     super({ labels, onStart, onExit, metadata });
-    const o = parseOptions(optionsSchema(), own, OWNER);
+    const o = parseOptions(kubernetesClusterOptionsSchema(), own, OWNER);
     this.minWorkers = o.minWorkers;
     this.maxWorkers = o.maxWorkers;
     this.workStealing = o.workStealing;
