@@ -316,8 +316,11 @@ export class JobManager {
    * cause to name (JobDeleted), not only its consequence (PodDeleted).
    */
   async #confirmJobs(run: TrackedRun, present: Map<string, V1Job>, pods: V1Pod[]): Promise<void> {
-    // A Job this agent tracks that the Job watch has not delivered (just created, or its ADDED event is
-    // behind the pods' stream on a busy server) is read before it can be taken for deleted.
+    // A Job this agent tracks that the Job watch has not delivered yet is read before it can be taken for
+    // deleted. The create's answer and the watch's ADDED event travel on different connections: a pass
+    // woken by any other change (a pod's, another run's) can run in between, and taking the Job for deleted
+    // would stop the run from outside and fail it once the grace is over. One read per such Job and pass,
+    // until the watch delivers it.
     for (const [name, tracked] of run.jobs) {
       if (present.has(name) || tracked.deleting) continue;
       const fresh = await this.api.readJob(this.options.namespace, name);
