@@ -422,6 +422,29 @@ describe("the Kubernetes agent's JobManager: runs stopped from outside", { timeo
     );
   });
 
+  it("pod events that cannot be watched (a Role without events): the Jobs are still managed, and one WARN says so", async () => {
+    const warns: string[] = [];
+    const logger = createLogger({ level: "warn", destination: { write: (line: string) => void warns.push(line) } });
+    const context: DeployContext = { ...ctx, logger };
+    const allowList = kube.deny("list", "events", NS);
+    const allowWatch = kube.deny("watch", "events", NS);
+    try {
+      const m = manager();
+      const id = await runningRun();
+      const { job, done } = await launch(m, id, { script: "console.log('started'); setTimeout(() => {}, 1000)" });
+      await turnUntil(m, "the pod to run", () => (podOf(job)?.status?.phase === "Running" ? true : undefined), 30_000, context);
+      await server.client.setFlowRunState(id, { name: "Success" });
+      await turnUntil(m, "the run to be let go", () => doneOrUndefined(done), 30_000, context);
+      assert.equal(jobsLeft(id).length, 0, "its finished Job was deleted");
+      const said = warns.filter((w) => w.includes("pending pods' events are not logged"));
+      assert.equal(said.length, 1, warns.join("\n"));
+      assert.match(said[0]!, /events \(involvedObject\.kind=Pod\) in namespace default.*(forbidden|Forbidden)/);
+    } finally {
+      allowList();
+      allowWatch();
+    }
+  });
+
   it("two agents on one namespace: each acts on its own runs only (launched by it, or claimed by it before a restart)", async () => {
     const agentContext = async (name: string, label: string): Promise<{ ctx: DeployContext; id: string; fails: string[] }> => {
       const agent = await server.client.registerAgent({ name, kind: "kubernetes", labels: [label] });
