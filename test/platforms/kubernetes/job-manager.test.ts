@@ -435,7 +435,7 @@ describe("the Kubernetes agent's JobManager: runs stopped from outside", { timeo
       await turnUntil(m, "the pod to run", () => (podOf(job)?.status?.phase === "Running" ? true : undefined), 30_000, context);
       await server.client.setFlowRunState(id, { name: "Success" });
       await turnUntil(m, "the run to be let go", () => doneOrUndefined(done), 30_000, context);
-      assert.equal(jobsLeft(id).length, 0, "its finished Job was deleted");
+      await kube.waitFor(() => jobsLeft(id).length === 0, 10_000); // its finished Job was deleted
       const said = warns.filter((w) => w.includes("pending pods' events are not logged"));
       assert.equal(said.length, 1, warns.join("\n"));
       assert.match(said[0]!, /events \(involvedObject\.kind=Pod\) in namespace default.*(forbidden|Forbidden)/);
