@@ -4,7 +4,7 @@
  * of the pods' events in its namespace: one list each at the first loop turn, then watches. A pass over
  * that copy runs at every loop turn (which no longer lists anything) and, between turns, as soon as a
  * watched Job or pod changes (or an event arrives while a pod of a run is pending), so a Job's end or a
- * pod's failure is handled at once. It acts only on its own runs (run-owners.ts): other agents may share
+ * pod's failure is handled at once. It leaves alone the runs another agent claimed (run-owners.ts): agents may share
  * the namespace. For each run:
  *
  * - pending pods' events become DEBUG log lines on the run, once each, in the order they happened
