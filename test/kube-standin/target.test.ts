@@ -12,6 +12,10 @@ describe("kubeTarget()", { timeout: 30_000 }, () => {
     const target = await kubeTarget({ env: {}, standin: { runner: "process" } });
     try {
       assert.equal(target.kind, "standin");
+      // Pods are processes of this machine: the server stays on the loopback, its URL as it is.
+      assert.equal(target.reach.listenHost, "127.0.0.1");
+      assert.equal(target.reach.serverUrl("http://127.0.0.1:4567"), "http://127.0.0.1:4567");
+      assert.deepEqual(target.reach.podEnv, {});
       assert.match(target.namespace, /^sluice-test-[0-9a-f]{6}$/);
       const skipped: string[] = [];
       const hooks = target.requireHooks({ skip: (m) => skipped.push(m ?? "") }, "evicts a pod");
@@ -25,6 +29,35 @@ describe("kubeTarget()", { timeout: 30_000 }, () => {
       );
     } finally {
       await target.close();
+    }
+  });
+
+  it(`on a real cluster, pods reach the tests' server at ${targetEnv.serverHost} (else the API server's host) and get the fixtures' image and command variables`, async () => {
+    const cluster = await startKubeStandin({ runner: "process" });
+    try {
+      const env = {
+        [targetEnv.kubeconfig]: cluster.kubeconfigPath,
+        [targetEnv.serverHost]: "10.9.8.7",
+        [targetEnv.image]: "registry.example/sluice-checkout:1",
+        [targetEnv.sluiceCommand]: "node /src/cli/main.ts",
+      };
+      const target = await kubeTarget({ env });
+      try {
+        assert.equal(target.reach.listenHost, "0.0.0.0");
+        assert.equal(target.reach.serverUrl("http://127.0.0.1:4567"), "http://10.9.8.7:4567");
+        assert.deepEqual(target.reach.podEnv, { [targetEnv.image]: "registry.example/sluice-checkout:1", [targetEnv.sluiceCommand]: "node /src/cli/main.ts" });
+      } finally {
+        await target.close();
+      }
+      const plain = await kubeTarget({ env: { [targetEnv.kubeconfig]: cluster.kubeconfigPath } });
+      try {
+        assert.equal(plain.reach.serverUrl("http://127.0.0.1:4567"), `http://${new URL(cluster.url).hostname}:4567`);
+        assert.deepEqual(plain.reach.podEnv, {});
+      } finally {
+        await plain.close();
+      }
+    } finally {
+      await cluster.close();
     }
   });
 

@@ -1,8 +1,8 @@
 /**
  * Watches served the way the API server serves them, read by the real @kubernetes/client-node 1.x:
  * `?watch=1&resourceVersion=N&allowWatchBookmarks=true` streams ADDED / MODIFIED / DELETED / BOOKMARK as
- * JSON lines for jobs, pods and events; a too-old resourceVersion gets an ERROR event with a 410 Expired
- * Status; `timeoutSeconds` closes the stream; `makeInformer` lists, watches, and lists again after a 410.
+ * JSON lines for jobs, pods and events (events without BOOKMARK, as they are watched from etcd); a
+ * too-old resourceVersion gets an ERROR event with a 410 Expired Status; `timeoutSeconds` closes the stream; `makeInformer` lists, watches, and lists again after a 410.
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -97,10 +97,10 @@ describe("kube stand-in watches", { timeout: 60_000 }, () => {
   });
 
   it("answers a too-old resourceVersion with an ERROR event holding a 410 Expired Status, then closes", async () => {
-    const old = (await core.listNamespacedEvent({ namespace: ns })).metadata!.resourceVersion!;
+    const old = (await core.listNamespacedConfigMap({ namespace: ns })).metadata!.resourceVersion!;
     await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: "after-old-rv" } } });
     standin.compactWatchHistory();
-    const { lines } = await readWatch(`${standin.url}/api/v1/namespaces/${ns}/events?watch=1&resourceVersion=${old}&allowWatchBookmarks=true`);
+    const { lines } = await readWatch(`${standin.url}/api/v1/namespaces/${ns}/configmaps?watch=1&resourceVersion=${old}&allowWatchBookmarks=true`);
     assert.equal(lines.length, 1);
     const [line] = lines;
     assert.equal(line!.type, "ERROR");
@@ -109,8 +109,8 @@ describe("kube stand-in watches", { timeout: 60_000 }, () => {
     assert.equal(line!.object.reason, "Expired");
     assert.match(line!.object.message!, new RegExp(`^too old resource version: ${old} \\(\\d+\\)$`));
     // A watch from a resourceVersion after the compaction resumes normally.
-    const fresh = (await core.listNamespacedEvent({ namespace: ns })).metadata!.resourceVersion!;
-    const ok = await readWatch(`${standin.url}/api/v1/namespaces/${ns}/events?watch=1&resourceVersion=${fresh}&timeoutSeconds=1`);
+    const fresh = (await core.listNamespacedConfigMap({ namespace: ns })).metadata!.resourceVersion!;
+    const ok = await readWatch(`${standin.url}/api/v1/namespaces/${ns}/configmaps?watch=1&resourceVersion=${fresh}&timeoutSeconds=1`);
     assert.deepEqual(
       ok.lines.filter((l) => l.type === "ERROR"),
       [],
@@ -137,7 +137,7 @@ describe("kube stand-in watches", { timeout: 60_000 }, () => {
     }
   });
 
-  it("serves client-node's Watch on events, with bookmarks, and reports a 410 as an ERROR with code 410", async () => {
+  it("serves client-node's Watch on events from etcd as a real server does: no bookmark, and etcd's 410 as an ERROR with code 410", async () => {
     const seen: [string, string | undefined][] = [];
     const rv = (await core.listNamespacedEvent({ namespace: ns })).metadata!.resourceVersion!;
     const done = new Promise<unknown>((resolve) => {
@@ -149,16 +149,21 @@ describe("kube stand-in watches", { timeout: 60_000 }, () => {
       );
     });
     await batch.createNamespacedJob({ namespace: ns, body: job("event-watch") });
-    await standin.waitFor(() => seen.some(([t, r]) => t === "ADDED" && r === "Completed") && seen.some(([t]) => t === "BOOKMARK"));
+    await standin.waitFor(() => seen.some(([t, r]) => t === "ADDED" && r === "Completed"));
     for (const reason of ["SuccessfulCreate", "Scheduled", "Pulled", "Started"])
       assert.ok(
         seen.some(([t, r]) => t === "ADDED" && r === reason),
         reason,
       );
     assert.equal(await done, null, "the server closed the stream at timeoutSeconds");
+    // The events' watch cache is off on a real API server: etcd sends no bookmark, though they were allowed.
+    assert.deepEqual(
+      seen.filter(([t]) => t === "BOOKMARK"),
+      [],
+    );
 
     standin.compactWatchHistory();
-    const errors: { code?: number; reason?: string }[] = [];
+    const errors: { code?: number; reason?: string; message?: string }[] = [];
     const ended = new Promise<unknown>((resolve) => {
       void new Watch(standin.kubeConfig).watch(
         `/api/v1/namespaces/${ns}/events`,
@@ -171,8 +176,8 @@ describe("kube stand-in watches", { timeout: 60_000 }, () => {
     });
     await ended;
     assert.deepEqual(
-      errors.map((e) => [e.code, e.reason]),
-      [[410, "Expired"]],
+      errors.map((e) => [e.code, e.reason, e.message]),
+      [[410, "Expired", "The resourceVersion for the provided watch is too old."]],
     );
   });
 

@@ -32,3 +32,36 @@ export function byOccurrence(a: CoreV1Event, b: CoreV1Event): number {
   const second = (e: CoreV1Event) => Math.floor((eventTimeOf(e) ?? 0) / 1000);
   return second(a) - second(b) || storedOrder(a) - storedOrder(b) || (ms(a.metadata?.creationTimestamp) ?? 0) - (ms(b.metadata?.creationTimestamp) ?? 0);
 }
+
+/**
+ * The part of an event the agent reads: its identity, the object it is about, what it says and its times.
+ * An informer keeps a whole namespace's pod events, so it keeps only this much of each.
+ */
+export function eventDigest(e: CoreV1Event): CoreV1Event {
+  const m = e.metadata ?? {};
+  const o = e.involvedObject ?? {};
+  return {
+    metadata: { uid: m.uid, name: m.name, namespace: m.namespace, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+    involvedObject: { kind: o.kind, name: o.name, uid: o.uid },
+    reason: e.reason,
+    message: e.message,
+    type: e.type,
+    eventTime: e.eventTime,
+    firstTimestamp: e.firstTimestamp,
+    lastTimestamp: e.lastTimestamp,
+  } as CoreV1Event;
+}
+
+/** The events by the name of the object they are about, each list in the order the events happened. */
+export function eventsByObject(events: Iterable<CoreV1Event>): Map<string, CoreV1Event[]> {
+  const grouped = new Map<string, CoreV1Event[]>();
+  for (const e of events) {
+    const name = e.involvedObject?.name;
+    if (name === undefined) continue;
+    const list = grouped.get(name);
+    if (list) list.push(e);
+    else grouped.set(name, [e]);
+  }
+  for (const list of grouped.values()) list.sort(byOccurrence);
+  return grouped;
+}

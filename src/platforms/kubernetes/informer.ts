@@ -53,7 +53,7 @@ export interface InformerSource<T> {
   watch(query: WatchQuery, onEvent: (type: string, object: unknown) => void, onEnd: (error: unknown) => void): Promise<OpenWatch>;
 }
 
-export interface InformerOptions {
+export interface InformerOptions<T extends InformedObject = InformedObject> {
   /**
    * How long each watch request lasts on the server before it is opened again, in seconds; each request
    * adds a random part of up to the same again, so many informers do not renew together.
@@ -70,6 +70,11 @@ export interface InformerOptions {
   backoffInitialMs?: number;
   /** The longest wait after failures. @default 30_000 */
   backoffMaxMs?: number;
+  /**
+   * Applied to each listed or watched object before it is kept, e.g. to keep only the fields that are read
+   * (a namespace's events are many). @default undefined (objects are kept as received)
+   */
+  transform?(object: T): T;
   /** Called after each change of the local copy. @default undefined */
   onChange?: () => void;
   /** Called with each failed list or watch (the informer retries it after the back-off). @default undefined */
@@ -103,7 +108,7 @@ type WatchEnd = { kind: "ended"; events: number } | { kind: "expired" } | { kind
 
 export class Informer<T extends InformedObject> {
   readonly #source: InformerSource<T>;
-  readonly #options: Required<Pick<InformerOptions, "watchTimeoutSeconds" | "stallMarginMs" | "backoffInitialMs" | "backoffMaxMs">> & InformerOptions;
+  readonly #options: Required<Pick<InformerOptions, "watchTimeoutSeconds" | "stallMarginMs" | "backoffInitialMs" | "backoffMaxMs">> & InformerOptions<T>;
   readonly #cache = new Map<string, T>();
   #resourceVersion: string | undefined;
   #state: "new" | "running" | "stopped" = "new";
@@ -113,7 +118,7 @@ export class Informer<T extends InformedObject> {
   #lastError: unknown;
   readonly stats: InformerStats = { lists: 0, watches: 0, expired: 0, failures: 0 };
 
-  constructor(source: InformerSource<T>, options: InformerOptions = {}) {
+  constructor(source: InformerSource<T>, options: InformerOptions<T> = {}) {
     this.#source = source;
     this.#options = { watchTimeoutSeconds: 300, stallMarginMs: 30_000, backoffInitialMs: 500, backoffMaxMs: 30_000, ...options };
     for (const key of ["watchTimeoutSeconds", "stallMarginMs", "backoffInitialMs", "backoffMaxMs"] as const) {
@@ -239,9 +244,10 @@ export class Informer<T extends InformedObject> {
     const listed = await this.#source.list();
     if (this.#state !== "running") return;
     const next = new Map<string, T>();
+    const transform = this.#options.transform;
     for (const item of listed.items) {
       const key = keyOf(item);
-      if (key !== undefined) next.set(key, item);
+      if (key !== undefined) next.set(key, transform ? transform(item) : item);
     }
     let changed = next.size !== this.#cache.size;
     for (const [key, item] of next) {
@@ -299,7 +305,7 @@ export class Informer<T extends InformedObject> {
         }
         const key = keyOf(item);
         if (key === undefined) return;
-        if (type === "ADDED" || type === "MODIFIED") this.#cache.set(key, item);
+        if (type === "ADDED" || type === "MODIFIED") this.#cache.set(key, this.#options.transform ? this.#options.transform(item) : item);
         else if (type === "DELETED") this.#cache.delete(key);
         else return;
         if (version) this.#resourceVersion = version;

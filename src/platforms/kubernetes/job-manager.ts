@@ -1,11 +1,14 @@
 /**
- * What the Kubernetes agent does with the Jobs it and the environments created. Two informers (informer.ts)
- * keep a copy of the Jobs labelled `sluice.io/identifier` and of the pods labelled `sluice.io/flow-run-id`
- * in its namespace: one list each at the first loop turn, then watches. A pass over that copy runs at every
- * loop turn (which no longer lists anything) and, between turns, as soon as a watched Job or pod changes,
- * so a Job's end or a pod's failure is handled at once. For each run:
+ * What the Kubernetes agent does with the Jobs it and the environments created. Informers (informer.ts)
+ * keep a copy of the Jobs labelled `sluice.io/identifier`, of the pods labelled `sluice.io/flow-run-id` and
+ * of the pods' events in its namespace: one list each at the first loop turn, then watches. A pass over
+ * that copy runs at every loop turn (which no longer lists anything) and, between turns, as soon as a
+ * watched Job or pod changes (or an event arrives while a pod of a run is pending), so a Job's end or a
+ * pod's failure is handled at once. It leaves alone the runs another agent claimed (run-owners.ts): agents may share
+ * the namespace. For each run:
  *
- * - pending pods' events become DEBUG log lines on the run, once each;
+ * - pending pods' events become DEBUG log lines on the run, once each, in the order they happened
+ *   (event-order.ts);
  * - image pull errors, OOM kills, containers that cannot be configured and a Job failed by its backoff
  *   limit fail the run at once with the reason (unless it already finished), after each container's
  *   state, exit code and reason went to the run's ERROR log;
@@ -20,12 +23,14 @@
  * A run stops being managed when it has no Job left and nothing to wait for (or, when finished Jobs are
  * kept, when they all finished); the deployment's `done` resolves then.
  */
-import type { V1Job, V1Pod } from "@kubernetes/client-node";
+import type { CoreV1Event, V1Job, V1Pod } from "@kubernetes/client-node";
 import type { FlowRun } from "../../client/index.js";
 import type { DeployContext } from "../../agents/deployer.js";
 import { isFinished, type StateName } from "../../core/states.js";
 import type { KubernetesApi } from "./kubernetes-api.js";
 import { Informer, type InformerOptions } from "./informer.js";
+import { eventDigest, eventsByObject } from "./event-order.js";
+import { RunOwners } from "./run-owners.js";
 import { FLOW_RUN_ID_LABEL, IDENTIFIER_LABEL } from "./names.js";
 import type { TerminationReportOptions } from "./agent-options.js";
 import { containerStateLines, isPending, isTerminal, jobFailure, jobOutcome, podFailure, type RunFailure } from "./pod-status.js";
@@ -77,7 +82,7 @@ export interface JobManagerOptions {
   /** How long a run stopped from outside is left to report its own termination. */
   terminationReport: TerminationReportOptions;
   /**
-   * How the Job and pod watches last and retry (see InformerOptions).
+   * How the Job, pod and event watches last and retry (see InformerOptions).
    * @default {} (each watch lasts 5 to 10 minutes; after failures, a back-off from 0.5 s doubling up to 30 s)
    */
   watch?: Pick<InformerOptions, "watchTimeoutSeconds" | "backoffInitialMs" | "backoffMaxMs">;
@@ -90,6 +95,9 @@ interface Watched {
   jobs: Informer<V1Job>;
   pods: Informer<V1Pod>;
 }
+
+/** The pods' events as last seen: none while their informer could not start. */
+type WatchedEvents = Informer<CoreV1Event> | undefined;
 
 /**
  * Failures that stop a run from outside: its process receives SIGTERM (and the pod's grace period before
@@ -119,6 +127,16 @@ export class JobManager {
   readonly #settledJobs = new Set<string>();
   /** The informers, once started (their first lists succeeded). */
   #watched: Promise<Watched> | undefined;
+  /**
+   * The pods' events' informer, once started. Events only add DEBUG lines, so an informer that cannot
+   * start (e.g. a Role without `watch` on events) leaves the Jobs managed and is tried again next turn.
+   */
+  #events: Promise<WatchedEvents> | undefined;
+  /** The failure of the events' informer last reported, so a lasting one is said once. */
+  #eventsFailure: string | undefined;
+  /** Pending pods of managed runs at the last pass: only then does an arriving event need a pass. */
+  #pendingPods = 0;
+  readonly #owners = new RunOwners();
   /** The context of the last loop turn: a pass woken by a change between turns uses it. */
   #ctx: DeployContext | undefined;
   /** The pass running or queued last: passes never overlap. */
@@ -177,19 +195,23 @@ export class JobManager {
    */
   async turn(ctx: DeployContext): Promise<void> {
     this.#ctx = ctx;
-    const watched = await this.#watch();
-    await this.#serialized(() => this.#pass(ctx, watched));
+    const [watched, events] = await Promise.all([this.#watch(), this.#watchEvents(ctx)]);
+    await this.#serialized(() => this.#pass(ctx, watched, events));
+  }
+
+  #informerOptions(): InformerOptions {
+    return {
+      ...this.options.watch,
+      onChange: () => this.#wake(),
+      onError: (error) => this.#ctx?.logger.warn({ err: error }, `Kubernetes watch failed (retried after a back-off): ${text(error)}`),
+    };
   }
 
   /** Starts the informers once; a failed start is forgotten so that the next turn tries again. */
   #watch(): Promise<Watched> {
     this.#watched ??= (async () => {
       const ns = this.options.namespace;
-      const options: InformerOptions = {
-        ...this.options.watch,
-        onChange: () => this.#wake(),
-        onError: (error) => this.#ctx?.logger.warn({ err: error }, `Kubernetes watch failed (retried after a back-off): ${text(error)}`),
-      };
+      const options = this.#informerOptions();
       const pods = new Informer(this.api.podsSource(ns, FLOW_RUN_ID_LABEL), options);
       const jobs = new Informer(this.api.jobsSource(ns, IDENTIFIER_LABEL), options);
       const started = await Promise.allSettled([pods.start(), jobs.start()]);
@@ -203,6 +225,33 @@ export class JobManager {
     })();
     this.#watched.catch(() => (this.#watched = undefined));
     return this.#watched;
+  }
+
+  /** Starts the pods' events' informer once; a failed start is reported (once while it lasts) and tried again next turn. */
+  #watchEvents(ctx: DeployContext): Promise<WatchedEvents> {
+    this.#events ??= (async () => {
+      const informer = new Informer<CoreV1Event>(this.api.eventsSource(this.options.namespace, "Pod"), {
+        ...this.#informerOptions(),
+        transform: eventDigest,
+        onChange: () => {
+          if (this.#pendingPods > 0) this.#wake();
+        },
+      });
+      try {
+        await informer.start();
+      } catch (error) {
+        this.#events = undefined;
+        if (this.#eventsFailure !== text(error)) {
+          this.#eventsFailure = text(error);
+          ctx.logger.warn({ err: error }, `pending pods' events are not logged on their runs until this works (tried at every loop turn): ${text(error)}`);
+        }
+        return undefined;
+      }
+      this.#eventsFailure = undefined;
+      if (this.#closed) informer.stop();
+      return informer;
+    })();
+    return this.#events;
   }
 
   #serialized(pass: () => Promise<void>): Promise<void> {
@@ -221,13 +270,13 @@ export class JobManager {
         this.#wakeQueued = false;
         const watched = await this.#watched?.catch(() => undefined);
         if (this.#closed || watched === undefined) return;
-        await this.#pass(ctx, watched);
+        await this.#pass(ctx, watched, await this.#events);
       }).catch((error: unknown) => ctx.logger.warn({ err: error }, `managing the Kubernetes Jobs after a change failed: ${text(error)}`));
     }, WAKE_DELAY_MS);
     timer.unref();
   }
 
-  async #pass(ctx: DeployContext, watched: Watched): Promise<void> {
+  async #pass(ctx: DeployContext, watched: Watched, events: WatchedEvents): Promise<void> {
     const pods = watched.pods.list();
     const jobs = watched.jobs.list();
     const listed = new Set(jobs.map((j) => j.metadata?.uid ?? ""));
@@ -243,13 +292,21 @@ export class JobManager {
       const id = runIdOf(pod);
       if (id !== undefined) podsByRun.set(id, [...(podsByRun.get(id) ?? []), pod]);
     }
+    const eventsByPod = eventsByObject(events?.list() ?? []);
+    this.#owners.keepOnly(new Set(jobsByRun.keys()));
+    let pending = 0;
     for (const id of new Set([...this.#runs.keys(), ...jobsByRun.keys()])) {
       try {
-        await this.#manage(ctx, id, jobsByRun.get(id) ?? [], podsByRun.get(id) ?? []);
+        // Jobs of a run this agent did not launch since it started: another agent's, or its own from before a restart.
+        if (!this.#runs.has(id) && (await this.#owners.owns(ctx, id, jobsByRun.get(id) ?? [])) !== true) continue;
+        const runPods = podsByRun.get(id) ?? [];
+        pending += runPods.filter(isPending).length;
+        await this.#manage(ctx, id, jobsByRun.get(id) ?? [], runPods, eventsByPod);
       } catch (error) {
         ctx.logger.warn({ flowRunId: id, err: error }, `managing the Kubernetes Jobs of flow run ${id} failed: ${text(error)}`);
       }
     }
+    this.#pendingPods = pending;
   }
 
   /**
@@ -259,8 +316,11 @@ export class JobManager {
    * cause to name (JobDeleted), not only its consequence (PodDeleted).
    */
   async #confirmJobs(run: TrackedRun, present: Map<string, V1Job>, pods: V1Pod[]): Promise<void> {
-    // A Job this agent tracks that the Job watch has not delivered (just created, or its ADDED event is
-    // behind the pods' stream on a busy server) is read before it can be taken for deleted.
+    // A Job this agent tracks that the Job watch has not delivered yet is read before it can be taken for
+    // deleted. The create's answer and the watch's ADDED event travel on different connections: a pass
+    // woken by any other change (a pod's, another run's) can run in between, and taking the Job for deleted
+    // would stop the run from outside and fail it once the grace is over. One read per such Job and pass,
+    // until the watch delivers it.
     for (const [name, tracked] of run.jobs) {
       if (present.has(name) || tracked.deleting) continue;
       const fresh = await this.api.readJob(this.options.namespace, name);
@@ -283,7 +343,7 @@ export class JobManager {
     }
   }
 
-  async #manage(ctx: DeployContext, flowRunId: string, jobs: V1Job[], pods: V1Pod[]): Promise<void> {
+  async #manage(ctx: DeployContext, flowRunId: string, jobs: V1Job[], pods: V1Pod[], eventsByPod: Map<string, CoreV1Event[]>): Promise<void> {
     const run = this.#entry(flowRunId);
     const deleted: RunFailure[] = [];
     const podFailures: RunFailure[] = [];
@@ -356,7 +416,7 @@ export class JobManager {
       }
     }
 
-    if (!run.settled) await this.#logPendingEvents(ctx, flowRunId, run, pods);
+    if (!run.settled) await this.#logPendingEvents(ctx, flowRunId, run, pods, eventsByPod);
     if (!run.settled && (failures.length > 0 || run.stopping)) await this.#settle(ctx, flowRunId, run, pods, failures, graces);
     // A run that is over needs none of its Jobs, whatever their state: a Job whose pod failed would
     // otherwise retry it (backoffLimit) only for the new pod to find the run over.
@@ -426,10 +486,13 @@ export class JobManager {
     return state !== undefined && isFinished(state);
   }
 
-  async #logPendingEvents(ctx: DeployContext, flowRunId: string, run: TrackedRun, pods: V1Pod[]): Promise<void> {
+  /** The events of the run's pending pods not logged yet, as DEBUG lines, in the order they happened. */
+  async #logPendingEvents(ctx: DeployContext, flowRunId: string, run: TrackedRun, pods: V1Pod[], eventsByPod: Map<string, CoreV1Event[]>): Promise<void> {
     for (const pod of pods.filter(isPending)) {
       const name = pod.metadata!.name!;
-      const events = await this.api.listEventsFor(this.options.namespace, "Pod", name);
+      const uid = pod.metadata?.uid;
+      // A pod of the same name before this one (a re-created Job's) had its own events.
+      const events = (eventsByPod.get(name) ?? []).filter((e) => uid === undefined || e.involvedObject?.uid === undefined || e.involvedObject.uid === uid);
       for (const event of events) {
         const key = event.metadata?.uid ?? `${event.reason}\u0000${event.message}`;
         if (run.events.has(key)) continue;
@@ -506,6 +569,9 @@ export class JobManager {
       },
       () => undefined,
     );
+    const events = this.#events;
+    this.#events = undefined;
+    (await events)?.stop();
     for (const run of this.#runs.values()) {
       if (options.deleteJobs) {
         for (const name of run.jobs.keys()) await this.api.deleteJob(this.options.namespace, name, "Foreground").catch(() => undefined);

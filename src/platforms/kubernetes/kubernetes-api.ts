@@ -1,15 +1,14 @@
 /**
  * A thin launcher over @kubernetes/client-node (loaded on first use, so importing Sluice never loads it):
  * connect with a kubeconfig file and context, or the in-cluster service account, then create, read, list
- * and delete the Jobs, pods and events of flow runs, and give informers (informer.ts) a list-and-watch
- * source for the Jobs and pods. Every API error becomes a KubernetesApiError that
+ * and delete the Jobs and pods of flow runs, and give informers (informer.ts) a list-and-watch source for
+ * the Jobs, the pods and the pods' events. Every API error becomes a KubernetesApiError that
  * carries the Kubernetes Status message and reason. Creating a Job is idempotent per flow run: an
  * "AlreadyExists" answer for a Job of the same run is success.
  */
 import type { BatchV1Api, CoreV1Api, CoreV1Event, KubeConfig, V1Job, V1ListMeta, V1Pod, Watch } from "@kubernetes/client-node";
 import { SluiceError, showValue } from "../../core/errors.js";
 import { KubernetesApiError, kubernetesError } from "./api-error.js";
-import { byOccurrence } from "./event-order.js";
 import type { InformerSource, ListedObjects } from "./informer.js";
 import type { JobManifest } from "./manifest-types.js";
 import { FLOW_RUN_ID_LABEL } from "./names.js";
@@ -187,19 +186,40 @@ export class KubernetesApi {
     return this.#source(
       `Jobs (${labelSelector}) in namespace ${namespace}`,
       `/apis/batch/v1/namespaces/${encodeURIComponent(namespace)}/jobs`,
-      labelSelector,
+      { labelSelector },
       () => this.#listJobsAt(namespace, labelSelector, pageSize),
     );
   }
 
   /** What an informer of the pods carrying the label `labelSelector` in `namespace` lists and watches. */
   podsSource(namespace: string, labelSelector: string, pageSize = 100): InformerSource<V1Pod> {
-    return this.#source(`pods (${labelSelector}) in namespace ${namespace}`, `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`, labelSelector, () =>
-      this.#listPodsAt(namespace, labelSelector, pageSize),
+    return this.#source(
+      `pods (${labelSelector}) in namespace ${namespace}`,
+      `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
+      { labelSelector },
+      () => this.#listPodsAt(namespace, labelSelector, pageSize),
     );
   }
 
-  #source<T>(description: string, path: string, labelSelector: string, list: () => Promise<ListedObjects<T>>): InformerSource<T> {
+  /**
+   * What an informer of the events about objects of one kind (e.g. every pod's) in `namespace` lists and
+   * watches. Events carry no labels: the field selector `involvedObject.kind` is the narrowest selection
+   * one watch can make for many objects.
+   */
+  eventsSource(namespace: string, involvedKind: string, pageSize = 500): InformerSource<CoreV1Event> {
+    const fieldSelector = `involvedObject.kind=${involvedKind}`;
+    const description = `events (${fieldSelector}) in namespace ${namespace}`;
+    return this.#source(description, `/api/v1/namespaces/${encodeURIComponent(namespace)}/events`, { fieldSelector }, () =>
+      this.#pages(`listing ${description}`, (next) => this.core.listNamespacedEvent({ namespace, fieldSelector, limit: pageSize, _continue: next })),
+    );
+  }
+
+  #source<T>(
+    description: string,
+    path: string,
+    selector: { labelSelector: string } | { fieldSelector: string },
+    list: () => Promise<ListedObjects<T>>,
+  ): InformerSource<T> {
     const action = `watching ${description}`;
     return {
       description,
@@ -215,21 +235,12 @@ export class KubernetesApi {
         };
         const controller = await this.watcher.watch(
           path,
-          { labelSelector, ...query },
+          { ...selector, ...query },
           (type: string, object: unknown) => onEvent(type, object),
           (error: unknown) => onEnd(toError(error)),
         );
         return { abort: () => controller.abort() };
       },
     };
-  }
-
-  /** The events about one object (e.g. a pod), in the order they happened (see event-order.ts). */
-  async listEventsFor(namespace: string, kind: string, name: string): Promise<CoreV1Event[]> {
-    const fieldSelector = `involvedObject.kind=${kind},involvedObject.name=${name}`;
-    const list = await this.call(`listing events of ${kind} ${name} in namespace ${namespace}`, () =>
-      this.core.listNamespacedEvent({ namespace, fieldSelector }),
-    );
-    return [...list.items].sort(byOccurrence);
   }
 }

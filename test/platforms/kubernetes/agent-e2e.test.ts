@@ -34,7 +34,7 @@ import { sqliteTarget, startTestServer, type TestServer } from "../../server/sup
 import { BatchV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { kubeTarget, type ClusterView, type KubeObject, type KubeTarget } from "../../support/kube/index.js";
 import { HANG_MARKER, KNOWN_IMAGE } from "./fixtures/agent-flows.js";
-import { SLUICE_FROM_SOURCE } from "./fixtures/k8s-flow.js";
+import { fixtureSluiceCommand } from "./fixtures/cluster-image.js";
 
 const MODULES = [fileURLToPath(new URL("./fixtures/k8s-flow.ts", import.meta.url)), fileURLToPath(new URL("./fixtures/agent-flows.ts", import.meta.url))];
 const LABEL = "k8s-e2e";
@@ -55,13 +55,14 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
 
   before(async () => {
     home = await mkdtemp(join(tmpdir(), "sluice-k8s-agent-"));
-    server = await startTestServer(target, { home });
     cluster = await kubeTarget({ standin: { runner: "process", knownImages: [KNOWN_IMAGE] }, namespacePrefix: "sluice-k8s-e2e" });
+    // On a real cluster the pods reach the server at an address of this machine (target.reach).
+    server = await startTestServer(target, { home, env: { SLUICE__SERVER__HOST: cluster.reach.listenHost } });
     kube = cluster.view;
     ns = cluster.namespace;
     core = cluster.kubeConfig.makeApiClient(CoreV1Api);
     batch = cluster.kubeConfig.makeApiClient(BatchV1Api);
-    config = testConfig(server.server.url, home, {
+    config = testConfig(cluster.reach.serverUrl(server.server.url), home, {
       SLUICE__AGENT__NAME: "k8s-e2e-agent",
       SLUICE__AGENT__LABELS: LABEL,
       SLUICE__KUBERNETES__KUBECONFIG: cluster.kubeconfigPath,
@@ -69,7 +70,9 @@ describe("the Kubernetes agent end to end (stand-in, process mode)", { timeout: 
       // what launched runs send to the server (the run contract passes it on)
       SLUICE__LOGGING__LEVEL: "info",
     });
-    const deployer = new KubernetesDeployer(compileKubernetesAgentOptions(config, { sluiceCommand: SLUICE_FROM_SOURCE, env: inheritedRunSettings(config) }));
+    const deployer = new KubernetesDeployer(
+      compileKubernetesAgentOptions(config, { sluiceCommand: fixtureSluiceCommand, env: { ...inheritedRunSettings(config), ...cluster.reach.podEnv } }),
+    );
     agent = new Agent({
       deployer,
       client: server.client,

@@ -18,6 +18,8 @@ import { serializeError } from "../../../src/core/errors.js";
 import { createLogger } from "../../../src/core/logger.js";
 import { isFinished } from "../../../src/core/states.js";
 import { KubernetesApi } from "../../../src/platforms/kubernetes/kubernetes-api.js";
+import type { InformerSource } from "../../../src/platforms/kubernetes/informer.js";
+import type { V1Job } from "@kubernetes/client-node";
 import type { JobManifest } from "../../../src/platforms/kubernetes/manifest-types.js";
 import { FLOW_RUN_ID_LABEL, IDENTIFIER_LABEL } from "../../../src/platforms/kubernetes/names.js";
 import { terminationError } from "../../../src/deployment/termination.js";
@@ -97,7 +99,7 @@ describe("the Kubernetes agent's JobManager: runs stopped from outside", { timeo
   const launch = async (
     m: JobManager,
     flowRunId: string,
-    pod: { script?: string; image?: string; grace?: number; backoffLimit?: number } = {},
+    pod: { script?: string; image?: string; grace?: number; backoffLimit?: number; initScript?: string; track?: boolean } = {},
   ): Promise<{ job: string; done: Promise<void> }> => {
     const labels = { [IDENTIFIER_LABEL]: randomUUID(), [FLOW_RUN_ID_LABEL]: flowRunId };
     const manifest: JobManifest = {
@@ -111,20 +113,27 @@ describe("the Kubernetes agent's JobManager: runs stopped from outside", { timeo
           spec: {
             restartPolicy: "Never",
             ...(pod.grace === undefined ? {} : { terminationGracePeriodSeconds: pod.grace }),
+            ...(pod.initScript === undefined ? {} : { initContainers: [{ name: "init", image: IMAGE, command: [process.execPath, "-e", pod.initScript] }] }),
             containers: [{ name: "flow", image: pod.image ?? IMAGE, command: [process.execPath, "-e", pod.script ?? STUBBORN] }],
           },
         },
       },
     };
     const { job } = await api.createJob(NS, manifest, flowRunId);
-    return { job: job.metadata!.name!, done: m.track(flowRunId, job.metadata!.name!) };
+    return { job: job.metadata!.name!, done: pod.track === false ? Promise.resolve() : m.track(flowRunId, job.metadata!.name!) };
   };
 
   /** Runs loop turns (every 50 ms, as an agent at its fastest pace) until `until` answers a value. */
-  const turnUntil = async <T>(m: JobManager, what: string, until: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> => {
+  const turnUntil = async <T>(
+    m: JobManager,
+    what: string,
+    until: () => T | undefined | Promise<T | undefined>,
+    timeoutMs = 30_000,
+    context: DeployContext = ctx,
+  ): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      await m.turn(ctx);
+      await m.turn(context);
       const value = await until();
       if (value !== undefined) return value;
       if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -344,5 +353,154 @@ describe("the Kubernetes agent's JobManager: runs stopped from outside", { timeo
       allowWatch();
     }
     await turnUntil(m, "the run to be let go", () => doneOrUndefined(done));
+  });
+
+  it("pending pods' events come from the watch: logged once each, in the order they happened, with no list of events after the first", async () => {
+    const listsBefore = kube.requestCount("list", "events");
+    const m = manager();
+    const id = await runningRun();
+    // An init container keeps the pod Pending for a while: its events (scheduled, pulled, started) come meanwhile.
+    const { job, done } = await launch(m, id, { initScript: "setTimeout(() => {}, 2000)", script: "console.log('started'); setTimeout(() => {}, 1500)" });
+    const pod = await runningPod(m, job);
+    await server.client.setFlowRunState(id, { name: "Success" });
+    await turnUntil(m, "the run to be let go", () => doneOrUndefined(done));
+    const name = pod.metadata.name!;
+    const lines = (await server.client.readLogs(id, { level: "debug" })).items.map((l) => l.message).filter((l) => l.startsWith(`Pod ${name}: `));
+    assert.ok(lines.length >= 3, `the pending pod's events:\n${lines.join("\n")}`);
+    assert.match(lines[0]!, new RegExp(`^Pod ${name}: Scheduled: `), lines.join("\n"));
+    assert.ok(
+      lines.some((l) => l.startsWith(`Pod ${name}: Started: `)),
+      lines.join("\n"),
+    );
+    assert.equal(new Set(lines).size, lines.length, `each event once:\n${lines.join("\n")}`);
+    assert.equal(kube.requestCount("list", "events") - listsBefore, 1, "one list of the events (the informer's first), then the watch");
+  });
+
+  it("a Job whose ADDED event the Job watch has not delivered yet is read from the server, not taken for deleted", async () => {
+    // The Job watch lags 2 s behind the server (a busy server or network), the pods' watch does not.
+    const LAG_MS = 2_000;
+    const lagging = await KubernetesApi.connect({ kubeconfig: kube.kubeconfigPath });
+    const jobsSource = lagging.jobsSource.bind(lagging);
+    lagging.jobsSource = (namespace: string, labelSelector: string): InformerSource<V1Job> => {
+      const source = jobsSource(namespace, labelSelector);
+      return {
+        ...source,
+        watch: (query, onEvent, onEnd) =>
+          source.watch(
+            query,
+            (type, object) => void setTimeout(() => onEvent(type, object), LAG_MS),
+            (error) => void setTimeout(() => onEnd(error), LAG_MS),
+          ),
+      };
+    };
+    // A stop from outside would be settled within 0.3 s: a Job taken for deleted fails the run well within the lag.
+    const m = new JobManager(lagging, {
+      namespace: NS,
+      deleteFinishedJobs: true,
+      terminationReport: { ...DEFAULT_TERMINATION_REPORT, marginMs: 100, defaultGracePeriodMs: 200 },
+    });
+    managers.push(m);
+    await m.turn(ctx);
+    const id = await runningRun();
+    const { done } = await launch(m, id, { grace: 0, script: "console.log('started'); setTimeout(() => {}, 4000)" });
+    const until = Date.now() + LAG_MS;
+    while (Date.now() < until) {
+      await m.turn(ctx);
+      await sleep(50);
+    }
+    assert.deepEqual(
+      failed.filter((f) => f.flowRunId === id),
+      [],
+      "a Job the watch has not delivered yet is not a deleted Job",
+    );
+    assert.ok(m.runs.includes(id));
+    await server.client.setFlowRunState(id, { name: "Success" });
+    await turnUntil(m, "the run to be let go", () => doneOrUndefined(done));
+    assert.deepEqual(
+      failed.filter((f) => f.flowRunId === id),
+      [],
+    );
+  });
+
+  it("pod events that cannot be watched (a Role without events): the Jobs are still managed, and one WARN says so", async () => {
+    const warns: string[] = [];
+    const logger = createLogger({ level: "warn", destination: { write: (line: string) => void warns.push(line) } });
+    const context: DeployContext = { ...ctx, logger };
+    const allowList = kube.deny("list", "events", NS);
+    const allowWatch = kube.deny("watch", "events", NS);
+    try {
+      const m = manager();
+      const id = await runningRun();
+      const { job, done } = await launch(m, id, { script: "console.log('started'); setTimeout(() => {}, 1000)" });
+      await turnUntil(m, "the pod to run", () => (podOf(job)?.status?.phase === "Running" ? true : undefined), 30_000, context);
+      await server.client.setFlowRunState(id, { name: "Success" });
+      await turnUntil(m, "the run to be let go", () => doneOrUndefined(done), 30_000, context);
+      await kube.waitFor(() => jobsLeft(id).length === 0, 10_000); // its finished Job was deleted
+      const said = warns.filter((w) => w.includes("pending pods' events are not logged"));
+      assert.equal(said.length, 1, warns.join("\n"));
+      assert.match(said[0]!, /events \(involvedObject\.kind=Pod\) in namespace default.*(forbidden|Forbidden)/);
+    } finally {
+      allowList();
+      allowWatch();
+    }
+  });
+
+  it("two agents on one namespace: each acts on its own runs only (launched by it, or claimed by it before a restart)", async () => {
+    const agentContext = async (name: string, label: string): Promise<{ ctx: DeployContext; id: string; fails: string[] }> => {
+      const agent = await server.client.registerAgent({ name, kind: "kubernetes", labels: [label] });
+      const fails: string[] = [];
+      const own: DeployContext = {
+        ...ctx,
+        agent: { id: agent.id, name: agent.name, kind: agent.kind, labels: agent.labels },
+        failRun: async (flowRunId, message) => {
+          fails.push(flowRunId);
+          await ctx.failRun(flowRunId, message);
+        },
+      };
+      return { ctx: own, id: agent.id, fails };
+    };
+    const claimedRun = async (agentId: string, label: string): Promise<string> => {
+      const run = await server.client.createFlowRun({ flowId, parameters: {}, labels: [label] });
+      const claimed = await server.client.claimFlowRuns({ agentId, limit: 1 });
+      assert.deepEqual(
+        claimed.map((c) => c.flowRun.id),
+        [run.id],
+      );
+      await server.client.setFlowRunState(run.id, { name: "Running" });
+      return run.id;
+    };
+    const a = await agentContext(`jm-a-${process.pid}`, "jm-a");
+    const b = await agentContext(`jm-b-${process.pid}`, "jm-b");
+    const managerA = manager();
+    const managerB = manager();
+    // A's run from before A restarted: claimed by A on the server, its Job tracked by no manager. B's run: launched by B.
+    const mine = await claimedRun(a.id, "jm-a");
+    const ofA = await launch(managerA, mine, { image: "sluice-test/does-not-exist:a", track: false });
+    const theirs = await claimedRun(b.id, "jm-b");
+    const ofB = await launch(managerB, theirs, { image: "sluice-test/does-not-exist:b" });
+    const pulling = (job: string): boolean => /ErrImagePull|ImagePullBackOff/.test(podOf(job)?.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? "");
+
+    // B alone: it fails its run, and leaves A's alone, though that run's pod cannot pull its image either.
+    await turnUntil(
+      managerB,
+      "B to fail its run, with A's pod failing too",
+      () => (b.fails.includes(theirs) && pulling(ofA.job) ? true : undefined),
+      30_000,
+      b.ctx,
+    );
+    for (let i = 0; i < 5; i++) {
+      await managerB.turn(b.ctx);
+      await sleep(50);
+    }
+    assert.deepEqual(b.fails, [theirs], "B failed only its own run");
+    assert.equal((await server.client.getFlowRun(mine)).state.name, "Running", "A's run is untouched by B");
+    assert.equal(jobsLeft(mine).length, 1, "A's Job is untouched by B");
+
+    // A takes its run back from the server's record (claimed by A) and fails it; never B's.
+    await turnUntil(managerA, "A to fail its run", () => (a.fails.includes(mine) ? true : undefined), 30_000, a.ctx);
+    assert.deepEqual(a.fails, [mine]);
+    await turnUntil(managerA, "A to delete its failed run's Job", () => (jobsLeft(mine).length === 0 ? true : undefined), 30_000, a.ctx);
+    await turnUntil(managerB, "B to let its run go", () => doneOrUndefined(ofB.done), 30_000, b.ctx);
+    assert.deepEqual(b.fails, [theirs]);
   });
 });

@@ -3,6 +3,11 @@
  * server serves them: a stream of newline-delimited `{"type","object"}` events (ADDED, MODIFIED, DELETED,
  * and BOOKMARK when `allowWatchBookmarks=true`), resumable from a resourceVersion, an ERROR event holding
  * a 410 Expired Status when that resourceVersion is too old, closed after `timeoutSeconds`.
+ *
+ * The API server serves most watches from its watch cache, which sends the bookmarks. Events are the
+ * exception: their watch cache is off by default (they are many and short-lived), so their watches come
+ * straight from etcd, which sends no bookmark at all (`allowWatchBookmarks` is accepted and has no effect),
+ * and a too-old resourceVersion gets etcd's wording of the 410.
  */
 import type { ServerResponse } from "node:http";
 import type { ResourceDef } from "./resources.js";
@@ -39,6 +44,14 @@ export function listQueryFrom(params: URLSearchParams): ListQuery {
     timeoutSeconds: num("timeoutSeconds"),
     allowWatchBookmarks: params.get("allowWatchBookmarks") === "true" || params.get("allowWatchBookmarks") === "1",
   };
+}
+
+/** Resources whose watches a real API server serves from etcd, not from its watch cache. */
+const WATCHED_FROM_ETCD = new Set(["events"]);
+
+/** The 410 message of a watch from a resourceVersion the history no longer holds. */
+function tooOldMessage(def: ResourceDef, rv: string, current: number): string {
+  return WATCHED_FROM_ETCD.has(def.resource) ? "The resourceVersion for the provided watch is too old." : `too old resource version: ${rv} (${current})`;
 }
 
 function matcher(def: ResourceDef, q: ListQuery): (o: KubeObject) => boolean {
@@ -105,7 +118,7 @@ export interface WatchOptions {
 
 /**
  * Serves a watch on `res` until the client goes away, `timeoutSeconds` passes or `end()` is called. With
- * bookmarks allowed, a BOOKMARK (an object of the kind with only `metadata.resourceVersion`) comes every
+ * bookmarks allowed (and a resource served from the watch cache), a BOOKMARK (an object of the kind with only `metadata.resourceVersion`) comes every
  * `bookmarkIntervalMs` and just before the timeout closes the stream, so a client resumes from a recent
  * resourceVersion even when nothing it watches changed.
  */
@@ -144,7 +157,7 @@ export function serveWatch(
     const from = Number(rv);
     const changes = store.changesSince(from);
     if (changes === "expired") {
-      send("ERROR", gone(`too old resource version: ${rv} (${store.resourceVersion})`).toStatus());
+      send("ERROR", gone(tooOldMessage(def, rv, store.resourceVersion)).toStatus());
       res.end();
       return { end() {} };
     }
@@ -160,10 +173,11 @@ export function serveWatch(
     if (bookmarks) clearInterval(bookmarks);
     if (!res.writableEnded) res.end();
   };
-  if (q.allowWatchBookmarks) bookmarks = setInterval(bookmark, Math.max(1, opts.bookmarkIntervalMs));
+  const bookmarked = q.allowWatchBookmarks === true && !WATCHED_FROM_ETCD.has(def.resource);
+  if (bookmarked) bookmarks = setInterval(bookmark, Math.max(1, opts.bookmarkIntervalMs));
   if (q.timeoutSeconds) {
     timer = setTimeout(() => {
-      if (q.allowWatchBookmarks) bookmark();
+      if (bookmarked) bookmark();
       end();
     }, q.timeoutSeconds * 1000);
   }

@@ -18,7 +18,29 @@ export const targetEnv = {
   kubeconfig: "SLUICE_TEST_KUBECONFIG",
   /** A context of that kubeconfig (default: its current context). */
   context: "SLUICE_TEST_KUBE_CONTEXT",
+  /**
+   * On a real cluster: the image the fixtures' Jobs run, holding Sluice and this checkout's test fixtures at
+   * the same path as here (the pods load the flows from the modules the tests registered).
+   */
+  image: "SLUICE_TEST_KUBE_IMAGE",
+  /** On a real cluster: how that image starts Sluice's CLI, as words separated by spaces (default: `sluice`). */
+  sluiceCommand: "SLUICE_TEST_KUBE_SLUICE_COMMAND",
+  /**
+   * On a real cluster: the host name or IP address at which pods reach the machine running the tests, whose
+   * Sluice server then listens on every interface (default: the address of the kubeconfig's API server).
+   */
+  serverHost: "SLUICE_TEST_KUBE_SERVER_HOST",
 } as const;
+
+/** How a suite's pods reach back: the test's Sluice server, and the variables the fixtures read in the pods. */
+export interface PodReach {
+  /** Where the test's Sluice server must listen (`SLUICE__SERVER__HOST`): 127.0.0.1 on the stand-in, 0.0.0.0 on a real cluster. */
+  readonly listenHost: string;
+  /** The URL pods use for the server that listens at `localUrl` (the same URL on the stand-in). */
+  serverUrl(localUrl: string): string;
+  /** Variables for the pods' processes (e.g. an agent's run env), so the fixtures choose the same image and command there. */
+  readonly podEnv: Record<string, string>;
+}
 
 /** The smallest part of node:test's TestContext a hook check needs. */
 export interface SkippableTest {
@@ -33,6 +55,8 @@ export interface KubeTarget {
   readonly kubeconfigPath: string;
   /** The suite's own namespace, created for it. */
   readonly namespace: string;
+  /** How the suite's pods reach the test's server (and which variables they need). */
+  readonly reach: PodReach;
   /** What a test may read on either target: Jobs, pods, events (of the suite's namespace on a real cluster), waitFor. */
   readonly view: ClusterView;
   /** The stand-in's hooks; undefined on a real cluster. */
@@ -55,6 +79,27 @@ export interface KubeTargetOptions {
   env?: Record<string, string | undefined>;
 }
 
+/** The pods' view of the tests' machine on a real cluster, from the variables (or the API server's host). */
+function clusterReach(env: Record<string, string | undefined>, apiServer: string | undefined): PodReach {
+  const host = env[targetEnv.serverHost] || (apiServer ? new URL(apiServer).hostname : "127.0.0.1");
+  const podEnv: Record<string, string> = {};
+  for (const name of [targetEnv.image, targetEnv.sluiceCommand]) {
+    const value = env[name];
+    if (value) podEnv[name] = value;
+  }
+  return {
+    listenHost: "0.0.0.0",
+    serverUrl(localUrl) {
+      const url = new URL(localUrl);
+      url.hostname = host;
+      return url.toString().replace(/\/$/, "");
+    },
+    podEnv,
+  };
+}
+
+const standinReach: PodReach = { listenHost: "127.0.0.1", serverUrl: (localUrl) => localUrl, podEnv: {} };
+
 function namespaceName(prefix: string): string {
   return `${prefix}-${randomBytes(3).toString("hex")}`;
 }
@@ -74,6 +119,7 @@ export async function kubeTarget(options: KubeTargetOptions = {}): Promise<KubeT
     const view = await watchedView(kubeConfig, namespace);
     return {
       view,
+      reach: clusterReach(env, kubeConfig.getCurrentCluster()?.server),
       kind: "cluster",
       kubeConfig,
       kubeconfigPath,
@@ -95,6 +141,7 @@ export async function kubeTarget(options: KubeTargetOptions = {}): Promise<KubeT
     kubeConfig: standin.kubeConfig,
     kubeconfigPath: standin.kubeconfigPath,
     namespace,
+    reach: standinReach,
     view: standinView(standin.hooks),
     hooks: standin.hooks,
     requireHooks: () => standin.hooks,

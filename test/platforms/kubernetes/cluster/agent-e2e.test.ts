@@ -39,16 +39,19 @@ await serviceSuite(["redis"], "a worker-cluster run through the Kubernetes agent
 
   before(async () => {
     home = await mkdtemp(join(tmpdir(), "sluice-cluster-agent-"));
-    server = await startTestServer(target, { home });
     cluster = await kubeTarget({ standin: { runner: "process", knownImages: [IMAGE, DEFAULT_BROKER_IMAGE] }, namespacePrefix: "sluice-cluster-e2e" });
-    config = testConfig(server.server.url, home, {
+    // On a real cluster the pods reach the server at an address of this machine (target.reach).
+    server = await startTestServer(target, { home, env: { SLUICE__SERVER__HOST: cluster.reach.listenHost } });
+    config = testConfig(cluster.reach.serverUrl(server.server.url), home, {
       SLUICE__AGENT__NAME: "cluster-e2e-agent",
       SLUICE__AGENT__LABELS: LABEL,
       SLUICE__KUBERNETES__KUBECONFIG: cluster.kubeconfigPath,
       SLUICE__KUBERNETES__NAMESPACE: cluster.namespace,
       SLUICE__LOGGING__LEVEL: "info",
     });
-    const deployer = new KubernetesDeployer(compileKubernetesAgentOptions(config, { sluiceCommand, env: inheritedRunSettings(config) }));
+    const deployer = new KubernetesDeployer(
+      compileKubernetesAgentOptions(config, { sluiceCommand, env: { ...inheritedRunSettings(config), ...cluster.reach.podEnv } }),
+    );
     agent = new Agent({ deployer, client: server.client, config, logger: createLogger({ level: "silent" }) });
     await agent.start();
     const storage = new LocalStorage();
