@@ -14,10 +14,10 @@
  * or Cancelled straight from Pending when it does not run; Mapped for the parent of a mapped node.
  * Scheduled and Submitted belong to flow runs on the server (agents), not to task runs here.
  */
-import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { CacheStore } from "../cache.js";
 import { isoNow as now } from "../clock.js";
+import { randomId } from "../random-id.js";
 import { serializeError, SluiceError } from "../errors.js";
 import type { RunObserver } from "../events.js";
 import type { Executor, ExecutorSession, FlowLocator, RunnableFlow, TaskAttemptOutcome, TaskRunRequest } from "../executor.js";
@@ -160,7 +160,7 @@ export class FlowRunner {
 
   #idFor(key: string, mapIndex: number | null): string {
     const resumed = this.#resumed.size > 0 ? this.#resumed.get(resumeKey(key, mapIndex)) : undefined;
-    return resumed?.taskRunId ?? this.#s.taskRunIdFor?.(key, mapIndex) ?? randomUUID();
+    return resumed?.taskRunId ?? this.#s.taskRunIdFor?.(key, mapIndex) ?? randomId();
   }
 
   // ---- scheduling ------------------------------------------------------------------------------

@@ -24,7 +24,16 @@ export type ColumnType = "text" | "int" | "bigint";
 /** One column of a bound table: its name in the table and its type. */
 export type TableColumn = readonly [name: string, type: ColumnType];
 
-/** Dialect-specific SQL fragments. Each fragment holds exactly one `?` bound to the matching param(). */
+/** One row of a batch: a value per column. */
+export type BatchRow = readonly (string | number | null)[];
+
+/** A statement and its parameters, ready to run. */
+export interface BoundStatement {
+  sql: string;
+  params: SqlParam[];
+}
+
+/** Dialect-specific SQL fragments; each fragment's `?` placeholders are bound to what its param helper gives. */
 export interface DialectSql {
   /** `column` is one of a list bound as a single parameter: bind `listParam(values)`. */
   inList(column: string): string;
@@ -38,13 +47,19 @@ export interface DialectSql {
   pairIn(keyColumn: string, indexColumn: string): string;
   pairParams(pairs: readonly (readonly [string, number])[]): SqlParam[];
   /**
-   * A derived table of many rows bound as parameters, so one statement handles a whole batch
-   * (`INSERT ... SELECT ... FROM ${table(columns)} r ORDER BY r.ord`, `UPDATE t SET ... FROM ${table(columns)} r
-   * WHERE ...`). Use it with an alias; it has the given columns plus `ord`, the row's position (ascending in
-   * the order given). Bind `tableParams(columns, rows)`; each row holds one value per column.
+   * The statements that insert `rows` in the order given (their `seq` follows it): `into` names the
+   * table and its columns (`task_run_states (task_run_id, name, timestamp, state_json)`), `columns` the
+   * types of the values, one per column of `into` in the same order, and `suffix` ends each statement
+   * (`ON CONFLICT DO NOTHING RETURNING id`). Run them in order, in one transaction: the rows they return
+   * together are the batch's. A batch costs a handful of statements whatever its size.
    */
-  table(columns: readonly TableColumn[]): string;
-  tableParams(columns: readonly TableColumn[], rows: readonly (readonly (string | number | null)[])[]): SqlParam[];
+  insertRows(into: string, columns: readonly TableColumn[], rows: readonly BatchRow[], suffix?: string): BoundStatement[];
+  /**
+   * The statements that join `rows`, as a table aliased `r` with the given columns, into a statement that
+   * `build` writes around `from` (`UPDATE t SET ... FROM ${from} WHERE t.id = r.ref`). Same running rules
+   * as `insertRows`; nothing may depend on the order in which `r`'s rows are visited.
+   */
+  withRows(columns: readonly TableColumn[], rows: readonly BatchRow[], build: (from: string) => string): BoundStatement[];
   /** Appended to a SELECT whose rows a transaction takes: others skip them instead of waiting. */
   skipLocked: string;
   /**

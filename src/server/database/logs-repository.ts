@@ -21,6 +21,7 @@ const LOG_ROWS: readonly TableColumn[] = [
   ["timestamp", "bigint"],
   ["fields", "text"],
 ];
+const LOGS_INTO = "logs (flow_run_id, task_run_id, level, message, timestamp, fields)";
 
 export interface LogWrite {
   flowRunId: string;
@@ -72,11 +73,7 @@ export class LogsRepository {
     ]);
     await this.db.transaction(async (tx) => {
       for (const id of runIds) await this.db.lockKey(tx, `logs:${id}`);
-      await tx.run(
-        `INSERT INTO logs (flow_run_id, task_run_id, level, message, timestamp, fields)
-         SELECT flow_run_id, task_run_id, level, message, timestamp, fields FROM ${this.db.sql.table(LOG_ROWS)} r ORDER BY r.ord`,
-        this.db.sql.tableParams(LOG_ROWS, rows),
-      );
+      for (const statement of this.db.sql.insertRows(LOGS_INTO, LOG_ROWS, rows)) await tx.run(statement.sql, statement.params);
     });
     return logs.length;
   }

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import pg from "pg";
-import type { DialectSql, NotifyChannel, SessionLock, SqlDriver, SqlExecutor, SqlParam, TableColumn } from "./driver.js";
+import type { BatchRow, DialectSql, NotifyChannel, SessionLock, SqlDriver, SqlExecutor, SqlParam, TableColumn } from "./driver.js";
 import { PostgresChannel } from "./postgres-channel.js";
 import { PostgresSessionLock } from "./postgres-session-lock.js";
 
@@ -16,6 +16,15 @@ const types = {
     oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
 };
 
+/**
+ * A batch's rows as a derived table: one array parameter per column, unnested side by side, with `ord`
+ * (the row's position). Column-major, so the statement's text does not change with the batch's size and
+ * stays one prepared statement.
+ */
+const rowsTable = (columns: readonly TableColumn[]): string =>
+  `(SELECT * FROM unnest(${columns.map(([, type]) => `?::${type}[]`).join(", ")}) WITH ORDINALITY AS u(${columns.map(([name]) => name).join(", ")}, ord))`;
+const columnParams = (columns: readonly TableColumn[], rows: readonly BatchRow[]): SqlParam[] => columns.map((_, i) => rows.map((row) => row[i] ?? null));
+
 const postgresSql: DialectSql = {
   inList: (column) => `${column} = ANY(?::text[])`,
   listParam: (values) => values,
@@ -24,11 +33,13 @@ const postgresSql: DialectSql = {
   labelsInclude: (column) => `(${column})::jsonb @> (?)::jsonb`,
   pairIn: (key, index) => `(${key}, ${index}) IN (SELECT * FROM unnest(?::text[], ?::int[]))`,
   pairParams: (pairs) => [pairs.map((p) => p[0]), pairs.map((p) => p[1])],
-  // One array parameter per column, unnested side by side (column-major: the batch's size does not change
-  // the statement's text, so it stays one prepared statement).
-  table: (columns: readonly TableColumn[]) =>
-    `(SELECT * FROM unnest(${columns.map(([, type]) => `?::${type}[]`).join(", ")}) WITH ORDINALITY AS u(${columns.map(([name]) => name).join(", ")}, ord))`,
-  tableParams: (columns, rows) => columns.map((_, i) => rows.map((row) => row[i] ?? null)),
+  insertRows: (into, columns, rows, suffix = "") => [
+    {
+      sql: `INSERT INTO ${into} SELECT ${columns.map(([name]) => name).join(", ")} FROM ${rowsTable(columns)} r ORDER BY r.ord ${suffix}`,
+      params: columnParams(columns, rows),
+    },
+  ],
+  withRows: (columns, rows, build) => [{ sql: build(`${rowsTable(columns)} r`), params: columnParams(columns, rows) }],
   skipLocked: " FOR UPDATE SKIP LOCKED",
   lockRows: " FOR NO KEY UPDATE",
 };

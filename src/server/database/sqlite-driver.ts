@@ -20,7 +20,7 @@ import {
   type SqlDriver,
   type SqlExecutor,
   type SqlParam,
-  type TableColumn,
+  type BatchRow,
 } from "./driver.js";
 import { SqliteCheckpointer } from "./sqlite-checkpointer.js";
 
@@ -28,6 +28,46 @@ type Bindable = string | number | null;
 
 const bind = (params: readonly SqlParam[]): Bindable[] =>
   params.map((p) => (p === undefined ? null : typeof p === "boolean" ? (p ? 1 : 0) : Array.isArray(p) ? JSON.stringify(p) : (p as Bindable)));
+
+/**
+ * Batches are written as multi-row VALUES lists bound as plain parameters (no JSON to encode and parse
+ * again per value), in chunks whose sizes are powers of two up to 256 rows: any batch takes a few
+ * statements, and each kind of statement has at most nine texts, each prepared once.
+ */
+const CHUNK_SIZES = [256, 128, 64, 32, 16, 8, 4, 2, 1];
+
+function chunksOf(rows: readonly BatchRow[]): BatchRow[][] {
+  const chunks: BatchRow[][] = [];
+  let at = 0;
+  for (const size of CHUNK_SIZES) {
+    while (rows.length - at >= size) {
+      chunks.push(rows.slice(at, at + size));
+      at += size;
+    }
+  }
+  return chunks;
+}
+
+const flat = (rows: readonly BatchRow[]): SqlParam[] => {
+  const params: SqlParam[] = [];
+  for (const row of rows) for (const value of row) params.push(value);
+  return params;
+};
+
+/** Statement texts by shape: the same text object each time, so the statement cache finds it at once. */
+const texts = new Map<string, string>();
+
+/** `${before} (?, ?), (?, ?) ${after}` for `count` rows of `width` values. */
+function statementText(before: string, after: string, width: number, count: number): string {
+  const key = `${count}\u0000${width}\u0000${before}\u0000${after}`;
+  let text = texts.get(key);
+  if (text === undefined) {
+    const row = `(${Array.from({ length: width }, () => "?").join(", ")})`;
+    text = `${before} ${Array.from({ length: count }, () => row).join(", ")} ${after}`;
+    if (texts.size < 1000) texts.set(key, text);
+  }
+  return text;
+}
 
 const sqliteSql: DialectSql = {
   inList: (column) => `${column} IN (SELECT value FROM json_each(?))`,
@@ -37,9 +77,13 @@ const sqliteSql: DialectSql = {
   labelsInclude: (column) => `NOT EXISTS (SELECT 1 FROM json_each(?) w WHERE w.value NOT IN (SELECT value FROM json_each(${column})))`,
   pairIn: (key, index) => `(${key}, ${index}) IN (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
   pairParams: (pairs) => [JSON.stringify(pairs)],
-  // One JSON array of rows (each an array of values), read back with json_each.
-  table: (columns: readonly TableColumn[]) => `(SELECT ${columns.map(([name], i) => `value ->> ${i} AS ${name}`).join(", ")}, key AS ord FROM json_each(?))`,
-  tableParams: (_columns, rows) => [JSON.stringify(rows)],
+  insertRows: (into, columns, rows, suffix = "") =>
+    chunksOf(rows).map((chunk) => ({ sql: statementText(`INSERT INTO ${into} VALUES`, suffix, columns.length, chunk.length), params: flat(chunk) })),
+  withRows: (columns, rows, build) => {
+    const prefix = `WITH r (${columns.map(([name]) => name).join(", ")}) AS (VALUES`;
+    const body = `) ${build("r")}`;
+    return chunksOf(rows).map((chunk) => ({ sql: statementText(prefix, body, columns.length, chunk.length), params: flat(chunk) }));
+  },
   skipLocked: "",
   lockRows: "",
 };
@@ -101,9 +145,10 @@ export class SqliteDriver implements SqlDriver {
       return statement;
     };
     this.direct = {
-      all: <T>(sql: string, params: readonly SqlParam[] = []) => Promise.resolve(prepare(sql).all(...bind(params)) as T[]),
-      get: <T>(sql: string, params: readonly SqlParam[] = []) => Promise.resolve(prepare(sql).get(...bind(params)) as T | undefined),
-      run: (sql: string, params: readonly SqlParam[] = []) => Promise.resolve({ changes: prepare(sql).run(...bind(params)).changes }),
+      // One array argument: better-sqlite3 binds its items in order (a batch's thousands of values are not spread).
+      all: <T>(sql: string, params: readonly SqlParam[] = []) => Promise.resolve(prepare(sql).all(bind(params)) as T[]),
+      get: <T>(sql: string, params: readonly SqlParam[] = []) => Promise.resolve(prepare(sql).get(bind(params)) as T | undefined),
+      run: (sql: string, params: readonly SqlParam[] = []) => Promise.resolve({ changes: prepare(sql).run(bind(params)).changes }),
     };
   }
 

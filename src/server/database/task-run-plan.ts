@@ -97,9 +97,9 @@ function create(flowRunId: string, update: TaskRunUpdate, label: string, now: nu
 function change(row: TaskRunRow, update: TaskRunUpdate, label: string, now: number): Decision {
   if (!update.state) return { row };
   const timestamp = stampOf(update, now);
-  const current = stateOf(row.state_json);
-  // A replay of the change the task run is already in (same state, same client timestamp).
-  if (current.name === update.state.name && current.timestamp === timestamp && update.state.timestamp !== undefined) return { row };
+  // A replay of the change the task run is already in (same state, same client timestamp). The row's
+  // `state` column is its state's name, so the stored JSON is read only when the names match.
+  if (row.state === update.state.name && update.state.timestamp !== undefined && stateOf(row.state_json).timestamp === timestamp) return { row };
   if (update.expectedVersion !== undefined && update.expectedVersion !== Number(row.version))
     return { refused: `${label} is at version ${row.version} (${row.state}), not the expected ${update.expectedVersion}` };
   const decision = decideTaskRunTransition(row.state, update.state.name);

@@ -1,9 +1,10 @@
 /**
  * Task runs: upserts keyed by (flow run, task key, map index), applied many at once in one transaction,
- * each with the transition rules and an optional version check. A batch costs the same few statements
- * whatever its size: lock the flow run, read the batch's rows, decide every update in memory
- * (task-run-plan.ts), then one INSERT for the new task runs, one UPDATE for the changed ones (each checked
- * against the version read) and one INSERT for their history.
+ * each with the transition rules and an optional version check. A batch costs a few statements whatever
+ * its size, never one per row: lock the flow run, read the batch's rows, decide every update in memory
+ * (task-run-plan.ts), then insert the new task runs, update the changed ones (each checked against the
+ * version read) and insert their history, each a multi-row statement (the driver's `insertRows` and
+ * `withRows`: one statement on PostgreSQL, one per chunk of up to 256 rows on SQLite).
  */
 import { SluiceError } from "../../core/errors.js";
 import type { State, StateName } from "../../core/states.js";
@@ -51,20 +52,15 @@ const HISTORY_ROWS: readonly TableColumn[] = [
   ["state_json", "text"],
 ];
 
-export class TaskRunsRepository {
-  private readonly statements: { insert: string; update: string; history: string };
+const NEW_INTO = `task_runs (${NEW_ROWS.map(([name]) => name).join(", ")})`;
+const HISTORY_INTO = "task_run_states (task_run_id, name, timestamp, state_json)";
+const UPDATE_FROM = (from: string): string =>
+  `UPDATE task_runs SET task_name = r.task_name, state = r.state, state_json = r.state_json, version = r.version, attempts = r.attempts,
+     updated_at = r.updated_at, started_at = r.started_at, ended_at = r.ended_at
+   FROM ${from} WHERE task_runs.id = r.ref AND task_runs.version = r.expected RETURNING task_runs.id`;
 
-  constructor(private readonly db: SqlDriver) {
-    const columns = NEW_ROWS.map(([name]) => name).join(", ");
-    this.statements = {
-      // WHERE true: SQLite needs it between INSERT ... SELECT and an upsert clause.
-      insert: `INSERT INTO task_runs (${columns}) SELECT ${columns} FROM ${db.sql.table(NEW_ROWS)} r WHERE true ORDER BY r.ord ON CONFLICT DO NOTHING RETURNING id`,
-      update: `UPDATE task_runs SET task_name = r.task_name, state = r.state, state_json = r.state_json, version = r.version, attempts = r.attempts,
-                 updated_at = r.updated_at, started_at = r.started_at, ended_at = r.ended_at
-               FROM ${db.sql.table(CHANGED_ROWS)} r WHERE task_runs.id = r.ref AND task_runs.version = r.expected RETURNING task_runs.id`,
-      history: `INSERT INTO task_run_states (task_run_id, name, timestamp, state_json) SELECT task_run_id, name, at, state_json FROM ${db.sql.table(HISTORY_ROWS)} r ORDER BY r.ord`,
-    };
-  }
+export class TaskRunsRepository {
+  constructor(private readonly db: SqlDriver) {}
 
   /**
    * Applies updates in order, in one transaction; each answers its own outcome (a refused one does not
@@ -129,7 +125,8 @@ export class TaskRunsRepository {
         r.started_at,
         r.ended_at,
       ]);
-      for (const { id } of await tx.all<{ id: string }>(this.statements.insert, sql.tableParams(NEW_ROWS, values))) done.add(id);
+      for (const statement of sql.insertRows(NEW_INTO, NEW_ROWS, values, "ON CONFLICT DO NOTHING RETURNING id"))
+        for (const { id } of await tx.all<{ id: string }>(statement.sql, statement.params)) done.add(id);
     }
     if (changes.length > 0) {
       const values = changes.map(([, { row: r, readVersion }]) => [
@@ -144,7 +141,8 @@ export class TaskRunsRepository {
         r.started_at,
         r.ended_at,
       ]);
-      for (const { id } of await tx.all<{ id: string }>(this.statements.update, sql.tableParams(CHANGED_ROWS, values))) done.add(id);
+      for (const statement of sql.withRows(CHANGED_ROWS, values, UPDATE_FROM))
+        for (const { id } of await tx.all<{ id: string }>(statement.sql, statement.params)) done.add(id);
     }
     const lost = new Map<string, { from: number; message: string }>();
     for (const [key, write] of writes) {
@@ -156,14 +154,8 @@ export class TaskRunsRepository {
       lost.set(key, { from: write.firstUpdate, message });
     }
     const history = plan.history.filter((h) => !lost.has(h.key));
-    if (history.length > 0)
-      await tx.run(
-        this.statements.history,
-        sql.tableParams(
-          HISTORY_ROWS,
-          history.map((h) => [h.taskRunId, h.state.name, toMs(h.state.timestamp), JSON.stringify(h.state)]),
-        ),
-      );
+    const historyRows = history.map((h) => [h.taskRunId, h.state.name, toMs(h.state.timestamp), JSON.stringify(h.state)]);
+    for (const statement of sql.insertRows(HISTORY_INTO, HISTORY_ROWS, historyRows)) await tx.run(statement.sql, statement.params);
     return lost;
   }
 
