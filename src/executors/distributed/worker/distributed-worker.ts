@@ -201,7 +201,27 @@ export class DistributedWorker {
     if (!attaching) return;
     this.#runs.delete(tag);
     const run = await attaching;
-    await run?.close(reason);
+    if (!run) return;
+    await run.close(reason);
+    // The run removed its queues when it ended, but a consumer closing just then (a stalled-jobs check, its
+    // start-up) can write a queue's bookkeeping keys again afterwards. Nothing would ever remove them: the
+    // run is no longer listed. So the queues are removed once more, now that this process no longer writes.
+    try {
+      if ((await this.#conn!.exists(runKeys(this.queuePrefix, tag).alive)) === 1) return;
+      for (const name of run.queueNames) await this.#removeQueue(name);
+    } catch (error) {
+      this.#logger.debug({ err: error }, `removing what is left of run ${tag}'s queues failed`);
+    }
+  }
+
+  async #removeQueue(name: string): Promise<void> {
+    const { Queue } = await import("bullmq");
+    const queue = new Queue(name, { connection: this.#conn!, prefix: this.queuePrefix });
+    try {
+      await queue.obliterate({ force: true });
+    } finally {
+      await queue.close();
+    }
   }
 
   /** A run listed without its alive key: its process died without cleaning up. The first worker to notice removes its leftovers. */
@@ -211,10 +231,7 @@ export class DistributedWorker {
       if ((await conn.srem(this.#pool.runs, tag)) !== 1) return;
       const keys = runKeys(this.queuePrefix, tag);
       await conn.del(keys.meta, keys.out);
-      const { Queue } = await import("bullmq");
-      const queue = new Queue(keys.queue, { connection: conn, prefix: this.queuePrefix });
-      await queue.obliterate({ force: true });
-      await queue.close();
+      await this.#removeQueue(keys.queue);
       this.#logger.info(`removed the leftovers of run ${tag}, whose process stopped without cleaning up`);
     } catch (error) {
       this.#logger.warn({ err: error }, `removing the leftovers of run ${tag} failed`);

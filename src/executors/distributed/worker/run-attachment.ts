@@ -61,6 +61,11 @@ export class RunAttachment {
     );
   }
 
+  /** The BullMQ queues this process consumes for the run (the shared one, and its pinned one without work stealing). */
+  get queueNames(): string[] {
+    return this.#consumers.map((c) => c.name);
+  }
+
   /** Jobs of this run running in this process. */
   get running(): number {
     return this.#running.size;
