@@ -39,7 +39,7 @@ import type { Measurement, Workload } from "../types.js";
 import { succeeded, withEcsBench, type EcsBench } from "./ecs-cluster.js";
 
 const N = 10_000;
-const ROUNDS = 2;
+const ROUNDS = 3;
 const ROLE = "sluice.io/cluster-role";
 const RUN_LABEL = "sluice.io/flow-run-id";
 const RANGE_DONE = "bench-forms range done";
@@ -251,7 +251,7 @@ let shared: Promise<Series> | undefined;
 const series = (): Promise<Series> => (shared ??= measureForms());
 
 const list = (runs: readonly FormRun[], pick: (r: FormRun) => number, digits: number): string => runs.map((r) => pick(r).toFixed(digits)).join(", ");
-const LOADED = `one warm-up run of each form, then the median of ${ROUNDS} runs each (mean of the two), alternating; on a loaded 2-core machine shared with other jobs, so expect wide spread`;
+const LOADED = `one warm-up run of each form, then the median of ${ROUNDS} runs each, alternating; on a loaded 2-core machine shared with other jobs, so expect wide spread`;
 const STANDINS =
   "ECS: tasks are Docker containers of the flow's image (built Sluice); Kubernetes stand-in (process mode): pods are processes running this checkout's CLI from source through tsx, broker a local redis-server";
 
