@@ -20,9 +20,9 @@
  * alternating; the figure is the median (the mean of the middle two for an even count).
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { z } from "zod";
 import { configSchema } from "../../src/config/schema.js";
 import type { RunEvent } from "../../src/core/events.js";
@@ -285,17 +285,27 @@ async function clusterThroughput(): Promise<Measurement[]> {
   ];
 }
 
+/** The Kubernetes stand-in's process mode runs the broker pod's `redis-server` from PATH. */
+function noRedisServer(): string | null {
+  const dirs = (process.env.PATH ?? "").split(delimiter).filter(Boolean);
+  return dirs.some((dir) => existsSync(join(dir, "redis-server")))
+    ? null
+    : "the Kubernetes form's broker pod runs redis-server from PATH, which has none (apt-get install redis-server)";
+}
+
 const workloads: Workload[] = [
   {
     id: "CC2",
     title: "Cluster start to first worker running: CloudClusterEnvironment (ECS) vs KubernetesClusterEnvironment",
     needs: ["docker"],
+    unavailable: noRedisServer,
     run: clusterStart,
   },
   {
     id: "CC3",
     title: "10,000 no-op tasks on 2 workers: CloudClusterEnvironment (ECS) vs KubernetesClusterEnvironment",
     needs: ["docker"],
+    unavailable: noRedisServer,
     run: clusterThroughput,
   },
 ];
