@@ -23,13 +23,13 @@ import { buildFlows } from "../../src/deployment/prepare.js";
 import { LocalEnvironment } from "../../src/platforms/local/index.js";
 import type { DockerStorage } from "../../src/storage/docker/index.js";
 import { freePort, redisFiles } from "../../test/platforms/aws/cluster/fixtures/redis-files.js";
-import { loadServiceModels, startEcsStandin } from "../../test/support/ecs/index.js";
+import { loadServiceModels, startEcsStandin, type EcsStandin } from "../../test/support/ecs/index.js";
 import { services } from "../../test/support/services.js";
 import { removeDir, scratchDir, writeFiles } from "../../test/storage/support.js";
 import type { Measurement, Workload } from "../types.js";
 
 const quiet = createLogger({ level: "silent" });
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const FIRST_LINE = "bench-cluster first task";
 
 /** The flow: its first task logs a line (the measure), the others add; the broker's port comes from the run's parameters. */
@@ -61,22 +61,35 @@ async function timeToFirstLine(run: (observers: [(e: RunEvent) => void]) => Prom
   return Date.parse(line) - started;
 }
 
-function succeeded(result: unknown): void {
+export function succeeded(result: unknown): void {
   const state = (result as { kind: string; result?: { state: { name: string; message?: string } } }).result?.state;
   if (state?.name !== "Success") throw new Error(`bench run ended ${state?.name ?? "without a result"}: ${state?.message ?? ""}`);
 }
 
-async function clusterLatency(): Promise<Measurement[]> {
+/** What a bench on the ECS stand-in works with: the flow loaded from its source (image built), and a config reaching the stand-in. */
+export interface EcsBench {
+  flow: AnyFlow;
+  config: SluiceConfig;
+  standin: EcsStandin;
+  /** A tag unique to this bench, for run ids. */
+  tag: string;
+}
+
+/**
+ * Starts the ECS stand-in, writes the flow module `flowSource(storageOptions)` and builds its image (not
+ * measured), calls `body`, then stops the stand-in (every task container) and removes the image and files.
+ */
+export async function withEcsBench<T>(imageName: string, flowSource: (storageOptions: string) => string, body: (bench: EcsBench) => Promise<T>): Promise<T> {
   const models = loadServiceModels();
   if ("reason" in models) throw new Error(`the ECS stand-in needs botocore's service models (apt-get install python3-botocore): ${models.reason}`);
   const docker = new Docker({ socketPath: services.dockerSocket });
-  const dir = scratchDir("bench-ecs-cluster");
+  const dir = scratchDir(imageName);
   const tag = `b-${randomUUID().slice(0, 8)}`;
-  const storageOptions = { baseImage: services.nodeImage, localImage: true, imageName: "sluice-bench-ecs-cluster", imageTag: tag, files: redisFiles() };
+  const storageOptions = { baseImage: services.nodeImage, localImage: true, imageName, imageTag: tag, files: redisFiles() };
   let image: string | undefined;
   const standin = await startEcsStandin({ timings: { stopTimeoutMs: 3000 } });
   try {
-    const [flow] = (await loadFlows(writeFiles(dir, { "latency.ts": FLOW_SOURCE(JSON.stringify(storageOptions)) }))) as [AnyFlow];
+    const [flow] = (await loadFlows(writeFiles(dir, { "flow.ts": flowSource(JSON.stringify(storageOptions)) }))) as [AnyFlow];
     await buildFlows([flow], { config: configSchema().parse({ docker: { host: services.dockerSocket } }), push: false });
     image = (flow.storage as DockerStorage).image!;
     const config: SluiceConfig = configSchema().parse({
@@ -89,6 +102,21 @@ async function clusterLatency(): Promise<Measurement[]> {
         awsSecretAccessKey: standin.credentials.secretAccessKey,
       },
     });
+    return await body({ flow, config, standin, tag });
+  } finally {
+    await standin.close();
+    removeDir(dir);
+    if (image) {
+      await docker
+        .getImage(image)
+        .remove({ force: true })
+        .catch(() => undefined);
+    }
+  }
+}
+
+async function clusterLatency(): Promise<Measurement[]> {
+  return withEcsBench("sluice-bench-ecs-cluster", FLOW_SOURCE, async ({ flow, config, tag }) => {
     const cluster = flow.environment as unknown as { execute: (f: AnyFlow, o: Record<string, unknown>) => Promise<unknown> };
     const local = new LocalEnvironment();
     const sluice: number[] = [];
@@ -116,16 +144,7 @@ async function clusterLatency(): Promise<Measurement[]> {
         notes: `median of ${sluice.length} runs after one warm-up; 1 worker; includes the broker task (TLS, password) and the worker task starting as containers (the stand-in's ~30 ms provisioning each); a real Fargate cluster adds 30-60 s per task start`,
       },
     ];
-  } finally {
-    await standin.close();
-    removeDir(dir);
-    if (image) {
-      await docker
-        .getImage(image)
-        .remove({ force: true })
-        .catch(() => undefined);
-    }
-  }
+  });
 }
 
 const workloads: Workload[] = [
