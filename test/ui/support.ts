@@ -3,7 +3,7 @@
  * at `/` next to the API (and, when asked, a local agent with the UI fixture flows registered), and
  * headless Chromium.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdtemp, rm, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,9 +19,26 @@ export const UI_DIST = join(ROOT, "dist", "ui");
 export const SCREENSHOTS = join(ROOT, "docs", "screenshots");
 export const UI_FIXTURES = fileURLToPath(new URL("./fixtures/flows.ts", import.meta.url));
 
-/** Builds dist/ui (a few seconds) unless SLUICE_UI_PREBUILT=1 says it is current. */
+/** The newest modification time of the files below `dir`, in ms. */
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Builds dist/ui (a few seconds) unless it is current: SLUICE_UI_PREBUILT=1 says so, or its index.html is
+ * newer than every file of src/ui. The check matters beyond speed: test files run in parallel, and a build
+ * empties dist/ui before writing it again, so a rebuild in one file can leave another file's server without
+ * the page it is serving. `npm test` builds the UI first, so its UI test files build nothing.
+ */
 export function buildUi(): void {
-  if (process.env.SLUICE_UI_PREBUILT === "1" && existsSync(join(UI_DIST, "index.html"))) return;
+  const index = join(UI_DIST, "index.html");
+  if (process.env.SLUICE_UI_PREBUILT === "1" && existsSync(index)) return;
+  if (existsSync(index) && statSync(index).mtimeMs >= newestMtime(join(ROOT, "src", "ui"))) return;
   const result = spawnSync(process.execPath, [join(ROOT, "scripts", "build-ui.mjs")], { cwd: ROOT, encoding: "utf8" });
   if (result.status !== 0) throw new Error(`scripts/build-ui.mjs failed:\n${result.stdout}\n${result.stderr}`);
 }

@@ -96,6 +96,8 @@ await serviceSuite(["chromium"], "web UI", () => {
     await page.getByLabel("Search logs").fill("row 3");
     await page.getByLabel("Search logs").press("Enter");
     await page.locator(".log-line", { hasText: "transforming row 3" }).waitFor();
+    // That line is shown before the search too: wait for the others to go (bounded), then count.
+    await page.waitForFunction(`document.querySelectorAll(".log-line").length === 1`, undefined, { timeout: 15_000 }).catch(() => undefined);
     assert.equal(await page.locator(".log-line").count(), 1);
     await page.getByLabel("Search logs").fill("");
     await page.locator(".log-line", { hasText: "extracting 4 rows" }).waitFor();
