@@ -34,7 +34,7 @@ import { SOURCE_ENV, testConfig, waitForRun } from "../agents/support.js";
 import { sqliteTarget, startTestServer, type TestServer } from "../server/support.js";
 import { loadServiceModels, startEcsStandin, type EcsStandin } from "../support/ecs/index.js";
 import { startKubeStandin, type KubeStandin } from "../support/kube/index.js";
-import { missingServices, services } from "../support/services.js";
+import { missingServices, removeImage, services } from "../support/services.js";
 import { matrixFlows } from "./fixtures/matrix-flows.js";
 import { CLUSTER_KINDS, checkKubernetesRun } from "./matrix-kubernetes.js";
 import { redisFiles } from "../platforms/aws/cluster/fixtures/redis-files.js";
@@ -152,13 +152,7 @@ describe("the deployment matrix, run", { timeout: 1_800_000 }, () => {
     for (const agent of agents) await agent.stop({ stopRuns: true });
     await kube?.close();
     await ecs?.close();
-    if (image?.image) {
-      const { default: Docker } = await import("dockerode");
-      await new Docker({ socketPath: services.dockerSocket })
-        .getImage(image.image)
-        .remove()
-        .catch(() => undefined);
-    }
+    await removeImage(image?.image);
     await server?.close();
     await target.cleanup();
     if (home) await rm(home, { recursive: true, force: true });

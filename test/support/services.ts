@@ -131,3 +131,13 @@ export async function serviceSuite(needs: readonly Service[], name: string, body
     describe(name, { skip: `needs ${needs.join(", ")}: ${reason}` }, body);
   }
 }
+
+/** Removes a Docker image a suite built, if it built one; an image already gone is not an error. */
+export async function removeImage(image: string | undefined): Promise<void> {
+  if (!image) return;
+  const { default: Docker } = await import("dockerode");
+  await new Docker({ socketPath: services.dockerSocket })
+    .getImage(image)
+    .remove()
+    .catch(() => undefined);
+}

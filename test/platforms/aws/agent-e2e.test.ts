@@ -29,7 +29,7 @@ import { FLOW_RUN_ID_TAG } from "../../../src/platforms/aws/names.js";
 import { testConfig, waitFor, waitForRun } from "../../agents/support.js";
 import { sqliteTarget, startTestServer, type TestServer } from "../../server/support.js";
 import { ecsSuite, startEcsStandin, type EcsStandin } from "../../support/ecs/index.js";
-import { services } from "../../support/services.js";
+import { removeImage, services } from "../../support/services.js";
 import { sized, sizedSlow, slow, storage, twoTask } from "./fixtures/ecs-flows.js";
 
 const LABEL = "ecs-e2e";
@@ -120,13 +120,7 @@ await ecsSuite(["docker", "registry"], "the ECS agent end to end (server + agent
     await server?.close();
     await target.cleanup();
     if (home) await rm(home, { recursive: true, force: true });
-    if (storage.image) {
-      const { default: Docker } = await import("dockerode");
-      await new Docker({ socketPath: services.dockerSocket })
-        .getImage(storage.image)
-        .remove()
-        .catch(() => undefined);
-    }
+    await removeImage(storage.image);
   });
 
   const start = async (flowName: string) => server.client.createFlowRun({ flowId: flowIds.get(flowName)!, parameters: {} });

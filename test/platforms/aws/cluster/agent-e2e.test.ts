@@ -24,7 +24,7 @@ import { FLOW_RUN_ID_TAG } from "../../../../src/platforms/aws/names.js";
 import { testConfig, waitFor, waitForRun } from "../../../agents/support.js";
 import { sqliteTarget, startTestServer, type TestServer } from "../../../server/support.js";
 import { ecsSuite, startEcsStandin, type EcsStandin } from "../../../support/ecs/index.js";
-import { services } from "../../../support/services.js";
+import { removeImage, services } from "../../../support/services.js";
 import { held, storage, summed } from "./fixtures/agent-flows.js";
 
 const LABEL = "cloudcluster-agent-e2e";
@@ -76,13 +76,7 @@ await ecsSuite(["docker", "registry"], "CloudClusterEnvironment through the serv
     await server?.close();
     await target.cleanup();
     if (home) await rm(home, { recursive: true, force: true });
-    if (storage.image) {
-      const { default: Docker } = await import("dockerode");
-      await new Docker({ socketPath: services.dockerSocket })
-        .getImage(storage.image)
-        .remove()
-        .catch(() => undefined);
-    }
+    await removeImage(storage.image);
   });
 
   const tasksOf = (flowRunId: string) =>

@@ -14,7 +14,7 @@ import { CloudClusterEnvironment } from "../../../../src/platforms/aws/cluster/i
 import { FLOW_RUN_ID_TAG } from "../../../../src/platforms/aws/names.js";
 import { ecsSuite, startEcsStandin, type EcsStandin } from "../../../support/ecs/index.js";
 import { PrivateRedis } from "../../../support/distributed-redis-server.js";
-import { services } from "../../../support/services.js";
+import { removeImage, services } from "../../../support/services.js";
 import { adaptive, mapped, storage } from "./fixtures/cluster-flows.js";
 import { freePort } from "./fixtures/redis-files.js";
 
@@ -70,13 +70,7 @@ await ecsSuite(["docker", "registry"], "CloudClusterEnvironment on the ECS stand
   );
   after(async () => {
     await standin?.close();
-    if (storage.image) {
-      const { default: Docker } = await import("dockerode");
-      await new Docker({ socketPath: services.dockerSocket })
-        .getImage(storage.image)
-        .remove()
-        .catch(() => undefined);
-    }
+    await removeImage(storage.image);
   });
 
   const tasksOf = (flowRunId: string) =>
